@@ -1,0 +1,327 @@
+"""Settings: defaults < config.toml < environment (POB_*) < command-line flags.
+
+The file is found at `--config PATH`, else `$POB_CONFIG`, else
+`platformdirs.user_config_path("pob") / "config.toml"` (a missing default file is fine).
+Every key is declared once in `SCHEMA` with its type and default; `config.example.toml` is
+checked against it by a test, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+
+from pob_tui.errors import ConfigError
+
+APP_NAME = "pob"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def default_database_url() -> str:
+    """SQLite file in the user's data directory: the embedded default."""
+    path = platformdirs.user_data_path(APP_NAME) / "pob.sqlite3"
+    return f"sqlite:///{path}"
+
+
+def default_config_path() -> Path:
+    return platformdirs.user_config_path(APP_NAME) / "config.toml"
+
+
+@dataclass(frozen=True)
+class Key:
+    """One setting: its TOML type (as a name used in error messages) and default."""
+
+    kind: str  # "string", "number", "integer", "boolean", "weekdays", "time", "list", "table"
+    default: Any
+    doc: str
+
+
+# section -> key -> Key. `keymap` and `freeze` are free-form and validated separately.
+SCHEMA: dict[str, dict[str, Key]] = {
+    "database": {
+        "url": Key("string", None, "SQLAlchemy URL; default is a SQLite file in the data dir"),
+        "auto_upgrade": Key("boolean", True, "bring the schema up to date on start"),
+        "busy_timeout_ms": Key("integer", 5000, "SQLite: how long to wait for a lock"),
+    },
+    "general": {
+        "language": Key("string", "", "'en' or 'nb'; empty: from the locale"),
+        "timezone": Key("string", "Europe/Oslo", "zone for showing times and calendars"),
+        "theme": Key("string", "textual-dark", "Textual theme, e.g. textual-light"),
+    },
+    "sla": {
+        "warning_threshold": Key("number", 0.75, "share of a clock's time that marks it at risk"),
+        "check_interval_minutes": Key("integer", 5, "how often the app checks for breaches"),
+    },
+    "calendar": {
+        "closing_days": Key("list", ["12-24", "12-31"], "local closing days, MM-DD"),
+        "short_days": Key("table", {}, "shortened days: rule or MM-DD -> closing HH:MM"),
+    },
+    "cab": {
+        "weekdays": Key("weekdays", ["tue", "thu"], "CAB meeting weekdays"),
+        "time": Key("time", "10:00", "CAB meeting time, local"),
+        "cutoff_working_days": Key("integer", 1, "working days before a meeting to get on it"),
+    },
+    "costs": {
+        "hourly_rate": Key("number", 950, "NOK per agent hour, for time spent on tickets"),
+        "currency": Key("string", "NOK", "currency shown on reports"),
+    },
+}
+FREEFORM_SECTIONS = {"keymap", "freeze"}
+
+
+@dataclass(frozen=True)
+class FreezeWindow:
+    name: str
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings, immutable once loaded."""
+
+    database_url: str = field(default_factory=default_database_url)
+    auto_upgrade: bool = True
+    busy_timeout_ms: int = 5000
+    language: str = ""
+    timezone: str = "Europe/Oslo"
+    theme: str = "textual-dark"
+    sla_warning_threshold: float = 0.75
+    sla_check_interval_minutes: int = 5
+    closing_days: tuple[str, ...] = ("12-24", "12-31")
+    short_days: Mapping[str, str] = field(default_factory=dict)
+    cab_weekdays: tuple[int, ...] = (1, 3)
+    cab_time: time = time(10, 0)
+    cab_cutoff_working_days: int = 1
+    hourly_rate: Decimal = Decimal("950")
+    currency: str = "NOK"
+    keymap: Mapping[str, str] = field(default_factory=dict)
+    freeze: tuple[FreezeWindow, ...] = ()
+    config_path: Path | None = None
+
+    @property
+    def tzinfo(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+ATTR = {
+    ("database", "url"): "database_url",
+    ("database", "auto_upgrade"): "auto_upgrade",
+    ("database", "busy_timeout_ms"): "busy_timeout_ms",
+    ("general", "language"): "language",
+    ("general", "timezone"): "timezone",
+    ("general", "theme"): "theme",
+    ("sla", "warning_threshold"): "sla_warning_threshold",
+    ("sla", "check_interval_minutes"): "sla_check_interval_minutes",
+    ("calendar", "closing_days"): "closing_days",
+    ("calendar", "short_days"): "short_days",
+    ("cab", "weekdays"): "cab_weekdays",
+    ("cab", "time"): "cab_time",
+    ("cab", "cutoff_working_days"): "cab_cutoff_working_days",
+    ("costs", "hourly_rate"): "hourly_rate",
+    ("costs", "currency"): "currency",
+}
+
+_TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_MMDD_RE = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+
+
+def _type_name(value: Any) -> str:
+    names = {bool: "boolean", int: "integer", float: "number", str: "string", list: "list",
+             dict: "table"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _convert(where: str, key: Key, value: Any) -> Any:
+    """Check one raw value against its declared kind; return the typed value."""
+
+    def bad(expected: str) -> ConfigError:
+        return ConfigError(f"{where}: expected {expected}, got {_type_name(value)} {value!r}")
+
+    if key.kind == "string":
+        if not isinstance(value, str):
+            raise bad("a string")
+        return value
+    if key.kind == "boolean":
+        if not isinstance(value, bool):
+            raise bad("true or false")
+        return value
+    if key.kind == "integer":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise bad("a whole number >= 0")
+        return value
+    if key.kind == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise bad("a number >= 0")
+        return value
+    if key.kind == "weekdays":
+        if not isinstance(value, list) or not value or not all(
+            isinstance(v, str) and v.lower()[:3] in WEEKDAYS for v in value
+        ):
+            raise bad("a list of weekdays like [\"tue\", \"thu\"]")
+        return tuple(sorted({WEEKDAYS.index(v.lower()[:3]) for v in value}))
+    if key.kind == "time":
+        if not isinstance(value, str) or not _TIME_RE.match(value):
+            raise bad("a time \"HH:MM\"")
+        hh, mm = value.split(":")
+        return time(int(hh), int(mm))
+    if key.kind == "list":
+        if not isinstance(value, list) or not all(
+            isinstance(v, str) and _MMDD_RE.match(v) for v in value
+        ):
+            raise bad("a list of days \"MM-DD\"")
+        return tuple(value)
+    if key.kind == "table":
+        if not isinstance(value, dict) or not all(
+            isinstance(v, str) and _TIME_RE.match(v) for v in value.values()
+        ):
+            raise bad("a table of day -> \"HH:MM\"")
+        return dict(value)
+    raise AssertionError(key.kind)  # pragma: no cover
+
+
+def _from_env(env: Mapping[str, str]) -> dict[tuple[str, str], Any]:
+    """POB_<SECTION>_<KEY> values, parsed as TOML scalars where they look like one."""
+    found: dict[tuple[str, str], Any] = {}
+    for (section, name), _attr in ATTR.items():
+        var = f"POB_{section}_{name}".upper()
+        if var not in env:
+            continue
+        raw = env[var]
+        kind = SCHEMA[section][name].kind
+        value: Any = raw
+        if kind != "string":
+            try:
+                value = tomllib.loads(f"v = {raw}")["v"]
+            except tomllib.TOMLDecodeError:
+                value = raw
+        found[(section, name)] = (var, value)
+    return found
+
+
+def load_settings(
+    config_path: str | os.PathLike[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    database_url: str | None = None,
+    language: str | None = None,
+) -> Settings:
+    """Resolve settings. Raises ConfigError naming file, key and expectation."""
+    env = os.environ if env is None else env
+    explicit = config_path is not None or bool(env.get("POB_CONFIG"))
+    path = Path(config_path or env.get("POB_CONFIG") or default_config_path())
+    values: dict[str, Any] = {}
+    keymap: dict[str, str] = {}
+    freeze: list[FreezeWindow] = []
+    used_path: Path | None = None
+
+    if path.is_file():
+        used_path = path
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot be read: {exc}") from None
+        for section, body in data.items():
+            if section not in SCHEMA and section not in FREEFORM_SECTIONS:
+                raise ConfigError(
+                    f"{path}: unknown section [{section}]; expected one of "
+                    + ", ".join(sorted([*SCHEMA, *FREEFORM_SECTIONS]))
+                )
+            if section == "keymap":
+                keymap = _keymap(path, body)
+                continue
+            if section == "freeze":
+                freeze = _freeze(path, body)
+                continue
+            if not isinstance(body, dict):
+                raise ConfigError(f"{path}: [{section}] must be a table")
+            for name, raw in body.items():
+                if name not in SCHEMA[section]:
+                    raise ConfigError(
+                        f"{path}: unknown key {section}.{name}; expected one of "
+                        + ", ".join(sorted(SCHEMA[section]))
+                    )
+                key = SCHEMA[section][name]
+                values[ATTR[(section, name)]] = _convert(
+                    f"{path}: {section}.{name}", key, raw
+                )
+    elif explicit:
+        raise ConfigError(f"{path}: config file not found")
+
+    for (section, name), (var, raw) in _from_env(env).items():
+        values[ATTR[(section, name)]] = _convert(
+            f"environment {var}", SCHEMA[section][name], raw
+        )
+    if database_url:
+        values["database_url"] = database_url
+    if language:
+        values["language"] = language
+    if values.get("database_url") is None:
+        values.pop("database_url", None)
+    if "hourly_rate" in values:
+        try:
+            values["hourly_rate"] = Decimal(str(values["hourly_rate"]))
+        except InvalidOperation:  # pragma: no cover - validated as a number above
+            raise ConfigError(f"{path}: costs.hourly_rate: expected a number") from None
+    if "sla_warning_threshold" in values and not 0 < values["sla_warning_threshold"] < 1:
+        raise ConfigError(
+            f"{used_path or 'environment'}: sla.warning_threshold: expected a number between 0 "
+            f"and 1, got {values['sla_warning_threshold']}"
+        )
+    tz = values.get("timezone", "Europe/Oslo")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{used_path or 'environment'}: general.timezone: expected an IANA time zone like "
+            f"Europe/Oslo, got {tz!r}"
+        ) from None
+    lang = values.get("language", "")
+    if lang not in ("", "en", "nb"):
+        raise ConfigError(
+            f"{used_path or 'environment'}: general.language: expected 'en' or 'nb', got {lang!r}"
+        )
+    return Settings(**values, keymap=keymap, freeze=tuple(freeze), config_path=used_path)
+
+
+def _keymap(path: Path, body: Any) -> dict[str, str]:
+    if not isinstance(body, dict):
+        raise ConfigError(f"{path}: [keymap] must be a table of binding id = \"keys\"")
+    for name, keys in body.items():
+        if not isinstance(keys, str) or not keys.strip():
+            raise ConfigError(
+                f"{path}: keymap.{name}: expected keys as a string like \"ctrl+n\", "
+                f"got {_type_name(keys)}"
+            )
+    return dict(body)
+
+
+def _freeze(path: Path, body: Any) -> list[FreezeWindow]:
+    if not isinstance(body, list):
+        raise ConfigError(
+            f"{path}: freeze: expected [[freeze]] tables with name, start and end dates"
+        )
+    windows = []
+    for i, item in enumerate(body, start=1):
+        where = f"{path}: freeze #{i}"
+        if not isinstance(item, dict) or set(item) - {"name", "start", "end"}:
+            raise ConfigError(f"{where}: expected keys name, start, end")
+        name, start, end = item.get("name"), item.get("start"), item.get("end")
+        if not isinstance(name, str) or not isinstance(start, date) or not isinstance(end, date):
+            raise ConfigError(f"{where}: expected name (string), start and end (dates)")
+        if end < start:
+            raise ConfigError(f"{where}: end {end} is before start {start}")
+        windows.append(FreezeWindow(name, start, end))
+    return windows

@@ -1,0 +1,42 @@
+"""SQLModel tables, one module per area. Importing this package registers them all."""
+
+from sqlmodel import SQLModel
+
+from pob_tui.models.audit import AdminEvent, Notification, TicketCounter, TicketEvent
+from pob_tui.models.base import NAMING_CONVENTION, UTCDateTime, utcnow
+from pob_tui.models.catalog import Funding, Service, ServiceCost, Subscription, UsageRecord
+from pob_tui.models.change import (
+    CabAgendaItem,
+    CabDecision,
+    CabMeeting,
+    CabMember,
+    ChangeCi,
+    ChangeRequest,
+    ChangeTemplate,
+    FreezeWindow,
+)
+from pob_tui.models.cmdb import CiRelation, ConfigItem, ServiceCi
+from pob_tui.models.incident import FollowUp, Incident
+from pob_tui.models.org import ROLES, Agent, AgentRole, Location, OrgUnit, Person, Team
+from pob_tui.models.problem import Problem
+from pob_tui.models.sla import (
+    Agreement,
+    AgreementService,
+    Calendar,
+    CalendarDay,
+    OlaTarget,
+    SlaClock,
+    SlaTarget,
+)
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "NAMING_CONVENTION", "ROLES", "AdminEvent", "Agent", "AgentRole", "Agreement",
+    "AgreementService", "CabAgendaItem", "CabDecision", "CabMeeting", "CabMember", "Calendar",
+    "CalendarDay", "ChangeCi", "ChangeRequest", "ChangeTemplate", "CiRelation", "ConfigItem",
+    "FollowUp", "FreezeWindow", "Funding", "Incident", "Location", "Notification", "OlaTarget",
+    "OrgUnit", "Person", "Problem", "Service", "ServiceCi", "ServiceCost", "SlaClock",
+    "SlaTarget", "Subscription", "Team", "TicketCounter", "TicketEvent", "UTCDateTime",
+    "UsageRecord", "metadata", "utcnow",
+]
