@@ -48,7 +48,15 @@ def _driver_message(exc: BaseException) -> str:
     lines = [ln.strip() for ln in str(orig).splitlines() if ln.strip()]
     # psycopg puts "connection to server at ... failed: " before the reason
     msg = lines[0] if lines else type(orig).__name__
-    msg = re.sub(r"^connection to server at \"?[^,]*\"?(?: \([^)]*\))?, port \d+ failed: ", "", msg)
+    # psycopg: 'connection failed: connection to server at "h" (ip), port 5432 failed: FATAL:
+    # database "x" does not exist' -> keep the server and the reason, drop the repetition.
+    msg = re.sub(r"^connection failed: ", "", msg)
+    server = re.match(r'^connection to server at "?([^",]*)"?(?: \([^)]*\))?, port (\d+) '
+                      r"failed: (.*)$", msg)
+    if server:
+        host, port, reason = server.groups()
+        reason = re.sub(r"^FATAL:\s+", "", reason)
+        msg = f"{reason} (server {host}:{port})"
     msg = re.sub(r"^\(sqlite3\.\w+\) ", "", msg)
     return msg
 
@@ -70,7 +78,9 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) ->
             try:
                 Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise DatabaseError(f"cannot create the folder for {safe_url(url)}: {exc}") from None
+                raise DatabaseError(
+                    f"cannot create the folder for {safe_url(url)}: {exc.strerror}"
+                ) from None
         kwargs["connect_args"] = {"timeout": busy_timeout_ms / 1000, "check_same_thread": False}
     elif backend == "postgresql":
         if parsed.drivername == "postgresql":
