@@ -1,0 +1,70 @@
+"""`pob db upgrade|current|status`."""
+
+from __future__ import annotations
+
+import argparse
+
+from pob_tui.config import Settings
+from pob_tui.i18n import _
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    db = sub.add_parser("db", parents=[common], help=_("database schema and status"))
+    dbsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True,
+                              parser_class=type(db))
+    dbsub.add_parser("upgrade", parents=[common], help=_("bring the schema up to date"))
+    dbsub.add_parser("current", parents=[common], help=_("print the schema revision"))
+    status = dbsub.add_parser("status", parents=[common],
+                              help=_("schema revision and row counts"))
+    status.add_argument("--format", choices=("text", "json"), default="text")
+    db.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlmodel import Session
+
+    from pob_tui.commands.output import print_json
+    from pob_tui.db import (
+        check_connection,
+        current_revision,
+        head_revision,
+        make_engine,
+        safe_url,
+        upgrade,
+    )
+    from pob_tui.errors import SchemaOutOfDate
+    from pob_tui.services.dbinfo import entity_counts
+
+    engine = make_engine(settings.database_url, busy_timeout_ms=settings.busy_timeout_ms)
+    check_connection(engine)
+    if args.db_command == "upgrade":
+        before = current_revision(engine)
+        upgrade(engine)
+        after = current_revision(engine)
+        if before == after:
+            print(_("Schema is up to date at {rev}.").format(rev=after))
+        else:
+            print(_("Upgraded schema from {old} to {new}.").format(old=before or "-", new=after))
+        return 0
+    if args.db_command == "current":
+        print(current_revision(engine) or _("(empty database)"))
+        return 0
+    revision = current_revision(engine)
+    head = head_revision()
+    counts: dict[str, int] = {}
+    if revision == head:
+        with Session(engine) as session:
+            counts = entity_counts(session)
+    elif revision is not None:
+        raise SchemaOutOfDate(
+            f"database is at schema {revision}, pob needs {head}; run `pob db upgrade`"
+        )
+    if args.format == "json":
+        print_json({"revision": revision, "counts": counts})
+        return 0
+    print(_("Database: {url}").format(url=safe_url(engine.url)))
+    print(_("Revision: {rev} (pob needs {head})").format(rev=revision or "-", head=head))
+    width = max((len(k) for k in counts), default=0)
+    for name, count in counts.items():
+        print(f"  {name:<{width}}  {count:>9,}".replace(",", " "))
+    return 0

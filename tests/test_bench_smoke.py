@@ -1,0 +1,24 @@
+"""Every benchmark script runs at the `small` scale (the CI smoke run; real figures are
+taken by hand at full scale and reported in the issue notes)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+SCRIPTS = sorted(p.name for p in BENCH.glob("*.py") if not p.name.startswith("_"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_bench_runs_at_small_scale(script: str, tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / script), "--scale", "small"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip(), "a benchmark prints its figures"
