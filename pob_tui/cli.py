@@ -59,9 +59,17 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_tui(args: argparse.Namespace, settings: Settings) -> int:
+    from pob_tui.db import Database
     from pob_tui.tui.app import PobApp
 
-    app = PobApp(settings=settings)
+    # Open (and upgrade) before the screen takes over the terminal, so a database that
+    # cannot be used gives its one line and exit status in the shell.
+    database = Database.open(
+        settings.database_url,
+        busy_timeout_ms=settings.busy_timeout_ms,
+        auto_upgrade=settings.auto_upgrade,
+    )
+    app = PobApp(settings=settings, database=database)
     app.run()
     return int(app.return_code or 0)
 

@@ -211,3 +211,11 @@ def demo_db(demo_url: str) -> Iterator[Database]:
     database = Database(make_engine(demo_url))
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def world(db: Database):
+    """A small hand-made organisation (see tests/factories.py)."""
+    from tests.factories import build_world
+
+    return build_world(db)

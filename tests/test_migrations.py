@@ -90,3 +90,9 @@ def test_upgrade_keeps_data(empty_url: str, start: str) -> None:
 def test_every_revision_has_seed_data_or_follows_one() -> None:
     """A new revision should extend SEED_AT when it changes tables that hold data."""
     assert revisions()[0] in SEED_AT
+
+
+def test_schema_head_constant_matches_alembic() -> None:
+    from pob_tui.db import SCHEMA_HEAD, head_revision
+
+    assert SCHEMA_HEAD == head_revision()

@@ -1,0 +1,717 @@
+"""Incidents: logging a call, the state rules, assignment, escalation, resolution,
+satisfaction. Every change writes the audit trail and bumps `version`.
+
+Optimistic locking: a caller passes the `version` it last saw; when someone else has saved
+since, `ConflictError` carries what they changed (field -> (what you saw, what it is now))
+and nothing is written. Without a version (scripts), the latest is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from pob_tui.errors import ConflictError, InvalidInput, NotFound, TransitionNotAllowed
+from pob_tui.models import (
+    Agent,
+    ConfigItem,
+    FollowUp,
+    Incident,
+    OrgUnit,
+    Person,
+    Problem,
+    Service,
+    Team,
+    TicketEvent,
+    utcnow,
+)
+from pob_tui.models.incident import CHANNELS, INCIDENT_STATUSES, OPEN_STATUSES, WAITING_STATUSES
+from pob_tui.services.audit import record_ticket_event
+from pob_tui.services.identity import Actor, require_agent
+from pob_tui.services.numbers import next_number
+
+# ITIL impact x urgency -> priority (DESIGN.md).
+PRIORITY_MATRIX = {
+    (1, 1): 1, (1, 2): 2, (2, 1): 2, (1, 3): 3, (2, 2): 3, (3, 1): 3,
+    (2, 3): 4, (3, 2): 4, (3, 3): 5,
+}
+RESOLUTION_CODES = ("solved", "workaround", "known_error", "no_fault", "duplicate",
+                    "user_error", "supplier", "change")
+
+# status -> statuses it may move to. Reasons for the refusals users meet most.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "new": ("assigned", "in_progress", "waiting_caller", "waiting_supplier", "resolved",
+            "cancelled"),
+    "assigned": ("assigned", "in_progress", "waiting_caller", "waiting_supplier", "resolved",
+                 "cancelled"),
+    "in_progress": ("assigned", "in_progress", "waiting_caller", "waiting_supplier",
+                    "resolved", "cancelled"),
+    "waiting_caller": ("assigned", "in_progress", "waiting_supplier", "resolved", "cancelled"),
+    "waiting_supplier": ("assigned", "in_progress", "waiting_caller", "resolved",
+                         "cancelled"),
+    "resolved": ("closed", "in_progress"),
+    "closed": (),
+    "cancelled": (),
+}
+_WHY_NOT = {
+    "closed": "it is closed; log a new incident instead",
+    "cancelled": "it was cancelled; log a new incident instead",
+    "resolved": "it is resolved; reopen it first",
+}
+
+# Hooks run after every change of an incident, in the same transaction (the SLA clocks
+# register here). Each gets (session, incident, event kind, now).
+AFTER_CHANGE: list[Callable[[Session, Incident, str, datetime], None]] = []
+
+
+def priority_for(impact: int, urgency: int, *, vip: bool = False) -> int:
+    """ITIL priority; a VIP caller's incident is one step more urgent (never above 1)."""
+    if impact not in (1, 2, 3) or urgency not in (1, 2, 3):
+        raise InvalidInput(f"impact and urgency must be 1, 2 or 3, got {impact} and {urgency}")
+    priority = PRIORITY_MATRIX[(impact, urgency)]
+    return max(1, priority - 1) if vip else priority
+
+
+# --- lookups -------------------------------------------------------------------------------
+
+def find_person(session: Session, ref: str | int) -> Person:
+    """A caller by id, username, e-mail or phone."""
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit() and len(ref) < 7):
+        person = session.get(Person, int(ref))
+    else:
+        value = str(ref).strip()
+        person = session.execute(
+            select(Person).where(or_(Person.username == value, Person.email == value,
+                                     Person.phone == value))
+        ).scalars().first()
+    if person is None:
+        raise NotFound(f"unknown caller {ref!r}: no person with that username, e-mail or phone")
+    return person
+
+
+def find_service(session: Session, ref: str | int) -> Service:
+    if isinstance(ref, int):
+        service = session.get(Service, ref)
+    else:
+        value = str(ref).strip()
+        service = session.execute(
+            select(Service).where(or_(func.lower(Service.code) == value.lower(),
+                                      func.lower(Service.name) == value.lower()))
+        ).scalars().first()
+    if service is None:
+        raise NotFound(f"unknown service {ref!r}: no service with that code or name")
+    return service
+
+
+def find_team(session: Session, ref: str | int) -> Team:
+    if isinstance(ref, int):
+        team = session.get(Team, ref)
+    else:
+        value = str(ref).strip()
+        team = session.execute(
+            select(Team).where(or_(func.lower(Team.code) == value.lower(),
+                                   func.lower(Team.name) == value.lower()))
+        ).scalars().first()
+    if team is None:
+        raise NotFound(f"unknown team {ref!r}")
+    return team
+
+
+def find_agent(session: Session, ref: str | int) -> Agent:
+    agent = (session.get(Agent, ref) if isinstance(ref, int) else session.execute(
+        select(Agent).where(Agent.username == str(ref).strip())).scalars().first())
+    if agent is None or not agent.active:
+        raise NotFound(f"unknown agent {ref!r}")
+    return agent
+
+
+def find_ci(session: Session, ref: str | int) -> ConfigItem:
+    ci = (session.get(ConfigItem, ref) if isinstance(ref, int) else session.execute(
+        select(ConfigItem).where(ConfigItem.name == str(ref).strip())).scalars().first())
+    if ci is None:
+        raise NotFound(f"unknown configuration item {ref!r}")
+    return ci
+
+
+def get_incident(session: Session, number: str, *, for_update: bool = False) -> Incident:
+    stmt = select(Incident).where(Incident.number == number.strip().upper())
+    if for_update:
+        stmt = stmt.with_for_update()
+    incident = session.execute(stmt).scalars().first()
+    if incident is None:
+        raise NotFound(f"unknown incident {number!r}")
+    return incident
+
+
+def service_desk_team(session: Session) -> Team | None:
+    return session.execute(
+        select(Team).where(Team.kind == "service_desk").order_by(Team.id)
+    ).scalars().first()
+
+
+# --- logging a call ------------------------------------------------------------------------
+
+@dataclass
+class NewIncident:
+    caller: str | int
+    summary: str
+    service: str | int | None = None
+    description: str | None = None
+    impact: int | None = None
+    urgency: int | None = None
+    channel: str = "phone"
+    ci: str | int | None = None
+    resolve_note: str | None = None  # save and resolve at first line
+    resolution_code: str = "solved"
+    known_error: str | None = None  # PRB number whose workaround solved it
+
+
+def create_incident(session: Session, actor: Actor, data: NewIncident,
+                    now: datetime | None = None) -> Incident:
+    """Log a call. Validates everything before writing anything."""
+    agent_id = require_agent(actor)
+    now = now or utcnow()
+    summary = (data.summary or "").strip()
+    if not summary:
+        raise InvalidInput("summary is required")
+    if len(summary) > 200:
+        raise InvalidInput(f"summary is {len(summary)} characters; at most 200")
+    if data.channel not in CHANNELS:
+        raise InvalidInput(f"unknown channel {data.channel!r}; expected one of "
+                           + ", ".join(CHANNELS))
+    caller = find_person(session, data.caller)
+    service = find_service(session, data.service) if data.service is not None else None
+    ci = find_ci(session, data.ci) if data.ci is not None else None
+    impact = data.impact or (service.default_impact if service else 3)
+    urgency = data.urgency or (service.default_urgency if service else 3)
+    priority = priority_for(impact, urgency, vip=caller.vip)
+    problem = None
+    if data.known_error:
+        problem = session.execute(
+            select(Problem).where(Problem.number == data.known_error.strip().upper())
+        ).scalars().first()
+        if problem is None:
+            raise NotFound(f"unknown problem {data.known_error!r}")
+    if data.resolve_note is not None and data.resolution_code not in RESOLUTION_CODES:
+        raise InvalidInput(f"unknown resolution code {data.resolution_code!r}")
+
+    team_id = actor.team_id
+    if team_id is None:
+        desk = service_desk_team(session)
+        team_id = desk.id if desk else None
+    incident = Incident(
+        number=next_number(session, "INC"),
+        caller_id=caller.id,
+        service_id=service.id if service else None,
+        ci_id=ci.id if ci else None,
+        location_id=caller.location_id,
+        summary=summary,
+        description=data.description,
+        impact=impact,
+        urgency=urgency,
+        priority=priority,
+        status="new",
+        channel=data.channel,
+        team_id=team_id,
+        opened_by_id=agent_id,
+        opened_at=now,
+        updated_at=now,
+        problem_id=problem.id if problem else None,
+    )
+    session.add(incident)
+    session.flush()
+    record_ticket_event(session, ticket_type="incident", ticket_id=incident.id, kind="created",
+                        actor_id=agent_id, comment=f"{data.channel}: {summary}", at=now)
+    _after(session, incident, "created", now)
+    if data.resolve_note is not None or problem is not None:
+        note = data.resolve_note or (problem.workaround if problem else "") or ""
+        code = "workaround" if problem and data.resolve_note is None else data.resolution_code
+        incident.assignee_id = agent_id
+        _set(session, incident, agent_id, "assignee_id", agent_id, now)
+        _resolve(session, incident, agent_id, code, note or "solved at first line", now,
+                 first_line=True)
+    return incident
+
+
+# --- changing an incident ------------------------------------------------------------------
+
+TRACKED_FIELDS = ("summary", "description", "impact", "urgency", "priority", "status",
+                  "service_id", "ci_id", "team_id", "assignee_id", "escalation_level",
+                  "resolution_code", "resolution_note", "problem_id", "channel")
+
+
+def snapshot(incident: Incident) -> dict[str, Any]:
+    return {f: getattr(incident, f) for f in TRACKED_FIELDS}
+
+
+def _load_for_change(session: Session, number: str, expected_version: int | None,
+                     seen: Mapping[str, Any] | None = None) -> Incident:
+    """The incident, locked for the rest of the transaction; ConflictError if someone saved
+    since `expected_version`."""
+    incident = get_incident(session, number, for_update=True)
+    if expected_version is not None and incident.version != expected_version:
+        changes: dict[str, tuple[object, object]] = {}
+        if seen:
+            now = snapshot(incident)
+            changes = {k: (seen[k], now[k]) for k in now if k in seen and seen[k] != now[k]}
+        who = _last_actor(session, incident.id)
+        raise ConflictError(
+            f"{incident.number} was changed by {who} since you opened it (version "
+            f"{expected_version} -> {incident.version}); review their change and try again",
+            changes,
+        )
+    return incident
+
+
+def _last_actor(session: Session, incident_id: int) -> str:
+    name = session.execute(
+        select(Agent.username).join(TicketEvent, TicketEvent.actor_id == Agent.id)
+        .where(TicketEvent.ticket_type == "incident", TicketEvent.ticket_id == incident_id)
+        .order_by(TicketEvent.at.desc(), TicketEvent.id.desc()).limit(1)
+    ).scalar()
+    return name or "someone else"
+
+
+def _set(session: Session, incident: Incident, agent_id: int, field: str, value: Any,
+         now: datetime, comment: str | None = None, kind: str | None = None) -> bool:
+    old = getattr(incident, field)
+    if old == value:
+        return False
+    setattr(incident, field, value)
+    record_ticket_event(
+        session, ticket_type="incident", ticket_id=incident.id,
+        kind=kind or ("status" if field == "status" else
+                      "assignment" if field in ("team_id", "assignee_id") else "field"),
+        actor_id=agent_id, field=field, old=old, new=value, comment=comment, at=now,
+    )
+    return True
+
+
+def _touch(session: Session, incident: Incident, kind: str, now: datetime) -> None:
+    incident.version += 1
+    incident.updated_at = now
+    _after(session, incident, kind, now)
+
+
+def _after(session: Session, incident: Incident, kind: str, now: datetime) -> None:
+    for hook in AFTER_CHANGE:
+        hook(session, incident, kind, now)
+
+
+def _check_transition(incident: Incident, target: str) -> None:
+    if target not in INCIDENT_STATUSES:
+        raise InvalidInput(f"unknown status {target!r}; expected one of "
+                           + ", ".join(INCIDENT_STATUSES))
+    if target not in TRANSITIONS[incident.status]:
+        why = _WHY_NOT.get(incident.status, f"it is {incident.status.replace('_', ' ')}")
+        raise TransitionNotAllowed(
+            f"{incident.number} cannot become {target.replace('_', ' ')}: {why}"
+        )
+
+
+def _first_response(incident: Incident, now: datetime) -> None:
+    if incident.first_response_at is None:
+        incident.first_response_at = now
+
+
+def _status(session: Session, incident: Incident, agent_id: int, status: str, now: datetime,
+            comment: str | None = None) -> None:
+    _check_transition(incident, status)
+    _set(session, incident, agent_id, "status", status, now, comment=comment)
+
+
+def _resolve(session: Session, incident: Incident, agent_id: int, code: str, note: str,
+             now: datetime, *, first_line: bool | None = None) -> None:
+    if code not in RESOLUTION_CODES:
+        raise InvalidInput(f"unknown resolution code {code!r}; expected one of "
+                           + ", ".join(RESOLUTION_CODES))
+    if not note.strip():
+        raise InvalidInput("a resolution note is required")
+    _status(session, incident, agent_id, "resolved", now, comment=note)
+    _set(session, incident, agent_id, "resolution_code", code, now)
+    _set(session, incident, agent_id, "resolution_note", note, now)
+    incident.resolved_at = now
+    _first_response(incident, now)
+    if first_line is None:
+        first_line = incident.escalation_level == 0
+    incident.first_line = first_line
+    _touch(session, incident, "resolved", now)
+
+
+def comment(session: Session, actor: Actor, number: str, text: str, *,
+            work_note: bool = False, minutes: int | None = None,
+            expected_version: int | None = None, now: datetime | None = None) -> Incident:
+    """A comment to the caller (counts as the first response) or an internal work note
+    with time spent. Comments never conflict: they add, they do not overwrite."""
+    agent_id = require_agent(actor)
+    now = now or utcnow()
+    if not text.strip():
+        raise InvalidInput("the comment is empty")
+    if minutes is not None and not 0 <= minutes <= 24 * 60:
+        raise InvalidInput(f"minutes must be between 0 and 1440, got {minutes}")
+    incident = get_incident(session, number, for_update=True)
+    record_ticket_event(session, ticket_type="incident", ticket_id=incident.id,
+                        kind="work_note" if work_note else "comment", actor_id=agent_id,
+                        comment=text, minutes=minutes, at=now)
+    if not work_note:
+        _first_response(incident, now)
+    _touch(session, incident, "work_note" if work_note else "comment", now)
+    return incident
+
+
+def assign(session: Session, actor: Actor, number: str, *, team: str | int | None = None,
+           assignee: str | int | None = None, to_me: bool = False,
+           expected_version: int | None = None, seen: Mapping[str, Any] | None = None,
+           now: datetime | None = None) -> Incident:
+    agent_id = require_agent(actor)
+    now = now or utcnow()
+    incident = _load_for_change(session, number, expected_version, seen)
+    if incident.status not in OPEN_STATUSES:
+        _check_transition(incident, "assigned")
+    new_team = find_team(session, team) if team is not None else None
+    person: Agent | None = None
+    if to_me:
+        person = session.get(Agent, agent_id)
+    elif assignee is not None:
+        person = find_agent(session, assignee)
+    if new_team is None and person is None:
+        raise InvalidInput("assign to a team, a person or yourself")
+    if new_team is not None:
+        _set(session, incident, agent_id, "team_id", new_team.id, now)
+        if person is None and incident.assignee_id is not None:
+            _set(session, incident, agent_id, "assignee_id", None, now)
+    if person is not None:
+        if new_team is None and person.team_id and person.team_id != incident.team_id:
+            _set(session, incident, agent_id, "team_id", person.team_id, now)
+        _set(session, incident, agent_id, "assignee_id", person.id, now)
+        _first_response(incident, now)
+    if incident.status == "new":
+        _status(session, incident, agent_id, "assigned", now)
+    _touch(session, incident, "assignment", now)
+    return incident
+
+
+def escalate(session: Session, actor: Actor, number: str, *, team: str | int, reason: str,
+             expected_version: int | None = None, seen: Mapping[str, Any] | None = None,
+             now: datetime | None = None) -> Incident:
+    """Hand over to a second-line team or supplier: escalation level + 1, reason required."""
+    agent_id = require_agent(actor)
+    now = now or utcnow()
+    if not reason or not reason.strip():
+        raise InvalidInput("an escalation needs a reason")
+    incident = _load_for_change(session, number, expected_version, seen)
+    target = find_team(session, team)
+    if target.kind == "service_desk":
+        raise InvalidInput(f"escalate to a second-line team or supplier, not {target.name}")
+    if target.id == incident.team_id:
+        raise InvalidInput(f"{incident.number} is already with {target.name}")
+    if incident.status not in OPEN_STATUSES:
+        _check_transition(incident, "assigned")
+    _set(session, incident, agent_id, "team_id", target.id, now, comment=reason,
+         kind="assignment")
+    _set(session, incident, agent_id, "assignee_id", None, now)
+    _set(session, incident, agent_id, "escalation_level", incident.escalation_level + 1, now,
+         comment=reason)
+    if incident.status != "assigned":
+        _status(session, incident, agent_id, "assigned", now, comment=reason)
+    _first_response(incident, now)
+    _touch(session, incident, "escalated", now)
+    return incident
+
+
+def set_status(session: Session, actor: Actor, number: str, status: str, *,
+               note: str | None = None, expected_version: int | None = None,
+               seen: Mapping[str, Any] | None = None, now: datetime | None = None) -> Incident:
+    """Start work, wait for caller or supplier, close, cancel or reopen."""
+    agent_id = require_agent(actor)
+    now = now or utcnow()
+    incident = _load_for_change(session, number, expected_version, seen)
+    if status == "resolved":
+        raise InvalidInput("use resolve, which needs a resolution code and note")
+    if status == "cancelled" and not (note and note.strip()):
+        raise InvalidInput("say why the incident is cancelled")
+    reopening = incident.status == "resolved" and status == "in_progress"
+    if reopening and not (note and note.strip()):
+        raise InvalidInput("say why the incident is reopened")
+    _status(session, incident, agent_id, status, now, comment=note)
+    if status == "closed":
+        incident.closed_at = now
+    if reopening:
+        incident.resolved_at = None
+        incident.first_line = False
+        _set(session, incident, agent_id, "resolution_code", None, now)
+    if status in ("in_progress",) and incident.assignee_id is None:
+        _set(session, incident, agent_id, "assignee_id", agent_id, now)
+    _touch(session, incident, "reopened" if reopening else status, now)
+    return incident
+
+
+def resolve(session: Session, actor: Actor, number: str, *, code: str, note: str,
+            expected_version: int | None = None, seen: Mapping[str, Any] | None = None,
+            now: datetime | None = None) -> Incident:
+    agent_id = require_agent(actor)
+    now = now or utcnow()
+    incident = _load_for_change(session, number, expected_version, seen)
+    if incident.assignee_id is None:
+        _set(session, incident, agent_id, "assignee_id", agent_id, now)
+    _resolve(session, incident, agent_id, code, note, now)
+    return incident
+
+
+def update_fields(session: Session, actor: Actor, number: str, changes: Mapping[str, Any], *,
+                  expected_version: int | None = None, seen: Mapping[str, Any] | None = None,
+                  now: datetime | None = None) -> Incident:
+    """Edit summary, description, impact, urgency, service, CI or channel; priority follows
+    impact and urgency."""
+    agent_id = require_agent(actor)
+    now = now or utcnow()
+    allowed = {"summary", "description", "impact", "urgency", "service", "ci", "channel"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise InvalidInput(f"cannot edit {', '.join(sorted(unknown))}")
+    incident = _load_for_change(session, number, expected_version, seen)
+    if incident.status not in OPEN_STATUSES:
+        raise TransitionNotAllowed(f"{incident.number} is {incident.status}; reopen it to edit")
+    values: dict[str, Any] = {}
+    if "summary" in changes:
+        summary = str(changes["summary"] or "").strip()
+        if not summary or len(summary) > 200:
+            raise InvalidInput("summary must be 1 to 200 characters")
+        values["summary"] = summary
+    if "description" in changes:
+        values["description"] = changes["description"]
+    if "service" in changes:
+        values["service_id"] = (find_service(session, changes["service"]).id
+                                if changes["service"] is not None else None)
+    if "ci" in changes:
+        values["ci_id"] = find_ci(session, changes["ci"]).id if changes["ci"] is not None else None
+    if "channel" in changes:
+        if changes["channel"] not in CHANNELS:
+            raise InvalidInput(f"unknown channel {changes['channel']!r}")
+        values["channel"] = changes["channel"]
+    impact = int(changes.get("impact", incident.impact))
+    urgency = int(changes.get("urgency", incident.urgency))
+    caller = session.get(Person, incident.caller_id)
+    values["impact"], values["urgency"] = impact, urgency
+    values["priority"] = priority_for(impact, urgency, vip=bool(caller and caller.vip))
+    changed = [f for f, v in values.items() if _set(session, incident, agent_id, f, v, now)]
+    if changed:
+        _touch(session, incident, "priority" if "priority" in changed else "edited", now)
+    return incident
+
+
+def record_satisfaction(session: Session, actor: Actor, number: str, score: int,
+                        comment_text: str | None = None, *,
+                        now: datetime | None = None) -> FollowUp | None:
+    """The caller's score 1-6; under 4 creates a follow-up for the customer manager."""
+    agent_id = require_agent(actor)
+    now = now or utcnow()
+    if not 1 <= int(score) <= 6:
+        raise InvalidInput(f"satisfaction score must be 1 to 6, got {score}")
+    incident = get_incident(session, number, for_update=True)
+    if incident.status not in ("resolved", "closed"):
+        raise TransitionNotAllowed(
+            f"{incident.number} is {incident.status.replace('_', ' ')}; satisfaction is "
+            "recorded once it is resolved")
+    old = incident.satisfaction
+    incident.satisfaction = int(score)
+    incident.satisfaction_comment = comment_text
+    incident.satisfaction_at = now
+    record_ticket_event(session, ticket_type="incident", ticket_id=incident.id,
+                        kind="satisfaction", actor_id=agent_id, field="satisfaction", old=old,
+                        new=score, comment=comment_text, at=now)
+    _touch(session, incident, "satisfaction", now)
+    if int(score) >= 4:
+        return None
+    caller = session.get(Person, incident.caller_id)
+    unit = session.get(OrgUnit, caller.org_unit_id) if caller and caller.org_unit_id else None
+    manager_id = _customer_manager(session, unit)
+    follow_up = FollowUp(
+        incident_id=incident.id, org_unit_id=unit.id if unit else None, manager_id=manager_id,
+        note=f"Score {score} on {incident.number}: {comment_text or ''}".strip(),
+        created_at=now,
+    )
+    session.add(follow_up)
+    session.flush()
+    return follow_up
+
+
+def _customer_manager(session: Session, unit: OrgUnit | None) -> int | None:
+    """The unit's customer manager, else the nearest one up the tree."""
+    seen: set[int] = set()
+    while unit is not None and unit.id not in seen:
+        if unit.customer_manager_id:
+            return unit.customer_manager_id
+        seen.add(unit.id)
+        unit = session.get(OrgUnit, unit.parent_id) if unit.parent_id else None
+    return None
+
+
+# --- reading -------------------------------------------------------------------------------
+
+VIEWS = ("mine", "team", "open", "unassigned", "waiting", "resolved", "all")
+SORTS = {
+    "age": (Incident.opened_at.asc(), Incident.id.asc()),
+    "newest": (Incident.opened_at.desc(), Incident.id.desc()),
+    "priority": (Incident.priority.asc(), Incident.opened_at.asc()),
+    "due": (Incident.resolution_due_at.asc(), Incident.priority.asc()),
+    "number": (Incident.number.desc(),),
+    "status": (Incident.status.asc(), Incident.opened_at.asc()),
+    "resolved": (Incident.resolved_at.desc(), Incident.id.desc()),
+}
+RECENT = timedelta(days=7)
+
+Caller = aliased(Person)
+Assignee = aliased(Agent)
+
+
+def _list_query(actor: Actor | None, view: str, now: datetime):
+    if view not in VIEWS:
+        raise InvalidInput(f"unknown view {view!r}; expected one of " + ", ".join(VIEWS))
+    conds: list[Any] = []
+    if view in ("mine", "team", "open", "unassigned"):
+        conds.append(Incident.status.in_(OPEN_STATUSES))
+    if view == "mine":
+        conds.append(Incident.assignee_id == (actor.agent_id if actor else -1))
+    elif view == "team":
+        conds.append(Incident.team_id == (actor.team_id if actor else -1))
+    elif view == "unassigned":
+        conds.append(Incident.assignee_id.is_(None))
+    elif view == "waiting":
+        conds.append(Incident.status.in_(WAITING_STATUSES))
+    elif view == "resolved":
+        conds.append(Incident.status == "resolved")
+        conds.append(Incident.resolved_at >= now - RECENT)
+    return conds
+
+
+def list_incidents(session: Session, *, actor: Actor | None = None, view: str = "open",
+                   search: str | None = None, status: str | None = None,
+                   team: str | None = None, assignee: str | None = None,
+                   sort: str | None = None, limit: int = 100, offset: int = 0,
+                   now: datetime | None = None) -> list[dict[str, Any]]:
+    """One page of incidents as plain rows, filtered and sorted in SQL."""
+    now = now or utcnow()
+    conds = _list_query(actor, view, now)
+    if status:
+        if status not in INCIDENT_STATUSES:
+            raise InvalidInput(f"unknown status {status!r}; expected one of "
+                               + ", ".join(INCIDENT_STATUSES))
+        conds.append(Incident.status == status)
+    if team:
+        conds.append(Incident.team_id == find_team(session, team).id)
+    if assignee:
+        conds.append(Incident.assignee_id == find_agent(session, assignee).id)
+    if search and search.strip():
+        for token in search.lower().split():
+            like = f"%{_escape_like(token)}%"
+            conds.append(or_(
+                func.lower(Incident.number).like(like, escape="\\"),
+                func.lower(Incident.summary).like(like, escape="\\"),
+                Caller.search.like(like, escape="\\"),
+                func.lower(Service.code).like(like, escape="\\"),
+                func.lower(Service.name).like(like, escape="\\"),
+            ))
+    sort = sort or ("resolved" if view == "resolved" else "age")
+    if sort not in SORTS:
+        raise InvalidInput(f"unknown sort {sort!r}; expected one of " + ", ".join(SORTS))
+    stmt = (
+        select(Incident.id, Incident.number, Incident.priority, Incident.status,
+               Incident.summary, Incident.opened_at, Incident.resolved_at,
+               Incident.response_due_at, Incident.resolution_due_at, Incident.version,
+               Incident.escalation_level, Incident.problem_id,
+               Caller.username, Caller.first_name, Caller.last_name, Caller.vip,
+               Service.code, Service.name, Team.name, Assignee.username)
+        .join(Caller, Caller.id == Incident.caller_id)
+        .outerjoin(Service, Service.id == Incident.service_id)
+        .outerjoin(Team, Team.id == Incident.team_id)
+        .outerjoin(Assignee, Assignee.id == Incident.assignee_id)
+        .where(and_(*conds) if conds else True)
+        .order_by(*SORTS[sort])
+        .limit(limit).offset(offset)
+    )
+    rows = []
+    for r in session.execute(stmt):
+        rows.append({
+            "id": r[0], "number": r[1], "priority": r[2], "status": r[3], "summary": r[4],
+            "opened_at": r[5], "resolved_at": r[6], "response_due_at": r[7],
+            "resolution_due_at": r[8], "version": r[9], "escalation_level": r[10],
+            "problem_id": r[11], "caller": r[12], "caller_name": f"{r[13]} {r[14]}",
+            "vip": r[15], "service": r[16], "service_name": r[17], "team": r[18],
+            "assignee": r[19],
+        })
+    return rows
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def incident_detail(session: Session, number: str) -> dict[str, Any]:
+    """Every field with names resolved, the linked problem, and the event timeline."""
+    inc = get_incident(session, number)
+    caller = session.get(Person, inc.caller_id)
+    service = session.get(Service, inc.service_id) if inc.service_id else None
+    team = session.get(Team, inc.team_id) if inc.team_id else None
+    assignee = session.get(Agent, inc.assignee_id) if inc.assignee_id else None
+    ci = session.get(ConfigItem, inc.ci_id) if inc.ci_id else None
+    problem = session.get(Problem, inc.problem_id) if inc.problem_id else None
+    unit = session.get(OrgUnit, caller.org_unit_id) if caller and caller.org_unit_id else None
+    data = {f: getattr(inc, f) for f in Incident.model_fields}
+    data.update({
+        "caller": caller.username if caller else None,
+        "caller_name": caller.name if caller else None,
+        "caller_phone": caller.phone if caller else None,
+        "caller_email": caller.email if caller else None,
+        "caller_vip": bool(caller and caller.vip),
+        "org_unit": unit.name if unit else None,
+        "service": service.code if service else None,
+        "service_name": service.name if service else None,
+        "team": team.name if team else None,
+        "assignee": assignee.username if assignee else None,
+        "ci": ci.name if ci else None,
+        "problem": problem.number if problem else None,
+        "problem_title": problem.title if problem else None,
+        "workaround": problem.workaround if problem else None,
+        "events": incident_events(session, inc.id),
+    })
+    return data
+
+
+def incident_events(session: Session, incident_id: int) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(TicketEvent, Agent.username)
+        .outerjoin(Agent, Agent.id == TicketEvent.actor_id)
+        .where(TicketEvent.ticket_type == "incident", TicketEvent.ticket_id == incident_id)
+        .order_by(TicketEvent.at, TicketEvent.id)
+    ).all()
+    return [{
+        "at": ev.at, "actor": who, "kind": ev.kind, "field": ev.field, "old": ev.old_value,
+        "new": ev.new_value, "comment": ev.comment, "minutes": ev.minutes,
+    } for ev, who in rows]
+
+
+def list_follow_ups(session: Session, *, status: str = "open", limit: int = 100,
+                    offset: int = 0) -> list[dict[str, Any]]:
+    Manager = aliased(Person)
+    rows = session.execute(
+        select(FollowUp, Incident.number, Incident.summary, Incident.satisfaction,
+               OrgUnit.name, Manager.first_name, Manager.last_name)
+        .join(Incident, Incident.id == FollowUp.incident_id)
+        .outerjoin(OrgUnit, OrgUnit.id == FollowUp.org_unit_id)
+        .outerjoin(Manager, Manager.id == FollowUp.manager_id)
+        .where(FollowUp.status == status)
+        .order_by(FollowUp.created_at.desc(), FollowUp.id.desc())
+        .limit(limit).offset(offset)
+    ).all()
+    return [{
+        "id": f.id, "number": n, "summary": s, "score": score, "org_unit": unit,
+        "manager": f"{fn} {ln}" if fn else None, "note": f.note, "created_at": f.created_at,
+        "status": f.status,
+    } for f, n, s, score, unit, fn, ln in rows]

@@ -1,0 +1,135 @@
+"""The searches behind the caller, service and CI pickers: one small query a keystroke.
+
+People carry a lowercased `search` column (name, username, phone, e-mail), so a keystroke is
+one LIKE per typed word over 12,000 short strings, with a LIMIT; no ORM objects are built.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, case, func, literal, or_, select, union_all
+from sqlmodel import Session
+
+from pob_tui.models import (
+    ConfigItem,
+    Incident,
+    Location,
+    OrgUnit,
+    Person,
+    Service,
+    Subscription,
+)
+from pob_tui.models.incident import OPEN_STATUSES
+
+
+def _like(token: str) -> str:
+    return "%" + token.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def search_people(session: Session, text: str, *, limit: int = 15) -> list[dict[str, Any]]:
+    """Active people matching every typed word; exact username or phone first."""
+    tokens = [t for t in text.lower().split() if t]
+    if not tokens:
+        return []
+    exact = " ".join(tokens)
+    stmt = (
+        select(Person.id, Person.username, Person.first_name, Person.last_name, Person.phone,
+               Person.email, Person.vip, OrgUnit.name, Location.name)
+        .outerjoin(OrgUnit, OrgUnit.id == Person.org_unit_id)
+        .outerjoin(Location, Location.id == Person.location_id)
+        .where(Person.active, *[Person.search.like(_like(t), escape="\\") for t in tokens])
+        .order_by(
+            case((or_(Person.username == exact, Person.phone == exact), 0), else_=1),
+            Person.last_name, Person.first_name, Person.id,
+        )
+        .limit(limit)
+    )
+    return [{"id": r[0], "username": r[1], "name": f"{r[2]} {r[3]}", "phone": r[4],
+             "email": r[5], "vip": r[6], "org_unit": r[7], "location": r[8]}
+            for r in session.execute(stmt)]
+
+
+def caller_context(session: Session, person_id: int, *, recent: int = 5) -> dict[str, Any]:
+    """What an agent sees about a caller: unit, site, VIP, open and recent incidents."""
+    row = session.execute(
+        select(Person, OrgUnit.name, Location.name)
+        .outerjoin(OrgUnit, OrgUnit.id == Person.org_unit_id)
+        .outerjoin(Location, Location.id == Person.location_id)
+        .where(Person.id == person_id)
+    ).first()
+    if row is None:
+        return {}
+    person, unit, location = row
+    incidents = session.execute(
+        select(Incident.number, Incident.status, Incident.summary, Incident.opened_at,
+               Incident.version)
+        .where(Incident.caller_id == person_id)
+        .order_by(Incident.opened_at.desc()).limit(recent + 20)
+    ).all()
+    open_ = [i for i in incidents if i[1] in OPEN_STATUSES]
+    recent_rows = [i for i in incidents if i[1] not in OPEN_STATUSES][:recent]
+
+    def as_dict(i: Any) -> dict[str, Any]:
+        return {"number": i[0], "status": i[1], "summary": i[2], "opened_at": i[3],
+                "version": i[4]}
+
+    return {
+        "id": person.id, "username": person.username, "name": person.name,
+        "phone": person.phone, "email": person.email, "vip": person.vip,
+        "org_unit": unit, "location": location, "title": person.title,
+        "open": [as_dict(i) for i in open_], "recent": [as_dict(i) for i in recent_rows],
+    }
+
+
+def _subscribed_ids(person_id: int, on: date):
+    """Services the person has access to on `on`: own or through their org unit."""
+    unit = select(Person.org_unit_id).where(Person.id == person_id).scalar_subquery()
+    active = and_(Subscription.valid_from <= on,
+                  or_(Subscription.valid_to.is_(None), Subscription.valid_to >= on))
+    return union_all(
+        select(Subscription.service_id).where(Subscription.person_id == person_id, active),
+        select(Subscription.service_id).where(Subscription.org_unit_id == unit, active),
+    )
+
+
+def search_services(session: Session, text: str, *, caller_id: int | None = None,
+                    limit: int = 15, on: date | None = None) -> list[dict[str, Any]]:
+    """Live services matching name, code or keywords; the caller's subscribed ones first."""
+    tokens = [t for t in text.lower().split() if t]
+    hay = func.lower(Service.code + " " + Service.name + " " + func.coalesce(Service.keywords, ""))
+    conds = [Service.lifecycle.in_(("live", "retiring")),
+             *[hay.like(_like(t), escape="\\") for t in tokens]]
+    subscribed: Any = literal(0)
+    if caller_id is not None:
+        subscribed = case((Service.id.in_(_subscribed_ids(caller_id, on or date.today())), 1),
+                          else_=0)
+    code_hit = case((func.lower(Service.code) == " ".join(tokens), 0), else_=1) if tokens \
+        else literal(1)
+    stmt = (select(Service.id, Service.code, Service.name, Service.category,
+                   Service.default_impact, Service.default_urgency, subscribed.label("sub"))
+            .where(*conds)
+            .order_by(code_hit, subscribed.desc(), Service.name).limit(limit))
+    return [{"id": r[0], "code": r[1], "name": r[2], "category": r[3], "impact": r[4],
+             "urgency": r[5], "subscribed": bool(r[6])} for r in session.execute(stmt)]
+
+
+def search_cis(session: Session, text: str, *, caller_id: int | None = None,
+               limit: int = 15) -> list[dict[str, Any]]:
+    """Configuration items by name; the caller's own devices first (all of them when
+    nothing is typed)."""
+    tokens = [t for t in text.lower().split() if t]
+    conds = [ConfigItem.status != "retired",
+             *[func.lower(ConfigItem.name).like(_like(t), escape="\\") for t in tokens]]
+    own: Any = literal(0)
+    if caller_id is not None:
+        own = case((ConfigItem.person_id == caller_id, 1), else_=0)
+        if not tokens:
+            conds.append(ConfigItem.person_id == caller_id)
+    elif not tokens:
+        return []
+    stmt = (select(ConfigItem.id, ConfigItem.name, ConfigItem.ci_class, own.label("own"))
+            .where(*conds).order_by(own.desc(), ConfigItem.name).limit(limit))
+    return [{"id": r[0], "name": r[1], "ci_class": r[2], "own": bool(r[3])}
+            for r in session.execute(stmt)]

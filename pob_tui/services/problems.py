@@ -1,0 +1,254 @@
+"""Problems and known errors: the causes behind incidents and the workarounds agents use."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlmodel import Session
+
+from pob_tui.errors import InvalidInput, NotFound, TransitionNotAllowed
+from pob_tui.models import Agent, Incident, Problem, Service, Team, TicketEvent, utcnow
+from pob_tui.models.incident import OPEN_STATUSES
+from pob_tui.models.problem import PROBLEM_STATUSES
+from pob_tui.services.audit import record_ticket_event
+from pob_tui.services.identity import Actor, require_agent
+from pob_tui.services.incidents import find_service, find_team, get_incident
+from pob_tui.services.numbers import next_number
+
+PROBLEM_TRANSITIONS = {
+    "new": ("investigating", "known_error", "resolved", "closed"),
+    "investigating": ("known_error", "resolved", "closed"),
+    "known_error": ("investigating", "resolved", "closed"),
+    "resolved": ("closed", "investigating"),
+    "closed": (),
+}
+
+
+def get_problem(session: Session, number: str, *, for_update: bool = False) -> Problem:
+    stmt = select(Problem).where(Problem.number == number.strip().upper())
+    if for_update:
+        stmt = stmt.with_for_update()
+    problem = session.execute(stmt).scalars().first()
+    if problem is None:
+        raise NotFound(f"unknown problem {number!r}")
+    return problem
+
+
+def _event(session: Session, problem: Problem, agent_id: int, kind: str, now: datetime, *,
+           field: str | None = None, old: Any = None, new: Any = None,
+           comment: str | None = None) -> None:
+    record_ticket_event(session, ticket_type="problem", ticket_id=problem.id, kind=kind,
+                        actor_id=agent_id, field=field, old=old, new=new, comment=comment,
+                        at=now)
+
+
+def create_problem(session: Session, actor: Actor, *, title: str,
+                   description: str | None = None, service: str | int | None = None,
+                   team: str | int | None = None, from_incident: str | None = None,
+                   priority: int = 3, now: datetime | None = None) -> Problem:
+    agent_id = require_agent(actor)
+    now = now or utcnow()
+    title = (title or "").strip()
+    if not title or len(title) > 200:
+        raise InvalidInput("a problem needs a title of 1 to 200 characters")
+    if priority not in range(1, 6):
+        raise InvalidInput(f"priority must be 1 to 5, got {priority}")
+    incident = get_incident(session, from_incident) if from_incident else None
+    service_id = find_service(session, service).id if service is not None else (
+        incident.service_id if incident else None)
+    team_id = find_team(session, team).id if team is not None else (
+        incident.team_id if incident else actor.team_id)
+    problem = Problem(number=next_number(session, "PRB"), title=title, description=description,
+                      service_id=service_id, team_id=team_id, priority=priority,
+                      ci_id=incident.ci_id if incident else None, opened_at=now,
+                      updated_at=now)
+    session.add(problem)
+    session.flush()
+    _event(session, problem, agent_id, "created", now, comment=title)
+    if incident:
+        link_incidents(session, actor, problem.number, [incident.number], now=now)
+    return problem
+
+
+def link_incidents(session: Session, actor: Actor, number: str, incidents: Sequence[str], *,
+                   unlink: bool = False, now: datetime | None = None) -> int:
+    """Link (or unlink) incidents; returns how many changed. All or nothing."""
+    agent_id = require_agent(actor)
+    now = now or utcnow()
+    problem = get_problem(session, number)
+    loaded = [get_incident(session, n, for_update=True) for n in incidents]
+    changed = 0
+    for inc in loaded:
+        target = None if unlink else problem.id
+        if unlink and inc.problem_id != problem.id:
+            continue
+        if inc.problem_id == target:
+            continue
+        old = inc.problem_id
+        inc.problem_id = target
+        inc.version += 1
+        inc.updated_at = now
+        record_ticket_event(session, ticket_type="incident", ticket_id=inc.id, kind="link",
+                            actor_id=agent_id, field="problem_id", old=old, new=target,
+                            comment=("unlinked from " if unlink else "linked to ")
+                            + problem.number, at=now)
+        _event(session, problem, agent_id, "link", now, field="incident",
+               new=None if unlink else inc.number, old=inc.number if unlink else None)
+        changed += 1
+    return changed
+
+
+def update_problem(session: Session, actor: Actor, number: str, *,
+                   root_cause: str | None = None, workaround: str | None = None,
+                   symptoms: str | None = None, known_error: bool | None = None,
+                   status: str | None = None, note: str | None = None,
+                   expected_version: int | None = None,
+                   now: datetime | None = None) -> Problem:
+    """Record cause and workaround, mark a known error, move the status. Resolving adds a
+    note to every open incident linked to the problem."""
+    agent_id = require_agent(actor)
+    now = now or utcnow()
+    problem = get_problem(session, number, for_update=True)
+    if expected_version is not None and problem.version != expected_version:
+        from pob_tui.errors import ConflictError
+
+        raise ConflictError(f"{problem.number} was changed by someone else since you opened "
+                            "it; review and try again")
+    fields = {"root_cause": root_cause, "workaround": workaround, "symptoms": symptoms}
+    for field, value in fields.items():
+        if value is not None and value != getattr(problem, field):
+            _event(session, problem, agent_id, "field", now, field=field,
+                   old=getattr(problem, field), new=value)
+            setattr(problem, field, value)
+    if known_error:
+        if not (problem.workaround or "").strip() or not (problem.symptoms or "").strip():
+            raise InvalidInput("a known error needs symptoms and a workaround")
+        if not problem.known_error:
+            _event(session, problem, agent_id, "field", now, field="known_error", old=False,
+                   new=True)
+            problem.known_error = True
+        if status is None and problem.status in ("new", "investigating"):
+            status = "known_error"
+    elif known_error is False and problem.known_error:
+        _event(session, problem, agent_id, "field", now, field="known_error", old=True,
+               new=False)
+        problem.known_error = False
+    if status is not None and status != problem.status:
+        if status not in PROBLEM_STATUSES:
+            raise InvalidInput(f"unknown problem status {status!r}; expected one of "
+                               + ", ".join(PROBLEM_STATUSES))
+        if status not in PROBLEM_TRANSITIONS[problem.status]:
+            raise TransitionNotAllowed(
+                f"{problem.number} cannot become {status.replace('_', ' ')}: it is "
+                f"{problem.status.replace('_', ' ')}")
+        if status == "resolved" and not (problem.root_cause or "").strip():
+            raise InvalidInput("record the root cause before resolving the problem")
+        _event(session, problem, agent_id, "status", now, field="status", old=problem.status,
+               new=status, comment=note)
+        problem.status = status
+        if status == "resolved":
+            problem.resolved_at = now
+            _note_open_incidents(session, problem, agent_id, note, now)
+        if status == "closed":
+            problem.closed_at = now
+    problem.version += 1
+    problem.updated_at = now
+    return problem
+
+
+def _note_open_incidents(session: Session, problem: Problem, agent_id: int,
+                         note: str | None, now: datetime) -> None:
+    incidents = session.execute(
+        select(Incident).where(Incident.problem_id == problem.id,
+                               Incident.status.in_(OPEN_STATUSES))
+    ).scalars().all()
+    text = f"{problem.number} is resolved: {note or problem.root_cause or ''}".strip()
+    for inc in incidents:
+        record_ticket_event(session, ticket_type="incident", ticket_id=inc.id,
+                            kind="work_note", actor_id=agent_id, comment=text, at=now)
+        inc.version += 1
+        inc.updated_at = now
+
+
+def search_known_errors(session: Session, text: str = "", *, service_id: int | None = None,
+                        limit: int = 10) -> list[dict[str, Any]]:
+    """Known errors whose title or symptoms share words with `text`, the service's first.
+
+    Ranked by how many of the words match; with no words, the service's known errors."""
+    words = [w for w in (text or "").lower().split() if len(w) >= 3][:8]
+    conds = [Problem.known_error.is_(True), Problem.status != "closed"]
+    hay = func.lower(func.coalesce(Problem.title, "") + " " + func.coalesce(Problem.symptoms, ""))
+    if words:
+        conds.append(or_(*[hay.like(f"%{w}%") for w in words]))
+    elif service_id is None:
+        return []
+    else:
+        conds.append(Problem.service_id == service_id)
+    rows = session.execute(
+        select(Problem.number, Problem.title, Problem.symptoms, Problem.workaround,
+               Problem.service_id, Service.name)
+        .outerjoin(Service, Service.id == Problem.service_id)
+        .where(*conds).limit(200)
+    ).all()
+
+    def score(r: Any) -> tuple[int, int, str]:
+        blob = f"{r[1]} {r[2] or ''}".lower()
+        hits = sum(1 for w in words if w in blob)
+        return (-(1 if service_id is not None and r[4] == service_id else 0), -hits, r[0])
+
+    ranked = sorted(rows, key=score)[:limit]
+    return [{"number": r[0], "title": r[1], "symptoms": r[2], "workaround": r[3],
+             "service": r[5]} for r in ranked]
+
+
+def list_problems(session: Session, *, status: str | None = None, known_error: bool | None = None,
+                  search: str | None = None, limit: int = 100,
+                  offset: int = 0) -> list[dict[str, Any]]:
+    linked = (select(func.count()).where(Incident.problem_id == Problem.id)
+              .correlate(Problem).scalar_subquery())
+    stmt = (select(Problem.number, Problem.title, Problem.status, Problem.priority,
+                   Problem.known_error, Service.name, Team.name, Problem.opened_at, linked)
+            .outerjoin(Service, Service.id == Problem.service_id)
+            .outerjoin(Team, Team.id == Problem.team_id))
+    if status:
+        stmt = stmt.where(Problem.status == status)
+    else:
+        stmt = stmt.where(Problem.status != "closed")
+    if known_error is not None:
+        stmt = stmt.where(Problem.known_error.is_(known_error))
+    if search:
+        like = f"%{search.lower()}%"
+        stmt = stmt.where(or_(func.lower(Problem.title).like(like),
+                              func.lower(Problem.number).like(like)))
+    stmt = stmt.order_by(Problem.priority, Problem.opened_at.desc()).limit(limit).offset(offset)
+    return [{"number": r[0], "title": r[1], "status": r[2], "priority": r[3],
+             "known_error": r[4], "service": r[5], "team": r[6], "opened_at": r[7],
+             "incidents": r[8]} for r in session.execute(stmt)]
+
+
+def problem_detail(session: Session, number: str) -> dict[str, Any]:
+    p = get_problem(session, number)
+    service = session.get(Service, p.service_id) if p.service_id else None
+    team = session.get(Team, p.team_id) if p.team_id else None
+    incidents = session.execute(
+        select(Incident.number, Incident.status, Incident.summary)
+        .where(Incident.problem_id == p.id).order_by(Incident.opened_at.desc()).limit(200)
+    ).all()
+    events = session.execute(
+        select(TicketEvent, Agent.username).outerjoin(Agent, Agent.id == TicketEvent.actor_id)
+        .where(TicketEvent.ticket_type == "problem", TicketEvent.ticket_id == p.id)
+        .order_by(TicketEvent.at, TicketEvent.id)
+    ).all()
+    data = {f: getattr(p, f) for f in Problem.model_fields}
+    data.update({
+        "service": service.name if service else None,
+        "team": team.name if team else None,
+        "incidents": [{"number": n, "status": s, "summary": t} for n, s, t in incidents],
+        "events": [{"at": e.at, "actor": who, "kind": e.kind, "field": e.field,
+                    "old": e.old_value, "new": e.new_value, "comment": e.comment}
+                   for e, who in events],
+    })
+    return data
