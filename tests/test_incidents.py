@@ -7,8 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from pob_tui.errors import ConflictError, InvalidInput, NotFound, PermissionDenied, \
-    TransitionNotAllowed
+from pob_tui.errors import (
+    ConflictError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    TransitionNotAllowed,
+)
 from pob_tui.models import FollowUp, Incident, TicketEvent
 from pob_tui.services import incidents as svc
 from pob_tui.services import problems

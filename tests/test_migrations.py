@@ -95,4 +95,4 @@ def test_every_revision_has_seed_data_or_follows_one() -> None:
 def test_schema_head_constant_matches_alembic() -> None:
     from pob_tui.db import SCHEMA_HEAD, head_revision
 
-    assert SCHEMA_HEAD == head_revision()
+    assert head_revision() == SCHEMA_HEAD

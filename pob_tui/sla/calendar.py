@@ -23,6 +23,11 @@ time, so a 00:00-24:00 day lasts 23 h / 25 h on DST change days.  Consequences:
 * ``"24:00"`` is the next local midnight.
 
 Intervals are half open: open at the opening minute, closed at the closing minute.
+
+Results are aware datetimes in ``tz``.  Python caveat (PEP 495): a result inside the autumn
+fold hour never compares ``==`` to a datetime of another zone, and two datetimes sharing the
+same tzinfo compare/subtract as wall times.  Callers comparing instants near DST changes
+should do so in UTC (``dt.astimezone(UTC)``); ``<``/``>`` across different zones are fine.
 """
 
 from __future__ import annotations

@@ -82,8 +82,13 @@ def test_wall_times_in_gap_and_fold() -> None:
     assert fold.is_open(datetime(2026, 10, 25, 0, 15, tzinfo=UTC))
     assert not fold.is_open(datetime(2026, 10, 25, 0, 45, tzinfo=UTC))  # 02:45 CEST
     assert fold.is_open(datetime(2026, 10, 25, 1, 15, tzinfo=UTC))
-    assert fold.add(datetime(2026, 10, 25, 0, 0, tzinfo=UTC), 45 * M) == datetime(
-        2026, 10, 25, 1, 15, tzinfo=UTC
+    due = fold.add(datetime(2026, 10, 25, 0, 0, tzinfo=UTC), 45 * M)
+    assert (due.hour, due.minute, due.fold) == (2, 15, 1)  # second 02:15, i.e. 01:15 UTC
+    # PEP 495: a datetime inside the fold never compares == to another zone, so compare in
+    # UTC; ordering comparisons across zones are unaffected.
+    assert due.astimezone(UTC) == datetime(2026, 10, 25, 1, 15, tzinfo=UTC)
+    assert (
+        datetime(2026, 10, 25, 1, 14, tzinfo=UTC) < due < datetime(2026, 10, 25, 1, 16, tzinfo=UTC)
     )
 
 
