@@ -8,7 +8,7 @@ and nothing is written. Without a version (scripts), the latest is used.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -64,11 +64,6 @@ _WHY_NOT = {
     "cancelled": "it was cancelled; log a new incident instead",
     "resolved": "it is resolved; reopen it first",
 }
-
-# Hooks run after every change of an incident, in the same transaction (the SLA clocks
-# register here). Each gets (session, incident, event kind, now).
-AFTER_CHANGE: list[Callable[[Session, Incident, str, datetime], None]] = []
-
 
 def priority_for(impact: int, urgency: int, *, vip: bool = False) -> int:
     """ITIL priority; a VIP caller's incident is one step more urgent (never above 1)."""
@@ -300,8 +295,10 @@ def _touch(session: Session, incident: Incident, kind: str, now: datetime) -> No
 
 
 def _after(session: Session, incident: Incident, kind: str, now: datetime) -> None:
-    for hook in AFTER_CHANGE:
-        hook(session, incident, kind, now)
+    """Recompute the SLA clocks in the same transaction as the change."""
+    from pob_tui.services import sla
+
+    sla.on_incident_change(session, incident, kind, now)
 
 
 def _check_transition(incident: Incident, target: str) -> None:

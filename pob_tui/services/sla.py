@@ -1,0 +1,464 @@
+"""SLA and OLA clocks on incidents, always recomputed from the history and the calendar.
+
+Which agreement applies (most specific first):
+1. an agreement for the caller's customer (their org unit, or the nearest unit above it that
+   has one) that lists the incident's service;
+2. an agreement for no particular customer that lists the service;
+3. an agreement for the caller's customer that lists no services (covers all);
+4. the default agreement (`is_default`).
+Its calendar counts business time; its targets give response and resolution minutes for the
+incident's priority. Each team assignment starts that team's own OLA clock with the team's
+target, so a second-line team is measured from when it got the ticket.
+
+Pauses come from the status history: time in "waiting for caller" or "waiting for supplier"
+and time spent resolved before a reopen do not count. Nothing is kept as a running counter:
+each change recomputes the clocks from the events, and the stored `sla_clock` rows are that
+result (kept for sorting the queue and for the compliance report).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlmodel import Session
+
+from pob_tui.config import Settings
+from pob_tui.models import (
+    Agent,
+    Agreement,
+    AgreementService,
+    Calendar,
+    CalendarDay,
+    Incident,
+    Notification,
+    OlaTarget,
+    OrgUnit,
+    Person,
+    SlaClock,
+    SlaTarget,
+    Team,
+    TicketEvent,
+    utcnow,
+)
+from pob_tui.models.incident import WAITING_STATUSES
+from pob_tui.services.audit import record_ticket_event
+from pob_tui.sla import BusinessCalendar
+from pob_tui.sla.calendar import _norwegian_holiday_names
+
+_settings = Settings()
+_cache: dict[int, tuple[tuple[Any, ...], BusinessCalendar]] = {}
+_lock = threading.Lock()
+
+
+def configure(settings: Settings) -> None:
+    """Take closing days, short days and the warning threshold from the configuration."""
+    global _settings
+    _settings = settings
+    with _lock:
+        _cache.clear()
+
+
+# --- calendars -----------------------------------------------------------------------------
+
+def _short_day_dates(year: int, rules: Mapping[str, str]) -> dict[date, str]:
+    from dateutil.easter import easter
+
+    out: dict[date, str] = {}
+    for key, closing in rules.items():
+        if key == "wednesday_before_maundy_thursday":
+            out[easter(year) - timedelta(days=4)] = closing
+        elif len(key) == 5 and key[2] == "-":
+            out[date(year, int(key[:2]), int(key[3:]))] = closing
+    return out
+
+
+def _clip(spans: Iterable[tuple[str, str]], closing: str) -> list[tuple[str, str]]:
+    """Opening hours of a shortened day: the normal intervals cut at `closing`."""
+    return [(a, min(b, closing)) for a, b in spans if a < closing]
+
+
+def build_calendar(row: Calendar, days: Iterable[CalendarDay] = (),
+                   settings: Settings | None = None) -> BusinessCalendar:
+    """A BusinessCalendar from a calendar row, its local days and the configuration."""
+    settings = settings or _settings
+    hours = {int(k): [tuple(x) for x in v] for k, v in json.loads(row.hours).items()}
+    special: dict[date, list[tuple[str, str]]] = {}
+    closed: dict[date, str] = {}
+    for d in days:
+        if d.hours:
+            special[d.day] = [tuple(x) for x in json.loads(d.hours)]
+        else:
+            closed[d.day] = d.note or "closing day"
+    national = row.national_holidays
+
+    def year_days(year: int) -> dict[date, str]:
+        found: dict[date, str] = {}
+        if national:
+            found.update(_norwegian_holiday_names(year))
+            for mmdd in settings.closing_days:
+                found.setdefault(date(year, int(mmdd[:2]), int(mmdd[3:])), "closing day")
+            for day, closing in _short_day_dates(year, settings.short_days).items():
+                if day not in special and day not in found and day.weekday() in hours:
+                    special[day] = _clip(hours[day.weekday()], closing)
+        return found
+
+    # Short days must be known before any date is computed, so take a wide range up front.
+    this_year = date.today().year
+    for year in range(this_year - 12, this_year + 3):
+        closed.update({d: n for d, n in year_days(year).items() if d not in closed})
+    return BusinessCalendar(hours, closed, row.tz, special_days=special,
+                            holiday_years=lambda y: year_days(y))
+
+
+def calendar_by_id(session: Session, calendar_id: int) -> BusinessCalendar:
+    """Cached per process; rebuilt when the calendar or its days change."""
+    row = session.get(Calendar, calendar_id)
+    if row is None:
+        raise LookupError(f"calendar {calendar_id} does not exist")
+    days = session.execute(
+        select(CalendarDay).where(CalendarDay.calendar_id == calendar_id)
+        .order_by(CalendarDay.day)).scalars().all()
+    key = (row.hours, row.tz, row.national_holidays,
+           tuple((d.day, d.hours) for d in days))
+    with _lock:
+        hit = _cache.get(calendar_id)
+        if hit and hit[0] == key:
+            return hit[1]
+    cal = build_calendar(row, days)
+    with _lock:
+        _cache[calendar_id] = (key, cal)
+    return cal
+
+
+# --- which agreement -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Terms:
+    agreement_id: int
+    agreement: str
+    calendar_id: int
+    response_minutes: int
+    resolution_minutes: int
+
+
+def _customer_chain(session: Session, org_unit_id: int | None) -> list[int]:
+    chain: list[int] = []
+    while org_unit_id is not None and org_unit_id not in chain:
+        chain.append(org_unit_id)
+        org_unit_id = session.execute(
+            select(OrgUnit.parent_id).where(OrgUnit.id == org_unit_id)).scalar()
+    return chain
+
+
+def terms_for(session: Session, incident: Incident) -> Terms | None:
+    """The most specific agreement and its targets for the incident's priority."""
+    caller_unit = session.execute(
+        select(Person.org_unit_id).where(Person.id == incident.caller_id)).scalar()
+    chain = _customer_chain(session, caller_unit)
+    listed = select(AgreementService.agreement_id).where(
+        AgreementService.agreement_id == Agreement.id).exists()
+    covers = select(AgreementService.agreement_id).where(
+        AgreementService.agreement_id == Agreement.id,
+        AgreementService.service_id == incident.service_id).exists()
+    candidates = session.execute(
+        select(Agreement).where(or_(
+            Agreement.is_default,
+            Agreement.customer_id.in_(chain) if chain else False,
+            and_(Agreement.customer_id.is_(None), covers),
+        ))).scalars().all()
+
+    def rank(a: Agreement) -> tuple[int, int]:
+        depth = chain.index(a.customer_id) if a.customer_id in chain else 99
+        has_service = bool(incident.service_id) and session.execute(
+            select(covers.where(Agreement.id == a.id))).scalar()
+        has_list = session.execute(select(listed.where(Agreement.id == a.id))).scalar()
+        if a.customer_id in chain and has_service:
+            return (1, depth)
+        if a.customer_id is None and has_service:
+            return (2, 0)
+        if a.customer_id in chain and not has_list:
+            return (3, depth)
+        if a.is_default:
+            return (4, 0)
+        return (9, 0)
+
+    ranked = sorted((rank(a), a.id, a) for a in candidates)
+    for (level, _), _id, agreement in ranked:
+        if level == 9:
+            break
+        target = session.execute(select(SlaTarget).where(
+            SlaTarget.agreement_id == agreement.id,
+            SlaTarget.priority == incident.priority)).scalars().first()
+        if target:
+            return Terms(agreement.id, agreement.name, agreement.calendar_id,
+                         target.response_minutes, target.resolution_minutes)
+    return None
+
+
+# --- history -> clocks ---------------------------------------------------------------------
+
+def _status_history(session: Session, incident: Incident) -> list[tuple[datetime, str]]:
+    rows = session.execute(
+        select(TicketEvent.at, TicketEvent.new_value).where(
+            TicketEvent.ticket_type == "incident", TicketEvent.ticket_id == incident.id,
+            TicketEvent.field == "status").order_by(TicketEvent.at, TicketEvent.id)).all()
+    return [(incident.opened_at, "new"), *[(at, str(v)) for at, v in rows]]
+
+
+def pauses_from(history: list[tuple[datetime, str]], now: datetime,
+                stopped: Iterable[str] = ()) -> list[tuple[datetime, datetime]]:
+    """Intervals spent waiting (or in the `stopped` statuses) from a status history."""
+    paused = set(WAITING_STATUSES) | set(stopped)
+    out: list[tuple[datetime, datetime]] = []
+    for (at, status), nxt in zip(history, [*history[1:], (now, "")], strict=True):
+        if status in paused and nxt[0] > at:
+            out.append((at, nxt[0]))
+    return out
+
+
+def _team_spells(session: Session, incident: Incident,
+                 now: datetime) -> list[tuple[int, datetime, datetime | None]]:
+    """(team, from, to) for every stretch of time the incident sat with one team."""
+    rows = session.execute(
+        select(TicketEvent.at, TicketEvent.old_value, TicketEvent.new_value).where(
+            TicketEvent.ticket_type == "incident", TicketEvent.ticket_id == incident.id,
+            TicketEvent.field == "team_id").order_by(TicketEvent.at, TicketEvent.id)).all()
+    spells: list[tuple[int, datetime, datetime | None]] = []
+    first_team = int(rows[0][1]) if rows and rows[0][1] not in (None, "None") else None
+    current = (first_team if rows else incident.team_id, incident.opened_at)
+    for at, _old, new in rows:
+        if current[0] is not None:
+            spells.append((current[0], current[1], at))
+        current = (int(new) if new not in (None, "None") else None, at)
+    if current[0] is not None:
+        spells.append((current[0], current[1], None))
+    return spells
+
+
+def recompute(session: Session, incident: Incident, now: datetime | None = None) -> None:
+    """Rebuild the incident's clocks from its history; store due times and outcomes."""
+    now = now or utcnow()
+    session.flush()
+    terms = terms_for(session, incident)
+    existing = {(c.kind, c.team_id, c.started_at): c for c in session.execute(
+        select(SlaClock).where(SlaClock.incident_id == incident.id)).scalars()}
+    keep: set[tuple[str, int | None, datetime]] = set()
+    made: dict[str, SlaClock] = {}
+    history = _status_history(session, incident)
+    final_stop = incident.resolved_at if incident.status in ("resolved", "closed") else (
+        incident.closed_at if incident.status == "cancelled" else None)
+
+    def put(kind: str, team_id: int | None, calendar_id: int, minutes: int,
+            start: datetime, stop: datetime | None, pauses: list) -> None:
+        cal = calendar_by_id(session, calendar_id)
+        due = cal.add(start, timedelta(minutes=minutes), pauses)
+        key = (kind, team_id, start)
+        keep.add(key)
+        clock = existing.get(key) or SlaClock(incident_id=incident.id, kind=kind,
+                                              team_id=team_id, started_at=start,
+                                              target_minutes=minutes, due_at=due)
+        clock.calendar_id = calendar_id
+        clock.target_minutes = minutes
+        clock.due_at = due
+        clock.stopped_at = stop
+        clock.met = None if stop is None else stop <= due
+        if incident.status == "cancelled" and stop is not None:
+            clock.met = None
+        session.add(clock)
+        made[kind] = clock
+
+    if terms is not None:
+        pauses = pauses_from(history, now, stopped=("resolved",))
+        response_stop = incident.first_response_at or final_stop
+        put("response", None, terms.calendar_id, terms.response_minutes, incident.opened_at,
+            response_stop, pauses)
+        put("resolution", None, terms.calendar_id, terms.resolution_minutes,
+            incident.opened_at, final_stop, pauses)
+    for team_id, start, end in _team_spells(session, incident, now):
+        target = session.execute(select(OlaTarget).where(
+            OlaTarget.team_id == team_id, OlaTarget.priority == incident.priority)
+        ).scalars().first()
+        if target is None:
+            continue
+        calendar_id = session.execute(select(Team.calendar_id).where(Team.id == team_id)
+                                      ).scalar() or (terms.calendar_id if terms else None)
+        if calendar_id is None:
+            continue
+        stop = end if end is not None else final_stop
+        spell = [(at, s) for at, s in history if at < (stop or now)]
+        put("ola", team_id, calendar_id, target.resolution_minutes, start, stop,
+            pauses_from(spell, stop or now, stopped=("resolved",)))
+    for key, clock in existing.items():
+        if key not in keep:
+            session.delete(clock)
+    response, resolution = made.get("response"), made.get("resolution")
+    incident.response_due_at = response.due_at if response else None
+    incident.resolution_due_at = resolution.due_at if resolution else None
+
+
+def on_incident_change(session: Session, incident: Incident, kind: str, now: datetime) -> None:
+    """Called by the incident service after every change, in the same transaction."""
+    recompute(session, incident, now)
+
+
+# --- state for the screen ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ClockState:
+    kind: str
+    team: str | None
+    due_at: datetime
+    target_minutes: int
+    used: timedelta
+    left: timedelta  # business time left; negative when breached
+    stopped_at: datetime | None
+    met: bool | None
+    state: str  # ok | at_risk | breached | met | missed | paused
+    calendar_id: int | None
+
+
+def clock_states(session: Session, incident: Incident,
+                 now: datetime | None = None) -> list[ClockState]:
+    now = now or utcnow()
+    history = _status_history(session, incident)
+    rows = session.execute(
+        select(SlaClock, Team.name).outerjoin(Team, Team.id == SlaClock.team_id)
+        .where(SlaClock.incident_id == incident.id)
+        .order_by(SlaClock.started_at, SlaClock.id)).all()
+    out = []
+    waiting = incident.status in WAITING_STATUSES
+    for clock, team in rows:
+        cal = calendar_by_id(session, clock.calendar_id)
+        end = clock.stopped_at or now
+        pauses = pauses_from([h for h in history if h[0] < end], end, stopped=("resolved",))
+        used = cal.between(clock.started_at, end, pauses)
+        target = timedelta(minutes=clock.target_minutes)
+        left = target - used
+        if clock.stopped_at is not None:
+            state = "met" if clock.met else ("missed" if clock.met is False else "stopped")
+        elif left <= timedelta(0):
+            state = "breached"
+        elif waiting:
+            state = "paused"
+        elif used >= target * _settings.sla_warning_threshold:
+            state = "at_risk"
+        else:
+            state = "ok"
+        out.append(ClockState(clock.kind, team, clock.due_at, clock.target_minutes, used, left,
+                              clock.stopped_at, clock.met, state, clock.calendar_id))
+    return out
+
+
+def time_left(session: Session, rows: list[dict[str, Any]],
+              now: datetime | None = None) -> None:
+    """Add `sla_left` (business time left on the resolution clock) and `sla_state` to queue
+    rows, in place: one indexed query for the page, calendar math per row."""
+    now = now or utcnow()
+    ids = [r["id"] for r in rows if r.get("resolution_due_at")]
+    if not ids:
+        return
+    clocks = {c.incident_id: c for c in session.execute(
+        select(SlaClock).where(SlaClock.incident_id.in_(ids), SlaClock.kind == "resolution",
+                               SlaClock.stopped_at.is_(None))).scalars()}
+    for row in rows:
+        clock = clocks.get(row["id"])
+        if clock is None:
+            continue
+        cal = calendar_by_id(session, clock.calendar_id)
+        target = timedelta(minutes=clock.target_minutes)
+        if row["status"] in WAITING_STATUSES:
+            row["sla_left"] = None
+            row["sla_state"] = "paused"
+            continue
+        if now >= clock.due_at:
+            left = -cal.between(clock.due_at, now)
+        else:
+            left = cal.between(now, clock.due_at)
+        row["sla_left"] = left
+        row["sla_state"] = ("breached" if left <= timedelta(0) else
+                            "at_risk" if left <= target * (1 - _settings.sla_warning_threshold)
+                            else "ok")
+
+
+def explain(session: Session, incident: Incident, kind: str = "resolution",
+            now: datetime | None = None) -> dict[str, Any]:
+    """Why a clock is due when it is: segments counted, pauses, holidays, in local time."""
+    now = now or utcnow()
+    clock = session.execute(select(SlaClock).where(
+        SlaClock.incident_id == incident.id, SlaClock.kind == kind)
+        .order_by(SlaClock.started_at.desc())).scalars().first()
+    if clock is None:
+        return {"kind": kind, "segments": []}
+    cal = calendar_by_id(session, clock.calendar_id)
+    history = _status_history(session, incident)
+    end = clock.stopped_at or now
+    pauses = pauses_from([h for h in history if h[0] < end], end, stopped=("resolved",))
+    segments = cal.explain(clock.started_at, max(clock.due_at, end), pauses)
+    calendar = session.get(Calendar, clock.calendar_id)
+    return {
+        "kind": kind, "calendar": calendar.name if calendar else None, "tz": str(cal.tz),
+        "target_minutes": clock.target_minutes, "started_at": clock.started_at,
+        "due_at": clock.due_at, "stopped_at": clock.stopped_at,
+        "segments": [{"start": s.start, "end": s.end, "kind": s.kind, "label": s.label}
+                     for s in segments],
+    }
+
+
+# --- breaches ------------------------------------------------------------------------------
+
+def check_breaches(session: Session, now: datetime | None = None) -> dict[str, int]:
+    """Record breaches of running clocks, raise the escalation level and notify the team
+    lead; warn once when a clock turns at risk. Only while the clock's calendar is open:
+    a clock that ran out at 23:00 is reported when the office opens, never at night."""
+    now = now or utcnow()
+    breached = warned = 0
+    open_clocks = session.execute(
+        select(SlaClock, Incident).join(Incident, Incident.id == SlaClock.incident_id)
+        .where(SlaClock.stopped_at.is_(None), SlaClock.breached_at.is_(None))
+        .order_by(SlaClock.due_at)).all()
+    for clock, incident in open_clocks:
+        if incident.status in WAITING_STATUSES:
+            continue
+        cal = calendar_by_id(session, clock.calendar_id)
+        if not cal.is_open(now):
+            continue
+        if clock.due_at <= now:
+            clock.breached_at = now
+            incident.escalation_level += 1
+            incident.version += 1
+            record_ticket_event(
+                session, ticket_type="incident", ticket_id=incident.id, kind="field",
+                actor_id=None, field="escalation_level", old=incident.escalation_level - 1,
+                new=incident.escalation_level, at=now,
+                comment=f"{clock.kind} deadline passed (due "
+                        f"{clock.due_at.astimezone(cal.tz):%Y-%m-%d %H:%M})")
+            _notify_lead(session, clock.team_id or incident.team_id, incident,
+                         f"{incident.number}: {clock.kind} deadline passed")
+            breached += 1
+        elif clock.warned_at is None:
+            started_used = cal.between(clock.started_at, now)
+            if started_used >= timedelta(minutes=clock.target_minutes) * \
+                    _settings.sla_warning_threshold:
+                clock.warned_at = now
+                _notify_lead(session, clock.team_id or incident.team_id, incident,
+                             f"{incident.number}: {clock.kind} deadline at risk")
+                warned += 1
+    return {"breached": breached, "warned": warned}
+
+
+def _notify_lead(session: Session, team_id: int | None, incident: Incident, text: str) -> None:
+    if team_id is None:
+        return
+    lead = session.execute(select(Team.lead_agent_id).where(Team.id == team_id)).scalar()
+    if lead is None:
+        lead = session.execute(select(Agent.id).where(Agent.team_id == team_id)
+                               .order_by(Agent.id).limit(1)).scalar()
+    if lead is not None:
+        session.add(Notification(agent_id=lead, text=text[:400], ticket_type="incident",
+                                 ticket_id=incident.id))
