@@ -76,7 +76,10 @@ def cmd_tui(args: argparse.Namespace, settings: Settings) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a bad flag (status 2, one line)
+        return int(exc.code or 0)
     debug = bool(os.environ.get("POB_DEBUG"))
     try:
         settings = _settings(args)

@@ -200,3 +200,38 @@ def test_queue_rows_get_time_left_and_state(sla_world) -> None:
         sla.time_left(s, rows, now=oslo(2026, 11, 26, 9, 0))
         assert rows[0]["sla_state"] == "breached"
         assert rows[0]["sla_left"].total_seconds() == -(105 + 60) * 60
+
+
+def test_compliance_report_and_cli(sla_world, db_url, capsys) -> None:
+    from pob_tui.cli import main
+    from pob_tui.reports.sla import sla_compliance
+
+    met = log(sla_world, oslo(2026, 11, 23, 9, 0))
+    missed = log(sla_world, oslo(2026, 11, 23, 9, 0), service="M365")
+    with sla_world.db.session() as s:
+        svc.resolve(s, sla_world.anne, met.number, code="solved", note="ok",
+                    now=oslo(2026, 11, 23, 10, 0))
+        svc.resolve(s, sla_world.anne, missed.number, code="solved", note="sent",
+                    now=oslo(2026, 11, 30, 10, 0))
+    with sla_world.db.session() as s:
+        rows = sla_compliance(s, start=oslo(2026, 11, 1), end=oslo(2026, 12, 1),
+                              by="service", now=oslo(2026, 12, 1))
+    res = {(r["service"], r["target"]): r for r in rows}
+    assert res[("Utskrift", "resolution")]["share_met"] == 1.0
+    assert res[("Microsoft 365", "resolution")]["share_met"] == 0.0
+    with sla_world.db.session() as s:
+        rows = sla_compliance(s, start=oslo(2026, 11, 1), end=oslo(2026, 12, 1),
+                              by="priority", now=oslo(2026, 12, 1))
+    assert {r["priority"] for r in rows} == {"P4"}
+    code = main(["--db", db_url, "report", "sla", "--from", "2026-11-01", "--to",
+                 "2026-11-30", "--by", "customer", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    data = __import__("json").loads(out)
+    assert {r["target"] for r in data} == {"response", "resolution"}
+    assert all(r["customer"] == "Hosle skole" for r in data)
+    assert main(["--db", db_url, "report", "sla", "--by", "weather"]) == 2
+    capsys.readouterr()
+    code = main(["--db", db_url, "sla", "check", "--format", "json"])
+    out, _ = capsys.readouterr()
+    assert code == 0 and set(__import__("json").loads(out)) == {"breached", "warned"}

@@ -92,3 +92,15 @@ def print_fields(pairs: Iterable[tuple[str, Any]], out: TextIO | None = None) ->
     width = max((len(k) for k, _ in pairs), default=0)
     for key, value in pairs:
         out.write(f"{key:<{width}}  {visible(_cell(value))}\n")
+
+
+def print_markdown(rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
+                   out: TextIO | None = None) -> None:
+    """A Markdown table; `|` in cells escaped so user text cannot break the table."""
+    out = out or sys.stdout
+    out.write("| " + " | ".join(columns) + " |\n")
+    out.write("|" + "|".join(" --- " for _ in columns) + "|\n")
+    for row in rows:
+        cells = [visible(_cell(row.get(c))).replace("|", "\\|").replace("\n", " ")
+                 for c in columns]
+        out.write("| " + " | ".join(cells) + " |\n")
