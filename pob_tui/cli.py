@@ -59,18 +59,14 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_tui(args: argparse.Namespace, settings: Settings) -> int:
-    from pob_tui.db import Database
     from pob_tui.tui.app import PobApp
 
-    # Open (and upgrade) before the screen takes over the terminal, so a database that
-    # cannot be used gives its one line and exit status in the shell.
-    database = Database.open(
-        settings.database_url,
-        busy_timeout_ms=settings.busy_timeout_ms,
-        auto_upgrade=settings.auto_upgrade,
-    )
-    app = PobApp(settings=settings, database=database)
+    # The first screen shows at once and the database opens in a worker; if it cannot be
+    # used the app ends and its one line goes to stderr with status 3, as for any command.
+    app = PobApp(settings=settings, exit_on_database_error=True)
     app.run()
+    if app.failure:
+        print(f"pob: {app.failure}", file=sys.stderr)
     return int(app.return_code or 0)
 
 

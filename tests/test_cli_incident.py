@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from pob_tui.cli import main
-from pob_tui.models import Agent, Incident, Person, TicketEvent
+from pob_tui.models import Agent, AgentRole, Incident, Person, TicketEvent
 from pob_tui.services.identity import login_name
 
 MARKUP = ["[@click=app.quit]x[/]", "[/", "[bold", "[0]", "[a[0]]"]
@@ -24,7 +24,10 @@ def cli_world(world, db_url):
         s.add(p)
         s.flush()
         desk = s.execute(select(Agent.team_id).where(Agent.username == "anne")).scalar()
-        s.add(Agent(username=me, person_id=p.id, team_id=desk))
+        agent = Agent(username=me, person_id=p.id, team_id=desk)
+        s.add(agent)
+        s.flush()
+        s.add(AgentRole(agent_id=agent.id, role="first_line"))
     return world, db_url
 
 

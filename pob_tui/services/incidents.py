@@ -33,8 +33,9 @@ from pob_tui.models import (
 )
 from pob_tui.models.incident import CHANNELS, INCIDENT_STATUSES, OPEN_STATUSES, WAITING_STATUSES
 from pob_tui.services.audit import record_ticket_event
-from pob_tui.services.identity import Actor, require_agent
+from pob_tui.services.identity import Actor
 from pob_tui.services.numbers import next_number
+from pob_tui.services.permissions import require
 
 # ITIL impact x urgency -> priority (DESIGN.md).
 PRIORITY_MATRIX = {
@@ -170,7 +171,7 @@ class NewIncident:
 def create_incident(session: Session, actor: Actor, data: NewIncident,
                     now: datetime | None = None) -> Incident:
     """Log a call. Validates everything before writing anything."""
-    agent_id = require_agent(actor)
+    agent_id = require(session, actor, "incident.work")
     now = now or utcnow()
     summary = (data.summary or "").strip()
     if not summary:
@@ -346,7 +347,7 @@ def comment(session: Session, actor: Actor, number: str, text: str, *,
             expected_version: int | None = None, now: datetime | None = None) -> Incident:
     """A comment to the caller (counts as the first response) or an internal work note
     with time spent. Comments never conflict: they add, they do not overwrite."""
-    agent_id = require_agent(actor)
+    agent_id = require(session, actor, "incident.work")
     now = now or utcnow()
     if not text.strip():
         raise InvalidInput("the comment is empty")
@@ -366,7 +367,7 @@ def assign(session: Session, actor: Actor, number: str, *, team: str | int | Non
            assignee: str | int | None = None, to_me: bool = False,
            expected_version: int | None = None, seen: Mapping[str, Any] | None = None,
            now: datetime | None = None) -> Incident:
-    agent_id = require_agent(actor)
+    agent_id = require(session, actor, "incident.work")
     now = now or utcnow()
     incident = _load_for_change(session, number, expected_version, seen)
     if incident.status not in OPEN_STATUSES:
@@ -398,7 +399,7 @@ def escalate(session: Session, actor: Actor, number: str, *, team: str | int, re
              expected_version: int | None = None, seen: Mapping[str, Any] | None = None,
              now: datetime | None = None) -> Incident:
     """Hand over to a second-line team or supplier: escalation level + 1, reason required."""
-    agent_id = require_agent(actor)
+    agent_id = require(session, actor, "incident.work")
     now = now or utcnow()
     if not reason or not reason.strip():
         raise InvalidInput("an escalation needs a reason")
@@ -426,7 +427,7 @@ def set_status(session: Session, actor: Actor, number: str, status: str, *,
                note: str | None = None, expected_version: int | None = None,
                seen: Mapping[str, Any] | None = None, now: datetime | None = None) -> Incident:
     """Start work, wait for caller or supplier, close, cancel or reopen."""
-    agent_id = require_agent(actor)
+    agent_id = require(session, actor, "incident.work")
     now = now or utcnow()
     incident = _load_for_change(session, number, expected_version, seen)
     if status == "resolved":
@@ -452,7 +453,7 @@ def set_status(session: Session, actor: Actor, number: str, status: str, *,
 def resolve(session: Session, actor: Actor, number: str, *, code: str, note: str,
             expected_version: int | None = None, seen: Mapping[str, Any] | None = None,
             now: datetime | None = None) -> Incident:
-    agent_id = require_agent(actor)
+    agent_id = require(session, actor, "incident.work")
     now = now or utcnow()
     incident = _load_for_change(session, number, expected_version, seen)
     if incident.assignee_id is None:
@@ -466,7 +467,7 @@ def update_fields(session: Session, actor: Actor, number: str, changes: Mapping[
                   now: datetime | None = None) -> Incident:
     """Edit summary, description, impact, urgency, service, CI or channel; priority follows
     impact and urgency."""
-    agent_id = require_agent(actor)
+    agent_id = require(session, actor, "incident.work")
     now = now or utcnow()
     allowed = {"summary", "description", "impact", "urgency", "service", "ci", "channel"}
     unknown = set(changes) - allowed
@@ -507,7 +508,7 @@ def record_satisfaction(session: Session, actor: Actor, number: str, score: int,
                         comment_text: str | None = None, *,
                         now: datetime | None = None) -> FollowUp | None:
     """The caller's score 1-6; under 4 creates a follow-up for the customer manager."""
-    agent_id = require_agent(actor)
+    agent_id = require(session, actor, "incident.work")
     now = now or utcnow()
     if not 1 <= int(score) <= 6:
         raise InvalidInput(f"satisfaction score must be 1 to 6, got {score}")

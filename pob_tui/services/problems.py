@@ -14,9 +14,10 @@ from pob_tui.models import Agent, Incident, Problem, Service, Team, TicketEvent,
 from pob_tui.models.incident import OPEN_STATUSES
 from pob_tui.models.problem import PROBLEM_STATUSES
 from pob_tui.services.audit import record_ticket_event
-from pob_tui.services.identity import Actor, require_agent
+from pob_tui.services.identity import Actor
 from pob_tui.services.incidents import find_service, find_team, get_incident
 from pob_tui.services.numbers import next_number
+from pob_tui.services.permissions import require
 
 PROBLEM_TRANSITIONS = {
     "new": ("investigating", "known_error", "resolved", "closed"),
@@ -49,7 +50,7 @@ def create_problem(session: Session, actor: Actor, *, title: str,
                    description: str | None = None, service: str | int | None = None,
                    team: str | int | None = None, from_incident: str | None = None,
                    priority: int = 3, now: datetime | None = None) -> Problem:
-    agent_id = require_agent(actor)
+    agent_id = require(session, actor, "problem.work")
     now = now or utcnow()
     title = (title or "").strip()
     if not title or len(title) > 200:
@@ -76,7 +77,7 @@ def create_problem(session: Session, actor: Actor, *, title: str,
 def link_incidents(session: Session, actor: Actor, number: str, incidents: Sequence[str], *,
                    unlink: bool = False, now: datetime | None = None) -> int:
     """Link (or unlink) incidents; returns how many changed. All or nothing."""
-    agent_id = require_agent(actor)
+    agent_id = require(session, actor, "problem.work")
     now = now or utcnow()
     problem = get_problem(session, number)
     loaded = [get_incident(session, n, for_update=True) for n in incidents]
@@ -109,7 +110,7 @@ def update_problem(session: Session, actor: Actor, number: str, *,
                    now: datetime | None = None) -> Problem:
     """Record cause and workaround, mark a known error, move the status. Resolving adds a
     note to every open incident linked to the problem."""
-    agent_id = require_agent(actor)
+    agent_id = require(session, actor, "problem.work")
     now = now or utcnow()
     problem = get_problem(session, number, for_update=True)
     if expected_version is not None and problem.version != expected_version:

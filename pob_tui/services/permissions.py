@@ -1,0 +1,65 @@
+"""What each role may do. Every use case asks `require(session, actor, action)` first.
+
+A refusal names the roles that would allow the action, is written to the audit log in a
+transaction of its own (so it survives the rollback of the refused work), and changes
+nothing else.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from pob_tui.errors import PermissionDenied
+from pob_tui.services.identity import Actor, require_agent
+
+DESK = frozenset({"first_line", "second_line", "administrator"})
+
+# action -> roles that may do it
+RULES: dict[str, frozenset[str]] = {
+    "incident.work": DESK,
+    "problem.work": DESK,
+    "change.request": DESK | {"change_manager", "service_owner", "cab_member"},
+    "change.manage": frozenset({"change_manager", "administrator"}),
+    "change.implement": DESK | {"change_manager"},
+    "cab.vote": frozenset({"cab_member", "change_manager"}),
+    "cab.chair": frozenset({"change_manager"}),
+    "costs.read": frozenset({"service_owner", "customer_manager", "administrator"}),
+    "service.retire": frozenset({"service_owner", "administrator"}),
+    "import": frozenset({"administrator"}),
+    "agent.admin": frozenset({"administrator"}),
+    "audit.read": frozenset({"administrator", "change_manager", "customer_manager"}),
+}
+
+ROLE_NAMES = {
+    "first_line": "first line", "second_line": "second line",
+    "change_manager": "change manager", "cab_member": "CAB member",
+    "service_owner": "service owner", "customer_manager": "customer manager",
+    "administrator": "administrator",
+}
+
+
+def allowed(actor: Actor, action: str) -> bool:
+    return actor.registered and bool(actor.roles & RULES[action])
+
+
+def require(session: Session | None, actor: Actor, action: str, target: str | None = None) -> int:
+    """The actor's agent id if the action is allowed; else PermissionDenied, audited."""
+    agent_id = require_agent(actor)
+    if actor.roles & RULES[action]:
+        return agent_id
+    needed = " or ".join(sorted(ROLE_NAMES[r] for r in RULES[action]))
+    if session is not None:
+        _audit_denial(session, actor, action, target)
+    raise PermissionDenied(f"{action} needs the role {needed}; {actor.username} has "
+                           + (", ".join(sorted(ROLE_NAMES.get(r, r) for r in actor.roles))
+                              or "no roles"))
+
+
+def _audit_denial(session: Session, actor: Actor, action: str, target: str | None) -> None:
+    from pob_tui.models import AdminEvent
+
+    with Session(session.get_bind().engine if hasattr(session.get_bind(), "engine")
+                 else session.get_bind()) as own:
+        own.add(AdminEvent(actor=actor.username, action=action, target=target,
+                           detail="denied", allowed=False))
+        own.commit()

@@ -1,0 +1,432 @@
+"""PobApp: the shell. Areas as modes (digits 1-7), global keys, the command palette.
+
+The first screen shows at once; the database opens afterwards in a thread worker (it may
+run migrations or wait for a network), and every query runs in a worker too, so the event
+loop never waits on the database. Workers hand results back as messages and their failures
+are reported in one place (`report_worker_state`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.reactive import reactive
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from pob_tui.errors import PobError
+from pob_tui.i18n import _
+from pob_tui.tui.messages import (
+    DatabaseFailed,
+    DatabaseOpened,
+    DemoLoaded,
+    DemoProgressed,
+    SessionLoaded,
+    TicketLoaded,
+)
+from pob_tui.tui.screens.areas import (
+    CabScreen,
+    CatalogScreen,
+    ChangesScreen,
+    ProblemsScreen,
+    ReportsScreen,
+)
+from pob_tui.tui.screens.cmdb import CmdbScreen
+from pob_tui.tui.screens.help import HelpScreen, binding_groups
+from pob_tui.tui.screens.queue import QueueScreen
+from pob_tui.tui.screens.startup import DatabaseErrorScreen, WelcomeScreen
+from pob_tui.tui.screens.ticket import TicketScreen
+from pob_tui.tui.widgets.header import AREAS, AREAS_BY_MODE
+from pob_tui.tui.widgets.text import plain
+
+if TYPE_CHECKING:
+    from pob_tui.config import Settings
+    from pob_tui.db import Database
+    from pob_tui.services.system import AgentInfo, TicketRef
+
+THEMES = ("textual-dark", "textual-light")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class PobCommands(Provider):
+    """ctrl+p: every area, the current screen's actions, and tickets by number."""
+
+    def _commands(self) -> list[tuple[str, Callable[[], Any], str]]:
+        app: PobApp = self.app  # type: ignore[assignment]
+        commands: list[tuple[str, Callable[[], Any], str]] = [
+            (
+                _("Go to {area}").format(area=area.title),
+                partial(app.action_switch_area, area.mode),
+                area.help,
+            )
+            for area in AREAS
+        ]
+        commands.append((_("Show keys"), app.action_help, _("All keys on this screen")))
+        commands.append((_("Toggle light/dark theme"), app.action_toggle_theme, ""))
+        seen: set[str] = set()
+        for active in self.screen.active_bindings.values():
+            binding = active.binding
+            if active.node is app or not binding.description or binding.system:
+                continue
+            if binding.action in seen:
+                continue
+            seen.add(binding.action)
+            key = app.get_key_display(binding)
+            commands.append(
+                (
+                    binding.description,
+                    partial(app.run_action_later, binding.action, active.node),
+                    _("Key: {key}").format(key=key),
+                )
+            )
+        return commands
+
+    async def discover(self) -> Hits:
+        for name, callback, help_text in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        app: PobApp = self.app  # type: ignore[assignment]
+        number = None
+        if app.database is not None:  # services are imported by then; no import stall here
+            from pob_tui.services.system import normalize_ticket_number
+
+            number = normalize_ticket_number(query)
+        if number is not None:
+            try:
+                ticket = await asyncio.to_thread(app.find_ticket_blocking, number)
+            except Exception as exc:  # reported like a worker failure, once
+                app.report_error(exc)
+                ticket = None
+            if ticket is not None:
+                yield Hit(
+                    1.0,
+                    plain(f"{ticket.number}  {ticket.summary}"),
+                    partial(app.show_ticket, ticket),
+                    text=ticket.number,
+                    help=_("Open {number} ({status})").format(
+                        number=ticket.number, status=ticket.status.replace("_", " ")
+                    ),
+                )
+        matcher = self.matcher(query)
+        for name, callback, help_text in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+
+
+class PobApp(App[None]):
+    """pob's terminal UI."""
+
+    CSS_PATH = "pob.tcss"
+    TITLE = "pob"
+    MODES: ClassVar[dict[str, Any]] = {
+        "queue": QueueScreen,
+        "problems": ProblemsScreen,
+        "changes": ChangesScreen,
+        "cab": CabScreen,
+        "catalog": CatalogScreen,
+        "cmdb": CmdbScreen,
+        "reports": ReportsScreen,
+    }
+    DEFAULT_MODE = "queue"
+    COMMANDS = App.COMMANDS | {PobCommands}
+    HELP_TITLE = _("Everywhere")
+
+    BINDINGS: ClassVar[list[Any]] = [
+        Binding("q", "quit", _("Quit"), id="pob.quit"),
+        Binding("question_mark", "help", _("Help"), id="pob.help"),
+        Binding("escape", "back", _("Back"), show=False, id="pob.back"),
+        Binding("ctrl+t", "toggle_theme", _("Theme"), id="pob.toggle_theme"),
+        *(
+            Binding(area.key, f"switch_area('{area.mode}')", area.title, show=False,
+                    id=f"pob.area.{area.mode}")
+            for area in AREAS
+        ),
+    ]
+
+    data_version: reactive[int] = reactive(0)
+    """Bumped when the data changed wholesale (database opened, demo loaded): screens reload."""
+    agent_label: reactive[str] = reactive("")
+    database_label: reactive[str] = reactive("")
+
+    def __init__(
+        self,
+        database_url: str | None = None,
+        *,
+        settings: Settings | None = None,
+        database: Database | None = None,
+        agent_username: str | None = None,
+        database_label: str | None = None,
+        clock: Callable[[], datetime] | None = None,
+        exit_on_database_error: bool = False,
+    ) -> None:
+        super().__init__()
+        self.exit_on_database_error = exit_on_database_error
+        self.failure: str | None = None
+        """The one line to print after exit when the database could not be opened."""
+        if settings is None:
+            from pob_tui.config import load_settings
+
+            settings = load_settings(database_url=database_url)
+        elif database_url:
+            from dataclasses import replace
+
+            settings = replace(settings, database_url=database_url)
+        self.settings = settings
+        self.database: Database | None = None
+        self._given_database = database
+        self._label_override = database_label
+        self.agent_username = agent_username or _os_user()
+        self.agent: AgentInfo | None = None
+        self.clock = clock or _utcnow
+        self._warned_clashes: set[str] = set()
+        self.set_reactive(PobApp.agent_label, self.agent_username)
+        self.set_reactive(PobApp.database_label, database_label or _("opening database…"))
+
+    # -- start ------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        if self.settings.keymap:
+            self.set_keymap(dict(self.settings.keymap))
+        theme = self.settings.theme or THEMES[0]
+        if theme in self.available_themes:
+            self.theme = theme
+        else:
+            self.notify(
+                _("Unknown theme {theme}; using textual-dark").format(theme=theme),
+                severity="warning",
+                markup=False,
+            )
+        # Open the database once the first frame is on screen.
+        self.call_after_refresh(self.open_database)
+
+    def now(self) -> datetime:
+        """'Now' for ages and due times; tests pin it through `clock`."""
+        return self.clock()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="database")
+    def open_database(self) -> None:
+        """Connect and bring the schema up to date (migrations may run here)."""
+        from pob_tui.services.system import database_label
+
+        url = self.settings.database_url
+        label = self._label_override or database_label(url)
+        if self._given_database is not None:
+            self.post_message(DatabaseOpened(self._given_database, label))
+            return
+        from pob_tui.db import Database, safe_url
+
+        try:
+            database = Database.open(
+                url,
+                busy_timeout_ms=self.settings.busy_timeout_ms,
+                auto_upgrade=self.settings.auto_upgrade,
+            )
+        except PobError as exc:
+            self.post_message(DatabaseFailed(str(exc)))
+            return
+        except Exception as exc:
+            self.log.error(exc)
+            self.post_message(
+                DatabaseFailed(
+                    _("cannot open database {url}: unexpected {error}").format(
+                        url=safe_url(url), error=type(exc).__name__
+                    )
+                )
+            )
+            return
+        self.post_message(DatabaseOpened(database, label))
+
+    def on_database_opened(self, message: DatabaseOpened) -> None:
+        self.database = message.database
+        self.database_label = message.label
+        self.load_session()
+        self.data_version += 1
+
+    def on_database_failed(self, message: DatabaseFailed) -> None:
+        if self.exit_on_database_error:
+            self.failure = message.message
+            self.exit(return_code=3)
+            return
+        self.database_label = _("no database")
+        self.push_screen(DatabaseErrorScreen(message.message))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="session")
+    def load_session(self) -> None:
+        """Who the agent is, and whether this is a first start on an empty database."""
+        from pob_tui.services import system
+
+        assert self.database is not None
+        with self.database.session() as session:
+            agent = system.agent_info(session, self.agent_username)
+            empty = system.is_empty(session)
+        self.post_message(SessionLoaded(agent, empty))
+
+    def on_session_loaded(self, message: SessionLoaded) -> None:
+        agent = message.agent
+        self.agent = agent
+        if agent.known:
+            label = f"{agent.name} ({agent.username})"
+            if agent.team:
+                label += f" · {agent.team}"
+        else:
+            label = _("unknown agent {username}").format(username=agent.username)
+        self.agent_label = label
+        if message.empty and not isinstance(self.screen, WelcomeScreen):
+            self.push_screen(WelcomeScreen())
+
+    # -- demo data --------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="demo")
+    def load_demo(self) -> None:
+        """Fill the database with the small demo (seed 1), then everything reloads."""
+        import inspect
+
+        from pob_tui import demo
+
+        self.call_from_thread(
+            self.notify, _("Loading the demo data; this takes a moment…"), markup=False
+        )
+        kwargs: dict[str, Any] = {"scale": "small", "seed": 1}
+        if "progress" in inspect.signature(demo.generate).parameters:
+
+            def progress(step: object = "", done: object = 0, total: object = 0) -> None:
+                # demo.Progress is (step, done, total)
+                text = _("Loading the demo data: {step} ({done}/{total})").format(
+                    step=step, done=done, total=total
+                )
+                self.post_message(DemoProgressed(text))
+
+            kwargs["progress"] = progress
+        demo.generate(self.settings.database_url, **kwargs)
+        self.post_message(DemoLoaded())
+
+    def on_demo_progressed(self, message: DemoProgressed) -> None:
+        if isinstance(self.screen, WelcomeScreen):
+            self.screen.show_progress(message.text)
+
+    def on_demo_loaded(self, _message: DemoLoaded) -> None:
+        if isinstance(self.screen, WelcomeScreen):
+            self.screen.dismiss()
+        self.notify(_("Demo data loaded"), markup=False)
+        self.load_session()
+        self.data_version += 1
+
+    # -- tickets ----------------------------------------------------------------------------
+
+    def find_ticket_blocking(self, number: str) -> TicketRef | None:
+        """Look a ticket up; blocks, so call it from a thread (worker or to_thread)."""
+        from pob_tui.services.system import find_ticket
+
+        assert self.database is not None
+        with self.database.session() as session:
+            return find_ticket(session, number)
+
+    def open_ticket(self, number: str) -> None:
+        """Show a ticket by number (looked up in a worker)."""
+        if self.database is not None:
+            self._load_ticket(number)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ticket")
+    def _load_ticket(self, number: str) -> None:
+        ticket = self.find_ticket_blocking(number)
+        if not get_current_worker().is_cancelled:
+            self.post_message(TicketLoaded(number, ticket))
+
+    def on_ticket_loaded(self, message: TicketLoaded) -> None:
+        if message.ticket is None:
+            self.notify(
+                _("No ticket {number}").format(number=message.number),
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.show_ticket(message.ticket)
+
+    def show_ticket(self, ticket: TicketRef) -> None:
+        self.push_screen(TicketScreen(ticket, timezone=self.settings.timezone))
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def action_switch_area(self, mode: str) -> None:
+        if mode in AREAS_BY_MODE:
+            self.switch_mode(mode)
+
+    def action_back(self) -> None:
+        """escape: close the top screen, or from an area's root go back to the queue."""
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+        elif self.current_mode != "queue":
+            self.switch_mode("queue")
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(binding_groups(self.screen)))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = THEMES[1] if self.current_theme.dark else THEMES[0]
+
+    def run_action_later(self, action: str, node: Any) -> None:
+        """Run a binding's action in its own namespace (for palette commands)."""
+        self.call_later(self.run_action, action, node)
+
+    # -- errors -----------------------------------------------------------------------------
+
+    def report_error(self, error: BaseException) -> None:
+        """One line for the user: a PobError's message, else a short generic line."""
+        if isinstance(error, PobError):
+            text = str(error)
+        else:
+            self.log.error(error)
+            text = _("Something went wrong ({error}); try again or restart pob").format(
+                error=type(error).__name__
+            )
+        self.notify(text, severity="error", markup=False)
+
+    def report_worker_state(self, event: Worker.StateChanged) -> None:
+        """The one place worker failures end up (app and screen workers alike)."""
+        if event.state != WorkerState.ERROR or event.worker.error is None:
+            return
+        if event.worker.group == "demo" and isinstance(self.screen, WelcomeScreen):
+            self.screen.loading = False
+            self.screen.refresh_bindings()
+            self.screen.show_progress("")
+        self.report_error(event.worker.error)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.report_worker_state(event)
+
+    def handle_bindings_clash(self, clashed_bindings: set[Binding], node: Any) -> None:
+        """A [keymap] entry took a key that another binding uses: say so once."""
+        for binding in clashed_bindings:
+            name = binding.id or binding.action
+            if name not in self._warned_clashes:
+                self._warned_clashes.add(name)
+                self.notify(
+                    _("keymap: key {key} of {name} is also used by another binding").format(
+                        key=binding.key, name=name
+                    ),
+                    severity="warning",
+                    markup=False,
+                )
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (containers without passwd entries)
+        return "unknown"
+
+
+__all__ = ["PobApp", "PobCommands"]

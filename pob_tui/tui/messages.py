@@ -1,0 +1,81 @@
+"""Messages that workers post when database work is done, named in the past tense.
+
+Workers run in threads and hand plain values (from `pob_tui.services`) back to the event
+loop through these; no ORM object crosses the thread boundary.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual.message import Message
+
+if TYPE_CHECKING:
+    from pob_tui.db import Database
+    from pob_tui.services.system import AgentInfo, QueueRow, TicketRef
+
+
+class DatabaseOpened(Message):
+    """The database is reachable and its schema is current."""
+
+    def __init__(self, database: Database, label: str) -> None:
+        super().__init__()
+        self.database = database
+        self.label = label
+
+
+class DatabaseFailed(Message):
+    """The database could not be opened; `message` is the one line to show."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+
+class SessionLoaded(Message):
+    """Who the agent is, and whether the database is still empty (first start)."""
+
+    def __init__(self, agent: AgentInfo, empty: bool) -> None:
+        super().__init__()
+        self.agent = agent
+        self.empty = empty
+
+
+class DemoProgressed(Message):
+    """The demo generator reported progress."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class DemoLoaded(Message):
+    """The demo data is in the database: everything should reload."""
+
+
+class IncidentsLoaded(Message):
+    """A page of the queue: `rows` starting at `offset`, of `total` open incidents."""
+
+    def __init__(self, rows: list[QueueRow], offset: int, total: int) -> None:
+        super().__init__()
+        self.rows = rows
+        self.offset = offset
+        self.total = total
+
+
+class CiCountsLoaded(Message):
+    """CMDB overview: configuration items per class."""
+
+    def __init__(self, counts: list[tuple[str, int]]) -> None:
+        super().__init__()
+        self.counts = counts
+
+
+class TicketLoaded(Message):
+    """A ticket looked up by number; `ticket` is None when no such number exists."""
+
+    def __init__(self, number: str, ticket: TicketRef | None, context: Any = None) -> None:
+        super().__init__()
+        self.number = number
+        self.ticket = ticket
+        self.context = context

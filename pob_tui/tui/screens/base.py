@@ -1,0 +1,82 @@
+"""The frame every pob screen shares: header, area tabs, body, footer.
+
+Screens load their data in thread workers when the app says the data changed
+(`PobApp.data_version`: the database opened, demo data arrived). Worker failures are not
+handled here: they go to the one place that reports them, `PobApp.report_worker_state`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+from textual.worker import Worker
+
+from pob_tui.tui.widgets.header import AREAS_BY_MODE, AreaBar, PobHeader
+
+if TYPE_CHECKING:
+    from pob_tui.db import Database
+    from pob_tui.tui.app import PobApp
+
+
+class PobScreen(Screen[None]):
+    """Header, area tabs and footer around `compose_body`."""
+
+    AREA: str | None = None
+    """The mode this screen belongs to (its tab is marked); None: the current mode."""
+
+    HELP_TITLE = ""
+
+    @property
+    def pob(self) -> PobApp:
+        return cast("PobApp", self.app)
+
+    @property
+    def database(self) -> Database | None:
+        return self.pob.database
+
+    def compose(self) -> ComposeResult:
+        yield PobHeader()
+        yield AreaBar(self.AREA or self.app.current_mode)
+        yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "data_version", self._data_changed, init=True)
+
+    def _data_changed(self, _version: int) -> None:
+        if self.database is not None:
+            self.load()
+
+    def load(self) -> None:
+        """Start the workers that fill this screen; called whenever the data changed."""
+
+    def set_status(self, text: str) -> None:
+        """The short status on the right of the area tabs (e.g. how many rows)."""
+        self.query_one(AreaBar).set_status(text)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.pob.report_worker_state(event)
+
+
+class AreaScreen(PobScreen):
+    """The root screen of an area (a mode)."""
+
+    @property
+    def help_title(self) -> str:
+        area = AREAS_BY_MODE.get(self.AREA or "")
+        return area.title if area else self.HELP_TITLE
+
+
+class ComingSoonScreen(AreaScreen):
+    """An area that a later issue fills: says so, and nothing more."""
+
+    NOTE = ""
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(self.NOTE, classes="coming-soon", markup=False)

@@ -1,0 +1,148 @@
+"""Fixtures for the TUI tests: a small, fixed data set and a pinned clock.
+
+`shell_url` fills a fresh database (both backends, from `db_url`) through the ORM so these
+tests do not depend on the demo generator; tests using `demo_url` cover the real demo.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from pob_tui.db import Database, make_engine
+from pob_tui.models import Agent, ConfigItem, Incident, Person, Service, Team
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Run `async def` tests here with asyncio.run (no async plugin in the test deps)."""
+    if not inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    names = pyfuncitem._fixtureinfo.argnames
+    kwargs = {name: pyfuncitem.funcargs[name] for name in names}
+    asyncio.run(pyfuncitem.obj(**kwargs))
+    return True
+
+
+NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
+LABEL = "sqlite test.sqlite3"
+MARKUP_SUMMARIES = ("[@click=app.quit]x[/]", "[/", "[bold", "[0]", "[a[0]]", "\x1b[2J")
+
+STATUSES = ("new", "assigned", "in_progress", "waiting_caller", "waiting_supplier")
+FIRST = ("Kari", "Ola", "Ingrid", "Lars", "Sigrid", "Magnus", "Nora", "Henrik", "Astrid", "Jonas")
+LAST = ("Nordmann", "Hansen", "Johansen", "Olsen", "Larsen", "Berg", "Haugen", "Dahl")
+SUMMARIES = (
+    "Printer on floor 2 does not print",
+    "Cannot log in to Visma after password change",
+    "Teams calls drop every few minutes",
+    "New employee needs access to Gerica",
+    "Laptop will not start after update",
+    "Shared drive K: is missing",
+    "Outlook asks for password repeatedly",
+    "Projector in meeting room Fjell flickers",
+)
+
+
+def clock() -> datetime:
+    return NOW
+
+
+def fill(database: Database, *, incidents: int = 40, with_markup: bool = True) -> None:
+    """Teams, people, one agent (username 'agent1'), services, CIs and open incidents."""
+    with database.session() as s:
+        desk = Team(code="SD", name="Service desk", kind="service_desk")
+        net = Team(code="NET", name="Network and infrastructure")
+        s.add_all([desk, net])
+        s.flush()
+        people = [
+            Person(username=f"u{i:03d}", first_name=FIRST[i % len(FIRST)],
+                   last_name=LAST[i % len(LAST)])
+            for i in range(12)
+        ]
+        s.add_all(people)
+        s.flush()
+        s.add(Agent(username="agent1", person_id=people[0].id, team_id=desk.id))
+        services = [
+            Service(code="PRINT", name="Printing", support_team_id=desk.id),
+            Service(code="VISMA", name="Visma HRM and payroll", support_team_id=net.id),
+            Service(code="M365", name="Microsoft 365", support_team_id=desk.id),
+        ]
+        s.add_all(services)
+        s.add_all(
+            [ConfigItem(name=f"srv-{i:02d}", ci_class="server") for i in range(5)]
+            + [ConfigItem(name=f"pc-{i:03d}", ci_class="client") for i in range(9)]
+            + [ConfigItem(name="prn-01", ci_class="printer")]
+        )
+        s.flush()
+        for i in range(incidents):
+            summary = SUMMARIES[i % len(SUMMARIES)]
+            if with_markup and i < len(MARKUP_SUMMARIES):
+                summary = MARKUP_SUMMARIES[i]
+            s.add(
+                Incident(
+                    number=f"INC-{i + 1:06d}",
+                    caller_id=people[i % len(people)].id,
+                    service_id=services[i % len(services)].id,
+                    summary=summary,
+                    description="Line one\nLine two [bold] \x1b[31m",
+                    priority=1 + i % 5,
+                    impact=1 + i % 3,
+                    urgency=1 + (i // 3) % 3,
+                    status=STATUSES[i % len(STATUSES)],
+                    team_id=(desk if i % 2 else net).id,
+                    opened_at=NOW - timedelta(minutes=7 * (incidents - i) ** 2),
+                )
+            )
+
+
+@pytest.fixture
+def shell_url(db_url: str) -> Iterator[str]:
+    """A fresh database (sqlite and postgresql) holding `fill`'s data."""
+    database = Database(make_engine(db_url))
+    fill(database)
+    database.dispose()
+    yield db_url
+
+
+@pytest.fixture
+def make_app() -> Callable[..., object]:
+    """PobApp with a pinned clock, fixed label and default settings (no user config)."""
+    from pob_tui import PobApp
+    from pob_tui.config import Settings
+
+    def make(url: str, **kwargs: object) -> PobApp:
+        kwargs.setdefault("agent_username", "agent1")
+        kwargs.setdefault("database_label", LABEL)
+        kwargs.setdefault("clock", clock)
+        settings = kwargs.pop("settings", None) or Settings(database_url=url)
+        return PobApp(url, settings=settings, **kwargs)  # type: ignore[arg-type]
+
+    return make
+
+
+async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    """Let workers finish and their messages land (no sleeps): a few rounds, as a worker's
+    message may start another worker (database opened -> session and queue loads)."""
+    for _ in range(4):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def screen_text(app) -> str:  # type: ignore[no-untyped-def]
+    """What the terminal shows, as plain text (for asserting on rendered output)."""
+    update = app.screen._compositor.render_update(
+        full=True, screen_stack=app._background_screens
+    )
+    return "\n".join("".join(seg.text for seg in strip) for strip in update.strips)
+
+
+@pytest.fixture
+def demo_app_url(backend: str, request: pytest.FixtureRequest) -> str:
+    """`demo_url`, or a skip while pob_tui.demo has not landed yet."""
+    pytest.importorskip("pob_tui.demo")
+    return request.getfixturevalue("demo_url")
