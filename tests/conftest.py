@@ -13,6 +13,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from pob_tui.db import Database, make_engine, upgrade
 PG_URL = os.environ.get("POB_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ("sqlite", "postgresql")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+DEMO_TODAY = date(2026, 11, 20)  # the demo fixture's "today": same data on every day
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -197,7 +199,7 @@ def db(db_url: str) -> Iterator[Database]:
 def _fill_small_demo(url: str) -> None:
     from pob_tui.demo import generate
 
-    generate(url, scale="small", seed=7, progress=None)
+    generate(url, scale="small", seed=7, progress=None, today=DEMO_TODAY)
 
 
 @pytest.fixture
