@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import importlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
@@ -129,7 +131,8 @@ class PobCommands(Provider):
 class PobApp(App[None]):
     """pob's terminal UI."""
 
-    CSS_PATH = "pob.tcss"
+    # Absolute, so subclasses defined elsewhere (embedding, benchmarks) find the styles.
+    CSS_PATH = Path(__file__).resolve().parent / "pob.tcss"
     TITLE = "pob"
     MODES: ClassVar[dict[str, Any]] = {
         "queue": QueueScreen,
@@ -294,7 +297,7 @@ class PobApp(App[None]):
         """Fill the database with the small demo (seed 1), then everything reloads."""
         import inspect
 
-        from pob_tui import demo
+        demo = importlib.import_module("pob_tui.demo")  # via sys.modules: tests swap it
 
         self.call_from_thread(
             self.notify, _("Loading the demo data; this takes a moment…"), markup=False
