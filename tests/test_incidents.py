@@ -223,3 +223,19 @@ def test_problem_link_known_error_resolve_notes_incidents(world) -> None:
         assert len(problems.problem_detail(s, p.number)["incidents"]) == 1
     with world.db.session() as s, pytest.raises(NotFound):
         problems.link_incidents(s, world.anne, p.number, ["INC-999999"])
+
+
+def test_a_retried_save_is_applied_once(world) -> None:
+    """A save whose answer was lost is retried with the same request id: no duplicate."""
+    from pob_tui.services.audit import once
+
+    inc = log(world)
+    for _attempt in range(2):
+        with world.db.session() as s, once(s, "req-42") as fresh:
+            if fresh:
+                svc.comment(s, world.anne, inc.number, "Ringte tilbake")
+    with world.db.session() as s:
+        comments = [e for e in svc.incident_detail(s, inc.number)["events"]
+                    if e["kind"] == "comment"]
+        assert len(comments) == 1
+        assert svc.get_incident(s, inc.number).version == 2

@@ -1,13 +1,22 @@
-"""`pob report ...`: read-only reports as tables, CSV, JSON or Markdown."""
+"""`pob report ...`: read-only reports as tables, CSV, JSON or Markdown.
+
+`sla` (compliance), and the catalog's economics: `costs`, `chargeback`, `subsidy`, `retire`
+and `kpi`. Cost reports need the costs.read permission (service owner, customer manager,
+administrator). In JSON, amounts are decimal strings, never floats.
+"""
 
 from __future__ import annotations
 
 import argparse
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from pob_tui.commands.common import open_database
 from pob_tui.config import Settings
 from pob_tui.i18n import _
+
+FORMATS = ("table", "csv", "json", "md")
+COST_REPORTS = ("costs", "chargeback", "subsidy", "retire")
 
 
 def _day(text: str) -> date:
@@ -15,6 +24,19 @@ def _day(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _year(text: str) -> int:
+    if not text.isdigit() or not 1900 < int(text) < 3000:
+        raise argparse.ArgumentTypeError(f"expected a year like 2026, got {text!r}")
+    return int(text)
+
+
+def _period_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--year", type=_year, help=_("calendar year (default: this year)"))
+    p.add_argument("--from", dest="start", type=_day, help=_("first day YYYY-MM-DD"))
+    p.add_argument("--to", dest="end", type=_day, help=_("last day YYYY-MM-DD"))
+    p.add_argument("--format", choices=FORMATS, default="table")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -26,7 +48,29 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     sla.add_argument("--to", dest="end", type=_day, help=_("last day (default: today)"))
     sla.add_argument("--by", choices=("service", "customer", "priority", "team"),
                      default="service")
-    sla.add_argument("--format", choices=("table", "csv", "json", "md"), default="table")
+    sla.add_argument("--format", choices=FORMATS, default="table")
+    costs = rsub.add_parser("costs", parents=[common],
+                            help=_("what services cost, allocated to people and org units"))
+    _period_args(costs)
+    costs.add_argument("--by", choices=("service", "org-unit", "person"), default="service")
+    costs.add_argument("--person", metavar="USERNAME",
+                       help=_("one person's services and shares"))
+    charge = rsub.add_parser("chargeback", parents=[common],
+                             help=_("statement per customer: services, people, amounts"))
+    _period_args(charge)
+    charge.add_argument("--customer", metavar="ORG_UNIT",
+                        help=_("one org unit (code) with everything below it"))
+    charge.add_argument("--by", choices=("service", "person"), default="service")
+    subsidy = rsub.add_parser("subsidy", parents=[common],
+                              help=_("funding against use: who pays more or less than it uses"))
+    _period_args(subsidy)
+    subsidy.add_argument("--by", choices=("org-unit", "service"), default="org-unit")
+    retire = rsub.add_parser("retire", parents=[common],
+                             help=_("kill when you can: services ranked by cost per active user"))
+    _period_args(retire)
+    retire.add_argument("--all", action="store_true", help=_("include retired and planned"))
+    kpi = rsub.add_parser("kpi", parents=[common], help=_("key figures for the service desk"))
+    _period_args(kpi)
     parser.set_defaults(handler=run)
 
 
@@ -39,21 +83,115 @@ def _period(args: argparse.Namespace, settings: Settings) -> tuple[datetime, dat
     return start, end
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    from pob_tui.commands.output import print_markdown, print_rows
+def cost_period(args: argparse.Namespace, today: date | None = None):  # type: ignore[no-untyped-def]
+    """--year, or --from/--to (either may be left out: start of that year / today)."""
+    from pob_tui.errors import InvalidInput
+    from pob_tui.reports.costs import Period
+
+    today = today or date.today()
+    if args.year and (args.start or args.end):
+        raise InvalidInput("give either --year or --from/--to, not both")
+    if args.start or args.end:
+        end = args.end or today
+        return Period(args.start or date(end.year, 1, 1), end)
+    return Period.year(args.year or today.year)
+
+
+COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("costs", "service"): ("code", "service", "lifecycle", "people", "cost_rows", "agent_hours",
+                           "agent_time", "total", "allocated", "unallocated", "per_person"),
+    ("costs", "org-unit"): ("org_unit", "name", "parent", "depth", "own", "total"),
+    ("costs", "person"): ("username", "name", "org_unit", "services", "total"),
+    ("costs", "detail"): ("code", "service", "days", "total"),
+    ("chargeback", "service"): ("customer", "customer_name", "code", "service", "people",
+                                "amount"),
+    ("chargeback", "person"): ("customer", "customer_name", "username", "name", "org_unit",
+                               "services", "total"),
+    ("subsidy", "org-unit"): ("org_unit", "name", "funding", "used", "difference",
+                              "funding_share", "use_share", "status"),
+    ("subsidy", "service"): ("org_unit", "name", "code", "service", "paid", "used",
+                             "difference"),
+    ("retire", "service"): ("rank", "code", "service", "lifecycle", "yearly_cost", "subscribers",
+                            "active", "active_share", "cost_per_active", "months_since_use",
+                            "last_use", "saving"),
+    ("kpi", "metric"): ("metric", "value", "target", "flag"),
+}
+
+
+def build_report(session: Any, settings: Settings, kind: str, *, period: Any,
+                 by: str = "service", customer: str | None = None,
+                 person: str | None = None, include_all: bool = False,
+                 now: datetime | None = None, actor: Any = None,
+                 ) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
+    """Rows and columns of one report; shared by the CLI and the reports screen. Checks the
+    costs.read permission for cost reports first."""
     from pob_tui.models import utcnow
-    from pob_tui.reports.sla import sla_compliance
+    from pob_tui.reports import costs as rc
+
+    if kind in COST_REPORTS:
+        from pob_tui.services.identity import current_actor
+        from pob_tui.services.permissions import require
+
+        require(session, actor or current_actor(session), "costs.read",
+                target=f"report {kind}")
+    if kind == "kpi":
+        from pob_tui.reports.kpi import kpis
+
+        k = kpis(session, period, now=now or utcnow(), tz=settings.tzinfo)
+        return k.as_rows(), COLUMNS[("kpi", "metric")]
+    alloc = rc.allocate(session, period, hourly_rate=settings.hourly_rate, tz=settings.tzinfo)
+    if kind == "costs":
+        if person:
+            return rc.person_detail(session, alloc, person), COLUMNS[("costs", "detail")]
+        if by == "org-unit":
+            return rc.costs_by_org_unit(alloc), COLUMNS[("costs", "org-unit")]
+        if by == "person":
+            return rc.costs_by_person(session, alloc), COLUMNS[("costs", "person")]
+        return rc.costs_by_service(alloc), COLUMNS[("costs", "service")]
+    if kind == "chargeback":
+        return rc.chargeback(session, alloc, customer, by), COLUMNS[("chargeback", by)]
+    if kind == "subsidy":
+        return rc.subsidy(session, alloc, by), COLUMNS[("subsidy", by)]
+    from pob_tui.reports.retire import retirement_candidates
+
+    return (retirement_candidates(session, alloc, include_all=include_all),
+            COLUMNS[("retire", "service")])
+
+
+def _print(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: str) -> None:
+    from pob_tui.commands.output import print_markdown, print_rows
+
+    if fmt == "md":
+        print_markdown(rows, columns)
+    else:
+        print_rows(rows, columns, fmt)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from pob_tui.models import utcnow
     from pob_tui.services import sla as sla_service
 
     sla_service.configure(settings)
     database = open_database(settings)
     if args.report == "sla":
+        from pob_tui.reports.sla import sla_compliance
+
         start, end = _period(args, settings)
         with database.session() as session:
             rows = sla_compliance(session, start=start, end=end, by=args.by, now=utcnow())
-        columns = (args.by, "target", "met", "missed", "total", "share_met")
-        if args.format == "md":
-            print_markdown(rows, columns)
-        else:
-            print_rows(rows, columns, args.format)
+        _print(rows, (args.by, "target", "met", "missed", "total", "share_met"), args.format)
+        return 0
+    period = cost_period(args)
+    with database.session() as session:
+        if args.report == "kpi" and args.format == "json":
+            from pob_tui.commands.output import print_json
+            from pob_tui.reports.kpi import kpis
+
+            print_json(kpis(session, period, now=utcnow(), tz=settings.tzinfo).as_json())
+            return 0
+        rows, columns = build_report(
+            session, settings, args.report, period=period, by=getattr(args, "by", "service"),
+            customer=getattr(args, "customer", None), person=getattr(args, "person", None),
+            include_all=getattr(args, "all", False))
+    _print(rows, columns, args.format)
     return 0

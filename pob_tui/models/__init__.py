@@ -2,7 +2,13 @@
 
 from sqlmodel import SQLModel
 
-from pob_tui.models.audit import AdminEvent, Notification, TicketCounter, TicketEvent
+from pob_tui.models.audit import (
+    AdminEvent,
+    Notification,
+    TicketCounter,
+    TicketEvent,
+    TicketPresence,
+)
 from pob_tui.models.base import NAMING_CONVENTION, UTCDateTime, utcnow
 from pob_tui.models.catalog import Funding, Service, ServiceCost, Subscription, UsageRecord
 from pob_tui.models.change import (
@@ -32,11 +38,46 @@ from pob_tui.models.sla import (
 metadata = SQLModel.metadata
 
 __all__ = [
-    "NAMING_CONVENTION", "ROLES", "AdminEvent", "Agent", "AgentRole", "Agreement",
-    "AgreementService", "CabAgendaItem", "CabDecision", "CabMeeting", "CabMember", "Calendar",
-    "CalendarDay", "ChangeCi", "ChangeRequest", "ChangeTemplate", "CiRelation", "ConfigItem",
-    "FollowUp", "FreezeWindow", "Funding", "Incident", "Location", "Notification", "OlaTarget",
-    "OrgUnit", "Person", "Problem", "Service", "ServiceCi", "ServiceCost", "SlaClock",
-    "SlaTarget", "Subscription", "Team", "TicketCounter", "TicketEvent", "UTCDateTime",
-    "UsageRecord", "metadata", "utcnow",
+    "NAMING_CONVENTION",
+    "ROLES",
+    "AdminEvent",
+    "Agent",
+    "AgentRole",
+    "Agreement",
+    "AgreementService",
+    "CabAgendaItem",
+    "CabDecision",
+    "CabMeeting",
+    "CabMember",
+    "Calendar",
+    "CalendarDay",
+    "ChangeCi",
+    "ChangeRequest",
+    "ChangeTemplate",
+    "CiRelation",
+    "ConfigItem",
+    "FollowUp",
+    "FreezeWindow",
+    "Funding",
+    "Incident",
+    "Location",
+    "Notification",
+    "OlaTarget",
+    "OrgUnit",
+    "Person",
+    "Problem",
+    "Service",
+    "ServiceCi",
+    "ServiceCost",
+    "SlaClock",
+    "SlaTarget",
+    "Subscription",
+    "Team",
+    "TicketCounter",
+    "TicketEvent",
+    "TicketPresence",
+    "UTCDateTime",
+    "UsageRecord",
+    "metadata",
+    "utcnow",
 ]

@@ -32,6 +32,9 @@ class TicketEvent(SQLModel, table=True):
     new_value: str | None = Field(default=None, sa_column=Column(Text))
     comment: str | None = Field(default=None, sa_column=Column(Text))
     minutes: int | None = None
+    # The client's id for the request that wrote this event. A save retried after a lost
+    # connection finds its own earlier event and is not applied twice.
+    request_id: str | None = Field(default=None, max_length=40, unique=True)
 
 
 class AdminEvent(SQLModel, table=True):
@@ -56,6 +59,18 @@ class TicketCounter(SQLModel, table=True):
 
     prefix: str = Field(max_length=8, primary_key=True)
     last_value: int = 0
+
+
+class TicketPresence(SQLModel, table=True):
+    """Who has a ticket open for editing, refreshed by a heartbeat; shown to others."""
+
+    __tablename__ = "ticket_presence"
+
+    ticket_type: str = Field(max_length=16, primary_key=True)
+    ticket_id: int = Field(primary_key=True)
+    agent_id: int = Field(foreign_key="agent.id", primary_key=True)
+    since: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class Notification(SQLModel, table=True):

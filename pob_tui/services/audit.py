@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlmodel import Session
 
 from pob_tui.models import AdminEvent, TicketEvent, utcnow
+
+_request: contextvars.ContextVar[str | None] = contextvars.ContextVar("request", default=None)
+
+
+@contextlib.contextmanager
+def once(session: Session, request_id: str | None) -> Iterator[bool]:
+    """Apply a save at most once. Yields False when an event with this request id exists
+    (an earlier attempt committed but its answer was lost); else True, and the first audit
+    event written inside carries the id, in the same transaction as the change."""
+    if request_id and session.execute(
+        select(TicketEvent.id).where(TicketEvent.request_id == request_id)
+    ).first():
+        yield False
+        return
+    token = _request.set(request_id)
+    try:
+        yield True
+    finally:
+        _request.reset(token)
 
 
 def _text(value: Any) -> str | None:
@@ -44,6 +67,10 @@ def record_ticket_event(
         minutes=minutes,
         at=at or utcnow(),
     )
+    request_id = _request.get()
+    if request_id:
+        event.request_id = request_id
+        _request.set(None)
     session.add(event)
     return event
 

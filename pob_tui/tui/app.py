@@ -34,24 +34,25 @@ from pob_tui.tui.messages import (
     SessionLoaded,
     TicketLoaded,
 )
-from pob_tui.tui.screens.areas import (
-    CabScreen,
-    CatalogScreen,
-    ChangesScreen,
-    ProblemsScreen,
-    ReportsScreen,
-)
+from pob_tui.tui.screens.cab import CabScreen
+from pob_tui.tui.screens.catalog import CatalogScreen
+from pob_tui.tui.screens.changes import ChangesScreen
 from pob_tui.tui.screens.cmdb import CmdbScreen
 from pob_tui.tui.screens.help import HelpScreen, binding_groups
+from pob_tui.tui.screens.problems import KnownErrorCommands, ProblemsScreen
 from pob_tui.tui.screens.queue import QueueScreen
+from pob_tui.tui.screens.reports import ReportsScreen
 from pob_tui.tui.screens.startup import DatabaseErrorScreen, WelcomeScreen
 from pob_tui.tui.screens.ticket import TicketScreen
 from pob_tui.tui.widgets.header import AREAS, AREAS_BY_MODE
 from pob_tui.tui.widgets.text import plain
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from pob_tui.config import Settings
     from pob_tui.db import Database
+    from pob_tui.services.identity import Actor
     from pob_tui.services.system import AgentInfo, TicketRef
 
 THEMES = ("textual-dark", "textual-light")
@@ -75,6 +76,9 @@ class PobCommands(Provider):
             for area in AREAS
         ]
         commands.append((_("Show keys"), app.action_help, _("All keys on this screen")))
+        commands.append((_("Follow-ups"), app.action_follow_ups,
+                         _("Open follow-ups after low satisfaction scores")))
+        commands.append((_("Log a call"), app.action_log_call, _("A new incident")))
         commands.append((_("Toggle light/dark theme"), app.action_toggle_theme, ""))
         seen: set[str] = set()
         for active in self.screen.active_bindings.values():
@@ -144,7 +148,7 @@ class PobApp(App[None]):
         "reports": ReportsScreen,
     }
     DEFAULT_MODE = "queue"
-    COMMANDS = App.COMMANDS | {PobCommands}
+    COMMANDS = App.COMMANDS | {PobCommands, KnownErrorCommands}
     HELP_TITLE = _("Everywhere")
 
     BINDINGS: ClassVar[list[Any]] = [
@@ -193,6 +197,8 @@ class PobApp(App[None]):
         self._label_override = database_label
         self.agent_username = agent_username or _os_user()
         self.agent: AgentInfo | None = None
+        self.actor: Actor | None = None
+        """The acting agent for services (roles, team); loaded with the session."""
         self.clock = clock or _utcnow
         self._warned_clashes: set[str] = set()
         self.set_reactive(PobApp.agent_label, self.agent_username)
@@ -222,8 +228,10 @@ class PobApp(App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="database")
     def open_database(self) -> None:
         """Connect and bring the schema up to date (migrations may run here)."""
+        from pob_tui.services import sla
         from pob_tui.services.system import database_label
 
+        sla.configure(self.settings)
         url = self.settings.database_url
         label = self._label_override or database_label(url)
         if self._given_database is not None:
@@ -269,11 +277,12 @@ class PobApp(App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="session")
     def load_session(self) -> None:
         """Who the agent is, and whether this is a first start on an empty database."""
-        from pob_tui.services import system
+        from pob_tui.services import identity, system
 
         assert self.database is not None
         with self.database.session() as session:
             agent = system.agent_info(session, self.agent_username)
+            self.actor = identity.load_actor(session, self.agent_username)
             empty = system.is_empty(session)
         self.post_message(SessionLoaded(agent, empty))
 
@@ -359,7 +368,25 @@ class PobApp(App[None]):
         self.show_ticket(message.ticket)
 
     def show_ticket(self, ticket: TicketRef) -> None:
-        self.push_screen(TicketScreen(ticket, timezone=self.settings.timezone))
+        if ticket.kind == "incident":
+            from pob_tui.tui.screens.incident import IncidentScreen
+
+            self.push_screen(IncidentScreen(ticket.number))
+        elif ticket.kind == "problem":
+            from pob_tui.tui.screens.problems import ProblemScreen
+
+            self.push_screen(ProblemScreen(ticket.number))
+        else:
+            self.push_screen(TicketScreen(ticket, timezone=self.settings.timezone))
+
+    def actor_in(self, session: Session) -> Actor:
+        """The acting agent; loads it in `session` when the session worker has not yet.
+        Blocks: call from a worker."""
+        if self.actor is None:
+            from pob_tui.services.identity import load_actor
+
+            self.actor = load_actor(session, self.agent_username)
+        return self.actor
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -373,6 +400,16 @@ class PobApp(App[None]):
             self.pop_screen()
         elif self.current_mode != "queue":
             self.switch_mode("queue")
+
+    def action_follow_ups(self) -> None:
+        from pob_tui.tui.screens.follow_ups import FollowUpsScreen
+
+        self.push_screen(FollowUpsScreen())
+
+    def action_log_call(self) -> None:
+        from pob_tui.tui.screens.log_call import LogCallScreen
+
+        self.push_screen(LogCallScreen())
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(binding_groups(self.screen)))

@@ -1,29 +1,39 @@
-"""The queue: open incidents, newest first, one SQL page at a time.
+"""The queue: incidents in views (mine, team, all open, unassigned, waiting, recently
+resolved, at risk), one SQL page at a time, filtered as you type.
 
-The service-desk issue extends this screen (filters, my/unassigned views, logging calls);
-the list itself is the reusable `PagedTable`.
+The table never holds more than `MAX_ROWS` rows: pages of `PAGE_SIZE` come from
+`services.desk_views.queue_page` (limit/offset, SLA time left added per page) when the
+cursor reaches the end. Every query runs in an exclusive worker, so a keystroke in the
+filter cancels the query of the previous one; the worker waits a short debounce first.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import DataTable, Input, Label
 from textual.worker import get_current_worker
 
 from pob_tui.i18n import _
-from pob_tui.tui.messages import IncidentsLoaded
 from pob_tui.tui.screens.base import AreaScreen
 from pob_tui.tui.widgets.paged_table import PagedColumn, PagedTable
+from pob_tui.tui.widgets.pickers import debounce
+from pob_tui.tui.widgets.sla_badge import sla_cell, sla_styles
 from pob_tui.tui.widgets.text import format_age, plain
 
 if TYPE_CHECKING:
-    from pob_tui.services.system import QueueRow
+    from pob_tui.services.desk_views import QueuePage
 
-PAGE_SIZE = 200
+PAGE_SIZE = 100
+MAX_ROWS = 2000
+"""The most rows the table holds; past that, the filter narrows the list."""
+FILTER_DEBOUNCE = 0.15
 
 STATUS_LABELS = {
     "new": _("new"),
@@ -36,101 +46,393 @@ STATUS_LABELS = {
     "cancelled": _("cancelled"),
 }
 
+VIEWS: tuple[tuple[str, str], ...] = (
+    ("mine", _("Mine")),
+    ("team", _("My team")),
+    ("open", _("All open")),
+    ("unassigned", _("Unassigned")),
+    ("waiting", _("Waiting")),
+    ("resolved", _("Resolved")),
+    ("at_risk", _("At risk")),
+)
+VIEW_LABELS = dict(VIEWS)
+SORTS: tuple[tuple[str, str], ...] = (
+    ("newest", _("newest")),
+    ("age", _("oldest")),
+    ("priority", _("priority")),
+    ("due", _("due")),
+)
+SORT_LABELS = dict(SORTS)
+
 QUEUE_COLUMNS = (
+    PagedColumn("mark", " ", 1),
     PagedColumn("number", _("Number"), 10),
     PagedColumn("priority", _("P"), 1),
     PagedColumn("status", _("Status"), 13, min_width=11),
-    PagedColumn("caller", _("Caller"), 20, min_width=15),
-    PagedColumn("service", _("Service"), 22, min_width=12, drop=1),
-    PagedColumn("summary", _("Summary"), 40, min_width=24, flex=True),
-    PagedColumn("team", _("Team"), 26, min_width=10, drop=2),
-    PagedColumn("age", _("Age"), 4, justify="right"),
+    PagedColumn("caller", _("Caller"), 20, min_width=12),
+    PagedColumn("service", _("Service"), 22, min_width=12, drop=3),
+    PagedColumn("summary", _("Summary"), 40, min_width=20, flex=True),
+    PagedColumn("team", _("Team / assignee"), 26, min_width=12, drop=4),
+    PagedColumn("age", _("Age"), 4, justify="right", drop=2),
+    PagedColumn("sla", _("SLA"), 6, justify="right"),
 )
 
 
+class QueuePageLoaded(Message):
+    """A page of the current view arrived (`generation` says for which query)."""
+
+    def __init__(self, page: QueuePage, generation: int) -> None:
+        super().__init__()
+        self.page = page
+        self.generation = generation
+
+
+class BulkDone(Message):
+    """A bulk action finished: `done` incidents changed; `errors` one line each."""
+
+    def __init__(self, text: str, errors: list[str]) -> None:
+        super().__init__()
+        self.text = text
+        self.errors = errors
+
+
+class TeamsLoaded(Message):
+    def __init__(self, teams: list[dict[str, Any]], purpose: str) -> None:
+        super().__init__()
+        self.teams = teams
+        self.purpose = purpose
+
+
+class ViewTabs(Horizontal):
+    """The queue's views on one line, the current one marked; `[`/`]` move along."""
+
+    def compose(self) -> ComposeResult:
+        for key, label in VIEWS:
+            yield Label(label, id=f"view-{key}", classes="view-tab", markup=False)
+        yield Label(id="view-sort", markup=False)
+
+    def show(self, view: str, sort: str) -> None:
+        for key, _label in VIEWS:
+            self.query_one(f"#view-{key}").set_class(key == view, "-active")
+        self.query_one("#view-sort", Label).update(
+            _("[ ] view · s: {sort}").format(sort=SORT_LABELS[sort]))
+
+
 class QueueScreen(AreaScreen):
-    """Open incidents in a paged table; enter opens one."""
+    """Incidents by view; enter opens, space marks, a/l act on the marked ones."""
 
     AREA = "queue"
-    BINDINGS = [
+    AUTO_FOCUS = "#queue-table"
+    BINDINGS: ClassVar[list[Binding]] = [
         Binding("enter", "open", _("Open"), id="queue.open"),
-        Binding("r", "refresh", _("Refresh"), id="queue.refresh"),
+        Binding("n", "log_call", _("Log call"), id="queue.log_call"),
+        Binding("slash", "filter", _("Filter"), id="queue.filter"),
+        Binding("right_square_bracket", "view(1)", _("Next view"), id="queue.next_view"),
+        Binding("left_square_bracket", "view(-1)", _("Previous view"), show=False,
+                id="queue.previous_view"),
+        Binding("s", "sort", _("Sort"), id="queue.sort"),
+        Binding("space", "mark", _("Mark"), id="queue.mark"),
+        Binding("a", "assign", _("Assign"), id="queue.assign"),
+        Binding("l", "link", _("Link to problem"), id="queue.link"),
+        Binding("f", "follow_ups", _("Follow-ups"), id="queue.follow_ups"),
+        Binding("r", "refresh", _("Refresh"), show=False, id="queue.refresh"),
+        Binding("escape", "escape", _("Close filter"), show=False, id="queue.escape"),
     ]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.view = "open"
+        self.sort = "newest"
+        self.search = ""
+        self.marked: set[str] = set()
+        self._generation = 0
+        self._next_offset = 0
+        self._total: int | None = None
+        self._styles = sla_styles()
+
     def compose_body(self) -> ComposeResult:
+        yield ViewTabs(id="queue-views")
+        filter_input = Input(placeholder=_("filter: number, summary, caller, service"),
+                             id="queue-filter")
+        filter_input.display = False
+        yield filter_input
         table = PagedTable(QUEUE_COLUMNS, page_size=PAGE_SIZE, select_on_enter=False,
                            id="queue-table")
         table.loading = True
         yield table
 
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one(ViewTabs).show(self.view, self.sort)
+        self._styles = sla_styles(self.app.theme_variables)
+
     @property
     def table(self) -> PagedTable:
         return self.query_one("#queue-table", PagedTable)
 
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one("#queue-filter", Input)
+
+    # -- loading ----------------------------------------------------------------------------
+
     def load(self) -> None:
-        self.load_page(0)
+        self._reload()
+
+    def _reload(self, *, wait: float = 0.0) -> None:
+        self._generation += 1
+        self._next_offset = 0
+        self.load_page(0, self._generation, wait)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="queue")
-    def load_page(self, offset: int) -> None:
-        """One page of the queue, plus the total for the status line."""
-        from pob_tui.services import system
+    def load_page(self, offset: int, generation: int, wait: float = 0.0) -> None:
+        """One page of the current view; the first page also counts the view."""
+        from pob_tui.services import desk_views
 
+        if wait and not debounce(wait):
+            return
         database = self.database
         if database is None:
             return
         with database.session() as session:
-            rows = system.list_open_incidents(session, limit=PAGE_SIZE, offset=offset)
-            total = system.count_open_incidents(session)
+            actor = self.pob.actor_in(session)
+            page = desk_views.queue_page(
+                session, actor=actor, view=self.view, search=self.search or None,
+                sort=self.sort, limit=PAGE_SIZE, offset=offset, now=self.pob.now(),
+                count=offset == 0,
+            )
         if not get_current_worker().is_cancelled:
-            self.post_message(IncidentsLoaded(rows, offset, total))
+            self.post_message(QueuePageLoaded(page, generation))
 
-    def on_incidents_loaded(self, message: IncidentsLoaded) -> None:
+    def on_queue_page_loaded(self, message: QueuePageLoaded) -> None:
+        if message.generation != self._generation:
+            return
+        page = message.page
         table = self.table
         now = self.pob.now()
-        rows = [(row.number, self._cells(row, now)) for row in message.rows]
-        has_more = message.offset + len(rows) < message.total
-        if message.offset == 0:
+        rows = [(row["number"], self._cells(row, now)) for row in page.rows]
+        has_more = page.has_more and table.loaded + len(rows) < MAX_ROWS
+        if page.offset == 0:
+            self._total = page.total
             table.set_rows(rows, has_more=has_more)
+            table.loading = False
+            if self.focused is None:  # AUTO_FOCUS missed it while the table was loading
+                table.focus()
         else:
             table.append_rows(rows, has_more=has_more)
-        table.loading = False
-        if self.focused is None:
-            table.focus()
-        if table.loaded < message.total:
-            self.set_status(
-                _("{shown}/{total} open").format(shown=table.loaded, total=message.total)
-            )
-        elif message.total:
-            self.set_status(_("{total} open").format(total=message.total))
-        else:
-            self.set_status(_("0 open"))
+        self._next_offset = page.next_offset
+        self._show_status()
 
-    @staticmethod
-    def _cells(row: QueueRow, now) -> dict[str, object]:
-        return {
-            "number": plain(row.number),
-            "priority": plain(row.priority),
-            "status": plain(STATUS_LABELS.get(row.status, row.status)),
-            "caller": plain(row.caller),
-            "service": plain(row.service or ""),
-            "summary": plain(row.summary),
-            "team": plain(row.team or ""),
-            "age": plain(format_age(row.opened_at, now), justify="right"),
+    def _show_status(self) -> None:
+        loaded = self.table.loaded
+        label = VIEW_LABELS[self.view].lower()
+        if self._total is not None and self._total > loaded:
+            text = _("{loaded}/{total} {view}").format(loaded=loaded, total=self._total,
+                                                       view=label)
+        elif self._total is not None:
+            text = _("{total} {view}").format(total=self._total, view=label)
+        else:
+            more = "+" if self.table.has_more else ""
+            text = _("{loaded}{more} {view}").format(loaded=loaded, more=more, view=label)
+        if self.marked:
+            text = _("{n} marked · ").format(n=len(self.marked)) + text
+        self.set_status(text)
+
+    def _cells(self, row: dict[str, Any], now: Any) -> dict[str, Text]:
+        owner = row.get("assignee") or row.get("team") or ""
+        if row.get("assignee") and row.get("team"):
+            owner = f"{row['team']} / {row['assignee']}"
+        caller = row.get("caller_name") or row.get("caller") or ""
+        cells = {
+            "mark": Text("●" if row["number"] in self.marked else " "),
+            "number": plain(row["number"]),
+            "priority": plain(row["priority"]),
+            "status": plain(STATUS_LABELS.get(row["status"], row["status"])),
+            "caller": plain(caller),
+            "service": plain(row.get("service_name") or row.get("service") or ""),
+            "summary": plain(row["summary"]),
+            "team": plain(owner),
+            "age": plain(format_age(row["opened_at"], now), justify="right"),
+            "sla": sla_cell(row.get("sla_left"), row.get("sla_state"), self._styles),
         }
+        if row.get("vip"):
+            cells["caller"].stylize("bold")
+        return cells
 
     def on_paged_table_more_wanted(self, message: PagedTable.MoreWanted) -> None:
-        self.load_page(message.offset)
+        self.load_page(self._next_offset, self._generation)
+
+    # -- views, sort, filter ----------------------------------------------------------------
+
+    def action_view(self, step: int) -> None:
+        keys = [key for key, _label in VIEWS]
+        self.view = keys[(keys.index(self.view) + step) % len(keys)]
+        self.query_one(ViewTabs).show(self.view, self.sort)
+        self.table.loading = True
+        self._reload()
+
+    def action_sort(self) -> None:
+        keys = [key for key, _label in SORTS]
+        self.sort = keys[(keys.index(self.sort) + 1) % len(keys)]
+        self.query_one(ViewTabs).show(self.view, self.sort)
+        self._reload()
+
+    def action_filter(self) -> None:
+        self.filter_input.display = True
+        self.filter_input.focus()
+
+    @on(Input.Changed, "#queue-filter")
+    def _filter_typed(self, event: Input.Changed) -> None:
+        event.stop()
+        if event.value.strip() == self.search.strip():
+            return
+        self.search = event.value
+        self._reload(wait=FILTER_DEBOUNCE)
+
+    @on(Input.Submitted, "#queue-filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.table.focus()
+
+    def action_escape(self) -> None:
+        """escape: close the filter (clearing it), else the app's back."""
+        if self.filter_input.display:
+            self.filter_input.display = False
+            if self.search:
+                self.filter_input.value = ""
+                self.search = ""
+                self._reload()
+            self.table.focus()
+            return
+        self.pob.action_back()
 
     def action_refresh(self) -> None:
         if self.database is not None:
-            self.load_page(0)
+            self._reload()
+
+    # -- opening and acting -----------------------------------------------------------------
 
     def action_open(self) -> None:
         number = self.table.row_key_at_cursor()
         if number:
-            self.pob.open_ticket(number)
+            self._open(number)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         # A mouse click on a row; the keyboard path is the enter binding above.
         if event.row_key.value:
-            self.pob.open_ticket(event.row_key.value)
+            self._open(event.row_key.value)
+
+    def _open(self, number: str) -> None:
+        from pob_tui.tui.screens.incident import IncidentScreen
+
+        self.app.push_screen(IncidentScreen(number), lambda _r: self.action_refresh())
+
+    def action_log_call(self) -> None:
+        from pob_tui.tui.screens.log_call import LogCallScreen
+
+        self.app.push_screen(LogCallScreen(), lambda _r: self.action_refresh())
+
+    def action_follow_ups(self) -> None:
+        from pob_tui.tui.screens.follow_ups import FollowUpsScreen
+
+        self.app.push_screen(FollowUpsScreen())
+
+    def action_mark(self) -> None:
+        number = self.table.row_key_at_cursor()
+        if not number:
+            return
+        if number in self.marked:
+            self.marked.discard(number)
+        else:
+            self.marked.add(number)
+        table = self.table
+        for key, values in table._rows:
+            if key == number:
+                values["mark"] = Text("●" if number in self.marked else " ")  # type: ignore[index]
+                break
+        if "mark" in table.columns:
+            table.update_cell(number, "mark", Text("●" if number in self.marked else " "))
+        self._show_status()
+        table.action_cursor_down()
+
+    def _selection(self) -> list[str]:
+        if self.marked:
+            return sorted(self.marked)
+        number = self.table.row_key_at_cursor()
+        return [number] if number else []
+
+    def action_assign(self) -> None:
+        if self._selection():
+            self.load_teams("assign")
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-teams")
+    def load_teams(self, purpose: str) -> None:
+        from pob_tui.services import desk_views
+
+        assert self.database is not None
+        with self.database.session() as session:
+            teams = desk_views.list_teams(session)
+        self.post_message(TeamsLoaded(teams, purpose))
+
+    def on_teams_loaded(self, message: TeamsLoaded) -> None:
+        from pob_tui.tui.screens.dialogs import assign_dialog
+
+        numbers = self._selection()
+
+        def chosen(values: dict[str, Any] | None) -> None:
+            if values:
+                self.bulk("assign", numbers, values)
+
+        self.app.push_screen(assign_dialog(message.teams, count=len(numbers)), chosen)
+
+    def action_link(self) -> None:
+        from pob_tui.tui.screens.dialogs import link_problem_dialog
+
+        numbers = self._selection()
+        if not numbers:
+            return
+
+        def chosen(values: dict[str, Any] | None) -> None:
+            if values is None:
+                return
+            if not values.get("number") and not values.get("title"):
+                self.notify(_("Give a problem number or a title for a new problem"),
+                            severity="warning", markup=False)
+                return
+            self.bulk("link", numbers, values)
+
+        self.app.push_screen(link_problem_dialog(len(numbers)), chosen)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-bulk")
+    def bulk(self, kind: str, numbers: list[str], values: dict[str, Any]) -> None:
+        """Assign or link the marked incidents: one transaction, all or nothing."""
+        from pob_tui.services import incidents, problems
+
+        assert self.database is not None
+        with self.database.session() as session:
+            actor = self.pob.actor_in(session)
+            now = self.pob.now()
+            if kind == "assign":
+                to = values["to"]
+                for number in numbers:
+                    incidents.assign(
+                        session, actor, number, now=now, to_me=to == "@me" and
+                        not values.get("person"),
+                        team=None if to == "@me" else to, assignee=values.get("person"))
+                text = _("Assigned {n} incident(s)").format(n=len(numbers))
+            else:
+                number = values.get("number")
+                if not number:
+                    problem = problems.create_problem(session, actor, title=values["title"],
+                                                      from_incident=numbers[0], now=now)
+                    number = problem.number
+                changed = problems.link_incidents(session, actor, number, numbers, now=now)
+                text = _("Linked {n} incident(s) to {problem}").format(
+                    n=max(changed, len(numbers) if not values.get("number") else changed),
+                    problem=number.upper())
+        self.post_message(BulkDone(text, []))
+
+    def on_bulk_done(self, message: BulkDone) -> None:
+        self.notify(message.text, markup=False)
+        self.marked.clear()
+        self._reload()

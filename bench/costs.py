@@ -1,0 +1,105 @@
+"""Benchmark of one year's cost allocation (pob_tui.reports.costs.allocate).
+
+Builds the demo once and caches it as a SQLite file under /tmp (pinned seed and day, so the
+cache stays valid); with --pg also copies it into a throwaway PostgreSQL database (created
+with psql -h 127.0.0.1 -U postgres, dropped afterwards). Prints the median seconds of the
+allocation and, as a baseline from the same run, a plain SUM over service_cost, so the ratio
+compares across machines. Goal: <= 2 s at municipality scale.
+
+    python bench/costs.py                       # municipality, SQLite
+    python bench/costs.py --scale small --pg
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import func, select
+
+from pob_tui.db import Database, make_engine
+from pob_tui.demo import generate
+from pob_tui.models import ServiceCost
+from pob_tui.reports.costs import Period, allocate
+
+TODAY = date(2026, 11, 27)
+YEAR = 2026
+
+
+def cached_sqlite(scale: str) -> str:
+    path = Path("/tmp/pob-bench") / f"costs-{scale}-seed1-{TODAY}.sqlite3"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part = path.with_suffix(".part")
+        part.unlink(missing_ok=True)
+        print(f"building the {scale} demo into {path} ...", flush=True)
+        generate(f"sqlite:///{part}", scale=scale, seed=1, today=TODAY)
+        part.rename(path)
+    return f"sqlite:///{path}"
+
+
+def psql(sql: str) -> None:
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-q", "-c",
+                    sql], check=True, capture_output=True)
+
+
+def measure(url: str, repeat: int) -> tuple[float, float, int]:
+    """(median allocation seconds, median baseline seconds, services)."""
+    db = Database(make_engine(url))
+    runs, base = [], []
+    services = 0
+    try:
+        for _ in range(repeat):
+            with db.session() as s:
+                t0 = time.perf_counter()
+                alloc = allocate(s, Period.year(YEAR), hourly_rate=Decimal(950))
+                runs.append(time.perf_counter() - t0)
+                services = len(alloc.services)
+                t0 = time.perf_counter()
+                s.execute(select(func.sum(ServiceCost.amount))
+                          .where(ServiceCost.year == YEAR)).scalar()
+                base.append(time.perf_counter() - t0)
+    finally:
+        db.dispose()
+    return statistics.median(runs), statistics.median(base), services
+
+
+def report(label: str, url: str, repeat: int) -> None:
+    secs, base, services = measure(url, repeat)
+    ratio = secs / base if base else float("inf")
+    verdict = "ok" if secs <= 2.0 else "OVER GOAL"
+    print(f"{label:<10} allocation {YEAR}: median {secs:.3f} s over {repeat} runs "
+          f"({services} services); baseline SUM(service_cost) {base * 1000:.2f} ms; "
+          f"ratio {ratio:.0f}x; goal <= 2 s: {verdict}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=("small", "municipality"), default="municipality")
+    parser.add_argument("--pg", action="store_true", help="also on a throwaway PostgreSQL db")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv)
+    url = cached_sqlite(args.scale)
+    report("sqlite", url, args.repeat)
+    if args.pg:
+        name = f"pob_bench_costs_{uuid.uuid4().hex[:8]}"
+        psql(f'CREATE DATABASE "{name}"')
+        try:
+            pg = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+            generate(pg, scale=args.scale, seed=1, today=TODAY)
+            report("postgresql", pg, args.repeat)
+        finally:
+            psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()

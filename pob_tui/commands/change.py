@@ -1,0 +1,206 @@
+"""`pob change new|submit|schedule|start|outcome|review|close|link|show|list`: the CLI twins
+of the Changes area. One transaction per command: bad input writes nothing."""
+
+from __future__ import annotations
+
+import argparse
+
+from pob_tui.commands.common import open_database, positive_int
+from pob_tui.config import Settings
+from pob_tui.i18n import _
+
+LIST_COLUMNS = ("number", "type", "status", "risk", "planned_start", "planned_end", "title",
+                "team", "implementer")
+
+
+def _answer(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected QUESTION=ANSWER, got {text!r}")
+    key, value = text.split("=", 1)
+    return key.strip(), value.strip()
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser("change", parents=[common], help=_("request and run changes"))
+    csub = parser.add_subparsers(dest="change_command", metavar="ACTION", required=True,
+                                 parser_class=type(parser))
+    fmt = argparse.ArgumentParser(add_help=False)
+    fmt.add_argument("--format", choices=("text", "json"), default="text")
+
+    new = csub.add_parser("new", parents=[common, fmt],
+                          help=_("a draft change request; prints the number"))
+    new.add_argument("--title", required=True)
+    new.add_argument("--type", default="normal", choices=("standard", "normal", "emergency"))
+    new.add_argument("--template", help=_("standard-change template name"))
+    new.add_argument("--ci", action="append", default=[], help=_("affected CI (repeatable)"))
+    new.add_argument("--start", help=_('planned start, local time "2026-12-01 18:00"'))
+    new.add_argument("--end", help=_("planned end, local time"))
+    new.add_argument("--description")
+    new.add_argument("--reason")
+    new.add_argument("--requester", help=_("person username (default: you)"))
+    new.add_argument("--team", help=_("owner team code or name"))
+    new.add_argument("--implementer", help=_("agent username (default: you)"))
+    new.add_argument("--implementation-plan")
+    new.add_argument("--test-plan")
+    new.add_argument("--backout-plan")
+    new.add_argument("--emergency-reason")
+    new.add_argument("--answer", action="append", type=_answer, default=[],
+                     metavar="Q=A", help=_("risk answer: user_impact=none|some|many, "
+                                           "complexity=low|medium|high, backout=yes|no, "
+                                           "tested=yes|no, done_before=yes|no"))
+    new.add_argument("--submit", action="store_true", help=_("submit at once"))
+
+    submit = csub.add_parser("submit", parents=[common, fmt],
+                             help=_("submit for assessment and the CAB"))
+    submit.add_argument("number")
+
+    sched = csub.add_parser("schedule", parents=[common, fmt],
+                            help=_("put an approved change in the calendar"))
+    sched.add_argument("number")
+    sched.add_argument("--start")
+    sched.add_argument("--end")
+
+    start = csub.add_parser("start", parents=[common, fmt], help=_("implementation begins"))
+    start.add_argument("number")
+
+    out = csub.add_parser("outcome", parents=[common, fmt], help=_("record the outcome"))
+    out.add_argument("number")
+    out.add_argument("outcome", choices=("successful", "failed", "backed_out"))
+    out.add_argument("--note")
+
+    rev = csub.add_parser("review", parents=[common, fmt],
+                          help=_("post-implementation review"))
+    rev.add_argument("number")
+    rev.add_argument("--note", required=True)
+
+    close = csub.add_parser("close", parents=[common, fmt], help=_("close a change"))
+    close.add_argument("number")
+
+    link = csub.add_parser("link", parents=[common, fmt],
+                           help=_("record that an incident was caused by a change"))
+    link.add_argument("number")
+    link.add_argument("incident")
+
+    show = csub.add_parser("show", parents=[common, fmt],
+                           help=_("one change with risk, impact, conflicts and events"))
+    show.add_argument("number")
+
+    ls = csub.add_parser("list", parents=[common], help=_("list changes"))
+    ls.add_argument("--status", help=_("a status, several with commas, or 'open'"))
+    ls.add_argument("--type", choices=("standard", "normal", "emergency"))
+    ls.add_argument("--search")
+    ls.add_argument("--week", metavar="DATE", help=_("the calendar week holding DATE"))
+    ls.add_argument("--limit", type=positive_int, default=50)
+    ls.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from pob_tui.commands.output import print_json, print_rows
+    from pob_tui.errors import InvalidInput
+    from pob_tui.services import changes as svc
+    from pob_tui.services.identity import current_actor
+
+    database = open_database(settings)
+    cmd = args.change_command
+    with database.session() as session:
+        actor = current_actor(session)
+        number = getattr(args, "number", None)
+        if cmd == "new":
+            ch = svc.create_change(session, actor, svc.NewChange(
+                title=args.title, type=args.type, cis=args.ci, planned_start=args.start,
+                planned_end=args.end, description=args.description, reason=args.reason,
+                requester=args.requester, owner_team=args.team, implementer=args.implementer,
+                template=args.template, implementation_plan=args.implementation_plan,
+                test_plan=args.test_plan, backout_plan=args.backout_plan,
+                emergency_reason=args.emergency_reason, answers=dict(args.answer),
+            ), settings=settings)
+            number = ch.number
+            if args.submit:
+                svc.submit_change(session, actor, number, settings=settings)
+        elif cmd == "submit":
+            svc.submit_change(session, actor, number, settings=settings)
+        elif cmd == "schedule":
+            svc.schedule_change(session, actor, number, planned_start=args.start,
+                                planned_end=args.end, settings=settings)
+        elif cmd == "start":
+            svc.start_change(session, actor, number)
+        elif cmd == "outcome":
+            svc.record_outcome(session, actor, number, args.outcome, note=args.note)
+        elif cmd == "review":
+            svc.review_change(session, actor, number, args.note)
+        elif cmd == "close":
+            svc.close_change(session, actor, number)
+        elif cmd == "link":
+            svc.link_incident(session, actor, number, args.incident)
+        elif cmd == "list":
+            if args.week:
+                from datetime import date
+
+                try:
+                    week = date.fromisoformat(args.week)
+                except ValueError:
+                    raise InvalidInput(f"--week {args.week!r} is not a date like 2026-12-01"
+                                       ) from None
+                rows = svc.change_calendar(session, week, settings=settings)
+                for r in rows:
+                    r["conflicts"] = "; ".join(c["detail"] for c in r["conflicts"])
+                cols = (*LIST_COLUMNS, "conflicts")
+            else:
+                rows = svc.list_changes(session, status=args.status, type=args.type,
+                                        search=args.search, limit=args.limit)
+                cols = LIST_COLUMNS
+            print_rows(rows, cols, args.format)
+            return 0
+        if cmd == "show":
+            data = svc.change_detail(session, number, settings=settings)
+            if args.format == "json":
+                print_json(data)
+            else:
+                _print_detail(data, settings)
+            return 0
+        ch = svc.get_change(session, number)
+        if args.format == "json":
+            print_json({"number": ch.number, "type": ch.type, "status": ch.status,
+                        "risk": ch.risk, "version": ch.version})
+        elif cmd == "new" and not args.submit:
+            print(ch.number)
+        else:
+            print(f"{ch.number} {ch.status}" + (f" risk {ch.risk}" if ch.risk else ""))
+    return 0
+
+
+def _print_detail(data: dict, settings: Settings) -> None:
+    from pob_tui.commands.output import print_fields, visible
+
+    tz = settings.tzinfo
+
+    def when(at):
+        return at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if at else None
+
+    imp = data.get("impact") or {}
+    print_fields([
+        (_("Number"), data["number"]),
+        (_("Type"), data["type"] + (f" ({data['template']})" if data["template"] else "")),
+        (_("Status"), data["status"]),
+        (_("Title"), data["title"]),
+        (_("Risk"), f"{data['risk'] or '-'}: " + "; ".join(data["risk_reasons"])),
+        (_("Window"), f"{when(data['planned_start'])} - {when(data['planned_end'])}"),
+        (_("Team"), data["team"]),
+        (_("Implementer"), data["implementer"]),
+        (_("CIs"), ", ".join(data["cis"])),
+        (_("Impact"), f"{imp.get('cis', 0)} CIs, {imp.get('services', 0)} services, "
+                      f"{imp.get('people', 0)} people, {imp.get('locations', 0)} locations"),
+        (_("Services"), ", ".join(imp.get("service_names", []))),
+        (_("Conflicts"), "; ".join(c["detail"] for c in data.get("conflicts", []))),
+        (_("Freeze"), ", ".join(data.get("freeze", []))),
+        (_("Outcome"), data["outcome"]),
+        (_("Review"), data["review_note"]),
+        (_("Incidents"), ", ".join(data["incidents"])),
+    ])
+    print()
+    for ev in data["events"]:
+        what = ev["comment"] or (f"{ev['field']}: {ev['old']} -> {ev['new']}" if ev["field"]
+                                 else "")
+        print(f"{when(ev['at'])}  {visible(ev['actor'] or '-'):<12} {ev['kind']:<8} "
+              f"{visible(what)}")

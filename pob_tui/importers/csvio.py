@@ -1,0 +1,574 @@
+"""CSV in and out for the catalog's master data.
+
+Import rules, in the order they apply:
+
+* The file is UTF-8, with or without a byte-order mark; the separator is `,` or `;`
+  (Norwegian spreadsheets write `;`), sniffed from the header line.
+* The header (line 1) must name every required column and nothing unknown; order is free.
+* Every row is checked before anything is written: types, choices, lengths, references to
+  rows in the database or earlier in the same file, and duplicate keys. Errors name the file,
+  the line (header = line 1), the column and the reason; if there is any, nothing is written.
+* Rows are matched on natural keys (codes, usernames, (service, year, kind) ...). A row that
+  matches and differs updates the record; one that matches and agrees changes nothing, so the
+  same file imported twice changes nothing the second time. An empty optional cell clears it.
+* All rows land in one transaction.
+
+Export writes the very same columns (`pob export KIND`), so export -> import round-trips.
+Rows are written with SQLAlchemy Core in bulk: 140,000 usage rows would take minutes as ORM
+objects.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Table, bindparam, select, update
+from sqlmodel import Session, SQLModel
+
+from pob_tui.errors import InvalidInput
+from pob_tui.models import (
+    CiRelation,
+    ConfigItem,
+    Funding,
+    Location,
+    OrgUnit,
+    Person,
+    Service,
+    ServiceCost,
+    Subscription,
+    Team,
+    UsageRecord,
+)
+from pob_tui.models.catalog import COST_KINDS, LIFECYCLES
+from pob_tui.models.cmdb import CI_CLASSES, RELATION_KINDS
+
+MAX_ERRORS = 50
+
+
+class ImportFailed(InvalidInput):
+    """The file has errors; `errors` lists them all, the message says how many and shows
+    them one per line."""
+
+    def __init__(self, errors: list[str]) -> None:
+        shown = errors[:MAX_ERRORS]
+        more = len(errors) - len(shown)
+        text = f"{len(errors)} error(s), nothing imported:\n" + "\n".join(shown)
+        if more:
+            text += f"\n... and {more} more"
+        super().__init__(text)
+        self.errors = errors
+
+
+# --------------------------------------------------------------------------- column types
+
+
+class CellError(ValueError):
+    pass
+
+
+def _text(max_len: int) -> Callable[[str], str]:
+    def parse(v: str) -> str:
+        if len(v) > max_len:
+            raise CellError(f"at most {max_len} characters, got {len(v)}")
+        return v
+    return parse
+
+
+def _int(v: str) -> int:
+    try:
+        return int(v)
+    except ValueError:
+        raise CellError(f"expected a whole number, got {v!r}") from None
+
+
+def _year(v: str) -> int:
+    y = _int(v)
+    if not 1900 <= y <= 2999:
+        raise CellError(f"expected a year like 2026, got {v!r}")
+    return y
+
+
+def _bool(v: str) -> bool:
+    low = v.lower()
+    if low in ("true", "yes", "ja", "1", "x"):
+        return True
+    if low in ("false", "no", "nei", "0"):
+        return False
+    raise CellError(f"expected true or false, got {v!r}")
+
+
+def _date(v: str) -> date:
+    try:
+        return date.fromisoformat(v)
+    except ValueError:
+        raise CellError(f"expected a date YYYY-MM-DD, got {v!r}") from None
+
+
+def _month(v: str) -> date:
+    try:
+        d = date.fromisoformat(v if len(v) > 7 else v + "-01")
+    except ValueError:
+        raise CellError(f"expected a month YYYY-MM, got {v!r}") from None
+    return d.replace(day=1)
+
+
+def _money(v: str) -> Decimal:
+    raw = v.replace(" ", "").replace("\u00a0", "")
+    if "," in raw and "." not in raw:
+        raw = raw.replace(",", ".")  # Norwegian decimal comma
+    try:
+        d = Decimal(raw)
+    except InvalidOperation:
+        raise CellError(f"expected an amount like 1234.50, got {v!r}") from None
+    if not d.is_finite() or d != d.quantize(Decimal("0.01")):
+        raise CellError(f"expected an amount with at most two decimals, got {v!r}")
+    if abs(d) >= Decimal("1e12"):
+        raise CellError(f"amount too large: {v!r}")
+    return d.quantize(Decimal("0.01"))
+
+
+def _choice(values: Sequence[str]) -> Callable[[str], str]:
+    def parse(v: str) -> str:
+        if v not in values:
+            raise CellError(f"expected one of {', '.join(values)}, got {v!r}")
+        return v
+    return parse
+
+
+def _range(lo: int, hi: int) -> Callable[[str], int]:
+    def parse(v: str) -> int:
+        n = _int(v)
+        if not lo <= n <= hi:
+            raise CellError(f"expected {lo}-{hi}, got {n}")
+        return n
+    return parse
+
+
+_TEXT200 = _text(200)
+
+
+@dataclass(frozen=True)
+class Col:
+    """One CSV column. `attr` is the model attribute; `ref` (model, key attribute) makes the
+    cell a natural key that is looked up to an id; `self_ref` refers to the same file/table
+    and is set after the rows exist."""
+
+    name: str
+    attr: str
+    parse: Callable[[str], Any] = _TEXT200
+    required: bool = False
+    ref: tuple[type[SQLModel], str] | None = None
+    self_ref: bool = False
+    default: Any = None
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    model: type[SQLModel]
+    columns: tuple[Col, ...]
+    key: tuple[str, ...]  # attrs forming the natural key
+    doc: str = ""
+    order: tuple[str, ...] = field(default=())
+
+    @property
+    def header(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def _ref(model: type[SQLModel], key: str) -> tuple[type[SQLModel], str]:
+    return (model, key)
+
+
+KINDS: dict[str, Kind] = {k.name: k for k in (
+    Kind("org-units", OrgUnit, (
+        Col("code", "code", _text(32), True), Col("name", "name", _text(200), True),
+        Col("kind", "kind", _choice(("sector", "unit")), default="unit"),
+        Col("parent", "parent_id", _text(32), ref=_ref(OrgUnit, "code"), self_ref=True,
+            doc="code of the unit above"),
+        Col("cost_centre", "cost_centre", _text(32)),
+        Col("customer_manager", "customer_manager_id", _text(64),
+            ref=_ref(Person, "username"), doc="username"),
+        Col("active", "active", _bool, default=True),
+    ), ("code",), "sectors and units; import people after, then this file again for managers"),
+    Kind("locations", Location, (
+        Col("code", "code", _text(32), True), Col("name", "name", _text(200), True),
+        Col("kind", "kind", _text(32), default="office"), Col("address", "address"),
+        Col("ring", "ring", _range(1, 9)), Col("active", "active", _bool, default=True),
+    ), ("code",)),
+    Kind("people", Person, (
+        Col("username", "username", _text(64), True),
+        Col("first_name", "first_name", _text(100), True),
+        Col("last_name", "last_name", _text(100), True),
+        Col("title", "title", _text(100)), Col("phone", "phone", _text(32)),
+        Col("email", "email", _text(200)),
+        Col("org_unit", "org_unit_id", _text(32), ref=_ref(OrgUnit, "code")),
+        Col("location", "location_id", _text(32), ref=_ref(Location, "code")),
+        Col("vip", "vip", _bool, default=False), Col("active", "active", _bool, default=True),
+    ), ("username",)),
+    Kind("teams", Team, (
+        Col("code", "code", _text(32), True), Col("name", "name", _text(200), True),
+        Col("kind", "kind", _choice(("service_desk", "second_line", "supplier")),
+            default="second_line"),
+        Col("email", "email", _text(200)), Col("active", "active", _bool, default=True),
+    ), ("code",)),
+    Kind("services", Service, (
+        Col("code", "code", _text(32), True), Col("name", "name", _text(200), True),
+        Col("description", "description", _text(4000)), Col("keywords", "keywords", _text(400)),
+        Col("category", "category", _text(64)),
+        Col("owner_team", "owner_team_id", _text(32), ref=_ref(Team, "code")),
+        Col("support_team", "support_team_id", _text(32), ref=_ref(Team, "code")),
+        Col("owner", "owner_person_id", _text(64), ref=_ref(Person, "username")),
+        Col("lifecycle", "lifecycle", _choice(LIFECYCLES), default="live"),
+        Col("default_impact", "default_impact", _range(1, 3), default=3),
+        Col("default_urgency", "default_urgency", _range(1, 3), default=3),
+    ), ("code",)),
+    Kind("cis", ConfigItem, (
+        Col("name", "name", _text(200), True),
+        Col("class", "ci_class", _choice(CI_CLASSES), True),
+        Col("status", "status", _choice(("planned", "in_use", "retired")), default="in_use"),
+        Col("location", "location_id", _text(32), ref=_ref(Location, "code")),
+        Col("owner_team", "owner_team_id", _text(32), ref=_ref(Team, "code")),
+        Col("person", "person_id", _text(64), ref=_ref(Person, "username")),
+        Col("serial", "serial", _text(64)), Col("description", "description", _text(4000)),
+    ), ("name",)),
+    Kind("ci-relations", CiRelation, (
+        Col("source", "source_id", _text(200), True, ref=_ref(ConfigItem, "name")),
+        Col("target", "target_id", _text(200), True, ref=_ref(ConfigItem, "name")),
+        Col("kind", "kind", _choice(RELATION_KINDS), True),
+    ), ("source_id", "target_id", "kind")),
+    Kind("costs", ServiceCost, (
+        Col("service", "service_id", _text(32), True, ref=_ref(Service, "code")),
+        Col("year", "year", _year, True), Col("kind", "kind", _choice(COST_KINDS), True),
+        Col("amount", "amount", _money, True), Col("note", "note", _text(200)),
+    ), ("service_id", "year", "kind")),
+    Kind("subscriptions", Subscription, (
+        Col("service", "service_id", _text(32), True, ref=_ref(Service, "code")),
+        Col("org_unit", "org_unit_id", _text(32), ref=_ref(OrgUnit, "code"),
+            doc="org unit code, or leave empty and give person"),
+        Col("person", "person_id", _text(64), ref=_ref(Person, "username")),
+        Col("valid_from", "valid_from", _date, True), Col("valid_to", "valid_to", _date),
+    ), ("service_id", "org_unit_id", "person_id", "valid_from")),
+    Kind("usage", UsageRecord, (
+        Col("service", "service_id", _text(32), True, ref=_ref(Service, "code")),
+        Col("person", "person_id", _text(64), True, ref=_ref(Person, "username")),
+        Col("month", "month", _month, True), Col("uses", "uses", _range(0, 10**9), default=0),
+    ), ("service_id", "person_id", "month")),
+    Kind("funding", Funding, (
+        Col("org_unit", "org_unit_id", _text(32), True, ref=_ref(OrgUnit, "code")),
+        Col("year", "year", _year, True), Col("amount", "amount", _money, True),
+    ), ("org_unit_id", "year")),
+)}
+
+IMPORT_ORDER = ("org-units", "locations", "people", "teams", "services", "cis", "ci-relations",
+                "costs", "subscriptions", "usage", "funding")
+
+
+def _table(model: type[SQLModel]) -> Table:
+    return model.__table__  # type: ignore[attr-defined,return-value]
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def decode(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ImportFailed([f"{name}:{line}: not UTF-8 text (byte {exc.start})"]) from None
+
+
+def sniff_delimiter(text: str) -> str:
+    """`;` when the header line has more semicolons than commas, else `,`."""
+    head = text.split("\n", 1)[0]
+    return ";" if head.count(";") > head.count(",") else ","
+
+
+def template(kind: str) -> str:
+    """An empty CSV with the kind's header."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(_kind(kind).header)
+    return buf.getvalue()
+
+
+def _kind(kind: str) -> Kind:
+    if kind not in KINDS:
+        raise InvalidInput(f"unknown import kind {kind!r}; expected one of " + ", ".join(KINDS))
+    return KINDS[kind]
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "rows": self.rows, "created": self.created,
+                "updated": self.updated, "unchanged": self.unchanged}
+
+
+def import_csv(session: Session, kind: str, data: bytes | str, *, name: str = "<csv>",
+               ) -> ImportResult:
+    """Check every row of `data`, then upsert them all (see the module docstring). The
+    caller checks the permission and owns the transaction."""
+    spec = _kind(kind)
+    text = decode(data, name) if isinstance(data, bytes) else data.lstrip("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
+    errors: list[str] = []
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise ImportFailed([f"{name}:1: the file is empty; expected the header "
+                            + ",".join(spec.header)]) from None
+    by_name = {c.name: c for c in spec.columns}
+    for h in header:
+        if h not in by_name:
+            errors.append(f"{name}:1: column {h!r}: unknown column; expected "
+                          + ", ".join(spec.header))
+    for c in spec.columns:
+        if c.required and c.name not in header:
+            errors.append(f"{name}:1: column {c.name!r}: required column missing")
+    if len(set(header)) != len(header):
+        errors.append(f"{name}:1: a column is named twice")
+    if errors:
+        raise ImportFailed(errors)
+
+    # lookups for references: natural key -> id
+    lookups: dict[tuple[type[SQLModel], str], dict[str, int]] = {}
+    for c in spec.columns:
+        if c.ref and c.ref not in lookups and c.name in header:
+            model, attr = c.ref
+            t = _table(model)
+            lookups[c.ref] = {k: i for k, i in session.execute(select(t.c[attr], t.c.id))}
+    file_keys: set[str] = set()  # self references may point at rows of this file
+    if any(c.self_ref for c in spec.columns):
+        key_col = next(c for c in spec.columns if c.attr == spec.key[0])
+        if key_col.name in header:
+            pos = header.index(key_col.name)
+            file_keys = {r[pos].strip() for r in csv.reader(
+                io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
+                if len(r) > pos}
+
+    parsed: list[tuple[int, dict[str, Any], dict[str, str]]] = []
+    seen: dict[tuple[Any, ...], int] = {}
+    line_end = 1
+    for raw in reader:
+        line = line_end + 1
+        line_end = reader.line_num
+        if not any(cell.strip() for cell in raw):
+            continue
+        if len(raw) != len(header):
+            errors.append(f"{name}:{line}: expected {len(header)} cells, got {len(raw)}")
+            continue
+        values: dict[str, Any] = {}
+        deferred: dict[str, str] = {}
+        for h, cell in zip(header, raw, strict=True):
+            col = by_name[h]
+            cell = cell.strip()
+            if not cell:
+                if col.required:
+                    errors.append(f"{name}:{line}: column {h!r}: required, but empty")
+                values[col.attr] = col.default
+                continue
+            try:
+                value = col.parse(cell)
+            except CellError as exc:
+                errors.append(f"{name}:{line}: column {h!r}: {exc}")
+                continue
+            if col.self_ref:
+                if value not in lookups[col.ref] and value not in file_keys:  # type: ignore[index]
+                    errors.append(f"{name}:{line}: column {h!r}: no {h} {value!r} in the "
+                                  "database or this file")
+                deferred[col.attr] = value
+                continue
+            if col.ref:
+                found = lookups[col.ref].get(value)
+                if found is None:
+                    errors.append(f"{name}:{line}: column {h!r}: unknown {h} {value!r}")
+                    continue
+                value = found
+            values[col.attr] = value
+        for col in spec.columns:  # columns left out of the file get their defaults
+            if col.name not in header and not col.self_ref:
+                values.setdefault(col.attr, col.default)
+        errors.extend(f"{name}:{line}: {msg}" for msg in _row_rules(spec, values, deferred))
+        if all(k in values for k in spec.key):
+            key = tuple(values[k] for k in spec.key)
+            if key in seen:
+                errors.append(f"{name}:{line}: the same {'/'.join(spec.key)} as line "
+                              f"{seen[key]}")
+            else:
+                seen[key] = line
+        parsed.append((line, values, deferred))
+    if errors:
+        raise ImportFailed(errors)
+    return _write(session, spec, parsed, header)
+
+
+def _row_rules(spec: Kind, values: dict[str, Any], deferred: dict[str, str]) -> list[str]:
+    """Checks across columns of one row."""
+    out = []
+    if spec.name == "subscriptions":
+        if (values.get("org_unit_id") is None) == (values.get("person_id") is None):
+            out.append("column 'org_unit': give either org_unit or person, not both or neither")
+        frm, to = values.get("valid_from"), values.get("valid_to")
+        if frm and to and to < frm:
+            out.append(f"column 'valid_to': {to} is before valid_from {frm}")
+    if spec.name == "ci-relations" and values.get("source_id") is not None \
+            and values.get("source_id") == values.get("target_id"):
+        out.append("column 'target': a CI cannot relate to itself")
+    if spec.name == "org-units" and deferred.get("parent_id") == values.get("code"):
+        out.append("column 'parent': a unit cannot be its own parent")
+    return out
+
+
+def _search_text(v: dict[str, Any]) -> str:
+    """Person.search as the caller picker expects it: lowercased 'first last username phone
+    email'."""
+    return (f"{v.get('first_name') or ''} {v.get('last_name') or ''} {v.get('username') or ''} "
+            f"{v.get('phone') or ''} {v.get('email') or ''}").lower()[:400]
+
+
+def _write(session: Session, spec: Kind, parsed: list[tuple[int, dict[str, Any], dict[str, str]]],
+           header: list[str]) -> ImportResult:
+    table = _table(spec.model)
+    result = ImportResult(spec.name, rows=len(parsed))
+    present = [c.attr for c in spec.columns if not c.self_ref and c.name in header]
+    compare = list(dict.fromkeys([*spec.key, *present]))
+    if spec.model is Person:
+        compare.append("search")
+    if spec.model is Service:
+        compare.append("search")
+    existing = {tuple(r[1: 1 + len(spec.key)]): (r[0], r[1:]) for r in session.execute(
+        select(table.c.id, *(table.c[a] for a in compare)))}
+    inserts, updates = [], []
+    created: set[tuple[Any, ...]] = set()
+    updated_keys: set[tuple[Any, ...]] = set()
+    for _line, values, _deferred in parsed:
+        if spec.model is Person:
+            values["search"] = _search_text(values)
+        if spec.model is Service:
+            values["search"] = (f"{values['code']} {values['name']} {values.get('keywords') or ''}"
+                                f" {values.get('category') or ''}").lower()[:800]
+        key = tuple(values[k] for k in spec.key)
+        row = {a: values.get(a) for a in compare}
+        if key in existing:
+            rid, old = existing[key]
+            if tuple(_norm(x) for x in old) != tuple(_norm(row[a]) for a in compare):
+                updates.append({"_id": rid, **{f"v_{a}": row[a] for a in compare}})
+                updated_keys.add(key)
+            else:
+                result.unchanged += 1
+        else:
+            full = {c.attr: None if c.self_ref else values.get(c.attr, c.default)
+                    for c in spec.columns}
+            if "search" in values:
+                full["search"] = values["search"]
+            inserts.append(full)
+            created.add(key)
+    if inserts:
+        for i in range(0, len(inserts), 5000):
+            session.execute(table.insert(), inserts[i: i + 5000])
+    if updates:
+        stmt = (update(table).where(table.c.id == bindparam("_id"))
+                .values({a: bindparam(f"v_{a}") for a in compare}))
+        session.connection().execute(stmt, updates)
+    result.created, result.updated = len(inserts), len(updates)
+    # self references (org unit parents) once every row exists
+    self_cols = [c for c in spec.columns if c.self_ref and c.name in header]
+    for col in self_cols:
+        model, attr = col.ref  # type: ignore[misc]
+        t = _table(model)
+        ids = {k: i for k, i in session.execute(select(t.c[attr], t.c.id))}
+        current = {k: p for k, p in session.execute(select(table.c[spec.key[0]],
+                                                           table.c[col.attr]))}
+        fixes = []
+        for _line, values, deferred in parsed:
+            key = values[spec.key[0]]
+            want = ids.get(deferred[col.attr]) if col.attr in deferred else None
+            if current.get(key) != want:
+                fixes.append({"_k": key, "_v": want})
+        if fixes:
+            session.connection().execute(
+                update(table).where(table.c[spec.key[0]] == bindparam("_k"))
+                .values({col.attr: bindparam("_v")}), fixes)
+            for k in {f["_k"] for f in fixes}:
+                if (k,) not in created and (k,) not in updated_keys:
+                    result.updated += 1
+    session.flush()
+    return result
+
+
+def _norm(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        return v.quantize(Decimal("0.01"))
+    if isinstance(v, float):
+        return Decimal(str(v)).quantize(Decimal("0.01"))
+    return v
+
+
+# --------------------------------------------------------------------------- export
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        return str(v.quantize(Decimal("0.01")))
+    return str(v)
+
+
+def export_rows(session: Session, kind: str) -> Iterable[list[str]]:
+    """The kind's rows in import layout (header first), references as natural keys."""
+    spec = _kind(kind)
+    table = _table(spec.model)
+    yield spec.header
+    maps: dict[tuple[type[SQLModel], str], dict[int, str]] = {}
+    for c in spec.columns:
+        if c.ref and c.ref not in maps:
+            model, attr = c.ref
+            t = _table(model)
+            maps[c.ref] = {i: k for i, k in session.execute(select(t.c.id, t.c[attr]))}
+    order = [table.c[a] for a in spec.key if a in table.c]
+    for row in session.execute(select(*(table.c[c.attr] for c in spec.columns))
+                               .order_by(table.c.id if spec.model is not OrgUnit else order[0])):
+        out = []
+        for c, v in zip(spec.columns, row, strict=True):
+            if c.ref and v is not None:
+                v = maps[c.ref].get(v, v)
+            if c.parse is _month and isinstance(v, date):
+                v = v.strftime("%Y-%m")
+            out.append(_cell(v))
+        yield out
+
+
+def export_csv(session: Session, kind: str, out: io.TextIOBase | Any) -> int:
+    writer = csv.writer(out, lineterminator="\n")
+    n = -1
+    for row in export_rows(session, kind):
+        writer.writerow(row)
+        n += 1
+    return n
+
+
+def read_file(path: str | Path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot be read: {exc.strerror or exc}") from None

@@ -1,0 +1,712 @@
+"""What each service costs, and what it costs each person to have access to it.
+
+The allocation, as the README documents it:
+
+* A service's cost for a period is the sum of its cost rows (`service_cost`) for the period
+  plus agent time: the minutes recorded on work notes of its incidents and problems in the
+  period, times `costs.hourly_rate`. A period that covers part of a year takes that share of
+  the year's cost rows (by days); a calendar year takes them whole.
+* Access: a person has access on a day when a subscription of that service covers the day
+  (`valid_from` to `valid_to`, both inclusive, open-ended when `valid_to` is empty) and is held
+  by the person, by the person's org unit, or by any unit above it (a sector's subscription
+  covers every unit below it). Overlapping subscriptions are merged per person, so a day is
+  never counted twice.
+* The cost is spread over the people with access in proportion to their days of access in the
+  period. A service nobody had access to stays *unallocated*; it is shown, never dropped.
+* Amounts are whole øre. Shares are rounded with the largest-remainder method, first over the
+  holders (an org unit's people who have the same days, or one person), then evenly over the
+  people of a group, so allocated + unallocated equals the total exactly.
+
+Why this shape: people who share a unit and have no subscription of their own always get the
+same days, so the heavy work is per (service, unit), not per (service, person). One year for
+12,000 people and 300 services is a few thousand intervals and a few hundred groups; the
+per-person split is only done when a report asks for people. Nothing here imports Textual.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, select
+from sqlmodel import Session
+
+from pob_tui.errors import InvalidInput
+from pob_tui.models import (
+    Incident,
+    OrgUnit,
+    Person,
+    Problem,
+    Service,
+    ServiceCost,
+    Subscription,
+    TicketEvent,
+)
+
+CENT = Decimal("0.01")
+NO_UNIT = 0
+"""Key for people without an org unit in org-unit totals."""
+
+
+def money(cents: int) -> Decimal:
+    """Whole øre as a NOK Decimal with two places."""
+    return (Decimal(cents) / 100).quantize(CENT)
+
+
+def to_cents(amount: Decimal) -> int:
+    return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+# --------------------------------------------------------------------------- period
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole days from `start` to `end`, both inclusive, in the configured time zone."""
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise InvalidInput(f"the period ends ({self.end}) before it starts ({self.start})")
+
+    @classmethod
+    def year(cls, year: int) -> Period:
+        return cls(date(year, 1, 1), date(year, 12, 31))
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def is_year(self) -> bool:
+        return (self.start.month, self.start.day, self.end.month, self.end.day) == (1, 1, 12, 31) \
+            and self.start.year == self.end.year
+
+    @property
+    def label(self) -> str:
+        return str(self.start.year) if self.is_year else f"{self.start}..{self.end}"
+
+    def utc_bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
+        """[start, end) as aware UTC datetimes: local midnights."""
+        lo = datetime.combine(self.start, time(), tz).astimezone(UTC)
+        hi = datetime.combine(self.end + timedelta(days=1), time(), tz).astimezone(UTC)
+        return lo, hi
+
+    def year_shares(self) -> list[tuple[int, int, int]]:
+        """(year, days of the period in it, days in that year) for each year touched."""
+        out = []
+        for y in range(self.start.year, self.end.year + 1):
+            lo = max(self.start, date(y, 1, 1))
+            hi = min(self.end, date(y, 12, 31))
+            out.append((y, (hi - lo).days + 1, 366 if calendar.isleap(y) else 365))
+        return out
+
+
+# --------------------------------------------------------------------------- pure core
+
+
+def union_days(intervals: Iterable[tuple[int, int]]) -> int:
+    """Days covered by inclusive ordinal intervals, overlaps counted once."""
+    total = 0
+    cur_lo = cur_hi = None
+    for lo, hi in sorted(intervals):
+        if cur_hi is None or lo > cur_hi + 1:
+            if cur_hi is not None:
+                total += cur_hi - cur_lo + 1  # type: ignore[operator]
+            cur_lo, cur_hi = lo, hi
+        elif hi > cur_hi:
+            cur_hi = hi
+    if cur_hi is not None:
+        total += cur_hi - cur_lo + 1  # type: ignore[operator]
+    return total
+
+
+def largest_remainder(total: int, weights: Sequence[int]) -> list[int]:
+    """Split `total` (whole øre) in proportion to integer `weights`, exactly.
+
+    Each share is the floor of its exact value, and the øre left over go one each to the
+    largest remainders (ties: the earlier weight). Integer arithmetic, so no rounding drift.
+    """
+    whole = sum(weights)
+    if whole <= 0:
+        return [0] * len(weights)
+    shares = []
+    rests = []
+    for i, w in enumerate(weights):
+        q, r = divmod(total * w, whole)
+        shares.append(q)
+        rests.append((-r, i))
+    left = total - sum(shares)
+    if left:
+        for _r, i in sorted(rests)[:left]:
+            shares[i] += 1
+    return shares
+
+
+def even_split(total: int, n: int) -> list[int]:
+    """`total` øre over `n` people: the first `total % n` get one øre more."""
+    q, r = divmod(total, n)
+    return [q + 1 if i < r else q for i in range(n)]
+
+
+@dataclass(frozen=True)
+class SubRow:
+    """One subscription overlapping the period, as ordinal day numbers clipped to it."""
+
+    service_id: int
+    unit_id: int | None
+    person_id: int | None
+    person_unit_id: int | None
+    lo: int
+    hi: int
+    person_key: str = ""
+    """The person's username: orders ties in rounding by natural key, not by id, so a
+    database rebuilt from CSV rounds the same way."""
+
+
+@dataclass
+class Inputs:
+    """Everything the allocation reads, as plain values (loaded by `load_inputs`)."""
+
+    period: Period
+    services: dict[int, tuple[str, str, str]]  # id -> (code, name, lifecycle)
+    cost_cents: dict[int, int]  # service -> cost rows for the period
+    minutes: dict[int, int]  # service -> agent minutes in the period
+    hourly_rate: Decimal
+    parents: dict[int, int | None]  # org unit -> parent
+    unit_people: dict[int | None, int]  # org unit (None: no unit) -> people
+    subscriptions: list[SubRow]
+    units: dict[int, tuple[str, str]] = field(default_factory=dict)  # id -> (code, name)
+
+
+@dataclass
+class Holder:
+    """People who share one allocation weight: an org unit's people without a subscription
+    of their own (`person_id` None, `people` of them), or one person."""
+
+    unit_id: int | None
+    person_id: int | None
+    people: int
+    days: int
+    cents: int = 0
+
+
+@dataclass
+class ServiceAllocation:
+    service_id: int
+    code: str
+    name: str
+    lifecycle: str
+    cost_cents: int
+    time_cents: int
+    minutes: int
+    holders: list[Holder]
+
+    @property
+    def total_cents(self) -> int:
+        return self.cost_cents + self.time_cents
+
+    @property
+    def allocated_cents(self) -> int:
+        return sum(h.cents for h in self.holders)
+
+    @property
+    def unallocated_cents(self) -> int:
+        return self.total_cents - self.allocated_cents
+
+    @property
+    def people(self) -> int:
+        return sum(h.people for h in self.holders)
+
+    @property
+    def person_days(self) -> int:
+        return sum(h.people * h.days for h in self.holders)
+
+
+def time_cents(minutes: int, hourly_rate: Decimal) -> int:
+    return to_cents(Decimal(minutes) * hourly_rate / 60)
+
+
+def _descendants(parents: Mapping[int, int | None]) -> dict[int, list[int]]:
+    """Each unit -> itself and every unit below it (the tree is small: a few hundred)."""
+    children: dict[int, list[int]] = defaultdict(list)
+    for unit, parent in parents.items():
+        if parent is not None:
+            children[parent].append(unit)
+    out: dict[int, list[int]] = {}
+    for unit in parents:
+        seen, stack = [], [unit]
+        while stack:
+            u = stack.pop()
+            if u in seen:  # a cycle in bad data: stop rather than loop
+                continue
+            seen.append(u)
+            stack.extend(children.get(u, ()))
+        out[unit] = seen
+    return out
+
+
+def compute(inputs: Inputs) -> Allocation:
+    """The allocation for `inputs`: per service, its holders and their øre."""
+    below = _descendants(inputs.parents)
+    by_service: dict[int, list[SubRow]] = defaultdict(list)
+    for row in inputs.subscriptions:
+        by_service[row.service_id].append(row)
+    result: dict[int, ServiceAllocation] = {}
+    for sid, (code, name, lifecycle) in inputs.services.items():
+        minutes = inputs.minutes.get(sid, 0)
+        alloc = ServiceAllocation(
+            sid, code, name, lifecycle, inputs.cost_cents.get(sid, 0),
+            time_cents(minutes, inputs.hourly_rate), minutes, [],
+        )
+        rows = by_service.get(sid, ())
+        covered: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        own: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        own_unit: dict[int, int | None] = {}
+        own_key: dict[int, str] = {}
+        for r in rows:
+            if r.unit_id is not None:
+                for u in below.get(r.unit_id, (r.unit_id,)):
+                    covered[u].append((r.lo, r.hi))
+            elif r.person_id is not None:
+                own[r.person_id].append((r.lo, r.hi))
+                own_unit[r.person_id] = r.person_unit_id
+                own_key[r.person_id] = r.person_key
+        personal_in: dict[int | None, int] = defaultdict(int)
+        holders: list[Holder] = []
+        for pid in sorted(own, key=lambda p: (own_key[p], p)):
+            unit = own_unit[pid]
+            personal_in[unit] += 1
+            days = union_days(own[pid] + covered.get(unit, []) if unit is not None
+                              else own[pid])
+            if days:
+                holders.append(Holder(unit, pid, 1, days))
+        groups = []
+        for unit in sorted(covered, key=lambda u: (inputs.units.get(u, ("",))[0], u)):
+            n = inputs.unit_people.get(unit, 0) - personal_in.get(unit, 0)
+            if n > 0:
+                days = union_days(covered[unit])
+                if days:
+                    groups.append(Holder(unit, None, n, days))
+        alloc.holders = groups + holders
+        shares = largest_remainder(alloc.total_cents,
+                                   [h.people * h.days for h in alloc.holders])
+        for h, cents in zip(alloc.holders, shares, strict=True):
+            h.cents = cents
+        result[sid] = alloc
+    return Allocation(inputs, result)
+
+
+@dataclass
+class Allocation:
+    """The result: per service, who carries how much; org unit totals on demand."""
+
+    inputs: Inputs
+    services: dict[int, ServiceAllocation]
+
+    @property
+    def period(self) -> Period:
+        return self.inputs.period
+
+    def unit_own_cents(self, service_ids: Iterable[int] | None = None) -> dict[int, int]:
+        """Per org unit (NO_UNIT for none), what its own people carry (not rolled up)."""
+        own: dict[int, int] = defaultdict(int)
+        ids = self.services if service_ids is None else service_ids
+        for sid in ids:
+            for h in self.services[sid].holders:
+                own[h.unit_id if h.unit_id is not None else NO_UNIT] += h.cents
+        return dict(own)
+
+    def rolled_up(self, own: Mapping[int, int]) -> dict[int, int]:
+        """Own amounts summed up the unit tree: each unit gets itself and all below it."""
+        below = _descendants(self.inputs.parents)
+        return {u: sum(own.get(d, 0) for d in below[u]) for u in self.inputs.parents}
+
+    def unit_service_cents(self) -> dict[tuple[int, int], tuple[int, int]]:
+        """(unit, service) -> (people, øre) for each unit's own people."""
+        out: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+        for sid, alloc in self.services.items():
+            for h in alloc.holders:
+                cell = out[(h.unit_id if h.unit_id is not None else NO_UNIT, sid)]
+                cell[0] += h.people
+                cell[1] += h.cents
+        return {k: (v[0], v[1]) for k, v in out.items()}
+
+    def person_cents(self, members: Mapping[int | None, Sequence[int]],
+                     service_ids: Iterable[int] | None = None,
+                     ) -> dict[int, dict[int, tuple[int, int]]]:
+        """person -> service -> (days, øre). `members` lists each unit's people (by id);
+        a group's øre are split evenly over its people who hold no subscription of their
+        own, in id order."""
+        out: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
+        ids = self.services if service_ids is None else service_ids
+        for sid in ids:
+            alloc = self.services[sid]
+            personal = {h.person_id for h in alloc.holders if h.person_id is not None}
+            for h in alloc.holders:
+                if h.person_id is not None:
+                    out[h.person_id][sid] = (h.days, h.cents)
+                    continue
+                people = [p for p in members.get(h.unit_id, ()) if p not in personal]
+                if len(people) != h.people:  # members changed under us: refuse to guess
+                    raise InvalidInput("the people of an org unit changed while reading")
+                for pid, cents in zip(people, even_split(h.cents, h.people), strict=True):
+                    out[pid][sid] = (h.days, cents)
+        return out
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_inputs(session: Session, period: Period, *, hourly_rate: Decimal, tz: ZoneInfo,
+                service_ids: Sequence[int] | None = None) -> Inputs:
+    """Read what the allocation needs with a handful of aggregate queries."""
+    svc_q = select(Service.id, Service.code, Service.name, Service.lifecycle)
+    if service_ids is not None:
+        svc_q = svc_q.where(Service.id.in_(service_ids))
+    services = {r[0]: (r[1], r[2], r[3]) for r in session.execute(svc_q)}
+
+    cost_cents: dict[int, int] = defaultdict(int)
+    shares = period.year_shares()
+    cost_q = (select(ServiceCost.service_id, ServiceCost.year, func.sum(ServiceCost.amount))
+              .where(ServiceCost.year.between(period.start.year, period.end.year))
+              .group_by(ServiceCost.service_id, ServiceCost.year))
+    if service_ids is not None:
+        cost_q = cost_q.where(ServiceCost.service_id.in_(service_ids))
+    part = {y: (d, n) for y, d, n in shares}
+    per_service: dict[int, Decimal] = defaultdict(Decimal)
+    for sid, year, amount in session.execute(cost_q):
+        d, n = part[year]
+        amount = Decimal(amount or 0)
+        per_service[sid] += amount if d == n else amount * d / n
+    for sid, amount in per_service.items():
+        cost_cents[sid] = to_cents(amount)
+
+    lo, hi = period.utc_bounds(tz)
+    minutes: dict[int, int] = defaultdict(int)
+    for model, kind in ((Incident, "incident"), (Problem, "problem")):
+        q = (select(model.service_id, func.sum(TicketEvent.minutes))
+             .join(model, and_(model.id == TicketEvent.ticket_id,
+                               TicketEvent.ticket_type == kind))
+             .where(TicketEvent.at >= lo, TicketEvent.at < hi,
+                    TicketEvent.minutes.is_not(None), model.service_id.is_not(None))
+             .group_by(model.service_id))
+        if service_ids is not None:
+            q = q.where(model.service_id.in_(service_ids))
+        for sid, total in session.execute(q):
+            minutes[sid] += int(total or 0)
+
+    units = {r[0]: (r[1], r[2], r[3]) for r in session.execute(
+        select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.code, OrgUnit.name))}
+    unit_people: dict[int | None, int] = {
+        r[0]: int(r[1]) for r in session.execute(
+            select(Person.org_unit_id, func.count()).group_by(Person.org_unit_id))}
+
+    start_o, end_o = period.start.toordinal(), period.end.toordinal()
+    sub_q = (select(Subscription.service_id, Subscription.org_unit_id, Subscription.person_id,
+                    Subscription.valid_from, Subscription.valid_to, Person.org_unit_id,
+                    Person.username)
+             .outerjoin(Person, Person.id == Subscription.person_id)
+             .where(Subscription.valid_from <= period.end,
+                    or_(Subscription.valid_to.is_(None), Subscription.valid_to >= period.start)))
+    if service_ids is not None:
+        sub_q = sub_q.where(Subscription.service_id.in_(service_ids))
+    subs = []
+    for sid, unit, pid, frm, to, punit, uname in session.execute(sub_q):
+        a = max(frm.toordinal(), start_o)
+        b = end_o if to is None else min(to.toordinal(), end_o)
+        if a <= b and sid in services:
+            subs.append(SubRow(sid, unit, pid, punit, a, b, uname or ""))
+    return Inputs(
+        period=period, services=services, cost_cents=dict(cost_cents), minutes=dict(minutes),
+        hourly_rate=hourly_rate, parents={u: v[0] for u, v in units.items()},
+        unit_people=unit_people, subscriptions=subs,
+        units={u: (v[1], v[2]) for u, v in units.items()},
+    )
+
+
+def allocate(session: Session, period: Period, *, hourly_rate: Decimal,
+             tz: ZoneInfo | str = "Europe/Oslo",
+             service_ids: Sequence[int] | None = None) -> Allocation:
+    """One period's allocation (see the module docstring for the rules)."""
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    return compute(load_inputs(session, period, hourly_rate=hourly_rate, tz=zone,
+                               service_ids=service_ids))
+
+
+def unit_members(session: Session, unit_ids: Iterable[int | None] | None = None,
+                 ) -> dict[int | None, list[int]]:
+    """Each unit's people by id (for the per-person split), optionally for some units."""
+    q = select(Person.org_unit_id, Person.id).order_by(Person.org_unit_id, Person.username)
+    if unit_ids is not None:
+        ids = [u for u in unit_ids if u is not None]
+        q = q.where(Person.org_unit_id.in_(ids))
+    out: dict[int | None, list[int]] = defaultdict(list)
+    for unit, pid in session.execute(q):
+        out[unit].append(pid)
+    return dict(out)
+
+
+# --------------------------------------------------------------------------- reports
+
+
+def _unit_label(inputs: Inputs, unit: int | None) -> tuple[str, str]:
+    if unit is None or unit == NO_UNIT:
+        return "-", "(no org unit)"
+    return inputs.units.get(unit, (str(unit), str(unit)))
+
+
+def tree_order(parents: Mapping[int, int | None], units: Mapping[int, tuple[str, str]],
+               ) -> list[tuple[int, int]]:
+    """(unit, depth) in tree pre-order, siblings by code: reads like an org chart."""
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for u, p in parents.items():
+        children[p if p in parents else None].append(u)
+    for kids in children.values():
+        kids.sort(key=lambda u: units.get(u, ("", ""))[0])
+    out: list[tuple[int, int]] = []
+    seen: set[int] = set()
+    stack = [(u, 0) for u in reversed(children[None])]
+    while stack:
+        u, depth = stack.pop()
+        if u in seen:
+            continue
+        seen.add(u)
+        out.append((u, depth))
+        stack.extend((c, depth + 1) for c in reversed(children.get(u, [])))
+    return out
+
+
+def costs_by_service(alloc: Allocation) -> list[dict[str, Any]]:
+    """One row per service with its total, what was allocated and what was not."""
+    rows = []
+    for a in sorted(alloc.services.values(), key=lambda a: (-a.total_cents, a.code)):
+        people = a.people
+        rows.append({
+            "code": a.code, "service": a.name, "lifecycle": a.lifecycle,
+            "cost_rows": money(a.cost_cents), "agent_hours": round(a.minutes / 60, 1),
+            "agent_time": money(a.time_cents), "total": money(a.total_cents),
+            "allocated": money(a.allocated_cents), "unallocated": money(a.unallocated_cents),
+            "people": people,
+            "per_person": money(a.total_cents // people) if people else None,
+        })
+    return rows
+
+
+def costs_by_org_unit(alloc: Allocation) -> list[dict[str, Any]]:
+    """Org units in tree order; `total` rolls up everything below, `own` is the unit's own
+    people. A last row carries the unallocated cost so the column adds up to the total."""
+    inputs = alloc.inputs
+    own = alloc.unit_own_cents()
+    total = alloc.rolled_up(own)
+    rows = []
+    for unit, depth in tree_order(inputs.parents, inputs.units):
+        code, name = inputs.units[unit]
+        rows.append({"org_unit": code, "name": name, "depth": depth,
+                     "parent": inputs.units[p][0] if (p := inputs.parents[unit]) in
+                     inputs.units else None,
+                     "own": money(own.get(unit, 0)), "total": money(total[unit])})
+    if own.get(NO_UNIT):
+        rows.append({"org_unit": "-", "name": "(no org unit)", "depth": 0, "parent": None,
+                     "own": money(own[NO_UNIT]), "total": money(own[NO_UNIT])})
+    unallocated = sum(a.unallocated_cents for a in alloc.services.values())
+    rows.append({"org_unit": "", "name": "(unallocated)", "depth": 0, "parent": None,
+                 "own": money(unallocated), "total": money(unallocated)})
+    return rows
+
+
+def costs_by_person(session: Session, alloc: Allocation,
+                    unit_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
+    """What each person's access costs in the period (all services), most expensive first."""
+    members = unit_members(session)
+    per = alloc.person_cents(members)
+    if unit_ids is not None:
+        keep = set(unit_ids)
+        allowed = {p for u, ps in members.items() if u in keep for p in ps}
+        per = {p: v for p, v in per.items() if p in allowed}
+    info = {r[0]: r[1:] for r in session.execute(
+        select(Person.id, Person.username, Person.first_name, Person.last_name,
+               Person.org_unit_id))}
+    rows = []
+    for pid, services in per.items():
+        username, first, last, unit = info[pid]
+        cents = sum(c for _d, c in services.values())
+        rows.append({"username": username, "name": f"{first} {last}",
+                     "org_unit": _unit_label(alloc.inputs, unit)[0],
+                     "services": len(services), "total": money(cents), "_c": cents})
+    rows.sort(key=lambda r: (-r["_c"], r["username"]))
+    for r in rows:
+        del r["_c"]
+    return rows
+
+
+def person_detail(session: Session, alloc: Allocation, username: str) -> list[dict[str, Any]]:
+    """One person's services: days of access and the share of each service's cost."""
+    row = session.execute(select(Person.id, Person.org_unit_id)
+                          .where(Person.username == username)).first()
+    if row is None:
+        from pob_tui.errors import NotFound
+
+        raise NotFound(f"no person with username {username!r}")
+    pid, unit = row
+    members = unit_members(session, [unit]) if unit is not None else {}
+    sids = [sid for sid, a in alloc.services.items()
+            if any(h.person_id == pid or (h.person_id is None and h.unit_id == unit)
+                   for h in a.holders)]
+    per = alloc.person_cents(members, sids).get(pid, {})
+    rows = []
+    for sid, (days, cents) in sorted(per.items(), key=lambda kv: -kv[1][1]):
+        a = alloc.services[sid]
+        rows.append({"code": a.code, "service": a.name, "days": days, "total": money(cents)})
+    return rows
+
+
+def top_units(inputs: Inputs) -> dict[int, int]:
+    """Each unit -> its top-level ancestor (the customer: a sector)."""
+    out = {}
+    for unit in inputs.parents:
+        u, seen = unit, set()
+        while inputs.parents.get(u) is not None and u not in seen:
+            seen.add(u)
+            u = inputs.parents[u]  # type: ignore[assignment]
+        out[unit] = u
+    return out
+
+
+def chargeback(session: Session, alloc: Allocation, customer: str | None = None,
+               by: str = "service") -> list[dict[str, Any]]:
+    """A statement per customer: by default the top-level units (sectors), or the unit
+    `customer` (any level, with everything below it). `by` service or person."""
+    inputs = alloc.inputs
+    below = _descendants(inputs.parents)
+    if customer:
+        match = [u for u, (code, _n) in inputs.units.items() if code == customer]
+        if not match:
+            from pob_tui.errors import NotFound
+
+            raise NotFound(f"no org unit with code {customer!r}")
+        customers = match
+    else:
+        customers = [u for u, p in inputs.parents.items() if p is None]
+    customers.sort(key=lambda u: inputs.units[u][0])
+    rows: list[dict[str, Any]] = []
+    if by == "person":
+        for cust in customers:
+            code, name = inputs.units[cust]
+            for r in costs_by_person(session, alloc, below[cust]):
+                rows.append({"customer": code, "customer_name": name, **r})
+        return rows
+    cells = alloc.unit_service_cents()
+    for cust in customers:
+        code, name = inputs.units[cust]
+        subtree = set(below[cust])
+        sums: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+        for (unit, sid), (people, cents) in cells.items():
+            if unit in subtree:
+                sums[sid][0] += people
+                sums[sid][1] += cents
+        for sid, (people, cents) in sorted(sums.items(), key=lambda kv: -kv[1][1]):
+            a = alloc.services[sid]
+            if not cents and not people:
+                continue
+            rows.append({"customer": code, "customer_name": name, "code": a.code,
+                         "service": a.name, "people": people, "amount": money(cents)})
+    return rows
+
+
+def _funding_cents(session: Session, period: Period) -> dict[int, int]:
+    """What each unit pays today for the period (a year's funding, or its share by days)."""
+    from pob_tui.models import Funding
+
+    part = {y: (d, n) for y, d, n in period.year_shares()}
+    out: dict[int, Decimal] = defaultdict(Decimal)
+    for unit, year, amount in session.execute(
+            select(Funding.org_unit_id, Funding.year, Funding.amount)
+            .where(Funding.year.between(period.start.year, period.end.year))):
+        d, n = part[year]
+        out[unit] += Decimal(amount) if d == n else Decimal(amount) * d / n
+    return {u: to_cents(a) for u, a in out.items()}
+
+
+def subsidy(session: Session, alloc: Allocation, by: str = "org-unit") -> list[dict[str, Any]]:
+    """Today's funding against what each funding unit's people use.
+
+    Every person counts towards the nearest unit at or above their own that has funding.
+    `difference` = funding - used: positive pays more than it uses (it subsidises others),
+    negative pays less (it is subsidised). With `by="service"`, each service's cost is spread
+    over the funding units by their share of all funding (what today's model implicitly
+    charges), and set against what their people use of it: the services with the largest
+    differences are the ones that carry the cross-subsidy.
+    """
+    inputs = alloc.inputs
+    funding = _funding_cents(session, alloc.period)
+    payer: dict[int, int | None] = {}
+    for unit in inputs.parents:
+        u: int | None = unit
+        seen: set[int] = set()
+        while u is not None and u not in funding and u not in seen:
+            seen.add(u)
+            u = inputs.parents.get(u)
+        payer[unit] = u if u in funding else None
+    cells = alloc.unit_service_cents()
+    used: dict[int | None, int] = defaultdict(int)
+    used_by_service: dict[tuple[int | None, int], int] = defaultdict(int)
+    for (unit, sid), (_people, cents) in cells.items():
+        f = payer.get(unit) if unit != NO_UNIT else None
+        used[f] += cents
+        used_by_service[(f, sid)] += cents
+    funders = sorted(funding, key=lambda u: inputs.units.get(u, ("", ""))[0])
+    total_funding = sum(funding.values())
+    total_used = sum(used.values())
+
+    def label(u: int | None) -> tuple[str, str]:
+        return inputs.units.get(u, ("-", "(no funding)")) if u is not None else (
+            "-", "(no funding)")
+
+    if by == "service":
+        rows = []
+        weights = [funding[f] for f in funders]
+        for sid, a in sorted(alloc.services.items(), key=lambda kv: kv[1].code):
+            allocated = a.allocated_cents
+            paid = largest_remainder(allocated, weights) if total_funding > 0 else [0] * len(
+                funders)
+            for f, p in zip([*funders, None], [*paid, 0], strict=True):
+                use = used_by_service.get((f, sid), 0)
+                if not use and not p:
+                    continue
+                code, name = label(f)
+                rows.append({"org_unit": code, "name": name, "code": a.code,
+                             "service": a.name, "paid": money(p), "used": money(use),
+                             "difference": money(p - use), "_d": p - use})
+        rows.sort(key=lambda r: (r["org_unit"], -abs(r["_d"]), r["code"]))
+        for r in rows:
+            del r["_d"]
+        return rows
+    rows = []
+    for f in [*funders, None]:
+        if f is None and not used.get(None):
+            continue
+        code, name = label(f)
+        fund, use = funding.get(f, 0) if f is not None else 0, used.get(f, 0)
+        diff = fund - use
+        rows.append({
+            "org_unit": code, "name": name, "funding": money(fund), "used": money(use),
+            "difference": money(diff),
+            "funding_share": round(fund / total_funding, 4) if total_funding else None,
+            "use_share": round(use / total_used, 4) if total_used else None,
+            "status": "pays more" if diff > 0 else "pays less" if diff < 0 else "even",
+        })
+    unallocated = sum(a.unallocated_cents for a in alloc.services.values())
+    if unallocated:
+        rows.append({"org_unit": "", "name": "(unallocated)", "funding": money(0),
+                     "used": money(unallocated), "difference": money(-unallocated),
+                     "funding_share": None, "use_share": None, "status": "unallocated"})
+    return rows

@@ -1,0 +1,139 @@
+"""Agents: who may work in pob, with which roles. Administrators manage them.
+
+On PostgreSQL an agent is a database login role: `add_agent(create_role=True)` creates the
+role and grants it `pob_agent`, a group role that may read and write pob's tables but never
+change or delete audit rows. Creating roles needs CREATEROLE (an administrator's login).
+Bootstrap: while no active administrator exists, anyone may add the first one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import exists, func, select, text
+from sqlmodel import Session
+
+from pob_tui.errors import InvalidInput, NotFound
+from pob_tui.models import ROLES, Agent, AgentRole, Person, Team
+from pob_tui.services.audit import record_admin_event
+from pob_tui.services.identity import Actor
+from pob_tui.services.incidents import find_team
+from pob_tui.services.permissions import require
+
+GROUP_ROLE = "pob_agent"
+APPEND_ONLY = ("ticket_event", "admin_event")
+DELETABLE = ("sla_clock", "ticket_presence", "cab_agenda_item", "cab_member", "change_ci",
+             "notification")
+_ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_.\-]{0,62}$")
+
+
+def _has_admin(session: Session) -> bool:
+    return bool(session.execute(select(exists().where(
+        AgentRole.role == "administrator", AgentRole.agent_id == Agent.id, Agent.active
+    ))).scalar())
+
+
+def add_agent(session: Session, actor: Actor, username: str, *, first_name: str,
+              last_name: str, team: str | None = None, roles: list[str] | None = None,
+              person: str | None = None, create_role: bool = False) -> Agent:
+    roles = list(dict.fromkeys(roles or ["first_line"]))
+    if _has_admin(session):
+        require(session, actor, "agent.admin", target=username)
+    elif "administrator" not in roles:
+        raise InvalidInput("there is no administrator yet; the first agent added must have "
+                           "the administrator role")
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise InvalidInput(f"unknown role {unknown[0]!r}; expected one of " + ", ".join(ROLES))
+    username = username.strip()
+    if not _ROLE_NAME.match(username):
+        raise InvalidInput(f"agent username {username!r}: use lowercase letters, digits, "
+                           "'.', '-' or '_' (it is also the database login)")
+    if session.execute(select(Agent).where(Agent.username == username)).first():
+        raise InvalidInput(f"agent {username} already exists")
+    team_row: Team | None = find_team(session, team) if team else None
+    if person:
+        who = session.execute(select(Person).where(Person.username == person)).scalars().first()
+        if who is None:
+            raise NotFound(f"unknown person {person!r}")
+    else:
+        who = session.execute(select(Person).where(Person.username == username)
+                              ).scalars().first()
+        if who is None:
+            who = Person(username=username, first_name=first_name, last_name=last_name,
+                         search=f"{first_name} {last_name} {username}".lower())
+            session.add(who)
+            session.flush()
+    agent = Agent(username=username, person_id=who.id, team_id=team_row.id if team_row else None)
+    session.add(agent)
+    session.flush()
+    session.add_all([AgentRole(agent_id=agent.id, role=r) for r in roles])
+    if create_role:
+        _create_login_role(session, username)
+    record_admin_event(session, actor=actor.username, action="agent.add", target=username,
+                       detail="roles: " + ", ".join(roles))
+    return agent
+
+
+def _create_login_role(session: Session, username: str) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        raise InvalidInput("--create-role is for PostgreSQL; on SQLite the agent is the "
+                           "operating-system user")
+    ensure_group_role(session)
+    found = session.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :n"),
+                            {"n": username}).first()
+    if not found:
+        session.execute(text(f'CREATE ROLE "{username}" LOGIN'))
+    session.execute(text(f'GRANT {GROUP_ROLE} TO "{username}"'))
+
+
+def ensure_group_role(session: Session) -> None:
+    """The `pob_agent` group role and its grants (idempotent)."""
+    if not session.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :n"),
+                           {"n": GROUP_ROLE}).first():
+        session.execute(text(f"CREATE ROLE {GROUP_ROLE} NOLOGIN"))
+    db = session.execute(text("SELECT current_database()")).scalar()
+    session.execute(text(f'GRANT CONNECT ON DATABASE "{db}" TO {GROUP_ROLE}'))
+    session.execute(text(f"GRANT USAGE ON SCHEMA public TO {GROUP_ROLE}"))
+    session.execute(text(f"GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public "
+                         f"TO {GROUP_ROLE}"))
+    session.execute(text(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public "
+                         f"TO {GROUP_ROLE}"))
+    for table in DELETABLE:
+        session.execute(text(f"GRANT DELETE ON {table} TO {GROUP_ROLE}"))
+    for table in APPEND_ONLY:
+        session.execute(text(f"REVOKE UPDATE, DELETE ON {table} FROM {GROUP_ROLE}"))
+    session.execute(text(f"REVOKE ALL ON alembic_version FROM {GROUP_ROLE}"))
+    session.execute(text(f"GRANT SELECT ON alembic_version TO {GROUP_ROLE}"))
+
+
+def list_agents(session: Session, *, include_disabled: bool = False) -> list[dict[str, Any]]:
+    roles = func.coalesce(
+        select(func.group_concat(AgentRole.role) if session.get_bind().dialect.name == "sqlite"
+               else func.string_agg(AgentRole.role, ","))
+        .where(AgentRole.agent_id == Agent.id).correlate(Agent).scalar_subquery(), "")
+    stmt = (select(Agent.username, Person.first_name, Person.last_name, Team.name,
+                   Agent.active, roles)
+            .join(Person, Person.id == Agent.person_id)
+            .outerjoin(Team, Team.id == Agent.team_id)
+            .order_by(Agent.username))
+    if not include_disabled:
+        stmt = stmt.where(Agent.active)
+    return [{"username": u, "name": f"{f} {la}", "team": t, "active": a,
+             "roles": ",".join(sorted(r.split(","))) if r else ""}
+            for u, f, la, t, a, r in session.execute(stmt)]
+
+
+def disable_agent(session: Session, actor: Actor, username: str) -> None:
+    require(session, actor, "agent.admin", target=username)
+    agent = session.execute(select(Agent).where(Agent.username == username)).scalars().first()
+    if agent is None:
+        raise NotFound(f"unknown agent {username!r}")
+    if username == actor.username:
+        raise InvalidInput("you cannot disable yourself")
+    agent.active = False
+    if session.get_bind().dialect.name == "postgresql" and session.execute(
+            text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": username}).first():
+        session.execute(text(f'REVOKE {GROUP_ROLE} FROM "{username}"'))
+    record_admin_event(session, actor=actor.username, action="agent.disable", target=username)

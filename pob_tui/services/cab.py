@@ -1,0 +1,495 @@
+"""The Change Advisory Board: meetings, agenda, votes, decisions and minutes.
+
+Meetings recur on the configured weekdays and time (`[cab]`, default Tuesday and Thursday
+10:00 Europe/Oslo), never on a day the Norwegian office calendar is closed (public holidays,
+closing days). A meeting row is created lazily, the first time a change is put on it. A
+normal change submitted before a meeting's cut-off (the meeting time, `cutoff_working_days`
+working days earlier; default one) goes on that meeting's agenda, else on the next one.
+Emergency changes get an emergency meeting called at once.
+
+Only CAB members vote (approve, reject, defer, with conditions); the chair (change manager)
+decides, which moves the change on: approved, rejected, or deferred to the next meeting.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from pob_tui.config import Settings
+from pob_tui.errors import InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
+from pob_tui.models import (
+    Agent,
+    AgentRole,
+    CabAgendaItem,
+    CabDecision,
+    CabMeeting,
+    CabMember,
+    ChangeRequest,
+    ConfigItem,
+    Person,
+    Team,
+    utcnow,
+)
+from pob_tui.models.change import VOTES
+from pob_tui.services import changes as chg
+from pob_tui.services.audit import record_ticket_event
+from pob_tui.services.identity import Actor
+from pob_tui.services.permissions import require
+
+RUNNING = timedelta(hours=2)
+"""A meeting counts as 'next' until this long after its start (it may be running)."""
+
+
+def _s(settings: Settings | None) -> Settings:
+    return settings or Settings()
+
+
+# --- the schedule --------------------------------------------------------------------------
+
+
+def slot_at(d: date, settings: Settings | None = None) -> datetime | None:
+    """The regular meeting on local date `d`, or None (not a CAB weekday, or closed)."""
+    s = _s(settings)
+    if d.weekday() not in s.cab_weekdays or not chg.is_working_day(d, s):
+        return None
+    return datetime.combine(d, s.cab_time, tzinfo=s.tzinfo).astimezone(UTC)
+
+
+def slots(after: datetime, settings: Settings | None = None, *, backwards: bool = False
+          ) -> Iterator[datetime]:
+    """Regular meeting times strictly after (or before) `after`, nearest first."""
+    s = _s(settings)
+    d = chg.local_date(after, s)
+    step = timedelta(days=-1 if backwards else 1)
+    for _ in range(800):
+        at = slot_at(d, s)
+        if at is not None and (at < after if backwards else at > after):
+            yield at
+        d += step
+
+
+def cutoff(meeting_at: datetime, settings: Settings | None = None) -> datetime:
+    """Changes submitted before this time go on the meeting at `meeting_at`."""
+    s = _s(settings)
+    local = meeting_at.astimezone(s.tzinfo)
+    day = chg.add_working_days(local.date(), -s.cab_cutoff_working_days, s)
+    return datetime.combine(day, local.time(), tzinfo=s.tzinfo).astimezone(UTC)
+
+
+def _meeting_at(session: Session, at: datetime) -> CabMeeting | None:
+    return session.execute(select(CabMeeting).where(CabMeeting.starts_at == at)).scalars().first()
+
+
+def _create_meeting(session: Session, at: datetime, kind: str = "regular") -> CabMeeting:
+    meeting = CabMeeting(starts_at=at, kind=kind, status="planned")
+    session.add(meeting)
+    session.flush()
+    members = session.execute(
+        select(AgentRole.agent_id).join(Agent, Agent.id == AgentRole.agent_id)
+        .where(AgentRole.role == "cab_member", Agent.active).order_by(AgentRole.agent_id)
+    ).scalars()
+    for agent_id in members:
+        session.add(CabMember(meeting_id=meeting.id, agent_id=agent_id))
+    chair = session.execute(
+        select(AgentRole.agent_id).join(Agent, Agent.id == AgentRole.agent_id)
+        .where(AgentRole.role == "change_manager", Agent.active).order_by(AgentRole.agent_id)
+    ).scalars().first()
+    meeting.chair_id = chair
+    session.flush()
+    return meeting
+
+
+def meeting_for_submission(session: Session, now: datetime, settings: Settings | None = None,
+                           *, plan_only: bool = False) -> Any:
+    """The first meeting whose cut-off is after `now` (created when needed). With
+    `plan_only`, only its start time, and nothing is written."""
+    for at in slots(now, settings):
+        if cutoff(at, settings) <= now:
+            continue
+        existing = _meeting_at(session, at)
+        if existing is not None and existing.status != "planned":
+            continue
+        if plan_only:
+            return at
+        return existing or _create_meeting(session, at)
+    raise InvalidInput("no CAB meeting found in the next two years; check [cab] weekdays")
+
+
+def emergency_meeting(session: Session, actor: Actor, now: datetime) -> CabMeeting:
+    """An emergency CAB, called now (an open one from the last hours is reused)."""
+    open_one = session.execute(
+        select(CabMeeting).where(CabMeeting.kind == "emergency", CabMeeting.status == "planned",
+                                 CabMeeting.starts_at >= now - timedelta(hours=12),
+                                 CabMeeting.starts_at <= now + timedelta(hours=1))
+        .order_by(CabMeeting.starts_at.desc())).scalars().first()
+    if open_one is not None:
+        return open_one
+    at = now.replace(second=0, microsecond=0)
+    while _meeting_at(session, at) is not None:
+        at += timedelta(minutes=1)
+    return _create_meeting(session, at, "emergency")
+
+
+def call_emergency_cab(session: Session, actor: Actor, *, now: datetime | None = None
+                       ) -> CabMeeting:
+    require(session, actor, "change.manage")
+    return emergency_meeting(session, actor, now or utcnow())
+
+
+def add_to_agenda(session: Session, meeting: CabMeeting, change: ChangeRequest) -> CabAgendaItem:
+    existing = session.execute(select(CabAgendaItem).where(
+        CabAgendaItem.meeting_id == meeting.id, CabAgendaItem.change_id == change.id)
+    ).scalars().first()
+    if existing is not None:
+        return existing
+    position = session.execute(select(func.coalesce(func.max(CabAgendaItem.position), 0))
+                               .where(CabAgendaItem.meeting_id == meeting.id)).scalar_one()
+    item = CabAgendaItem(meeting_id=meeting.id, change_id=change.id, position=position + 1)
+    session.add(item)
+    session.flush()
+    return item
+
+
+# --- finding a meeting ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeetingRef:
+    """A meeting, stored (`id`) or only on the schedule (`id` None: nothing on it yet)."""
+
+    starts_at: datetime
+    id: int | None = None
+    kind: str = "regular"
+    status: str = "planned"
+
+
+def _ref(m: CabMeeting) -> MeetingRef:
+    return MeetingRef(m.starts_at, m.id, m.kind, m.status)
+
+
+def next_meeting(session: Session, now: datetime, settings: Settings | None = None
+                 ) -> MeetingRef:
+    since = now - RUNNING
+    stored = session.execute(select(CabMeeting).where(
+        CabMeeting.starts_at >= since, CabMeeting.status == "planned")
+        .order_by(CabMeeting.starts_at)).scalars().first()
+    slot = next(slots(since, settings))
+    if stored is not None and stored.starts_at <= slot:
+        return _ref(stored)
+    existing = _meeting_at(session, slot)
+    return _ref(existing) if existing else MeetingRef(slot)
+
+
+def find_meeting(session: Session, ref: str | date | datetime | None, *,
+                 now: datetime | None = None, settings: Settings | None = None) -> MeetingRef:
+    """`None`: the next meeting; a date: that day's meeting; "YYYY-MM-DD HH:MM": exactly."""
+    s = _s(settings)
+    now = now or utcnow()
+    if ref is None or ref == "":
+        return next_meeting(session, now, s)
+    if isinstance(ref, str):
+        text = ref.strip()
+        try:
+            if len(text) > 10:
+                ref = chg.parse_local(text, s, "meeting")
+            else:
+                ref = date.fromisoformat(text)
+        except ValueError:
+            raise InvalidInput(f"meeting {text!r} is not a date like 2026-12-01") from None
+    if isinstance(ref, datetime):
+        stored = _meeting_at(session, ref)
+        if stored is None:
+            raise NotFound(f"no CAB meeting at {ref.astimezone(s.tzinfo):%Y-%m-%d %H:%M}")
+        return _ref(stored)
+    lo = datetime.combine(ref, time(0), tzinfo=s.tzinfo).astimezone(UTC)
+    hi = lo + timedelta(days=1)
+    stored = session.execute(select(CabMeeting).where(
+        CabMeeting.starts_at >= lo, CabMeeting.starts_at < hi)
+        .order_by(CabMeeting.starts_at)).scalars().first()
+    if stored is not None:
+        return _ref(stored)
+    at = slot_at(ref, s)
+    if at is None:
+        days = ", ".join(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[d]
+                         for d in s.cab_weekdays)
+        raise NotFound(f"no CAB meeting on {ref}; the CAB meets on {days} (not on holidays)")
+    return MeetingRef(at)
+
+
+def adjacent_meeting(session: Session, current: datetime, step: int,
+                     settings: Settings | None = None) -> MeetingRef:
+    """The meeting before (step < 0) or after (step > 0) the one at `current`."""
+    if step < 0:
+        stored = session.execute(select(CabMeeting).where(CabMeeting.starts_at < current)
+                                 .order_by(CabMeeting.starts_at.desc())).scalars().first()
+        slot = next(slots(current, settings, backwards=True))
+        best = max(slot, stored.starts_at) if stored else slot
+    else:
+        stored = session.execute(select(CabMeeting).where(CabMeeting.starts_at > current)
+                                 .order_by(CabMeeting.starts_at)).scalars().first()
+        slot = next(slots(current, settings))
+        best = min(slot, stored.starts_at) if stored else slot
+    existing = _meeting_at(session, best)
+    return _ref(existing) if existing else MeetingRef(best)
+
+
+# --- the agenda ----------------------------------------------------------------------------
+
+
+def _names(session: Session, agent_ids: list[int]) -> dict[int, str]:
+    if not agent_ids:
+        return {}
+    return {aid: f"{fn} {ln}" for aid, fn, ln in session.execute(
+        select(Agent.id, Person.first_name, Person.last_name)
+        .join(Person, Person.id == Agent.person_id).where(Agent.id.in_(agent_ids)))}
+
+
+def _meeting_dict(session: Session, ref: MeetingRef, settings: Settings) -> dict[str, Any]:
+    chair, members = None, []
+    if ref.id is not None:
+        m = session.get(CabMeeting, ref.id)
+        ids = list(session.execute(select(CabMember.agent_id)
+                                   .where(CabMember.meeting_id == ref.id)).scalars())
+        names = _names(session, ids + ([m.chair_id] if m and m.chair_id else []))
+        members = sorted(names[i] for i in ids if i in names)
+        chair = names.get(m.chair_id) if m and m.chair_id else None
+    local = ref.starts_at.astimezone(settings.tzinfo)
+    return {"starts_at": ref.starts_at, "date": local.date().isoformat(),
+            "time": local.strftime("%H:%M"), "kind": ref.kind, "status": ref.status,
+            "cutoff": cutoff(ref.starts_at, settings) if ref.kind == "regular" else None,
+            "chair": chair, "members": members}
+
+
+def agenda(session: Session, meeting: str | date | datetime | MeetingRef | None = None, *,
+           now: datetime | None = None, settings: Settings | None = None,
+           with_impact: bool = True) -> dict[str, Any]:
+    """The meeting and its items, ordered by risk (high first), then planned start. Each
+    item carries risk reasons, impact counts, conflicts, earlier decisions and votes."""
+    s = _s(settings)
+    now = now or utcnow()
+    ref = meeting if isinstance(meeting, MeetingRef) else find_meeting(
+        session, meeting, now=now, settings=s)
+    out = {"meeting": _meeting_dict(session, ref, s), "items": []}
+    if ref.id is None:
+        return out
+    rows = session.execute(
+        select(CabAgendaItem, ChangeRequest, Team.name)
+        .join(ChangeRequest, ChangeRequest.id == CabAgendaItem.change_id)
+        .outerjoin(Team, Team.id == ChangeRequest.owner_team_id)
+        .where(CabAgendaItem.meeting_id == ref.id)).all()
+    change_ids = [c.id for _i, c, _t in rows]
+    cis: dict[int, list[int]] = {}
+    ci_names: dict[int, list[str]] = {}
+    decisions: dict[int, list[CabDecision]] = {}
+    if change_ids:
+        from pob_tui.models import ChangeCi
+
+        for cid, ci_id, name in session.execute(
+                select(ChangeCi.change_id, ChangeCi.ci_id, ConfigItem.name)
+                .join(ConfigItem, ConfigItem.id == ChangeCi.ci_id)
+                .where(ChangeCi.change_id.in_(change_ids)).order_by(ConfigItem.name)):
+            cis.setdefault(cid, []).append(ci_id)
+            ci_names.setdefault(cid, []).append(name)
+        for d in session.execute(select(CabDecision).where(CabDecision.change_id.in_(change_ids))
+                                 .order_by(CabDecision.decided_at, CabDecision.id)).scalars():
+            decisions.setdefault(d.change_id, []).append(d)
+    meeting_at = {m.id: m.starts_at for m in session.execute(select(CabMeeting).where(
+        CabMeeting.id.in_({d.meeting_id for ds in decisions.values() for d in ds}))).scalars()}
+    voter_names = _names(session, sorted({d.agent_id for ds in decisions.values() for d in ds}
+                                         | {c.implementer_id for _i, c, _t in rows
+                                            if c.implementer_id}))
+    items = []
+    for item, change, team in rows:
+        ids = cis.get(change.id, [])
+        entry: dict[str, Any] = {
+            "number": change.number, "title": change.title, "type": change.type,
+            "status": change.status, "risk": change.risk,
+            "risk_reasons": json.loads(change.risk_reasons or "[]"),
+            "planned_start": change.planned_start, "planned_end": change.planned_end,
+            "team": team, "implementer": voter_names.get(change.implementer_id or -1),
+            "cis": ci_names.get(change.id, []), "position": item.position,
+            "decision": item.decision,
+        }
+        if with_impact:
+            impact = chg.analyse_impact(session, ids, chg.local_date(
+                change.planned_start or now, s))
+            entry["impact"] = impact.counts()
+            entry["impact_services"] = impact.services[:10]
+            entry["conflicts"] = (chg.find_conflicts(session, change, impact, cis=ids)
+                                  if change.status in chg.ACTIVE_STATUSES else [])
+        else:
+            entry["impact"] = None
+            entry["conflicts"] = []
+        here, earlier = [], []
+        for d in decisions.get(change.id, []):
+            row = {"member": voter_names.get(d.agent_id, "?"), "vote": d.vote,
+                   "conditions": d.conditions, "final": d.final,
+                   "at": d.decided_at}
+            if d.meeting_id == ref.id:
+                here.append(row)
+            elif d.final:
+                mt = meeting_at.get(d.meeting_id)
+                row["meeting"] = mt.astimezone(s.tzinfo).date().isoformat() if mt else None
+                earlier.append(row)
+        entry["votes"] = [v for v in here if not v["final"]]
+        final = [v for v in here if v["final"]]
+        entry["chair_decision"] = final[-1] if final else None
+        entry["earlier_decisions"] = earlier
+        items.append(entry)
+    far = datetime.max.replace(tzinfo=UTC)
+    items.sort(key=lambda e: (chg.RISK_ORDER.get(e["risk"], 3), e["planned_start"] or far,
+                              e["number"]))
+    out["items"] = items
+    return out
+
+
+def minutes(session: Session, meeting: str | date | datetime | MeetingRef | None, *,
+            now: datetime | None = None, settings: Settings | None = None) -> dict[str, Any]:
+    """What the meeting decided: items with every vote, conditions and the decision."""
+    data = agenda(session, meeting, now=now, settings=settings, with_impact=False)
+    counts = {"approve": 0, "reject": 0, "defer": 0, "undecided": 0}
+    for item in data["items"]:
+        counts[item["decision"] or "undecided"] += 1
+        item.pop("impact", None)
+        item.pop("conflicts", None)
+    data["summary"] = counts
+    return data
+
+
+# --- in the meeting ------------------------------------------------------------------------
+
+
+def _open_item(session: Session, change: ChangeRequest, meeting: MeetingRef | None
+               ) -> tuple[CabAgendaItem, CabMeeting]:
+    stmt = (select(CabAgendaItem, CabMeeting)
+            .join(CabMeeting, CabMeeting.id == CabAgendaItem.meeting_id)
+            .where(CabAgendaItem.change_id == change.id, CabAgendaItem.decision.is_(None)))
+    if meeting is not None:
+        if meeting.id is None:
+            raise InvalidInput(f"{change.number} is not on the agenda of that meeting")
+        stmt = stmt.where(CabMeeting.id == meeting.id)
+    row = session.execute(stmt.order_by(CabMeeting.starts_at.desc())).first()
+    if row is None:
+        raise TransitionNotAllowed(f"{change.number} is not waiting on a CAB agenda")
+    return row[0], row[1]
+
+
+def _check_vote(vote: str) -> None:
+    if vote not in VOTES:
+        raise InvalidInput(f"unknown vote {vote!r}; expected one of " + ", ".join(VOTES))
+
+
+def vote(session: Session, actor: Actor, number: str, value: str, *,
+         conditions: str | None = None, meeting: MeetingRef | None = None,
+         now: datetime | None = None) -> CabDecision:
+    """A CAB member's vote on a change on the agenda (a new vote replaces their earlier one
+    at the same meeting)."""
+    agent_id = require(session, actor, "cab.vote", number)
+    if not actor.has("cab_member"):
+        raise PermissionDenied(f"only CAB members vote; {actor.username} is not a CAB member")
+    _check_vote(value)
+    now = now or utcnow()
+    change = chg.get_change(session, number, for_update=True)
+    if change.status != "awaiting_cab":
+        raise TransitionNotAllowed(f"{change.number} is {change.status}; votes are for changes "
+                                   "awaiting the CAB")
+    _item, mt = _open_item(session, change, meeting)
+    conditions = (conditions or "").strip() or None
+    row = session.execute(select(CabDecision).where(
+        CabDecision.meeting_id == mt.id, CabDecision.change_id == change.id,
+        CabDecision.agent_id == agent_id, CabDecision.final.is_(False))).scalars().first()
+    if row is None:
+        row = CabDecision(meeting_id=mt.id, change_id=change.id, agent_id=agent_id,
+                          vote=value, conditions=conditions, decided_at=now)
+        session.add(row)
+    else:
+        row.vote, row.conditions, row.decided_at = value, conditions, now
+    if session.get(CabMember, (mt.id, agent_id)) is None:
+        session.add(CabMember(meeting_id=mt.id, agent_id=agent_id))
+    record_ticket_event(session, ticket_type="change", ticket_id=change.id, kind="vote",
+                        actor_id=agent_id, field="vote", new=value, comment=conditions, at=now)
+    session.flush()
+    return row
+
+
+def decide(session: Session, actor: Actor, number: str, value: str, *,
+           conditions: str | None = None, meeting: MeetingRef | None = None,
+           now: datetime | None = None, settings: Settings | None = None) -> dict[str, Any]:
+    """The chair's decision: approve -> approved, reject -> rejected, defer -> on the next
+    meeting's agenda."""
+    agent_id = require(session, actor, "cab.chair", number)
+    _check_vote(value)
+    now = now or utcnow()
+    change = chg.get_change(session, number, for_update=True)
+    if change.status != "awaiting_cab":
+        raise TransitionNotAllowed(f"{change.number} is {change.status}; only changes awaiting "
+                                   "the CAB can be decided")
+    item, mt = _open_item(session, change, meeting)
+    conditions = (conditions or "").strip() or None
+    session.add(CabDecision(meeting_id=mt.id, change_id=change.id, agent_id=agent_id,
+                            vote=value, conditions=conditions, final=True, decided_at=now))
+    item.decision = value
+    mt.status = "held"
+    mt.chair_id = agent_id
+    result: dict[str, Any] = {"number": change.number, "decision": value}
+    note = f"CAB {mt.starts_at.astimezone(_s(settings).tzinfo):%Y-%m-%d}: {value}" + (
+        f" ({conditions})" if conditions else "")
+    if value == "approve":
+        chg.move_status(session, change, agent_id, "approved", now, comment=note)
+    elif value == "reject":
+        chg.move_status(session, change, agent_id, "rejected", now, comment=note)
+    else:
+        nxt = None
+        for at in slots(max(mt.starts_at, now), settings):
+            existing = _meeting_at(session, at)
+            if existing is None or existing.status == "planned":
+                nxt = existing or _create_meeting(session, at)
+                break
+        assert nxt is not None
+        add_to_agenda(session, nxt, change)
+        record_ticket_event(session, ticket_type="change", ticket_id=change.id, kind="field",
+                            actor_id=agent_id, field="cab_meeting", old=mt.starts_at,
+                            new=nxt.starts_at, comment=note, at=now)
+        chg._touch(change, now)
+        result["next_meeting"] = nxt.starts_at
+    result["status"] = change.status
+    session.flush()
+    return result
+
+
+def move_item(session: Session, actor: Actor, number: str, to: str | date | datetime, *,
+              now: datetime | None = None, settings: Settings | None = None) -> CabMeeting:
+    """The coordinator moves a change to another (planned) meeting."""
+    agent_id = require(session, actor, "change.manage", number)
+    now = now or utcnow()
+    change = chg.get_change(session, number, for_update=True)
+    item, old = _open_item(session, change, None)
+    ref = find_meeting(session, to, now=now, settings=settings)
+    if ref.starts_at < now - RUNNING:
+        raise InvalidInput("cannot move an item to a meeting in the past")
+    if ref.id is not None and ref.status != "planned":
+        raise InvalidInput(f"the meeting on {ref.starts_at:%Y-%m-%d} is {ref.status}")
+    target = session.get(CabMeeting, ref.id) if ref.id else _create_meeting(session, ref.starts_at)
+    assert target is not None
+    if target.id == old.id:
+        return target
+    if session.execute(select(CabAgendaItem).where(CabAgendaItem.meeting_id == target.id,
+                                                   CabAgendaItem.change_id == change.id)
+                       ).first():
+        raise InvalidInput(f"{change.number} is already on that meeting's agenda")
+    session.delete(item)
+    session.flush()
+    add_to_agenda(session, target, change)
+    record_ticket_event(session, ticket_type="change", ticket_id=change.id, kind="field",
+                        actor_id=agent_id, field="cab_meeting", old=old.starts_at,
+                        new=target.starts_at, at=now)
+    chg._touch(change, now)
+    session.flush()
+    return target

@@ -1,0 +1,214 @@
+"""The service catalog: the list with its economics, one service in detail, and marking a
+service as retiring (which drafts the change request when the change module is present).
+
+The list's cost, subscribers and cost per user come from the same allocation as
+`pob report costs`, so the screen and the files never disagree.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from pob_tui.errors import InvalidInput, NotFound, PobError
+from pob_tui.models import (
+    Agreement,
+    AgreementService,
+    ConfigItem,
+    Incident,
+    OrgUnit,
+    Person,
+    Service,
+    ServiceCi,
+    ServiceCost,
+    Subscription,
+    Team,
+)
+from pob_tui.models.incident import OPEN_STATUSES
+from pob_tui.reports.costs import Period, allocate, money
+from pob_tui.reports.retire import month_start, usage_summary
+from pob_tui.services.audit import record_admin_event
+from pob_tui.services.identity import Actor
+from pob_tui.services.permissions import require
+
+
+@dataclass(frozen=True)
+class CatalogRow:
+    id: int
+    code: str
+    name: str
+    lifecycle: str
+    owner: str | None
+    support_team: str | None
+    yearly_cost: Decimal
+    subscribers: int
+    active_users: int
+    cost_per_user: Decimal | None
+    open_incidents: int
+
+
+def _search_clause(search: str | None):  # type: ignore[no-untyped-def]
+    if not search or not search.strip():
+        return None
+    term = f"%{search.strip().lower()}%"
+    return or_(func.lower(Service.search).like(term), func.lower(Service.name).like(term),
+               func.lower(Service.code).like(term))
+
+
+def list_services(session: Session, *, year: int, hourly_rate: Decimal,
+                  tz: ZoneInfo | str = "Europe/Oslo", search: str | None = None,
+                  as_of: date | None = None) -> list[CatalogRow]:
+    """Every service matching `search` with lifecycle, owner, support team and the year's
+    economics; most expensive first. The catalog has a few hundred services, so one query
+    (no paging) is enough; the allocation runs only for the services shown."""
+    owner = aliased(Team)
+    support = aliased(Team)
+    q = (select(Service.id, Service.code, Service.name, Service.lifecycle, owner.name,
+                support.name)
+         .outerjoin(owner, owner.id == Service.owner_team_id)
+         .outerjoin(support, support.id == Service.support_team_id))
+    clause = _search_clause(search)
+    if clause is not None:
+        q = q.where(clause)
+    base = session.execute(q).all()
+    ids = [r[0] for r in base]
+    if not ids:
+        return []
+    alloc = allocate(session, Period.year(year), hourly_rate=hourly_rate, tz=tz,
+                     service_ids=ids if clause is not None else None)
+    as_of = as_of or min(date(year, 12, 31), datetime.now(UTC).date())
+    active, _latest = usage_summary(session, as_of)
+    open_q = (select(Incident.service_id, func.count())
+              .where(Incident.status.in_(OPEN_STATUSES), Incident.service_id.is_not(None))
+              .group_by(Incident.service_id))
+    open_n = {sid: int(n) for sid, n in session.execute(open_q)}
+    rows = []
+    for sid, code, name, life, own, sup in base:
+        a = alloc.services[sid]
+        people = a.people
+        rows.append(CatalogRow(
+            sid, code, name, life, own, sup, money(a.total_cents), people,
+            active.get(sid, 0), money(a.total_cents // people) if people else None,
+            open_n.get(sid, 0)))
+    rows.sort(key=lambda r: (-r.yearly_cost, r.code))
+    return rows
+
+
+def find_service(session: Session, ref: str | int) -> Service:
+    stmt = select(Service).where(Service.id == ref) if isinstance(ref, int) else \
+        select(Service).where(Service.code == ref)
+    svc = session.execute(stmt).scalar_one_or_none()
+    if svc is None:
+        raise NotFound(f"no service {ref!r}")
+    return svc
+
+
+def service_detail(session: Session, ref: str | int, *, now: datetime,
+                   tz: ZoneInfo | str = "Europe/Oslo", months: int = 12) -> dict[str, Any]:
+    """One service: costs by kind and year, subscriptions, CIs it rests on, agreements, and
+    incidents per month for the last `months` months (oldest first, for a sparkline)."""
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    svc = find_service(session, ref)
+    teams = {t.id: t.name for t in session.execute(select(Team)).scalars()}
+    costs = [{"year": y, "kind": k, "amount": money(round(a * 100))}
+             for y, k, a in session.execute(
+                 select(ServiceCost.year, ServiceCost.kind, ServiceCost.amount)
+                 .where(ServiceCost.service_id == svc.id)
+                 .order_by(ServiceCost.year.desc(), ServiceCost.kind))]
+    subs = []
+    for unit_code, unit_name, username, first, last, frm, to in session.execute(
+            select(OrgUnit.code, OrgUnit.name, Person.username, Person.first_name,
+                   Person.last_name, Subscription.valid_from, Subscription.valid_to)
+            .outerjoin(OrgUnit, OrgUnit.id == Subscription.org_unit_id)
+            .outerjoin(Person, Person.id == Subscription.person_id)
+            .where(Subscription.service_id == svc.id)
+            .order_by(Subscription.org_unit_id.is_(None), OrgUnit.code, Person.username)):
+        holder = f"{unit_code} {unit_name}" if unit_code else f"{username} ({first} {last})"
+        subs.append({"holder": holder, "kind": "org unit" if unit_code else "person",
+                     "valid_from": frm, "valid_to": to})
+    cis = [{"name": n, "class": c, "status": s} for n, c, s in session.execute(
+        select(ConfigItem.name, ConfigItem.ci_class, ConfigItem.status)
+        .join(ServiceCi, ServiceCi.ci_id == ConfigItem.id)
+        .where(ServiceCi.service_id == svc.id).order_by(ConfigItem.name))]
+    agreements = [{"name": n, "customer": c} for n, c in session.execute(
+        select(Agreement.name, OrgUnit.name)
+        .join(AgreementService, AgreementService.agreement_id == Agreement.id)
+        .outerjoin(OrgUnit, OrgUnit.id == Agreement.customer_id)
+        .where(AgreementService.service_id == svc.id).order_by(Agreement.name))]
+    local_now = now.astimezone(zone).date()
+    first = month_start(local_now, months - 1)
+    since = datetime.combine(first, datetime.min.time(), zone).astimezone(UTC)
+    per_month: Counter[date] = Counter()
+    for (opened,) in session.execute(select(Incident.opened_at).where(
+            Incident.service_id == svc.id, Incident.opened_at >= since,
+            Incident.opened_at <= now)):
+        per_month[opened.astimezone(zone).date().replace(day=1)] += 1
+    trend = [(month_start(local_now, back), per_month.get(month_start(local_now, back), 0))
+             for back in range(months - 1, -1, -1)]
+    open_n = session.execute(select(func.count()).select_from(Incident).where(
+        Incident.service_id == svc.id, Incident.status.in_(OPEN_STATUSES))).scalar_one()
+    return {
+        "code": svc.code, "name": svc.name, "description": svc.description,
+        "category": svc.category, "lifecycle": svc.lifecycle,
+        "owner_team": teams.get(svc.owner_team_id or -1),
+        "support_team": teams.get(svc.support_team_id or -1),
+        "costs": costs, "subscriptions": subs, "cis": cis, "agreements": agreements,
+        "trend": trend, "open_incidents": int(open_n),
+    }
+
+
+def mark_retiring(session: Session, actor: Actor, ref: str | int, *,
+                  now: datetime | None = None, draft_change: bool = True) -> dict[str, Any]:
+    """Set a live or planned service to `retiring`, audited. With the change module present,
+    also draft the change request that will retire it (in a savepoint: if the actor may not
+    request changes, the service is still marked and `change_note` says why)."""
+    require(session, actor, "service.retire", target=str(ref))
+    svc = find_service(session, ref)
+    if svc.lifecycle in ("retiring", "retired"):
+        raise InvalidInput(f"{svc.code} is already {svc.lifecycle}")
+    old = svc.lifecycle
+    svc.lifecycle = "retiring"
+    session.add(svc)
+    record_admin_event(session, actor=actor.username, action="service.retire",
+                       target=svc.code, detail=f"lifecycle {old} -> retiring")
+    session.flush()
+    result: dict[str, Any] = {"service": svc.code, "lifecycle": "retiring", "change": None,
+                              "change_note": None}
+    if not draft_change:
+        return result
+    try:
+        from pob_tui.services import changes  # the change issue's module
+    except ImportError:
+        result["change_note"] = "change module not available"
+        return result
+    create = getattr(changes, "create_change", None)
+    new_change = getattr(changes, "NewChange", None)
+    if create is None or new_change is None:
+        result["change_note"] = "change module has no create_change"
+        return result
+    ci_ids = list(session.execute(select(ServiceCi.ci_id).where(
+        ServiceCi.service_id == svc.id)).scalars())
+    data = new_change(
+        title=f"Retire {svc.code} {svc.name}"[:200], cis=ci_ids,
+        description=f"Retire the service {svc.name} ({svc.code}): marked retiring from the "
+                    "kill-when-you-can review.",
+        reason="Low use relative to cost (pob report retire).",
+        owner_team=svc.owner_team_id,
+    )
+    nested = session.begin_nested()
+    try:
+        change = create(session, actor, data, now=now)
+        nested.commit()
+        result["change"] = change.number
+    except PobError as exc:
+        nested.rollback()
+        result["change_note"] = str(exc)
+    return result

@@ -1,0 +1,491 @@
+"""The Changes area: the list, the calendar by week, one change, and a new change by keys.
+
+`w` switches between the list and the week calendar (`[`/`]` move a week); enter opens a
+change; n creates one; s submits, p schedules and o records the outcome of the selected one.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
+
+from pob_tui.i18n import _
+from pob_tui.tui.screens.base import AreaScreen, PobScreen
+from pob_tui.tui.widgets.paged_table import PagedColumn, PagedTable
+from pob_tui.tui.widgets.text import plain
+
+PAGE_SIZE = 200
+STATUS_LABELS = {
+    "draft": _("draft"), "submitted": _("submitted"), "assessed": _("assessed"),
+    "awaiting_cab": _("awaiting CAB"), "approved": _("approved"), "rejected": _("rejected"),
+    "scheduled": _("scheduled"), "in_progress": _("in progress"),
+    "implemented": _("implemented"), "failed": _("failed"), "backed_out": _("backed out"),
+    "reviewed": _("reviewed"), "closed": _("closed"),
+}
+TYPE_LABELS = {"standard": _("standard"), "normal": _("normal"), "emergency": _("emergency")}
+RISK_LABELS = {"high": _("high"), "medium": _("medium"), "low": _("low")}
+
+COLUMNS = (
+    PagedColumn("number", _("Number"), 10),
+    PagedColumn("type", _("Type"), 9, drop=2),
+    PagedColumn("status", _("Status"), 12, min_width=9),
+    PagedColumn("risk", _("Risk"), 6),
+    PagedColumn("start", _("Start"), 11),
+    PagedColumn("conflicts", _("!"), 2),
+    PagedColumn("title", _("Title"), 50, min_width=16, flex=True),
+    PagedColumn("team", _("Team"), 22, min_width=10, drop=1),
+)
+
+
+class ChangesLoaded(Message):
+    def __init__(self, rows: list[dict[str, Any]], offset: int, week: date | None) -> None:
+        super().__init__()
+        self.rows = rows
+        self.offset = offset
+        self.week = week
+
+
+class ChangeActed(Message):
+    def __init__(self, note: str) -> None:
+        super().__init__()
+        self.note = note
+
+
+class ChangeDetailLoaded(Message):
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__()
+        self.data = data
+
+
+class CisFound(Message):
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.rows = rows
+
+
+def _when(at, tz, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return at.astimezone(tz).strftime(fmt) if at else ""
+
+
+class OutcomeScreen(ModalScreen[str | None]):
+    BINDINGS = [
+        Binding("s", "pick('successful')", _("Successful"), id="changes.outcome.successful"),
+        Binding("f", "pick('failed')", _("Failed"), id="changes.outcome.failed"),
+        Binding("b", "pick('backed_out')", _("Backed out"), id="changes.outcome.backed_out"),
+        Binding("escape", "pick('')", _("Cancel"), id="changes.outcome.cancel"),
+    ]
+
+    def __init__(self, number: str) -> None:
+        super().__init__()
+        self.number = number
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="changes-outcome"):
+            yield Label(plain(_("Outcome of {number}").format(number=self.number)))
+            yield Label(_("s successful · f failed · b backed out · esc cancel"))
+
+    def action_pick(self, value: str) -> None:
+        self.dismiss(value or None)
+
+
+class ChangesScreen(AreaScreen):
+    """Changes, newest first, or the week calendar with conflicts flagged."""
+
+    AREA = "changes"
+    BINDINGS = [
+        Binding("enter", "open", _("Open"), id="changes.open"),
+        Binding("n", "new", _("New"), id="changes.new"),
+        Binding("w", "toggle_week", _("Week/list"), id="changes.week"),
+        Binding("left_square_bracket", "week(-1)", _("Prev week"), show=False,
+                id="changes.prev_week"),
+        Binding("right_square_bracket", "week(1)", _("Next week"), show=False,
+                id="changes.next_week"),
+        Binding("s", "submit", _("Submit"), id="changes.submit"),
+        Binding("p", "schedule", _("Schedule"), id="changes.schedule"),
+        Binding("o", "outcome", _("Outcome"), id="changes.outcome"),
+        Binding("f5", "refresh", _("Refresh"), show=False, id="changes.refresh"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.week: date | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("", id="changes-title", markup=False)
+        table = PagedTable(COLUMNS, page_size=PAGE_SIZE, select_on_enter=False,
+                           id="changes-table")
+        table.loading = True
+        yield table
+
+    @property
+    def table(self) -> PagedTable:
+        return self.query_one("#changes-table", PagedTable)
+
+    def load(self) -> None:
+        self.load_page(0, self.week)
+
+    def action_refresh(self) -> None:
+        if self.database is not None:
+            self.load_page(0, self.week)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="changes")
+    def load_page(self, offset: int, week: date | None) -> None:
+        from pob_tui.services import changes
+
+        database = self.database
+        if database is None:
+            return
+        with database.session() as session:
+            if week is None:
+                rows = changes.list_changes(session, limit=PAGE_SIZE, offset=offset)
+            else:
+                rows = changes.change_calendar(session, week, settings=self.pob.settings)
+        if not get_current_worker().is_cancelled:
+            self.post_message(ChangesLoaded(rows, offset, week))
+
+    def on_changes_loaded(self, message: ChangesLoaded) -> None:
+        tz = self.pob.settings.tzinfo
+        rows = [(r["number"], self._cells(r, tz)) for r in message.rows]
+        has_more = message.week is None and len(rows) == PAGE_SIZE
+        if message.offset == 0:
+            self.table.set_rows(rows, has_more=has_more)
+        else:
+            self.table.append_rows(rows, has_more=has_more)
+        self.table.loading = False
+        if self.focused is None:
+            self.table.focus()
+        title = self.query_one("#changes-title", Static)
+        if message.week is None:
+            title.update(plain(_("All changes, newest first · w: week calendar")))
+            self.set_status(_("{n} shown").format(n=self.table.loaded))
+        else:
+            end = message.week + timedelta(days=6)
+            clashes = sum(1 for r in message.rows if r.get("conflicts"))
+            title.update(plain(_("Week {week}: {start} – {end} · {n} changes, {c} with "
+                                 "conflicts · [ ] weeks").format(
+                week=message.week.isocalendar()[1], start=message.week.strftime("%d.%m"),
+                end=end.strftime("%d.%m.%Y"), n=len(message.rows), c=clashes)))
+            self.set_status(_("calendar"))
+
+    @staticmethod
+    def _cells(r: dict[str, Any], tz) -> dict[str, Text]:
+        conflicts = r.get("conflicts") or []
+        flag = plain(str(len(conflicts)) if conflicts else "")
+        if conflicts:
+            flag.stylize("bold red")
+        return {
+            "number": plain(r["number"]),
+            "type": plain(TYPE_LABELS.get(r["type"], r["type"])),
+            "status": plain(STATUS_LABELS.get(r["status"], r["status"])),
+            "risk": plain(RISK_LABELS.get(r["risk"] or "", "-")),
+            "start": plain(_when(r["planned_start"], tz, "%d.%m %H:%M")),
+            "conflicts": flag,
+            "title": plain(r["title"]),
+            "team": plain(r["team"] or ""),
+        }
+
+    def on_paged_table_more_wanted(self, message: PagedTable.MoreWanted) -> None:
+        if self.week is None:
+            self.load_page(message.offset, None)
+
+    def action_toggle_week(self) -> None:
+        self.week = None if self.week is not None else self.pob.now().astimezone(
+            self.pob.settings.tzinfo).date() - timedelta(
+            days=self.pob.now().astimezone(self.pob.settings.tzinfo).weekday())
+        self.table.loading = True
+        self.load_page(0, self.week)
+
+    def action_week(self, step: int) -> None:
+        if self.week is not None:
+            self.week += timedelta(days=7 * step)
+            self.load_page(0, self.week)
+
+    def _number(self) -> str | None:
+        return self.table.row_key_at_cursor()
+
+    def action_open(self) -> None:
+        number = self._number()
+        if number:
+            self.app.push_screen(ChangeDetailScreen(number))
+
+    def action_new(self) -> None:
+        self.app.push_screen(ChangeFormScreen(), lambda _r: self.action_refresh())
+
+    def action_submit(self) -> None:
+        number = self._number()
+        if number:
+            self.act("submit", number)
+
+    def action_schedule(self) -> None:
+        number = self._number()
+        if number:
+            self.act("schedule", number)
+
+    def action_outcome(self) -> None:
+        number = self._number()
+        if number:
+            self.app.push_screen(OutcomeScreen(number),
+                                 lambda v: self.act("outcome", number, v) if v else None)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="changes-act")
+    def act(self, what: str, number: str, value: str | None = None) -> None:
+        from pob_tui.services import changes
+        from pob_tui.services.identity import load_actor
+
+        database = self.database
+        if database is None:
+            return
+        app = self.pob
+        with database.session() as session:
+            actor = load_actor(session, app.agent_username)
+            if what == "submit":
+                ch = changes.submit_change(session, actor, number, now=app.now(),
+                                           settings=app.settings)
+            elif what == "schedule":
+                ch = changes.schedule_change(session, actor, number, now=app.now(),
+                                             settings=app.settings)
+            else:
+                ch = changes.record_outcome(session, actor, number, value or "", now=app.now())
+            note = f"{ch.number}: {STATUS_LABELS.get(ch.status, ch.status)}" + (
+                " · " + _("risk {risk}").format(risk=RISK_LABELS[ch.risk]) if ch.risk else "")
+        self.post_message(ChangeActed(note))
+
+    def on_change_acted(self, message: ChangeActed) -> None:
+        self.notify(message.note, markup=False)
+        self.action_refresh()
+
+
+class ChangeDetailScreen(PobScreen):
+    """One change: risk with reasons, impact, conflicts, plans and history."""
+
+    def __init__(self, number: str) -> None:
+        super().__init__()
+        self.number = number
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="change-detail"):
+            yield Static(plain(_("Loading {number}…").format(number=self.number)),
+                         id="change-detail-text", markup=False)
+
+    def load(self) -> None:
+        self.load_detail()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="change-detail")
+    def load_detail(self) -> None:
+        from pob_tui.services import changes
+
+        database = self.database
+        if database is None:
+            return
+        with database.session() as session:
+            data = changes.change_detail(session, self.number, settings=self.pob.settings)
+        self.post_message(ChangeDetailLoaded(data))
+
+    def on_change_detail_loaded(self, message: ChangeDetailLoaded) -> None:
+        d, tz = message.data, self.pob.settings.tzinfo
+        imp = d.get("impact") or {}
+        lines = [
+            f"{d['number']} · {TYPE_LABELS.get(d['type'], d['type'])} · "
+            f"{STATUS_LABELS.get(d['status'], d['status'])}",
+            d["title"],
+            _("Risk: {risk}").format(risk=RISK_LABELS.get(d["risk"] or "", "-"))
+            + (" – " + "; ".join(d["risk_reasons"]) if d["risk_reasons"] else ""),
+            _("Window: {start} – {end}").format(start=_when(d["planned_start"], tz),
+                                                end=_when(d["planned_end"], tz)),
+            _("Team: {team} · implementer: {who}").format(team=d["team"] or "-",
+                                                           who=d["implementer"] or "-"),
+            _("CIs: {cis}").format(cis=", ".join(d["cis"]) or "-"),
+            _("Impact: {cis} CIs, {services} services, {people} people, {locations} "
+              "locations").format(**{k: imp.get(k, 0) for k in ("cis", "services", "people",
+                                                                  "locations")}),
+        ]
+        if imp.get("service_names"):
+            lines.append(_("Services: {names}").format(names=", ".join(imp["service_names"])))
+        for c in d.get("conflicts") or []:
+            lines.append(_("Conflict: {detail}").format(detail=c["detail"]))
+        if d.get("freeze"):
+            lines.append(_("Freeze: {names}").format(names=", ".join(d["freeze"])))
+        if d["outcome"]:
+            lines.append(_("Outcome: {outcome}").format(outcome=d["outcome"]))
+        if d["review_required"] and d["status"] not in ("reviewed", "closed"):
+            lines.append(_("A post-implementation review is required."))
+        for label, key in ((_("Implementation"), "implementation_plan"),
+                           (_("Test"), "test_plan"), (_("Back-out"), "backout_plan")):
+            if d[key]:
+                lines.append(f"{label}: {d[key]}")
+        lines.append("")
+        for ev in d["events"]:
+            what = ev["comment"] or (f"{ev['field']}: {ev['old']} → {ev['new']}"
+                                     if ev["field"] else "")
+            lines.append(f"{_when(ev['at'], tz)} {ev['actor'] or '-'} {ev['kind']} {what}")
+        self.query_one("#change-detail-text", Static).update(plain("\n".join(lines),
+                                                                   multiline=True))
+
+
+QUESTION_KEYS = (("f2", "user_impact", _("Users notice")), ("f3", "complexity", _("Complexity")),
+                 ("f4", "backout", _("Back-out")), ("f5", "tested", _("Tested")),
+                 ("f6", "done_before", _("Done before")))
+
+
+class ChangeFormScreen(PobScreen):
+    """A new change by keys: tab between fields, enter in the CI field adds the highlighted
+    CI, F2-F6 answer the risk questions, ctrl+s saves the draft."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", _("Save"), id="changes.form.save"),
+        *(Binding(key, f"answer('{name}')", label, id=f"changes.form.{name}")
+          for key, name, label in QUESTION_KEYS),
+        Binding("f7", "clear_cis", _("Clear CIs"), show=False, id="changes.form.clear_cis"),
+    ]
+    FIELDS = (("title", _("Title")), ("type", _("Type")), ("template", _("Template")),
+              ("ci", _("CI search")), ("start", _("Start")), ("end", _("End")),
+              ("implementation_plan", _("Plan")), ("backout_plan", _("Back-out")),
+              ("emergency_reason", _("Emergency")))
+
+    def __init__(self) -> None:
+        super().__init__()
+        from pob_tui.services.changes import DEFAULT_ANSWERS
+
+        self.answers: dict[str, Any] = dict(DEFAULT_ANSWERS)
+        self.cis: list[str] = []
+        self.found: list[dict[str, Any]] = []
+
+    def compose_body(self) -> ComposeResult:
+        placeholders = {"type": "normal | standard | emergency",
+                        "template": _("standard changes: template name"),
+                        "ci": _("type to search, enter adds"),
+                        "start": "2026-12-01 18:00", "end": "2026-12-01 20:00"}
+        with VerticalScroll(id="change-form"):
+            for key, label in self.FIELDS:
+                with Horizontal(classes="form-row"):
+                    yield Label(label, classes="form-label")
+                    yield Input(value="normal" if key == "type" else "", id=f"cf-{key}",
+                                placeholder=placeholders.get(key, ""), compact=True)
+                if key == "ci":
+                    yield Static("", id="cf-cis", markup=False)
+                    results = OptionList(id="cf-ci-results")
+                    results.can_focus = False
+                    yield results
+            yield Static("", id="cf-answers", markup=False)
+        self.call_after_refresh(self._show_answers)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#cf-title", Input).focus()
+        self._show_answers()
+
+    def _show_answers(self) -> None:
+        def word(v: Any) -> str:
+            return _("yes") if v is True else _("no") if v is False else str(v)
+
+        self.query_one("#cf-answers", Static).update(plain(" · ".join(
+            f"{key.upper()} {label}: {word(self.answers[name])}"
+            for key, name, label in QUESTION_KEYS)))
+        self.query_one("#cf-cis", Static).update(plain(
+            _("CIs: {cis}").format(cis=", ".join(self.cis) or "-")))
+
+    def action_answer(self, name: str) -> None:
+        from pob_tui.services.changes import QUESTIONS
+
+        options = QUESTIONS[name][1]
+        self.answers[name] = options[(options.index(self.answers[name]) + 1) % len(options)]
+        self._show_answers()
+
+    def action_clear_cis(self) -> None:
+        self.cis.clear()
+        self._show_answers()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "cf-ci" and self.database is not None:
+            self.search(event.value)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="change-form-ci")
+    def search(self, text: str) -> None:
+        from pob_tui.services.pickers import search_cis
+
+        database = self.database
+        if database is None:
+            return
+        with database.session() as session:
+            rows = search_cis(session, text, limit=8)
+        if not get_current_worker().is_cancelled:
+            self.post_message(CisFound(rows))
+
+    def on_cis_found(self, message: CisFound) -> None:
+        self.found = message.rows
+        results = self.query_one("#cf-ci-results", OptionList)
+        results.clear_options()
+        results.add_options([Option(plain(f"{r['name']} ({r['ci_class']})"), id=str(i))
+                             for i, r in enumerate(message.rows)])
+        if message.rows:
+            results.highlighted = 0
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "cf-ci":
+            results = self.query_one("#cf-ci-results", OptionList)
+            index = results.highlighted if results.highlighted is not None else 0
+            if self.found and index < len(self.found):
+                name = self.found[index]["name"]
+                if name not in self.cis:
+                    self.cis.append(name)
+                event.input.value = ""
+                results.clear_options()
+                self.found = []
+                self._show_answers()
+            return
+        self.focus_next()
+
+    def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
+        # up/down in the CI field move through the search results
+        if self.focused is not None and self.focused.id == "cf-ci" and event.key in ("up",
+                                                                                     "down"):
+            results = self.query_one("#cf-ci-results", OptionList)
+            if results.option_count:
+                results.action_cursor_down() if event.key == "down" else \
+                    results.action_cursor_up()
+                event.stop()
+
+    def _value(self, key: str) -> str:
+        return self.query_one(f"#cf-{key}", Input).value.strip()
+
+    def action_save(self) -> None:
+        data = {key: self._value(key) for key, _l in self.FIELDS if key != "ci"}
+        self.save(data, list(self.cis), dict(self.answers))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="change-form-save")
+    def save(self, data: dict[str, str], cis: list[str], answers: dict[str, Any]) -> None:
+        from pob_tui.services import changes
+        from pob_tui.services.identity import load_actor
+
+        database = self.database
+        if database is None:
+            return
+        app = self.pob
+        with database.session() as session:
+            actor = load_actor(session, app.agent_username)
+            ch = changes.create_change(session, actor, changes.NewChange(
+                title=data["title"], type=data["type"] or "normal", cis=cis,
+                template=data["template"] or None, planned_start=data["start"] or None,
+                planned_end=data["end"] or None,
+                implementation_plan=data["implementation_plan"] or None,
+                backout_plan=data["backout_plan"] or None,
+                emergency_reason=data["emergency_reason"] or None, answers=answers,
+            ), now=app.now(), settings=app.settings)
+            number = ch.number
+        self.post_message(ChangeActed(_("{number} saved as a draft; s submits it").format(
+            number=number)))
+
+    def on_change_acted(self, message: ChangeActed) -> None:
+        self.notify(message.note, markup=False)
+        self.dismiss(None)

@@ -1,0 +1,315 @@
+"""Small modal forms: comment, work note, assign, escalate, resolve, wait, reason,
+satisfaction, link to a problem; and the views of an edit conflict and an SLA explanation.
+
+One generic `FormDialog` takes a list of `Field`s and returns their values as a dict (None on
+escape), so every dialog behaves the same: enter moves to the next field and saves on the
+last, ctrl+s saves from anywhere, escape cancels. Values are checked here only for shape
+(required, whole number in range); the rules stay in `services/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from pob_tui.i18n import _
+from pob_tui.tui.widgets.text import clean, plain
+
+
+@dataclass
+class Field:
+    """One input of a dialog: `kind` is text, int or choice (`choices` = (value, label))."""
+
+    key: str
+    label: str
+    kind: str = "text"
+    value: Any = None
+    required: bool = True
+    choices: Sequence[tuple[str, str]] = field(default_factory=tuple)
+    low: int | None = None
+    high: int | None = None
+    placeholder: str = ""
+
+
+class FormDialog(ModalScreen[dict[str, Any] | None]):
+    """A titled form of fields; dismisses with {key: value} or None."""
+
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("escape", "cancel", _("Cancel"), id="dialog.cancel"),
+        Binding("ctrl+s", "save", _("Save"), id="dialog.save", priority=True),
+    ]
+
+    def __init__(self, title: str, fields: Sequence[Field], *, note: str | None = None,
+                 id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.title_text = title
+        self.fields = list(fields)
+        self.note = note
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(plain(self.title_text), classes="dialog-title")
+            if self.note:
+                yield Static(plain(self.note, multiline=True), classes="dialog-note")
+            for f in self.fields:
+                yield Label(plain(f.label), classes="dialog-label")
+                yield self._widget(f)
+            yield Label(_("enter: next / save · ctrl+s: save · esc: cancel"),
+                        classes="dialog-help", markup=False)
+
+    def _widget(self, f: Field) -> Widget:
+        if f.kind == "choice":
+            options = OptionList(*[Option(plain(label), id=value) for value, label in f.choices],
+                                 id=f"field-{f.key}", classes="dialog-choice")
+            if f.value is not None:
+                for i, (value, _label) in enumerate(f.choices):
+                    if value == f.value:
+                        options.highlighted = i
+            return options
+        value = "" if f.value is None else str(f.value)
+        return Input(value=value, placeholder=f.placeholder, id=f"field-{f.key}",
+                     type="integer" if f.kind == "int" else "text", classes="dialog-input")
+
+    def on_mount(self) -> None:
+        first = self.query_one(f"#field-{self.fields[0].key}")
+        first.focus()
+        for options in self.query(OptionList):
+            if options.highlighted is None and options.option_count:
+                options.highlighted = 0
+
+    def _is_last(self, widget: Widget) -> bool:
+        return widget.id == f"field-{self.fields[-1].key}"
+
+    @on(Input.Submitted)
+    def _input_done(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self._is_last(event.input):
+            self.action_save()
+        else:
+            self.focus_next()
+
+    @on(OptionList.OptionSelected)
+    def _choice_done(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if self._is_last(event.option_list):
+            self.action_save()
+        else:
+            self.focus_next()
+
+    def values(self) -> dict[str, Any] | str:
+        """The values, or the first problem as a one-line message."""
+        out: dict[str, Any] = {}
+        for f in self.fields:
+            widget = self.query_one(f"#field-{f.key}")
+            if isinstance(widget, OptionList):
+                index = widget.highlighted
+                value: Any = f.choices[index][0] if index is not None and f.choices else None
+            else:
+                assert isinstance(widget, Input)
+                text = widget.value.strip()
+                value = text or None
+                if value is not None and f.kind == "int":
+                    try:
+                        value = int(text)
+                    except ValueError:
+                        return _("{label}: a whole number, please").format(label=f.label)
+                    if (f.low is not None and value < f.low) or (
+                            f.high is not None and value > f.high):
+                        return _("{label}: between {low} and {high}").format(
+                            label=f.label, low=f.low, high=f.high)
+            if value is None and f.required:
+                return _("{label} is required").format(label=f.label)
+            out[f.key] = value
+        return out
+
+    def action_save(self) -> None:
+        values = self.values()
+        if isinstance(values, str):
+            self.notify(values, severity="warning", markup=False)
+            return
+        self.dismiss(values)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+# -- ready-made forms --------------------------------------------------------------------------
+
+RESOLUTION_LABELS = {
+    "solved": _("solved"), "workaround": _("workaround"), "known_error": _("known error"),
+    "no_fault": _("no fault found"), "duplicate": _("duplicate"), "user_error": _("user error"),
+    "supplier": _("fixed by supplier"), "change": _("fixed by a change"),
+}
+
+
+def comment_dialog() -> FormDialog:
+    return FormDialog(_("Comment to the caller"), [Field("text", _("Comment"))])
+
+
+def work_note_dialog(minutes: int | None = None) -> FormDialog:
+    return FormDialog(_("Work note"), [
+        Field("text", _("Note")),
+        Field("minutes", _("Minutes spent"), kind="int", value=minutes, required=False,
+              low=0, high=1440),
+    ])
+
+
+def assign_dialog(teams: Sequence[dict[str, Any]], *, count: int = 1) -> FormDialog:
+    choices = [("@me", _("Me"))] + [(str(t["code"]), clean(t["name"])) for t in teams]
+    title = (_("Assign") if count == 1
+             else _("Assign {n} incidents").format(n=count))
+    return FormDialog(title, [
+        Field("to", _("To"), kind="choice", choices=choices),
+        Field("person", _("Person (agent username, optional)"), required=False),
+    ])
+
+
+def escalate_dialog(teams: Sequence[dict[str, Any]]) -> FormDialog:
+    return FormDialog(_("Escalate"), [
+        Field("team", _("Team"), kind="choice",
+              choices=[(str(t["code"]), clean(t["name"])) for t in teams]),
+        Field("reason", _("Reason")),
+    ])
+
+
+def resolve_dialog(note: str | None = None, codes: Sequence[str] = ()) -> FormDialog:
+    codes = codes or tuple(RESOLUTION_LABELS)
+    return FormDialog(_("Resolve"), [
+        Field("code", _("Resolution code"), kind="choice",
+              choices=[(c, RESOLUTION_LABELS.get(c, c)) for c in codes]),
+        Field("note", _("Resolution note"), value=note),
+    ])
+
+
+def wait_dialog() -> FormDialog:
+    return FormDialog(_("Wait"), [
+        Field("status", _("Waiting for"), kind="choice",
+              choices=[("waiting_caller", _("the caller")),
+                       ("waiting_supplier", _("a supplier"))]),
+        Field("note", _("Note"), required=False),
+    ])
+
+
+def reason_dialog(title: str, *, required: bool = True) -> FormDialog:
+    return FormDialog(title, [Field("reason", _("Reason"), required=required)])
+
+
+def satisfaction_dialog() -> FormDialog:
+    return FormDialog(_("Caller satisfaction"), [
+        Field("score", _("Score 1-6 (6 = very satisfied)"), kind="int", low=1, high=6),
+        Field("comment", _("Comment"), required=False),
+    ])
+
+
+def link_problem_dialog(count: int = 1) -> FormDialog:
+    return FormDialog(
+        _("Link {n} incident(s) to a problem").format(n=count),
+        [Field("number", _("Problem number (empty: create a new problem)"), required=False,
+               placeholder="PRB-000001"),
+         Field("title", _("Title of a new problem"), required=False)],
+    )
+
+
+def text_dialog(title: str, label: str, value: str | None = None) -> FormDialog:
+    return FormDialog(title, [Field("text", label, value=value)])
+
+
+# -- conflict and explanation -------------------------------------------------------------------
+
+FIELD_LABELS = {
+    "summary": _("summary"), "description": _("description"), "impact": _("impact"),
+    "urgency": _("urgency"), "priority": _("priority"), "status": _("status"),
+    "service_id": _("service"), "ci_id": _("CI"), "team_id": _("team"),
+    "assignee_id": _("assignee"), "escalation_level": _("escalation level"),
+    "resolution_code": _("resolution code"), "resolution_note": _("resolution note"),
+    "problem_id": _("problem"), "channel": _("channel"),
+}
+
+
+class ConflictDialog(ModalScreen[bool]):
+    """Someone saved first: what they changed (field: yours -> theirs). Nothing of yours was
+    written; `r` reloads the incident, escape keeps the screen as it is."""
+
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("r", "reload", _("Reload"), id="conflict.reload"),
+        Binding("escape", "close", _("Close"), id="conflict.close"),
+    ]
+
+    def __init__(self, message: str, changes: dict[str, tuple[object, object]]) -> None:
+        super().__init__()
+        self.message = message
+        self.changes = changes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog -conflict"):
+            yield Label(_("Someone else saved first"), classes="dialog-title")
+            yield Static(plain(self.message, multiline=True), classes="dialog-note")
+            for key, (yours, theirs) in self.changes.items():
+                line = Text.assemble(
+                    (FIELD_LABELS.get(key, key) + ": ", "bold"),
+                    plain("–" if yours is None else yours), " -> ",
+                    plain("–" if theirs is None else theirs),
+                )
+                yield Static(line, classes="conflict-change")
+            yield Label(_("Nothing was saved. r: reload and try again · esc: close"),
+                        classes="dialog-help", markup=False)
+
+    def action_reload(self) -> None:
+        self.dismiss(True)
+
+    def action_close(self) -> None:
+        self.dismiss(False)
+
+
+class ExplainDialog(ModalScreen[None]):
+    """Why an SLA clock is due when it is: counted segments, pauses, holidays."""
+
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("escape", "close", _("Close"), id="explain.close"),
+    ]
+
+    def __init__(self, data: dict[str, Any], timezone: str) -> None:
+        super().__init__()
+        self.data = data
+        self.timezone = timezone
+
+    def compose(self) -> ComposeResult:
+        from zoneinfo import ZoneInfo
+
+        tz = ZoneInfo(str(self.data.get("tz") or self.timezone))
+
+        def local(when: datetime | None) -> str:
+            return when.astimezone(tz).strftime("%a %Y-%m-%d %H:%M") if when else "–"
+
+        with Vertical(classes="dialog -explain"):
+            yield Label(_("SLA clock: {kind}").format(kind=self.data.get("kind", "")),
+                        classes="dialog-title", markup=False)
+            if not self.data.get("segments"):
+                yield Static(_("No clock runs on this incident."), markup=False)
+            else:
+                head = _("{calendar}; target {minutes} business minutes; due {due}").format(
+                    calendar=self.data.get("calendar") or "", due=local(self.data["due_at"]),
+                    minutes=self.data.get("target_minutes"))
+                yield Static(plain(head), classes="dialog-note")
+                with VerticalScroll(classes="explain-segments"):
+                    for seg in self.data["segments"]:
+                        yield Static(Text.assemble(
+                            f"{local(seg['start'])} – {local(seg['end'])[-5:]}  ",
+                            (clean(seg["kind"]), "bold"), "  ", plain(seg.get("label") or ""),
+                        ), classes=f"segment -{seg['kind']}")
+            yield Label(_("esc: close"), classes="dialog-help", markup=False)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,504 @@
+"""One incident: every field, the SLA clocks, the timeline of events, and keys to work it.
+
+The screen loads `desk_views.incident_view` in a worker and keeps the `version` and the
+snapshot (`seen`) it showed. Every edit passes both back, so when another agent saved in
+between the service raises `ConflictError` with what they changed; the screen shows that in
+a modal (field: yours -> theirs) and writes nothing. State rules live in
+`services.incidents`: a refused transition shows the service's one-line reason.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Label, Static
+
+from pob_tui.errors import ConflictError, PobError
+from pob_tui.i18n import _
+from pob_tui.tui.screens.base import PobScreen
+from pob_tui.tui.screens.dialogs import (
+    FIELD_LABELS,
+    RESOLUTION_LABELS,
+    ConflictDialog,
+    ExplainDialog,
+    FormDialog,
+    assign_dialog,
+    comment_dialog,
+    escalate_dialog,
+    link_problem_dialog,
+    reason_dialog,
+    resolve_dialog,
+    satisfaction_dialog,
+    wait_dialog,
+    work_note_dialog,
+)
+from pob_tui.tui.screens.queue import STATUS_LABELS
+from pob_tui.tui.widgets.sla_badge import STATE_LABELS, format_left, sla_styles
+from pob_tui.tui.widgets.text import clean, plain
+
+KIND_LABELS = {"resolution": _("resolution"), "response": _("response"), "ola": _("OLA")}
+EVENT_LABELS = {
+    "created": _("logged"), "comment": _("comment"), "work_note": _("work note"),
+    "status": _("status"), "assignment": _("assignment"), "field": _("changed"),
+    "link": _("problem link"), "satisfaction": _("satisfaction"),
+}
+CHANNEL_LABELS = {"phone": _("phone"), "email": _("e-mail"), "walk_in": _("walk-in"),
+                  "self_service": _("self-service"), "monitoring": _("monitoring")}
+
+
+class IncidentLoaded(Message):
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__()
+        self.data = data
+
+
+class ActionDone(Message):
+    """A change was saved; `text` is the confirmation to show."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class ActionRefused(Message):
+    """The service refused (rule, input, permission): its one line."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class ConflictMet(Message):
+    def __init__(self, error: ConflictError) -> None:
+        super().__init__()
+        self.error = error
+
+
+class DialogDataLoaded(Message):
+    def __init__(self, purpose: str, teams: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.purpose = purpose
+        self.teams = teams
+
+
+class ExplainLoaded(Message):
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__()
+        self.data = data
+
+
+class IncidentScreen(PobScreen):
+    """The detail of one incident, reached with enter from the queue or by number."""
+
+    HELP_TITLE = _("Incident")
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("escape", "close", _("Back"), id="incident.close"),
+        Binding("c", "comment", _("Comment"), id="incident.comment"),
+        Binding("w", "work_note", _("Work note"), id="incident.work_note"),
+        Binding("t", "timer", _("Timer"), id="incident.timer"),
+        Binding("m", "assign_me", _("Take"), id="incident.assign_me"),
+        Binding("a", "assign", _("Assign"), id="incident.assign"),
+        Binding("x", "escalate", _("Escalate"), id="incident.escalate"),
+        Binding("i", "in_progress", _("In progress"), id="incident.in_progress"),
+        Binding("p", "wait", _("Wait"), id="incident.wait"),
+        Binding("r", "resolve", _("Resolve"), id="incident.resolve"),
+        Binding("C", "close_incident", _("Close"), id="incident.close_incident"),
+        Binding("o", "reopen", _("Reopen"), id="incident.reopen"),
+        Binding("K", "cancel", _("Cancel incident"), id="incident.cancel"),
+        Binding("S", "satisfaction", _("Satisfaction"), id="incident.satisfaction"),
+        Binding("P", "link_problem", _("Link problem"), id="incident.link_problem"),
+        Binding("e", "explain", _("Explain SLA"), id="incident.explain"),
+        Binding("j", "scroll('down')", _("Scroll down"), show=False, id="incident.down"),
+        Binding("k", "scroll('up')", _("Scroll up"), show=False, id="incident.up"),
+    ]
+
+    def __init__(self, number: str) -> None:
+        super().__init__()
+        self.number = number.upper()
+        self.data: dict[str, Any] | None = None
+        self.timer_started: float | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="incident-body"):
+            yield Static(plain(self.number), id="incident-title")
+            with Horizontal(id="incident-top"):
+                yield Static(id="incident-fields")
+                with Vertical(id="incident-side"):
+                    yield Label(_("SLA clocks (e: explain)"), classes="section-title",
+                                markup=False)
+                    yield Static(id="incident-clocks")
+            yield Label(_("Description"), classes="section-title", markup=False)
+            yield Static(id="incident-description")
+            yield Label(_("Timeline"), classes="section-title", markup=False)
+            yield Static(id="incident-timeline")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.set_status(self.number)
+        self.query_one("#incident-body").focus()
+
+    @property
+    def timezone(self) -> str:
+        tz = (self.data or {}).get("tz")
+        return str(tz or getattr(self.pob.settings, "timezone", "Europe/Oslo"))
+
+    def _local(self, when: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        from zoneinfo import ZoneInfo
+
+        return when.astimezone(ZoneInfo(self.timezone)).strftime(fmt) if when else "–"
+
+    # -- loading ----------------------------------------------------------------------------
+
+    def load(self) -> None:
+        self.load_incident()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="incident")
+    def load_incident(self) -> None:
+        from pob_tui.services import desk_views
+
+        assert self.database is not None
+        with self.database.session() as session:
+            data = desk_views.incident_view(session, self.number, self.pob.now())
+        self.post_message(IncidentLoaded(data))
+
+    def on_incident_loaded(self, message: IncidentLoaded) -> None:
+        self.data = d = message.data
+        self.query_one("#incident-title", Static).update(
+            Text.assemble((d["number"], "bold"), "  ", plain(d["summary"])))
+        self.query_one("#incident-fields", Static).update(self._fields(d))
+        self.query_one("#incident-clocks", Static).update(self._clocks(d))
+        self.query_one("#incident-description", Static).update(
+            plain(d.get("description") or "–", multiline=True))
+        self.query_one("#incident-timeline", Static).update(self._timeline(d))
+        self._show_status()
+
+    def _show_status(self) -> None:
+        if self.data is None:
+            return
+        text = f"{self.number} · v{self.data['version']}"
+        if self.timer_started is not None:
+            minutes = int((time.monotonic() - self.timer_started) // 60)
+            text = _("timer {n}m · ").format(n=minutes) + text
+        self.set_status(text)
+
+    def _fields(self, d: dict[str, Any]) -> Table:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style="dim", no_wrap=True)
+        grid.add_column(overflow="fold")
+
+        def row(name: str, value: object) -> None:
+            grid.add_row(name, value if isinstance(value, Text) else plain(
+                "–" if value in (None, "") else value, multiline=True))
+
+        status = STATUS_LABELS.get(d["status"], d["status"])
+        row(_("Status"), status)
+        row(_("Priority"), _("P{p} (impact {i}, urgency {u})").format(
+            p=d["priority"], i=d["impact"], u=d["urgency"]))
+        caller = Text.assemble(plain(d.get("caller_name") or ""), " ",
+                               (clean(f"({d.get('caller') or ''})"), "dim"))
+        if d.get("caller_vip"):
+            caller.append(" VIP", style="bold")
+        row(_("Caller"), caller)
+        contact = " · ".join(clean(v) for v in (d.get("caller_phone"), d.get("caller_email"))
+                             if v)
+        row(_("Contact"), contact)
+        row(_("Org unit"), d.get("org_unit"))
+        service = d.get("service_name")
+        row(_("Service"), f"{service} ({d['service']})" if service else None)
+        row(_("CI"), d.get("ci"))
+        row(_("Channel"), CHANNEL_LABELS.get(d["channel"], d["channel"]))
+        row(_("Team"), d.get("team"))
+        row(_("Assignee"), d.get("assignee"))
+        row(_("Escalation"), str(d.get("escalation_level") or 0))
+        row(_("Opened"), self._local(d.get("opened_at")))
+        row(_("Responded"), self._local(d.get("first_response_at")))
+        if d.get("resolved_at"):
+            row(_("Resolved"), self._local(d["resolved_at"]) + (
+                _(" · at first line") if d.get("first_line") else ""))
+            code = d.get("resolution_code")
+            row(_("Resolution"), Text.assemble(
+                (RESOLUTION_LABELS.get(code, code or ""), "bold"), ": ",
+                plain(d.get("resolution_note") or "", multiline=True)))
+        if d.get("closed_at"):
+            row(_("Closed"), self._local(d["closed_at"]))
+        if d.get("problem"):
+            row(_("Problem"), Text.assemble((clean(d["problem"]), "bold"), " ",
+                                            plain(d.get("problem_title") or "")))
+            if d.get("workaround"):
+                row(_("Workaround"), plain(d["workaround"], multiline=True))
+        if d.get("satisfaction") is not None:
+            row(_("Satisfaction"), Text.assemble(
+                (f"{d['satisfaction']}/6", "bold"), " ",
+                plain(d.get("satisfaction_comment") or "", multiline=True)))
+        return grid
+
+    def _clocks(self, d: dict[str, Any]) -> Text:
+        clocks = d.get("clocks") or []
+        if not clocks:
+            return Text(_("no SLA clock"), style="dim")
+        styles = sla_styles(self.app.theme_variables)
+        out = Text()
+        for i, c in enumerate(clocks):
+            if i:
+                out.append("\n")
+            name = KIND_LABELS.get(c.kind, c.kind)
+            if c.team:
+                name += f" · {c.team}"
+            out.append_text(plain(name))
+            out.append("\n  ")
+            out.append(_("due {when}").format(when=self._local(c.due_at, "%a %d.%m %H:%M")))
+            out.append("  ")
+            state = STATE_LABELS.get(c.state, c.state)
+            left = "" if c.stopped_at or c.state == "paused" else f" {format_left(c.left)}"
+            out.append(f"{state}{left}", style=styles.get(c.state))
+        return out
+
+    def _timeline(self, d: dict[str, Any]) -> Text:
+        out = Text()
+        for i, ev in enumerate(d.get("events") or []):
+            if i:
+                out.append("\n")
+            out.append(self._local(ev["at"], "%d.%m %H:%M"), style="dim")
+            out.append(" ")
+            out.append_text(plain(ev.get("actor") or _("system")))
+            out.append(" ")
+            kind = EVENT_LABELS.get(ev["kind"], ev["kind"])
+            out.append(kind, style="bold")
+            if ev.get("field") and ev["kind"] not in ("satisfaction", "link"):
+                field = FIELD_LABELS.get(ev["field"], ev["field"])
+                old, new = ev.get("old"), ev.get("new")
+                if ev["field"] == "status":
+                    old = STATUS_LABELS.get(str(old), old)
+                    new = STATUS_LABELS.get(str(new), new)
+                out.append(" ")
+                out.append_text(plain(f"{field}: {old if old is not None else '–'} -> "
+                                      f"{new if new is not None else '–'}"))
+            if ev.get("minutes"):
+                out.append(_(" ({n} min)").format(n=ev["minutes"]), style="bold")
+            if ev.get("comment"):
+                out.append("\n    ")
+                out.append_text(plain(ev["comment"], multiline=True))
+        return out
+
+    # -- acting -----------------------------------------------------------------------------
+
+    def _guarded(self) -> bool:
+        if self.data is None:
+            self.app.bell()
+            return False
+        return True
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="incident-action")
+    def act(self, kind: str, params: dict[str, Any]) -> None:
+        """Run one service call with the version and snapshot this screen showed."""
+        from pob_tui.services import desk_views, incidents, problems
+
+        assert self.database is not None and self.data is not None
+        lock = {"expected_version": self.data["version"], "seen": self.data["seen"]}
+        number = self.number
+        try:
+            with self.database.session() as session:
+                actor = self.pob.actor_in(session)
+                now = self.pob.now()
+                text = _("{number} saved").format(number=number)
+                if kind == "comment":
+                    incidents.comment(session, actor, number, params["text"], now=now)
+                elif kind == "work_note":
+                    incidents.comment(session, actor, number, params["text"], work_note=True,
+                                      minutes=params.get("minutes"), now=now)
+                elif kind == "assign":
+                    incidents.assign(session, actor, number, now=now, **params, **lock)
+                elif kind == "escalate":
+                    incidents.escalate(session, actor, number, team=params["team"],
+                                       reason=params["reason"], now=now, **lock)
+                    text = _("{number} escalated").format(number=number)
+                elif kind == "status":
+                    incidents.set_status(session, actor, number, params["status"],
+                                         note=params.get("note"), now=now, **lock)
+                elif kind == "resolve":
+                    incidents.resolve(session, actor, number, code=params["code"],
+                                      note=params["note"], now=now, **lock)
+                    text = _("{number} resolved").format(number=number)
+                elif kind == "satisfaction":
+                    follow_up = incidents.record_satisfaction(
+                        session, actor, number, params["score"], params.get("comment"),
+                        now=now)
+                    text = _("Score {score} recorded").format(score=params["score"])
+                    if follow_up is not None:
+                        manager = (desk_views.person_name(session, follow_up.manager_id)
+                                   if follow_up.manager_id else None)
+                        text += "; " + _("a follow-up was created for {who}").format(
+                            who=manager or _("the customer manager"))
+                elif kind == "link":
+                    problem = params.get("number")
+                    if not problem:
+                        problem = problems.create_problem(
+                            session, actor, title=params["title"], from_incident=number,
+                            now=now).number
+                    else:
+                        problems.link_incidents(session, actor, problem, [number], now=now)
+                    text = _("{number} linked to {problem}").format(number=number,
+                                                                    problem=problem.upper())
+                else:  # pragma: no cover - programming error
+                    raise ValueError(kind)
+        except ConflictError as exc:
+            self.post_message(ConflictMet(exc))
+            return
+        except PobError as exc:
+            self.post_message(ActionRefused(str(exc)))
+            return
+        self.post_message(ActionDone(text))
+
+    def on_action_done(self, message: ActionDone) -> None:
+        self.notify(message.text, markup=False)
+        self.load_incident()
+
+    def on_action_refused(self, message: ActionRefused) -> None:
+        self.notify(message.text, severity="warning", markup=False)
+
+    def on_conflict_met(self, message: ConflictMet) -> None:
+        def closed(reload: bool | None) -> None:
+            if reload:
+                self.load_incident()
+
+        self.app.push_screen(ConflictDialog(str(message.error), message.error.changes), closed)
+
+    def _ask(self, dialog: FormDialog, then: Callable[[dict[str, Any]], None]) -> None:
+        if not self._guarded():
+            return
+
+        def done(values: dict[str, Any] | None) -> None:
+            if values is not None:
+                then(values)
+
+        self.app.push_screen(dialog, done)
+
+    def action_comment(self) -> None:
+        self._ask(comment_dialog(), lambda v: self.act("comment", v))
+
+    def action_work_note(self, minutes: int | None = None) -> None:
+        self._ask(work_note_dialog(minutes), lambda v: self.act("work_note", v))
+
+    def action_timer(self) -> None:
+        """Start a timer; the second press stops it and opens a work note with the minutes."""
+        if self.timer_started is None:
+            self.timer_started = time.monotonic()
+            self.notify(_("Timer started; t again to stop it and write the work note"),
+                        markup=False)
+            self._show_status()
+            return
+        minutes = max(1, math.ceil((time.monotonic() - self.timer_started) / 60))
+        self.timer_started = None
+        self._show_status()
+        self.action_work_note(minutes)
+
+    def action_assign_me(self) -> None:
+        if self._guarded():
+            self.act("assign", {"to_me": True})
+
+    def action_assign(self) -> None:
+        if self._guarded():
+            self.load_teams("assign")
+
+    def action_escalate(self) -> None:
+        if self._guarded():
+            self.load_teams("escalate")
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="incident-teams")
+    def load_teams(self, purpose: str) -> None:
+        from pob_tui.services import desk_views
+
+        assert self.database is not None
+        with self.database.session() as session:
+            teams = desk_views.list_teams(session, second_line_only=purpose == "escalate")
+        self.post_message(DialogDataLoaded(purpose, teams))
+
+    def on_dialog_data_loaded(self, message: DialogDataLoaded) -> None:
+        if message.purpose == "escalate":
+            self._ask(escalate_dialog(message.teams), lambda v: self.act("escalate", v))
+            return
+
+        def assign(values: dict[str, Any]) -> None:
+            to, person = values["to"], values.get("person")
+            params: dict[str, Any] = {}
+            if person:
+                params["assignee"] = person
+            if to != "@me":
+                params["team"] = to
+            elif not person:
+                params["to_me"] = True
+            self.act("assign", params)
+
+        self._ask(assign_dialog(message.teams), assign)
+
+    def action_in_progress(self) -> None:
+        if self._guarded():
+            self.act("status", {"status": "in_progress"})
+
+    def action_wait(self) -> None:
+        self._ask(wait_dialog(), lambda v: self.act("status", v))
+
+    def action_resolve(self) -> None:
+        self._ask(resolve_dialog(), lambda v: self.act("resolve", v))
+
+    def action_close_incident(self) -> None:
+        if self._guarded():
+            self.act("status", {"status": "closed"})
+
+    def action_reopen(self) -> None:
+        self._ask(reason_dialog(_("Reopen")),
+                  lambda v: self.act("status", {"status": "in_progress", "note": v["reason"]}))
+
+    def action_cancel(self) -> None:
+        self._ask(reason_dialog(_("Cancel the incident")),
+                  lambda v: self.act("status", {"status": "cancelled", "note": v["reason"]}))
+
+    def action_satisfaction(self) -> None:
+        self._ask(satisfaction_dialog(), lambda v: self.act("satisfaction", v))
+
+    def action_link_problem(self) -> None:
+        def link(values: dict[str, Any]) -> None:
+            if not values.get("number") and not values.get("title"):
+                self.notify(_("Give a problem number or a title for a new problem"),
+                            severity="warning", markup=False)
+                return
+            self.act("link", values)
+
+        self._ask(link_problem_dialog(), link)
+
+    def action_explain(self) -> None:
+        if self._guarded():
+            self.load_explain()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="incident-explain")
+    def load_explain(self) -> None:
+        from pob_tui.services import desk_views
+
+        assert self.database is not None
+        with self.database.session() as session:
+            data = desk_views.explain_clock(session, self.number, now=self.pob.now())
+        self.post_message(ExplainLoaded(data))
+
+    def on_explain_loaded(self, message: ExplainLoaded) -> None:
+        self.app.push_screen(ExplainDialog(message.data, self.timezone))
+
+    def action_scroll(self, direction: str) -> None:
+        body = self.query_one("#incident-body", VerticalScroll)
+        if direction == "down":
+            body.scroll_down()
+        else:
+            body.scroll_up()
+
+    def action_close(self) -> None:
+        self.dismiss()

@@ -1,0 +1,390 @@
+"""Log a call: one screen, keyboard only, built for an agent on the phone.
+
+Caller, service, summary, ctrl+s is the common path (enter picks the first match and moves
+on). The side panel shows who calls (unit, site, VIP, open and recent incidents: ctrl+o adds
+a note to one of their open incidents instead of logging a duplicate) and the known errors
+for the chosen service whose symptoms match the summary (ctrl+k applies the highlighted one
+and resolves the call at first line). Impact and urgency show the ITIL priority live,
+including the VIP bump; the service's defaults are filled in when it is picked.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.suggester import SuggestFromList
+from textual.widgets import Input, Label, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
+
+from pob_tui.errors import PobError
+from pob_tui.i18n import _
+from pob_tui.tui.screens.base import PobScreen
+from pob_tui.tui.screens.dialogs import Field, FormDialog, text_dialog
+from pob_tui.tui.screens.queue import STATUS_LABELS
+from pob_tui.tui.widgets.pickers import CallerPicker, CiPicker, Picker, ServicePicker, debounce
+from pob_tui.tui.widgets.text import clean, plain
+
+CHANNELS = ("phone", "email", "walk_in", "self_service", "monitoring")
+KNOWN_DEBOUNCE = 0.15
+
+
+class CallerContextLoaded(Message):
+    def __init__(self, context: dict[str, Any]) -> None:
+        super().__init__()
+        self.context = context
+
+
+class KnownErrorsLoaded(Message):
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.rows = rows
+
+
+class CallSaved(Message):
+    """The call was logged (or a note added to an existing incident): `text` says so."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class CallRefused(Message):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class LogCallScreen(PobScreen):
+    """The call form; dismisses back to the queue after saving."""
+
+    HELP_TITLE = _("Log a call")
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("ctrl+s", "save", _("Save"), id="call.save", priority=True),
+        Binding("ctrl+r", "save_resolve", _("Save+resolve"), id="call.save_resolve",
+                priority=True),
+        Binding("ctrl+k", "apply_known_error", _("Apply known error"), id="call.known_error",
+                priority=True),
+        Binding("ctrl+n", "next_known_error", _("Next known error"), show=False,
+                id="call.next_known_error", priority=True),
+        Binding("ctrl+o", "note_existing", _("Note on open"), id="call.note_existing",
+                priority=True),
+        Binding("escape", "cancel", _("Cancel"), id="call.cancel"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.context: dict[str, Any] | None = None
+        self.known: list[dict[str, Any]] = []
+        self._saving = False
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="call-body"):
+            with VerticalScroll(id="call-form"):
+                yield CallerPicker(id="call-caller")
+                yield ServicePicker(id="call-service")
+                with Horizontal(classes="form-row"):
+                    yield Label(_("Summary"), classes="picker-label", markup=False)
+                    yield Input(placeholder=_("what is wrong, in a few words"),
+                                max_length=200, id="call-summary")
+                with Horizontal(classes="form-row -tall"):
+                    yield Label(_("Details"), classes="picker-label", markup=False)
+                    yield TextArea(id="call-description", soft_wrap=True,
+                                   show_line_numbers=False, tab_behavior="focus")
+                yield CiPicker(id="call-ci")
+                with Horizontal(classes="form-row", id="call-levels"):
+                    yield Label(_("Impact"), classes="picker-label", markup=False)
+                    yield Input("3", restrict="[1-3]", max_length=1, id="call-impact",
+                                classes="level-input")
+                    yield Label(_("Urgency"), classes="level-label", markup=False)
+                    yield Input("3", restrict="[1-3]", max_length=1, id="call-urgency",
+                                classes="level-input")
+                    yield Label(id="call-priority", markup=False)
+                with Horizontal(classes="form-row"):
+                    yield Label(_("Channel"), classes="picker-label", markup=False)
+                    yield Input("phone", suggester=SuggestFromList(CHANNELS),
+                                id="call-channel")
+            with Vertical(id="call-side"):
+                yield Static(Text(_("Pick a caller to see their incidents."), style="dim"),
+                             id="call-caller-info")
+                yield Label(_("Known errors · ctrl+k applies"), classes="section-title",
+                            markup=False)
+                known = OptionList(id="call-known")
+                known.can_focus = False
+                yield known
+                yield Static(id="call-workaround")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.set_status(_("Log a call"))
+        self._show_priority()
+        self.query_one("#call-caller", CallerPicker).input.focus()
+
+    # -- pickers ----------------------------------------------------------------------------
+
+    @on(Picker.Picked)
+    def _picked(self, event: Picker.Picked) -> None:
+        row = event.row
+        if event.picker.id == "call-caller":
+            service = self.query_one("#call-service", ServicePicker)
+            ci = self.query_one("#call-ci", CiPicker)
+            service.caller_id = ci.caller_id = row["id"] if row else None
+            self.context = None
+            if row:
+                self.load_context(row["id"])
+                service.refresh_results()
+            else:
+                self.query_one("#call-caller-info", Static).update("")
+            self._show_priority()
+        elif event.picker.id == "call-service":
+            if row:
+                self.query_one("#call-impact", Input).value = str(row.get("impact") or 3)
+                self.query_one("#call-urgency", Input).value = str(row.get("urgency") or 3)
+            self.search_known()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="call-context")
+    def load_context(self, person_id: int) -> None:
+        from pob_tui.services import pickers
+
+        assert self.database is not None
+        with self.database.session() as session:
+            context = pickers.caller_context(session, person_id)
+        if not get_current_worker().is_cancelled:
+            self.post_message(CallerContextLoaded(context))
+
+    def on_caller_context_loaded(self, message: CallerContextLoaded) -> None:
+        self.context = c = message.context
+        out = Text()
+        out.append_text(plain(c.get("name") or ""))
+        out.stylize("bold")
+        if c.get("vip"):
+            out.append("  VIP", style="bold reverse")
+        for value in (c.get("title"), c.get("org_unit"), c.get("location"), c.get("phone")):
+            if value:
+                out.append("\n")
+                out.append_text(plain(value))
+        for title, rows in ((_("Open incidents (ctrl+o: add a note)"), c.get("open") or []),
+                            (_("Recent"), c.get("recent") or [])):
+            if not rows:
+                continue
+            out.append("\n")
+            out.append(title, style="bold")
+            for r in rows:
+                out.append("\n")
+                out.append(clean(r["number"]), style="bold" if title != _("Recent") else "dim")
+                out.append(f" {STATUS_LABELS.get(r['status'], r['status'])} ", style="dim")
+                out.append_text(plain(r["summary"]))
+        if not (c.get("open") or c.get("recent")):
+            out.append("\n")
+            out.append(_("No earlier incidents."), style="dim")
+        self.query_one("#call-caller-info", Static).update(out)
+        self._show_priority()
+
+    # -- known errors -----------------------------------------------------------------------
+
+    @on(Input.Changed, "#call-summary")
+    def _summary_typed(self, event: Input.Changed) -> None:
+        self.search_known(wait=KNOWN_DEBOUNCE)
+
+    def search_known(self, wait: float = 0.0) -> None:
+        service = self.query_one("#call-service", ServicePicker).selected
+        summary = self.query_one("#call-summary", Input).value
+        self.load_known(summary, service["id"] if service else None, wait)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="call-known")
+    def load_known(self, text: str, service_id: int | None, wait: float) -> None:
+        from pob_tui.services import problems
+
+        if wait and not debounce(wait):
+            return
+        assert self.database is not None
+        with self.database.session() as session:
+            rows = problems.search_known_errors(session, text, service_id=service_id, limit=5)
+        if not get_current_worker().is_cancelled:
+            self.post_message(KnownErrorsLoaded(rows))
+
+    def on_known_errors_loaded(self, message: KnownErrorsLoaded) -> None:
+        self.known = message.rows
+        known = self.query_one("#call-known", OptionList)
+        known.clear_options()
+        known.add_options([
+            Option(Text.assemble((clean(r["number"]), "bold"), " ", plain(r["title"])))
+            for r in message.rows])
+        if message.rows:
+            known.highlighted = 0
+        self._show_workaround()
+
+    def _highlighted_known(self) -> dict[str, Any] | None:
+        index = self.query_one("#call-known", OptionList).highlighted
+        if index is None or not 0 <= index < len(self.known):
+            return None
+        return self.known[index]
+
+    def _show_workaround(self) -> None:
+        row = self._highlighted_known()
+        static = self.query_one("#call-workaround", Static)
+        if row is None:
+            static.update(Text(_("None for this service and summary."), style="dim"))
+            return
+        static.update(Text.assemble((_("Workaround: "), "bold"),
+                                    plain(row.get("workaround") or "–", multiline=True)))
+
+    def action_next_known_error(self) -> None:
+        known = self.query_one("#call-known", OptionList)
+        if known.option_count:
+            known.highlighted = ((known.highlighted or 0) + 1) % known.option_count
+            self._show_workaround()
+
+    # -- priority ---------------------------------------------------------------------------
+
+    @on(Input.Changed, "#call-impact, #call-urgency")
+    def _levels_typed(self, _event: Input.Changed) -> None:
+        self._show_priority()
+
+    def _levels(self) -> tuple[int | None, int | None]:
+        def level(widget_id: str) -> int | None:
+            value = self.query_one(widget_id, Input).value
+            return int(value) if value in ("1", "2", "3") else None
+
+        return level("#call-impact"), level("#call-urgency")
+
+    def _vip(self) -> bool:
+        caller = self.query_one("#call-caller", CallerPicker).selected
+        return bool((caller and caller.get("vip")) or (self.context and self.context.get("vip")))
+
+    def _show_priority(self) -> None:
+        impact, urgency = self._levels()
+        label = self.query_one("#call-priority", Label)
+        if impact is None or urgency is None:
+            label.update(_("priority –"))
+            return
+        from pob_tui.services.incidents import priority_for
+
+        vip = self._vip()
+        text = _("→ P{p}").format(p=priority_for(impact, urgency, vip=vip))
+        if vip:
+            text += _(" (VIP)")
+        label.update(text)
+
+    # -- saving -----------------------------------------------------------------------------
+
+    def _draft(self) -> dict[str, Any] | None:
+        caller = self.query_one("#call-caller", CallerPicker).selected
+        summary = self.query_one("#call-summary", Input).value.strip()
+        if caller is None:
+            self.notify(_("Pick a caller first"), severity="warning", markup=False)
+            self.query_one("#call-caller", CallerPicker).input.focus()
+            return None
+        if not summary:
+            self.notify(_("Write a summary"), severity="warning", markup=False)
+            self.query_one("#call-summary", Input).focus()
+            return None
+        service = self.query_one("#call-service", ServicePicker).selected
+        ci = self.query_one("#call-ci", CiPicker).selected
+        impact, urgency = self._levels()
+        description = self.query_one("#call-description", TextArea).text.strip()
+        return {
+            "caller": caller["id"], "summary": summary,
+            "service": service["id"] if service else None,
+            "ci": ci["id"] if ci else None, "impact": impact, "urgency": urgency,
+            "description": description or None,
+            "channel": self.query_one("#call-channel", Input).value.strip() or "phone",
+        }
+
+    def action_save(self) -> None:
+        draft = self._draft()
+        if draft is not None:
+            self.save(draft)
+
+    def action_save_resolve(self) -> None:
+        draft = self._draft()
+        if draft is None:
+            return
+
+        def resolved(values: dict[str, Any] | None) -> None:
+            if values:
+                self.save({**draft, "resolve_note": values["text"]})
+
+        self.app.push_screen(
+            text_dialog(_("Save and resolve at first line"), _("Resolution note"),
+                        draft["summary"]), resolved)
+
+    def action_apply_known_error(self) -> None:
+        row = self._highlighted_known()
+        if row is None:
+            self.notify(_("No known error to apply"), severity="warning", markup=False)
+            return
+        draft = self._draft()
+        if draft is not None:
+            self.save({**draft, "known_error": row["number"]})
+
+    def action_note_existing(self) -> None:
+        open_ = (self.context or {}).get("open") or []
+        if not open_:
+            self.notify(_("The caller has no open incident"), severity="warning",
+                        markup=False)
+            return
+        summary = self.query_one("#call-summary", Input).value.strip()
+        dialog = FormDialog(_("Add a note to an open incident"), [
+            Field("number", _("Incident"), kind="choice",
+                  choices=[(r["number"], f"{r['number']} {clean(r['summary'])}")
+                           for r in open_]),
+            Field("text", _("Note"), value=summary or None),
+        ])
+
+        def chosen(values: dict[str, Any] | None) -> None:
+            if values:
+                self.add_note(values["number"], values["text"])
+
+        self.app.push_screen(dialog, chosen)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="call-save")
+    def save(self, draft: dict[str, Any]) -> None:
+        from pob_tui.services import incidents
+
+        assert self.database is not None
+        try:
+            with self.database.session() as session:
+                actor = self.pob.actor_in(session)
+                incident = incidents.create_incident(
+                    session, actor, incidents.NewIncident(**draft), now=self.pob.now())
+                number, status = incident.number, incident.status
+        except PobError as exc:
+            self.post_message(CallRefused(str(exc)))
+            return
+        if status == "resolved":
+            text = _("Logged {number}, resolved at first line").format(number=number)
+        else:
+            text = _("Logged {number}").format(number=number)
+        self.post_message(CallSaved(text))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="call-save")
+    def add_note(self, number: str, text: str) -> None:
+        from pob_tui.services import incidents
+
+        assert self.database is not None
+        try:
+            with self.database.session() as session:
+                actor = self.pob.actor_in(session)
+                incidents.comment(session, actor, number, _("Caller called again: {text}")
+                                  .format(text=text), work_note=True, now=self.pob.now())
+        except PobError as exc:
+            self.post_message(CallRefused(str(exc)))
+            return
+        self.post_message(CallSaved(_("Note added to {number}").format(number=number)))
+
+    def on_call_saved(self, message: CallSaved) -> None:
+        self.notify(message.text, markup=False)
+        self.dismiss()
+
+    def on_call_refused(self, message: CallRefused) -> None:
+        self.notify(message.text, severity="warning", markup=False)
+
+    def action_cancel(self) -> None:
+        self.dismiss()

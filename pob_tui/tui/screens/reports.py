@@ -1,0 +1,235 @@
+"""Reports area: the KPI dashboard and the cost reports on screen, with an export key.
+
+Views: d dashboard, c costs by service, o costs by org unit, b chargeback, s subsidy,
+w kill-when-you-can (x marks the highlighted service retiring). p cycles the period,
+e writes the current view as CSV (the same file `pob report ... --format csv` prints).
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Label, Sparkline, Static
+from textual.worker import get_current_worker
+
+from pob_tui.i18n import _
+from pob_tui.tui.screens.base import AreaScreen
+from pob_tui.tui.screens.catalog import RetireDone, mark_retiring_blocking, retire_message
+from pob_tui.tui.widgets.text import plain
+
+VIEWS = {
+    "kpi": (_("Dashboard"), "kpi", "metric"),
+    "costs": (_("Costs by service"), "costs", "service"),
+    "units": (_("Costs by org unit"), "costs", "org-unit"),
+    "chargeback": (_("Chargeback"), "chargeback", "service"),
+    "subsidy": (_("Cross-subsidy"), "subsidy", "org-unit"),
+    "retire": (_("Kill when you can"), "retire", "service"),
+}
+PERIODS = ("this_year", "last_year", "last_30", "last_90")
+PERIOD_LABELS = {"this_year": _("this year"), "last_year": _("last year"),
+                 "last_30": _("last 30 days"), "last_90": _("last 90 days")}
+BAR = "█"
+
+
+def period_for(name: str, today: date):  # type: ignore[no-untyped-def]
+    from pob_tui.reports.costs import Period
+
+    if name == "last_year":
+        return Period.year(today.year - 1)
+    if name == "last_30":
+        return Period(today - timedelta(days=29), today)
+    if name == "last_90":
+        return Period(today - timedelta(days=89), today)
+    return Period(date(today.year, 1, 1), today) if False else Period.year(today.year)
+
+
+class ReportLoaded(Message):
+    def __init__(self, view: str, rows: list[dict[str, Any]], columns: tuple[str, ...],
+                 kpi: Any, period: Any) -> None:
+        super().__init__()
+        self.view = view
+        self.rows = rows
+        self.columns = columns
+        self.kpi = kpi
+        self.period = period
+
+
+def bar(value: float, scale: float, width: int = 20) -> str:
+    n = 0 if scale <= 0 else round(width * value / scale)
+    return BAR * max(0, min(width, n))
+
+
+class ReportsScreen(AreaScreen):
+    AREA = "reports"
+    BINDINGS = [
+        Binding("d", "view('kpi')", _("Dashboard"), id="reports.kpi"),
+        Binding("c", "view('costs')", _("Costs"), id="reports.costs"),
+        Binding("o", "view('units')", _("Org units"), id="reports.units"),
+        Binding("b", "view('chargeback')", _("Chargeback"), id="reports.chargeback"),
+        Binding("s", "view('subsidy')", _("Subsidy"), id="reports.subsidy"),
+        Binding("w", "view('retire')", _("Retire"), id="reports.retire"),
+        Binding("p", "period", _("Period"), id="reports.period"),
+        Binding("e", "export", _("Export"), id="reports.export"),
+        Binding("x", "mark_retiring", _("Mark retiring"), show=False, id="reports.mark"),
+        Binding("r", "refresh", _("Refresh"), id="reports.refresh"),
+    ]
+
+    view = "kpi"
+    period_name = "this_year"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: list[dict[str, Any]] = []
+        self._columns: tuple[str, ...] = ()
+        self._period: Any = None
+
+    def compose_body(self) -> ComposeResult:
+        yield Label(id="reports-title", markup=False)
+        with Vertical(id="kpi-board"):
+            yield Static(id="kpi-figures", markup=False)
+            with Horizontal(id="kpi-calls-row"):
+                yield Label(_("Calls/working day"), classes="section-label")
+                yield Sparkline([], id="kpi-calls")
+            yield Static(id="kpi-bars", markup=False)
+        table: DataTable[Text] = DataTable(id="reports-table", cursor_type="row",
+                                           zebra_stripes=True)
+        yield table
+
+    def load(self) -> None:
+        self.load_report(self.view, self.period_name)
+
+    def _today(self) -> date:
+        return self.pob.now().astimezone(self.pob.settings.tzinfo).date()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="reports")
+    def load_report(self, view: str, period_name: str) -> None:
+        from pob_tui.commands.report import build_report
+        from pob_tui.reports.kpi import kpis
+        from pob_tui.services.identity import load_actor
+
+        database = self.database
+        if database is None:
+            return
+        settings = self.pob.settings
+        today = self._today()
+        period = period_for(period_name, today)
+        if view == "kpi" and period_name == "this_year":
+            from pob_tui.reports.costs import Period
+
+            period = Period(date(today.year, 1, 1), today)
+        _title, kind, by = VIEWS[view]
+        with database.session() as session:
+            if view == "kpi":
+                k = kpis(session, period, now=self.pob.now(), tz=settings.tzinfo)
+                rows, columns = k.as_rows(), ("metric", "value", "target", "flag")
+            else:
+                k = None
+                actor = load_actor(session, self.pob.agent_username)
+                rows, columns = build_report(session, settings, kind, period=period, by=by,
+                                             now=self.pob.now(), actor=actor)
+        if not get_current_worker().is_cancelled:
+            self.post_message(ReportLoaded(view, rows, columns, k, period))
+
+    def on_report_loaded(self, message: ReportLoaded) -> None:
+        self._rows, self._columns, self._period = message.rows, message.columns, message.period
+        title = VIEWS[message.view][0]
+        self.query_one("#reports-title", Label).update(
+            plain(f"{title} · {message.period.start}..{message.period.end}"))
+        board = self.query_one("#kpi-board")
+        board.display = message.kpi is not None
+        table = self.query_one("#reports-table", DataTable)
+        table.clear(columns=True)
+        if message.kpi is not None:
+            self._show_kpi(message.kpi)
+            rows = [r for r in message.rows if r["metric"].startswith("satisfaction:")]
+            cols: tuple[str, ...] = ("metric", "value", "flag")
+        else:
+            rows, cols = message.rows, message.columns
+        for c in cols:
+            table.add_column(c.replace("_", " "), key=c)
+        for i, r in enumerate(rows):
+            table.add_row(*(plain("" if r.get(c) is None else r.get(c)) for c in cols),
+                          key=str(i))
+        self.set_status(_("{n} rows").format(n=len(message.rows)))
+
+    def _show_kpi(self, k: Any) -> None:
+        def pct(v: float | None) -> str:
+            return "-" if v is None else f"{v * 100:.1f} %"
+
+        fl = k.first_line_share
+        lines = [
+            _("Calls: {calls} ({per} per working day, {days} working days)").format(
+                calls=k.calls, per=k.calls_per_working_day or "-", days=k.working_days),
+            _("Solved at first line: {share} (target 90 %){flag}").format(
+                share=pct(fl), flag=_("  BELOW TARGET") if fl is not None and fl < 0.9 else ""),
+            _("SLA compliance (resolution): {share} of {n}").format(share=pct(k.sla_share),
+                                                                   n=k.sla_total),
+            _("Backlog: {n} open, median age {age} days · MTTR {mttr} h").format(
+                n=k.backlog, age=k.backlog_median_days if k.backlog_median_days is not None
+                else "-", mttr=k.mttr_hours if k.mttr_hours is not None else "-"),
+            _("Change success rate: {share} of {n}").format(share=pct(k.change_success),
+                                                            n=k.changes_done),
+        ]
+        self.query_one("#kpi-figures", Static).update(plain("\n".join(lines), multiline=True))
+        self.query_one("#kpi-calls", Sparkline).data = [n for _d, n in k.calls_per_day] or [0]
+        top = max((n for _a, n in k.backlog_ages), default=0)
+        bars = [f"{age:>6} {bar(n, top)} {n}" for age, n in k.backlog_ages]
+        self.query_one("#kpi-bars", Static).update(plain("\n".join(bars), multiline=True))
+
+    def action_view(self, view: str) -> None:
+        if view in VIEWS:
+            self.view = view
+            if self.database is not None:
+                self.load_report(view, self.period_name)
+
+    def action_period(self) -> None:
+        self.period_name = PERIODS[(PERIODS.index(self.period_name) + 1) % len(PERIODS)]
+        self.notify(_("Period: {p}").format(p=PERIOD_LABELS[self.period_name]), markup=False)
+        if self.database is not None:
+            self.load_report(self.view, self.period_name)
+
+    def action_refresh(self) -> None:
+        if self.database is not None:
+            self.load_report(self.view, self.period_name)
+
+    def action_export(self) -> None:
+        if not self._rows or self._period is None:
+            return
+        name = f"pob-{self.view}-{self._period.start}-{self._period.end}.csv"
+        self.export(Path.cwd() / name, list(self._rows), self._columns)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="reports-export")
+    def export(self, path: Path, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+        with path.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(columns)
+            for r in rows:
+                writer.writerow(["" if r.get(c) is None else r.get(c) for c in columns])
+        self.app.call_from_thread(self.notify, _("Wrote {path}").format(path=path),
+                                  markup=False)
+
+    def action_mark_retiring(self) -> None:
+        if self.view != "retire" or self.database is None:
+            return
+        table = self.query_one("#reports-table", DataTable)
+        if not table.row_count:
+            return
+        row = self._rows[table.cursor_row]
+        self.retire(row["code"])
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="reports-retire")
+    def retire(self, code: str) -> None:
+        self.post_message(RetireDone(mark_retiring_blocking(self.pob, code)))
+
+    def on_retire_done(self, message: RetireDone) -> None:
+        self.notify(retire_message(message.result), markup=False)
+        self.load_report(self.view, self.period_name)
