@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from pob_tui.config import Settings
@@ -52,7 +52,6 @@ from pob_tui.sla import BusinessCalendar
 from pob_tui.sla.calendar import _norwegian_holiday_names
 
 _settings = Settings()
-_cache: dict[int, tuple[tuple[Any, ...], BusinessCalendar]] = {}
 _lock = threading.Lock()
 
 
@@ -60,8 +59,7 @@ def configure(settings: Settings) -> None:
     """Take closing days, short days and the warning threshold from the configuration."""
     global _settings
     _settings = settings
-    with _lock:
-        _cache.clear()
+    invalidate()
 
 
 # --- calendars -----------------------------------------------------------------------------
@@ -116,27 +114,10 @@ def build_calendar(row: Calendar, days: Iterable[CalendarDay] = (),
                             holiday_years=lambda y: year_days(y))
 
 
-def calendar_by_id(session: Session, calendar_id: int) -> BusinessCalendar:
-    """Cached per process; rebuilt when the calendar or its days change."""
-    row = session.get(Calendar, calendar_id)
-    if row is None:
-        raise LookupError(f"calendar {calendar_id} does not exist")
-    days = session.execute(
-        select(CalendarDay).where(CalendarDay.calendar_id == calendar_id)
-        .order_by(CalendarDay.day)).scalars().all()
-    key = (row.hours, row.tz, row.national_holidays,
-           tuple((d.day, d.hours) for d in days))
-    with _lock:
-        hit = _cache.get(calendar_id)
-        if hit and hit[0] == key:
-            return hit[1]
-    cal = build_calendar(row, days)
-    with _lock:
-        _cache[calendar_id] = (key, cal)
-    return cal
+REFERENCE_TTL = 30.0
+"""Seconds the agreement/calendar snapshot is trusted. Reference data changes rarely; a
+process that changes it calls `invalidate()`, other processes see it within this time."""
 
-
-# --- which agreement -----------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Terms:
@@ -147,57 +128,119 @@ class Terms:
     resolution_minutes: int
 
 
-def _customer_chain(session: Session, org_unit_id: int | None) -> list[int]:
+@dataclass
+class _Reference:
+    """Agreements, targets, calendars and the org tree of one database, read in one go so
+    a change to an incident costs no extra queries for them."""
+
+    loaded: float
+    parents: dict[int, int | None]
+    agreements: list[tuple[int, str, int | None, int, bool, frozenset[int]]]
+    targets: dict[tuple[int, int], tuple[int, int]]
+    ola: dict[tuple[int, int], tuple[int, int]]
+    team_calendar: dict[int, int | None]
+    calendar_rows: dict[int, tuple[Calendar, list[CalendarDay]]]
+    calendars: dict[int, BusinessCalendar]
+
+
+_reference: dict[str, _Reference] = {}
+
+
+def invalidate() -> None:
+    """Forget cached agreements and calendars (after changing them in this process)."""
+    with _lock:
+        _reference.clear()
+
+
+def _load_reference(session: Session) -> _Reference:
+    import time
+
+    key = str(session.get_bind().engine.url) if hasattr(session.get_bind(), "engine") \
+        else str(session.get_bind().url)
+    now = time.monotonic()
+    with _lock:
+        ref = _reference.get(key)
+        if ref is not None and now - ref.loaded < REFERENCE_TTL:
+            return ref
+    services: dict[int, set[int]] = {}
+    for agreement_id, service_id in session.execute(
+            select(AgreementService.agreement_id, AgreementService.service_id)):
+        services.setdefault(agreement_id, set()).add(service_id)
+    agreements = [(a.id, a.name, a.customer_id, a.calendar_id, a.is_default,
+                   frozenset(services.get(a.id, ()))) for a in session.execute(
+        select(Agreement).order_by(Agreement.id)).scalars()]
+    days: dict[int, list[CalendarDay]] = {}
+    for d in session.execute(select(CalendarDay).order_by(CalendarDay.day)).scalars():
+        days.setdefault(d.calendar_id, []).append(d)
+    ref = _Reference(
+        loaded=now,
+        parents=dict(session.execute(select(OrgUnit.id, OrgUnit.parent_id)).all()),
+        agreements=agreements,
+        targets={(t.agreement_id, t.priority): (t.response_minutes, t.resolution_minutes)
+                 for t in session.execute(select(SlaTarget)).scalars()},
+        ola={(t.team_id, t.priority): (t.response_minutes, t.resolution_minutes)
+             for t in session.execute(select(OlaTarget)).scalars()},
+        team_calendar=dict(session.execute(select(Team.id, Team.calendar_id)).all()),
+        calendar_rows={c.id: (c, days.get(c.id, []))
+                       for c in session.execute(select(Calendar)).scalars()},
+        calendars={},
+    )
+    with _lock:
+        _reference[key] = ref
+    return ref
+
+
+def calendar_by_id(session: Session, calendar_id: int) -> BusinessCalendar:
+    """The BusinessCalendar for a calendar row, built once per reference snapshot."""
+    ref = _load_reference(session)
+    cal = ref.calendars.get(calendar_id)
+    if cal is None:
+        if calendar_id not in ref.calendar_rows:
+            raise LookupError(f"calendar {calendar_id} does not exist")
+        row, days = ref.calendar_rows[calendar_id]
+        cal = ref.calendars[calendar_id] = build_calendar(row, days)
+    return cal
+
+
+# --- which agreement -----------------------------------------------------------------------
+
+def _customer_chain(parents: Mapping[int, int | None], org_unit_id: int | None) -> list[int]:
     chain: list[int] = []
     while org_unit_id is not None and org_unit_id not in chain:
         chain.append(org_unit_id)
-        org_unit_id = session.execute(
-            select(OrgUnit.parent_id).where(OrgUnit.id == org_unit_id)).scalar()
+        org_unit_id = parents.get(org_unit_id)
     return chain
 
 
 def terms_for(session: Session, incident: Incident) -> Terms | None:
-    """The most specific agreement and its targets for the incident's priority."""
+    """The most specific agreement (see the module docstring) with a target for the
+    incident's priority."""
+    ref = _load_reference(session)
     caller_unit = session.execute(
         select(Person.org_unit_id).where(Person.id == incident.caller_id)).scalar()
-    chain = _customer_chain(session, caller_unit)
-    listed = select(AgreementService.agreement_id).where(
-        AgreementService.agreement_id == Agreement.id).exists()
-    covers = select(AgreementService.agreement_id).where(
-        AgreementService.agreement_id == Agreement.id,
-        AgreementService.service_id == incident.service_id).exists()
-    candidates = session.execute(
-        select(Agreement).where(or_(
-            Agreement.is_default,
-            Agreement.customer_id.in_(chain) if chain else False,
-            and_(Agreement.customer_id.is_(None), covers),
-        ))).scalars().all()
+    chain = _customer_chain(ref.parents, caller_unit)
 
-    def rank(a: Agreement) -> tuple[int, int]:
-        depth = chain.index(a.customer_id) if a.customer_id in chain else 99
-        has_service = bool(incident.service_id) and session.execute(
-            select(covers.where(Agreement.id == a.id))).scalar()
-        has_list = session.execute(select(listed.where(Agreement.id == a.id))).scalar()
-        if a.customer_id in chain and has_service:
+    def rank(a: tuple[int, str, int | None, int, bool, frozenset[int]]) -> tuple[int, int]:
+        _id, _name, customer, _cal, is_default, services = a
+        depth = chain.index(customer) if customer in chain else 99
+        covers = incident.service_id is not None and incident.service_id in services
+        if customer in chain and covers:
             return (1, depth)
-        if a.customer_id is None and has_service:
+        if customer is None and covers:
             return (2, 0)
-        if a.customer_id in chain and not has_list:
+        if customer in chain and not services:
             return (3, depth)
-        if a.is_default:
+        if is_default:
             return (4, 0)
         return (9, 0)
 
-    ranked = sorted((rank(a), a.id, a) for a in candidates)
-    for (level, _), _id, agreement in ranked:
-        if level == 9:
+    for level, agreement in sorted(((rank(a), a) for a in ref.agreements),
+                                   key=lambda x: (x[0], x[1][0])):
+        if level[0] == 9:
             break
-        target = session.execute(select(SlaTarget).where(
-            SlaTarget.agreement_id == agreement.id,
-            SlaTarget.priority == incident.priority)).scalars().first()
+        target = ref.targets.get((agreement[0], incident.priority))
         if target:
-            return Terms(agreement.id, agreement.name, agreement.calendar_id,
-                         target.response_minutes, target.resolution_minutes)
+            return Terms(agreement[0], agreement[1], agreement[3], target[0], target[1])
     return None
 
 
@@ -281,18 +324,16 @@ def recompute(session: Session, incident: Incident, now: datetime | None = None)
         put("resolution", None, terms.calendar_id, terms.resolution_minutes,
             incident.opened_at, final_stop, pauses)
     for team_id, start, end in _team_spells(session, incident, now):
-        target = session.execute(select(OlaTarget).where(
-            OlaTarget.team_id == team_id, OlaTarget.priority == incident.priority)
-        ).scalars().first()
+        ref = _load_reference(session)
+        target = ref.ola.get((team_id, incident.priority))
         if target is None:
             continue
-        calendar_id = session.execute(select(Team.calendar_id).where(Team.id == team_id)
-                                      ).scalar() or (terms.calendar_id if terms else None)
+        calendar_id = ref.team_calendar.get(team_id) or (terms.calendar_id if terms else None)
         if calendar_id is None:
             continue
         stop = end if end is not None else final_stop
         spell = [(at, s) for at, s in history if at < (stop or now)]
-        put("ola", team_id, calendar_id, target.resolution_minutes, start, stop,
+        put("ola", team_id, calendar_id, target[1], start, stop,
             pauses_from(spell, stop or now, stopped=("resolved",)))
     for key, clock in existing.items():
         if key not in keep:
