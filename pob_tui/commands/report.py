@@ -74,15 +74,6 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     parser.set_defaults(handler=run)
 
 
-def _period(args: argparse.Namespace, settings: Settings) -> tuple[datetime, datetime]:
-    tz = settings.tzinfo
-    end_day = args.end or date.today()
-    start_day = args.start or end_day - timedelta(days=30)
-    start = datetime.combine(start_day, time(), tz).astimezone(UTC)
-    end = datetime.combine(end_day + timedelta(days=1), time(), tz).astimezone(UTC)
-    return start, end
-
-
 def cost_period(args: argparse.Namespace, today: date | None = None):  # type: ignore[no-untyped-def]
     """--year, or --from/--to (either may be left out: start of that year / today)."""
     from pob_tui.errors import InvalidInput
@@ -134,6 +125,14 @@ def build_report(session: Any, settings: Settings, kind: str, *, period: Any,
 
         require(session, actor or current_actor(session), "costs.read",
                 target=f"report {kind}")
+    if kind == "sla":
+        from pob_tui.reports.sla import sla_compliance
+
+        tz = settings.tzinfo
+        start = datetime.combine(period.start, time(), tz).astimezone(UTC)
+        end = datetime.combine(period.end + timedelta(days=1), time(), tz).astimezone(UTC)
+        rows = sla_compliance(session, start=start, end=end, by=by, now=now or utcnow())
+        return rows, (by, "target", "met", "missed", "total", "share_met")
     if kind == "kpi":
         from pob_tui.reports.kpi import kpis
 
@@ -174,14 +173,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     sla_service.configure(settings)
     database = open_database(settings)
     if args.report == "sla":
-        from pob_tui.reports.sla import sla_compliance
+        from pob_tui.reports.costs import Period
 
-        start, end = _period(args, settings)
-        with database.session() as session:
-            rows = sla_compliance(session, start=start, end=end, by=args.by, now=utcnow())
-        _print(rows, (args.by, "target", "met", "missed", "total", "share_met"), args.format)
-        return 0
-    period = cost_period(args)
+        end_day = args.end or date.today()
+        period = Period(args.start or end_day - timedelta(days=30), end_day)
+    else:
+        period = cost_period(args)
     with database.session() as session:
         if args.report == "kpi" and args.format == "json":
             from pob_tui.commands.output import print_json
