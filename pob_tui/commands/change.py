@@ -189,8 +189,11 @@ def _print_detail(data: dict, settings: Settings) -> None:
         (_("Team"), data["team"]),
         (_("Implementer"), data["implementer"]),
         (_("CIs"), ", ".join(data["cis"])),
-        (_("Impact"), f"{imp.get('cis', 0)} CIs, {imp.get('services', 0)} services, "
-                      f"{imp.get('people', 0)} people, {imp.get('locations', 0)} locations"),
+        (_("Impact"), _("{cis} CIs, {services} services, {people} people, {locations} "
+                        "locations").format(cis=imp.get("cis", 0),
+                                            services=imp.get("services", 0),
+                                            people=imp.get("people", 0),
+                                            locations=imp.get("locations", 0))),
         (_("Services"), ", ".join(imp.get("service_names", []))),
         (_("Conflicts"), "; ".join(c["detail"] for c in data.get("conflicts", []))),
         (_("Freeze"), ", ".join(data.get("freeze", []))),

@@ -154,8 +154,8 @@ def _print_detail(data: dict, print_fields, visible) -> None:
     print_fields([
         (_("Number"), data["number"]),
         (_("Status"), data["status"]),
-        (_("Priority"), f"P{data['priority']} (impact {data['impact']}, urgency "
-                        f"{data['urgency']})"),
+        (_("Priority"), _("P{priority} (impact {impact}, urgency {urgency})").format(
+            priority=data["priority"], impact=data["impact"], urgency=data["urgency"])),
         (_("Caller"), f"{data['caller_name']} ({data['caller']})"
                       + (" VIP" if data["caller_vip"] else "")),
         (_("Org unit"), data["org_unit"]),
