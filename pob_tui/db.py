@@ -100,6 +100,11 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) ->
         raise DatabaseError(f"cannot use {safe_url(url)}: {exc}") from None
     if backend == "sqlite":
         _sqlite_pragmas(engine, busy_timeout_ms)
+    else:
+        # Every committed ticket change notifies the other pobs (live queues).
+        from pob_tui.services import live
+
+        live.install()
     return engine
 
 

@@ -69,7 +69,10 @@ class PrivateCluster:
                   "-c fsync=off", "start")
 
     def restart(self) -> None:
+        # -l: without a log file the restarted server keeps our stdout pipe open and
+        # capture_output would wait for it forever.
         self._run(self.pg_ctl, "-D", str(self.data), "-w", "-m", "fast",
+                  "-l", str(self.root / "log"),
                   "-o", f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
                   "-c fsync=off", "restart")
 

@@ -83,6 +83,25 @@ def _at_risk_page(session: Session, *, actor: Actor | None, search: str | None, 
     return QueuePage(out, offset, raw, True)
 
 
+def queue_rows(session: Session, *, actor: Actor | None, view: str, ids: list[int],
+               search: str | None = None, now: datetime | None = None
+               ) -> tuple[list[dict[str, Any]], dict[int, str]]:
+    """The rows of `ids` that belong in `view` (with SLA time left), and the number of
+    every id asked about: a live queue updates, inserts or removes just those rows."""
+    now = now or utcnow()
+    if not ids:
+        return [], {}
+    numbers = {int(r[0]): str(r[1]) for r in session.execute(
+        select(Incident.id, Incident.number).where(Incident.id.in_(ids)))}
+    base = "open" if view == "at_risk" else view
+    rows = incidents.list_incidents(session, actor=actor, view=base, search=search,
+                                    sort="age", limit=len(ids), now=now, ids=ids)
+    sla.time_left(session, rows, now)
+    if view == "at_risk":
+        rows = [r for r in rows if r.get("sla_state") in ("at_risk", "breached")]
+    return rows, numbers
+
+
 def count_view(session: Session, *, actor: Actor | None, view: str, search: str | None,
                now: datetime | None = None) -> int | None:
     """How many rows a view holds, for views bounded by an index (None for the others)."""

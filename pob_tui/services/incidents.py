@@ -8,7 +8,7 @@ and nothing is written. Without a version (scripts), the latest is used.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -593,10 +593,14 @@ def list_incidents(session: Session, *, actor: Actor | None = None, view: str = 
                    search: str | None = None, status: str | None = None,
                    team: str | None = None, assignee: str | None = None,
                    sort: str | None = None, limit: int = 100, offset: int = 0,
-                   now: datetime | None = None) -> list[dict[str, Any]]:
-    """One page of incidents as plain rows, filtered and sorted in SQL."""
+                   now: datetime | None = None,
+                   ids: Collection[int] | None = None) -> list[dict[str, Any]]:
+    """One page of incidents as plain rows, filtered and sorted in SQL; `ids` narrows to
+    those incidents (live queues re-fetch only the rows another agent changed)."""
     now = now or utcnow()
     conds = _list_query(actor, view, now)
+    if ids is not None:
+        conds.append(Incident.id.in_(list(ids)))
     if status:
         if status not in INCIDENT_STATUSES:
             raise InvalidInput(f"unknown status {status!r}; expected one of "

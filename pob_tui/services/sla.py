@@ -473,6 +473,7 @@ def check_breaches(session: Session, now: datetime | None = None) -> dict[str, i
             clock.breached_at = now
             incident.escalation_level += 1
             incident.version += 1
+            incident.updated_at = now
             record_ticket_event(
                 session, ticket_type="incident", ticket_id=incident.id, kind="field",
                 actor_id=None, field="escalation_level", old=incident.escalation_level - 1,

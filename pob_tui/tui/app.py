@@ -44,6 +44,7 @@ from pob_tui.tui.screens.queue import QueueScreen
 from pob_tui.tui.screens.reports import ReportsScreen
 from pob_tui.tui.screens.startup import DatabaseErrorScreen, WelcomeScreen
 from pob_tui.tui.screens.ticket import TicketScreen
+from pob_tui.tui.teamwork import TeamworkMixin
 from pob_tui.tui.widgets.header import AREAS, AREAS_BY_MODE
 from pob_tui.tui.widgets.text import plain
 
@@ -79,6 +80,8 @@ class PobCommands(Provider):
         commands.append((_("Follow-ups"), app.action_follow_ups,
                          _("Open follow-ups after low satisfaction scores")))
         commands.append((_("Log a call"), app.action_log_call, _("A new incident")))
+        commands.append((_("Audit log"), app.action_audit_log,
+                         _("Every ticket event and administrative action")))
         commands.append((_("Toggle light/dark theme"), app.action_toggle_theme, ""))
         seen: set[str] = set()
         for active in self.screen.active_bindings.values():
@@ -132,7 +135,7 @@ class PobCommands(Provider):
                 yield Hit(score, matcher.highlight(name), callback, help=help_text)
 
 
-class PobApp(App[None]):
+class PobApp(TeamworkMixin, App[None]):
     """pob's terminal UI."""
 
     # Absolute, so subclasses defined elsewhere (embedding, benchmarks) find the styles.
@@ -178,8 +181,11 @@ class PobApp(App[None]):
         database_label: str | None = None,
         clock: Callable[[], datetime] | None = None,
         exit_on_database_error: bool = False,
+        live_updates: bool = True,
     ) -> None:
         super().__init__()
+        self.live_updates = live_updates
+        """Watch for other sessions' changes (LISTEN on PostgreSQL, polling on SQLite)."""
         self.exit_on_database_error = exit_on_database_error
         self.failure: str | None = None
         """The one line to print after exit when the database could not be opened."""
@@ -265,6 +271,7 @@ class PobApp(App[None]):
         self.database_label = message.label
         self.load_session()
         self.data_version += 1
+        self.start_live()
 
     def on_database_failed(self, message: DatabaseFailed) -> None:
         if self.exit_on_database_error:
@@ -296,6 +303,8 @@ class PobApp(App[None]):
         else:
             label = _("unknown agent {username}").format(username=agent.username)
         self.agent_label = label
+        self.screen.refresh_bindings()  # roles are known now: grey what they cannot do
+        self.start_sla_timer()
         if message.empty and not isinstance(self.screen, WelcomeScreen):
             self.push_screen(WelcomeScreen())
 
@@ -410,6 +419,31 @@ class PobApp(App[None]):
         from pob_tui.tui.screens.log_call import LogCallScreen
 
         self.push_screen(LogCallScreen())
+
+    def action_audit_log(self) -> None:
+        from pob_tui.tui.screens.audit import AuditScreen
+
+        self.push_screen(AuditScreen())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey what the agent's roles do not allow (see `permission_state`)."""
+        if action == "log_call":
+            return self.permission_state("incident.work")
+        if action == "audit_log":
+            return self.permission_state("audit.read")
+        return True
+
+    def permission_state(self, permission: str) -> bool | None:
+        """True when allowed (or not yet known: the services decide anyway), None (shown
+        greyed) when the agent's roles do not allow it."""
+        from pob_tui.services.permissions import allowed
+
+        if self.actor is None:
+            return True
+        return True if allowed(self.actor, permission) else None
+
+    def on_unmount(self) -> None:
+        self.stop_live()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(binding_groups(self.screen)))

@@ -79,3 +79,31 @@ class TicketLoaded(Message):
         self.number = number
         self.ticket = ticket
         self.context = context
+
+
+class TicketsChanged(Message, bubble=False):
+    """Another session (or this one) committed changes to tickets of `kind` (incident,
+    problem, change); `ids` are their ids. Kind "resync": changes may have been missed
+    (the listener reconnected), so reload what is shown. Does not bubble: the app hands a
+    copy to each screen, and a copy bubbling back would go round again."""
+
+    def __init__(self, kind: str, ids: tuple[int, ...]) -> None:
+        super().__init__()
+        self.kind = kind
+        self.ids = ids
+
+
+class ConnectionChanged(Message):
+    """The database connection dropped ("reconnecting") or is back ("connected")."""
+
+    def __init__(self, state: str) -> None:
+        super().__init__()
+        self.state = state
+
+
+class NotificationsArrived(Message):
+    """Unread in-app notifications of the current agent (already marked read)."""
+
+    def __init__(self, notes: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.notes = notes

@@ -7,7 +7,7 @@ handled here: they go to the one place that reports them, `PobApp.report_worker_
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual.app import ComposeResult
 from textual.screen import Screen
@@ -28,6 +28,10 @@ class PobScreen(Screen[None]):
     """The mode this screen belongs to (its tab is marked); None: the current mode."""
 
     HELP_TITLE = ""
+
+    ACTION_PERMISSIONS: ClassVar[dict[str, str]] = {}
+    """Action name -> permission (services.permissions.RULES) it needs: the footer greys
+    the key when the agent's roles do not allow it (the service would refuse anyway)."""
 
     @property
     def pob(self) -> PobApp:
@@ -62,6 +66,17 @@ class PobScreen(Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.pob.report_worker_state(event)
+
+    def permission_for(self, action: str, parameters: tuple[object, ...]) -> str | None:
+        """The permission an action needs; override for actions whose need depends on
+        their parameters."""
+        return self.ACTION_PERMISSIONS.get(action)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        permission = self.permission_for(action, parameters)
+        if permission is None:
+            return True
+        return self.pob.permission_state(permission)
 
 
 class AreaScreen(PobScreen):

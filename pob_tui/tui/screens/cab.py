@@ -9,7 +9,7 @@ the agenda and the minutes as Markdown files.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Input, Label, Static
 from textual.worker import get_current_worker
 
 from pob_tui.i18n import _
+from pob_tui.tui.messages import TicketsChanged
 from pob_tui.tui.screens.base import AreaScreen
 from pob_tui.tui.widgets.text import plain
 
@@ -108,6 +109,9 @@ class CabScreen(AreaScreen):
         Binding("f5", "refresh", _("Refresh"), show=False, id="cab.refresh"),
     ]
 
+    ACTION_PERMISSIONS: ClassVar[dict[str, str]] = {"vote": "cab.vote",
+                                                     "decide": "cab.chair"}
+
     def __init__(self) -> None:
         super().__init__()
         self.ref: Any = None
@@ -139,6 +143,12 @@ class CabScreen(AreaScreen):
     def action_refresh(self) -> None:
         if self.database is not None:
             self.load_agenda(self.ref)
+
+    def on_tickets_changed(self, message: TicketsChanged) -> None:
+        """A change was saved somewhere (a vote, a decision, a new submission): the agenda
+        is one meeting's few rows, so it is fetched again."""
+        if message.kind in ("change", "resync"):
+            self.action_refresh()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="cab")
     def load_agenda(self, ref: Any = None, step: int = 0) -> None:

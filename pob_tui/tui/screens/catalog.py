@@ -7,7 +7,7 @@ allocation's (the same as `pob report costs`).
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -87,6 +87,8 @@ class CatalogScreen(AreaScreen):
     """All services, most expensive first."""
 
     AREA = "catalog"
+    # Not the first focusable widget: that is the hidden filter, which would swallow keys.
+    AUTO_FOCUS = "#catalog-table"
     BINDINGS = [
         Binding("enter", "open", _("Open"), id="catalog.open"),
         Binding("slash", "filter", _("Filter"), id="catalog.filter"),
@@ -95,6 +97,7 @@ class CatalogScreen(AreaScreen):
     ]
 
     search = ""
+    ACTION_PERMISSIONS: ClassVar[dict[str, str]] = {"retire": "service.retire"}
 
     def compose_body(self) -> ComposeResult:
         yield Input(placeholder=_("Filter services (enter applies, escape clears)"),
@@ -206,6 +209,8 @@ class ServiceScreen(PobScreen):
     AREA = "catalog"
     HELP_TITLE = _("Service")
     BINDINGS = [Binding("x", "retire", _("Mark retiring"), id="service.retire")]
+
+    ACTION_PERMISSIONS: ClassVar[dict[str, str]] = {"retire": "service.retire"}
 
     def __init__(self, code: str) -> None:
         super().__init__()

@@ -7,7 +7,7 @@ change; n creates one; s submits, p schedules and o records the outcome of the s
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -116,6 +116,9 @@ class ChangesScreen(AreaScreen):
         Binding("o", "outcome", _("Outcome"), id="changes.outcome"),
         Binding("f5", "refresh", _("Refresh"), show=False, id="changes.refresh"),
     ]
+    ACTION_PERMISSIONS: ClassVar[dict[str, str]] = {
+        "new": "change.request", "submit": "change.request", "schedule": "change.manage",
+        "outcome": "change.implement"}
 
     def __init__(self) -> None:
         super().__init__()

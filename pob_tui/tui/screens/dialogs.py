@@ -238,33 +238,97 @@ FIELD_LABELS = {
 }
 
 
-class ConflictDialog(ModalScreen[bool]):
+class ConflictDialog(ModalScreen[dict[str, Any] | bool]):
     """Someone saved first: what they changed (field: yours -> theirs). Nothing of yours was
-    written; `r` reloads the incident, escape keeps the screen as it is."""
+    written. For each field they changed the agent picks keep mine / take theirs (space or
+    enter toggles; "take theirs" at first, so nothing of theirs is overwritten without a
+    choice), then `m` merges (the chosen fields are put back and the agent's own action is
+    applied on top), `r` reloads the incident, escape keeps the screen as it is. Workflow
+    fields (status, team, assignee...) and priority (follows impact and urgency) can only
+    be taken."""
 
     BINDINGS: ClassVar[list[Binding]] = [
+        Binding("space", "toggle", _("Keep mine / take theirs"), id="conflict.toggle"),
+        Binding("m", "merge", _("Merge"), id="conflict.merge"),
         Binding("r", "reload", _("Reload"), id="conflict.reload"),
         Binding("escape", "close", _("Close"), id="conflict.close"),
     ]
 
-    def __init__(self, message: str, changes: dict[str, tuple[object, object]]) -> None:
+    def __init__(self, message: str, changes: dict[str, tuple[object, object]], *,
+                 can_merge: bool = True) -> None:
         super().__init__()
         self.message = message
         self.changes = changes
+        self.can_merge = can_merge
+        self.keep_mine: set[str] = set()
+
+    @staticmethod
+    def _choosable(key: str) -> bool:
+        from pob_tui.services.merge import mergeable
+
+        return mergeable(key)
+
+    def _line(self, key: str) -> Text:
+        yours, theirs = self.changes[key]
+        line = Text.assemble(
+            (FIELD_LABELS.get(key, key) + ": ", "bold"),
+            plain("–" if yours is None else yours), " -> ",
+            plain("–" if theirs is None else theirs), "  · ",
+        )
+        if not self._choosable(key):
+            line.append(_("theirs (cannot be merged)"), style="dim")
+        elif key in self.keep_mine:
+            line.append(_("keep mine"), style="bold")
+        else:
+            line.append(_("take theirs"))
+        return line
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog -conflict"):
             yield Label(_("Someone else saved first"), classes="dialog-title")
             yield Static(plain(self.message, multiline=True), classes="dialog-note")
-            for key, (yours, theirs) in self.changes.items():
-                line = Text.assemble(
-                    (FIELD_LABELS.get(key, key) + ": ", "bold"),
-                    plain("–" if yours is None else yours), " -> ",
-                    plain("–" if theirs is None else theirs),
-                )
-                yield Static(line, classes="conflict-change")
-            yield Label(_("Nothing was saved. r: reload and try again · esc: close"),
-                        classes="dialog-help", markup=False)
+            yield OptionList(*[Option(self._line(key), id=key) for key in self.changes],
+                             id="conflict-fields", classes="dialog-choice")
+            help_text = (_("Nothing was saved. space: keep mine/take theirs · m: merge and "
+                           "save · r: reload · esc: close") if self.can_merge else
+                         _("Nothing was saved. r: reload and try again · esc: close"))
+            yield Label(help_text, classes="dialog-help", markup=False)
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        if options.option_count:
+            options.highlighted = 0
+        options.focus()
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_toggle()
+
+    def choose(self, key: str, mine: bool) -> None:
+        """Pick keep mine (True) or take theirs (False) for one field."""
+        if not self._choosable(key) or key not in self.changes:
+            return
+        if mine:
+            self.keep_mine.add(key)
+        else:
+            self.keep_mine.discard(key)
+        options = self.query_one(OptionList)
+        index = list(self.changes).index(key)
+        options.replace_option_prompt_at_index(index, self._line(key))
+
+    def action_toggle(self) -> None:
+        options = self.query_one(OptionList)
+        if options.highlighted is None:
+            return
+        key = list(self.changes)[options.highlighted]
+        self.choose(key, key not in self.keep_mine)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.can_merge or action not in ("merge", "toggle")
+
+    def action_merge(self) -> None:
+        self.dismiss({"keep": sorted(self.keep_mine)})
 
     def action_reload(self) -> None:
         self.dismiss(True)

@@ -10,8 +10,10 @@ a modal (field: yours -> theirs) and writes nothing. State rules live in
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -24,8 +26,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Label, Static
 
-from pob_tui.errors import ConflictError, PobError
+from pob_tui.errors import ConflictError, DatabaseError, PobError
 from pob_tui.i18n import _
+from pob_tui.tui.messages import TicketsChanged
 from pob_tui.tui.screens.base import PobScreen
 from pob_tui.tui.screens.dialogs import (
     FIELD_LABELS,
@@ -80,9 +83,30 @@ class ActionRefused(Message):
 
 
 class ConflictMet(Message):
-    def __init__(self, error: ConflictError) -> None:
+    """Someone saved first; `kind` and `params` are the action to redo after a merge."""
+
+    def __init__(self, error: ConflictError, kind: str | None = None,
+                 params: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.error = error
+        self.kind = kind
+        self.params = params or {}
+
+
+class SaveFailed(Message):
+    """The database stayed unreachable through every retry: its one line."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class PresenceLoaded(Message):
+    """Who else has this incident open (usernames)."""
+
+    def __init__(self, others: list[str]) -> None:
+        super().__init__()
+        self.others = others
 
 
 class DialogDataLoaded(Message):
@@ -123,11 +147,24 @@ class IncidentScreen(PobScreen):
         Binding("k", "scroll('up')", _("Scroll up"), show=False, id="incident.up"),
     ]
 
+    ACTION_PERMISSIONS: ClassVar[dict[str, str]] = {
+        action: "incident.work" for action in (
+            "comment", "work_note", "timer", "assign_me", "assign", "escalate", "in_progress",
+            "wait", "resolve", "close_incident", "reopen", "cancel", "satisfaction",
+            "link_problem")}
+
     def __init__(self, number: str) -> None:
         super().__init__()
         self.number = number.upper()
         self.data: dict[str, Any] | None = None
         self.timer_started: float | None = None
+        self.others: list[str] = []
+        """Other agents with this incident open (presence), shown in the title line."""
+        self._last_form: tuple[FormDialog, dict[str, Any], Callable[..., None]] | None = None
+        self._own_save = False
+        self._changed_elsewhere = False
+        self._presence_id: tuple[int, int] | None = None
+        self._change_note = ""
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="incident-body"):
@@ -147,6 +184,71 @@ class IncidentScreen(PobScreen):
         super().on_mount()
         self.set_status(self.number)
         self.query_one("#incident-body").focus()
+        from pob_tui.services.presence import HEARTBEAT_SECONDS
+
+        self.set_interval(HEARTBEAT_SECONDS, self.beat)
+
+    def on_unmount(self) -> None:
+        """Leave: remove this agent's presence row (in a thread: no DB on the loop)."""
+        ident, database = self._presence_id, self.database
+        if ident is None or database is None:
+            return
+        from pob_tui.services import presence
+
+        def close() -> None:
+            try:
+                with database.session() as session:
+                    presence.close_ticket(session, "incident", *ident)
+            except Exception:  # the row goes stale on its own after two minutes
+                return
+
+        threading.Thread(target=close, name="pob-presence-close", daemon=True).start()
+
+    # -- presence and live changes ----------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="incident-presence")
+    def beat(self) -> None:
+        """Say this agent has the incident open, and ask who else has."""
+        from pob_tui.services import presence
+
+        database, data = self.database, self.data
+        if database is None or data is None:
+            return
+        with database.session() as session:
+            actor = self.pob.actor_in(session)
+            if actor.agent_id is None:
+                return
+            presence.heartbeat(session, "incident", data["id"], actor.agent_id,
+                               self.pob.now())
+            self._presence_id = (data["id"], actor.agent_id)
+            others = presence.who_else(session, "incident", data["id"], actor.agent_id,
+                                       self.pob.now())
+        self.post_message(PresenceLoaded(others))
+
+    def on_presence_loaded(self, message: PresenceLoaded) -> None:
+        self.others = message.others
+        self._show_title()
+
+    def _show_title(self) -> None:
+        d = self.data
+        if d is None:
+            return
+        title = Text.assemble((d["number"], "bold"), "  ", plain(d["summary"]))
+        if self.others:
+            title.append("  · ")
+            title.append_text(plain(_("Also open by: {who}").format(
+                who=", ".join(self.others))))
+            title.stylize("bold", len(title) - len(", ".join(self.others)))
+        self.query_one("#incident-title", Static).update(title)
+
+    def on_tickets_changed(self, message: TicketsChanged) -> None:
+        """This incident changed in another session: show the new state, and who did it."""
+        if self.data is None or self.database is None:
+            return
+        if message.kind == "resync" or (message.kind == "incident"
+                                        and self.data.get("id") in message.ids):
+            self._changed_elsewhere = True
+            self.load_incident()
 
     @property
     def timezone(self) -> str:
@@ -173,9 +275,15 @@ class IncidentScreen(PobScreen):
         self.post_message(IncidentLoaded(data))
 
     def on_incident_loaded(self, message: IncidentLoaded) -> None:
+        before = self.data
         self.data = d = message.data
-        self.query_one("#incident-title", Static).update(
-            Text.assemble((d["number"], "bold"), "  ", plain(d["summary"])))
+        if before is None:
+            self.beat()
+        elif self._changed_elsewhere and d["version"] != before["version"]:
+            self._say_who_changed(d)
+        self._changed_elsewhere = False
+        self._own_save = False
+        self._show_title()
         self.query_one("#incident-fields", Static).update(self._fields(d))
         self.query_one("#incident-clocks", Static).update(self._clocks(d))
         self.query_one("#incident-description", Static).update(
@@ -183,10 +291,22 @@ class IncidentScreen(PobScreen):
         self.query_one("#incident-timeline", Static).update(self._timeline(d))
         self._show_status()
 
+    def _say_who_changed(self, d: dict[str, Any]) -> None:
+        events = d.get("events") or []
+        who = events[-1].get("actor") if events else None
+        if who and who == self.pob.agent_username:
+            return  # our own save coming back through the listener
+        text = _("{number} was changed by {who}").format(
+            number=d["number"], who=who or _("someone else"))
+        self.notify(text, markup=False)
+        self._change_note = _("changed by {who}").format(who=who or _("someone else"))
+
     def _show_status(self) -> None:
         if self.data is None:
             return
         text = f"{self.number} · v{self.data['version']}"
+        if self._change_note:
+            text = f"{self._change_note} · {text}"
         if self.timer_started is not None:
             minutes = int((time.monotonic() - self.timer_started) // 60)
             text = _("timer {n}m · ").format(n=minutes) + text
@@ -300,79 +420,136 @@ class IncidentScreen(PobScreen):
         return True
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="incident-action")
-    def act(self, kind: str, params: dict[str, Any]) -> None:
-        """Run one service call with the version and snapshot this screen showed."""
-        from pob_tui.services import desk_views, incidents, problems
+    def act(self, kind: str, params: dict[str, Any], merge: dict[str, Any] | None = None,
+            request_id: str | None = None) -> None:
+        """Run one service call with the version and snapshot this screen showed, through
+        `retry.run_with_retry`: a dropped connection is retried with the same request id
+        (never applied twice). `merge`: after a conflict, the fields the agent chose to
+        keep ({"changes": ..., "keep": [...]}) are restored first, in the same
+        transaction."""
+        from pob_tui.services import merge as merging
+        from pob_tui.services import retry
 
         assert self.database is not None and self.data is not None
         lock = {"expected_version": self.data["version"], "seen": self.data["seen"]}
         number = self.number
+        retried = False
+
+        def save(session: Any) -> str:
+            actor = self.pob.actor_in(session)
+            now = self.pob.now()
+            current = lock
+            if merge is not None:
+                current = merging.prepare(session, actor, number, merge["changes"],
+                                          merge["keep"], now=now)
+            return self._apply(session, actor, kind, params, current, now)
+
+        def on_retry(_attempt: int, _delay: float, _error: BaseException) -> None:
+            nonlocal retried
+            retried = True
+            self.pob.connection_lost()
+
         try:
-            with self.database.session() as session:
-                actor = self.pob.actor_in(session)
-                now = self.pob.now()
-                text = _("{number} saved").format(number=number)
-                if kind == "comment":
-                    incidents.comment(session, actor, number, params["text"], now=now)
-                elif kind == "work_note":
-                    incidents.comment(session, actor, number, params["text"], work_note=True,
-                                      minutes=params.get("minutes"), now=now)
-                elif kind == "assign":
-                    incidents.assign(session, actor, number, now=now, **params, **lock)
-                elif kind == "escalate":
-                    incidents.escalate(session, actor, number, team=params["team"],
-                                       reason=params["reason"], now=now, **lock)
-                    text = _("{number} escalated").format(number=number)
-                elif kind == "status":
-                    incidents.set_status(session, actor, number, params["status"],
-                                         note=params.get("note"), now=now, **lock)
-                elif kind == "resolve":
-                    incidents.resolve(session, actor, number, code=params["code"],
-                                      note=params["note"], now=now, **lock)
-                    text = _("{number} resolved").format(number=number)
-                elif kind == "satisfaction":
-                    follow_up = incidents.record_satisfaction(
-                        session, actor, number, params["score"], params.get("comment"),
-                        now=now)
-                    text = _("Score {score} recorded").format(score=params["score"])
-                    if follow_up is not None:
-                        manager = (desk_views.person_name(session, follow_up.manager_id)
-                                   if follow_up.manager_id else None)
-                        text += "; " + _("a follow-up was created for {who}").format(
-                            who=manager or _("the customer manager"))
-                elif kind == "link":
-                    problem = params.get("number")
-                    if not problem:
-                        problem = problems.create_problem(
-                            session, actor, title=params["title"], from_incident=number,
-                            now=now).number
-                    else:
-                        problems.link_incidents(session, actor, problem, [number], now=now)
-                    text = _("{number} linked to {problem}").format(number=number,
-                                                                    problem=problem.upper())
-                else:  # pragma: no cover - programming error
-                    raise ValueError(kind)
+            outcome = retry.run_with_retry(self.database, save,
+                                           request_id or retry.new_request_id(),
+                                           on_retry=on_retry)
         except ConflictError as exc:
-            self.post_message(ConflictMet(exc))
+            self.post_message(ConflictMet(exc, kind, params))
+            return
+        except DatabaseError as exc:
+            self.post_message(SaveFailed(str(exc)))
             return
         except PobError as exc:
             self.post_message(ActionRefused(str(exc)))
             return
-        self.post_message(ActionDone(text))
+        finally:
+            if retried:
+                self.pob.connection_back()
+        text = outcome.value or _("{number} saved").format(number=number)
+        self.post_message(ActionDone(str(text)))
+
+    def _apply(self, session: Any, actor: Any, kind: str, params: dict[str, Any],
+               lock: dict[str, Any], now: datetime) -> str:
+        """One service call by `kind`; returns the confirmation line. Blocks (worker)."""
+        from pob_tui.services import desk_views, incidents, problems
+
+        number = self.number
+        text = _("{number} saved").format(number=number)
+        if kind == "comment":
+            incidents.comment(session, actor, number, params["text"], now=now)
+        elif kind == "work_note":
+            incidents.comment(session, actor, number, params["text"], work_note=True,
+                              minutes=params.get("minutes"), now=now)
+        elif kind == "assign":
+            incidents.assign(session, actor, number, now=now, **params, **lock)
+        elif kind == "escalate":
+            incidents.escalate(session, actor, number, team=params["team"],
+                               reason=params["reason"], now=now, **lock)
+            text = _("{number} escalated").format(number=number)
+        elif kind == "status":
+            incidents.set_status(session, actor, number, params["status"],
+                                 note=params.get("note"), now=now, **lock)
+        elif kind == "resolve":
+            incidents.resolve(session, actor, number, code=params["code"],
+                              note=params["note"], now=now, **lock)
+            text = _("{number} resolved").format(number=number)
+        elif kind == "satisfaction":
+            follow_up = incidents.record_satisfaction(
+                session, actor, number, params["score"], params.get("comment"), now=now)
+            text = _("Score {score} recorded").format(score=params["score"])
+            if follow_up is not None:
+                manager = (desk_views.person_name(session, follow_up.manager_id)
+                           if follow_up.manager_id else None)
+                text += "; " + _("a follow-up was created for {who}").format(
+                    who=manager or _("the customer manager"))
+        elif kind == "link":
+            problem = params.get("number")
+            if not problem:
+                problem = problems.create_problem(
+                    session, actor, title=params["title"], from_incident=number,
+                    now=now).number
+            else:
+                problems.link_incidents(session, actor, problem, [number], now=now)
+            text = _("{number} linked to {problem}").format(number=number,
+                                                            problem=problem.upper())
+        else:  # pragma: no cover - programming error
+            raise ValueError(kind)
+        return text
 
     def on_action_done(self, message: ActionDone) -> None:
         self.notify(message.text, markup=False)
+        self._last_form = None
+        self._own_save = True
+        self._change_note = ""
         self.load_incident()
 
     def on_action_refused(self, message: ActionRefused) -> None:
         self.notify(message.text, severity="warning", markup=False)
 
+    def on_save_failed(self, message: SaveFailed) -> None:
+        """The connection did not come back in time: say so, and open the dialog again
+        with what the agent typed, so nothing typed is lost."""
+        self.notify(message.text, severity="error", markup=False)
+        if self._last_form is None:
+            return
+        dialog, values, then = self._last_form
+        fields = [replace(f, value=values.get(f.key, f.value)) for f in dialog.fields]
+        again = FormDialog(dialog.title_text, fields, note=dialog.note)
+        self._ask(again, then)
+
     def on_conflict_met(self, message: ConflictMet) -> None:
-        def closed(reload: bool | None) -> None:
-            if reload:
+        """Someone saved first: show their change; the agent merges field by field (and
+        their own action is applied on top), reloads, or closes. Nothing is written
+        without a choice."""
+        def closed(result: dict[str, Any] | bool | None) -> None:
+            if isinstance(result, dict):
+                self.act(message.kind, message.params,
+                         merge={"changes": message.error.changes, "keep": result["keep"]})
+            elif result:
                 self.load_incident()
 
-        self.app.push_screen(ConflictDialog(str(message.error), message.error.changes), closed)
+        self.app.push_screen(ConflictDialog(str(message.error), message.error.changes,
+                                            can_merge=message.kind is not None), closed)
 
     def _ask(self, dialog: FormDialog, then: Callable[[dict[str, Any]], None]) -> None:
         if not self._guarded():
@@ -380,6 +557,7 @@ class IncidentScreen(PobScreen):
 
         def done(values: dict[str, Any] | None) -> None:
             if values is not None:
+                self._last_form = (dialog, values, then)
                 then(values)
 
         self.app.push_screen(dialog, done)

@@ -346,18 +346,39 @@ class LogCallScreen(PobScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="call-save")
     def save(self, draft: dict[str, Any]) -> None:
-        from pob_tui.services import incidents
+        from pob_tui.services import incidents, retry
 
         assert self.database is not None
+        # One id for this save across its retries: a call whose COMMIT went through but
+        # whose answer was lost is found by its audit event, not logged twice. The form
+        # stays open (with everything typed) until the save is confirmed.
+        request_id = draft.pop("_request_id", None) or retry.new_request_id()
+        retried = False
+
+        def create(session: Any) -> tuple[str, str]:
+            actor = self.pob.actor_in(session)
+            incident = incidents.create_incident(
+                session, actor, incidents.NewIncident(**draft), now=self.pob.now())
+            return incident.number, incident.status
+
+        def on_retry(_attempt: int, _delay: float, _error: BaseException) -> None:
+            nonlocal retried
+            retried = True
+            self.pob.connection_lost()
+
         try:
-            with self.database.session() as session:
-                actor = self.pob.actor_in(session)
-                incident = incidents.create_incident(
-                    session, actor, incidents.NewIncident(**draft), now=self.pob.now())
-                number, status = incident.number, incident.status
+            outcome = retry.run_with_retry(self.database, create, request_id,
+                                           on_retry=on_retry)
         except PobError as exc:
             self.post_message(CallRefused(str(exc)))
             return
+        finally:
+            if retried:
+                self.pob.connection_back()
+        if outcome.value is None:  # an earlier attempt had committed
+            self.post_message(CallSaved(_("The call was already logged")))
+            return
+        number, status = outcome.value
         if status == "resolved":
             text = _("Logged {number}, resolved at first line").format(number=number)
         else:

@@ -94,6 +94,8 @@ class ProblemsScreen(AreaScreen):
         self.search = ""
         self._generation = 0
 
+    ACTION_PERMISSIONS: ClassVar[dict[str, str]] = {"new": "problem.work"}
+
     def compose_body(self) -> ComposeResult:
         filter_input = Input(placeholder=_("filter: number or title"), id="problems-filter")
         filter_input.display = False
@@ -262,6 +264,10 @@ class ProblemScreen(PobScreen):
         super().__init__()
         self.number = number.upper()
         self.data: dict[str, Any] | None = None
+
+    ACTION_PERMISSIONS: ClassVar[dict[str, str]] = {
+        action: "problem.work" for action in (
+            "edit", "known_error", "investigate", "resolve", "link", "unlink")}
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="problem-body"):

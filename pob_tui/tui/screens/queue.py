@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Input, Label
 from textual.worker import get_current_worker
 
 from pob_tui.i18n import _
+from pob_tui.tui.messages import TicketsChanged
 from pob_tui.tui.screens.base import AreaScreen
 from pob_tui.tui.widgets.paged_table import PagedColumn, PagedTable
 from pob_tui.tui.widgets.pickers import debounce
@@ -87,6 +88,34 @@ class QueuePageLoaded(Message):
         self.generation = generation
 
 
+class QueueRowsChanged(Message):
+    """Fresh copies of rows another session changed: `rows` are those still in the view,
+    `numbers` every id asked about (the ones missing from `rows` left the view)."""
+
+    def __init__(self, rows: list[dict[str, Any]], numbers: dict[int, str],
+                 generation: int) -> None:
+        super().__init__()
+        self.rows = rows
+        self.numbers = numbers
+        self.generation = generation
+
+
+def _sort_key(sort: str, row: dict[str, Any]) -> tuple[Any, ...]:
+    """The queue's SQL order (incidents.SORTS) in Python, to place a row that entered the
+    view among the loaded ones."""
+    from datetime import UTC, datetime
+
+    never = datetime.max.replace(tzinfo=UTC)
+    opened = row.get("opened_at") or never
+    if sort == "newest":
+        return (-opened.timestamp(),)
+    if sort == "priority":
+        return (row.get("priority") or 9, opened)
+    if sort == "due":
+        return (row.get("resolution_due_at") or never, row.get("priority") or 9)
+    return (opened,)
+
+
 class BulkDone(Message):
     """A bulk action finished: `done` incidents changed; `errors` one line each."""
 
@@ -139,6 +168,10 @@ class QueueScreen(AreaScreen):
         Binding("escape", "escape", _("Close filter"), show=False, id="queue.escape"),
     ]
 
+    ACTION_PERMISSIONS: ClassVar[dict[str, str]] = {
+        "log_call": "incident.work", "assign": "incident.work", "link": "incident.work",
+        "mark": "incident.work"}
+
     def __init__(self) -> None:
         super().__init__()
         self.view = "open"
@@ -149,6 +182,8 @@ class QueueScreen(AreaScreen):
         self._next_offset = 0
         self._total: int | None = None
         self._styles = sla_styles()
+        self._raw: dict[str, dict[str, Any]] = {}
+        """The loaded rows as the service gave them, by number (for placing live rows)."""
 
     def compose_body(self) -> ComposeResult:
         yield ViewTabs(id="queue-views")
@@ -211,6 +246,9 @@ class QueueScreen(AreaScreen):
         table = self.table
         now = self.pob.now()
         rows = [(row["number"], self._cells(row, now)) for row in page.rows]
+        if page.offset == 0:
+            self._raw = {}
+        self._raw.update({row["number"]: row for row in page.rows})
         has_more = page.has_more and table.loaded + len(rows) < MAX_ROWS
         if page.offset == 0:
             self._total = page.total
@@ -258,6 +296,64 @@ class QueueScreen(AreaScreen):
         if row.get("vip"):
             cells["caller"].stylize("bold")
         return cells
+
+    # -- live changes -----------------------------------------------------------------------
+
+    def on_tickets_changed(self, message: TicketsChanged) -> None:
+        """Another session changed incidents: fetch just those rows (never the whole
+        view); a resync (the listener was away) reloads the view."""
+        if self.database is None:
+            return
+        if message.kind == "resync":
+            self._reload()
+        elif message.kind == "incident" and message.ids:
+            self.refresh_rows(list(message.ids), self._generation)
+
+    @work(thread=True, exit_on_error=False, group="queue-live")
+    def refresh_rows(self, ids: list[int], generation: int) -> None:
+        from pob_tui.services import desk_views
+
+        database = self.database
+        if database is None:
+            return
+        with database.session() as session:
+            actor = self.pob.actor_in(session)
+            rows, numbers = desk_views.queue_rows(
+                session, actor=actor, view=self.view, ids=ids, search=self.search or None,
+                now=self.pob.now())
+        self.post_message(QueueRowsChanged(rows, numbers, generation))
+
+    def on_queue_rows_changed(self, message: QueueRowsChanged) -> None:
+        if message.generation != self._generation or self.table.loading:
+            return
+        table = self.table
+        now = self.pob.now()
+        fresh = {row["number"]: row for row in message.rows}
+        for number in message.numbers.values():
+            row = fresh.get(number)
+            if row is None:
+                if table.remove_key(number):
+                    self._raw.pop(number, None)
+                    self._next_offset = max(0, self._next_offset - 1)
+                    if self._total is not None:
+                        self._total = max(0, self._total - 1)
+                continue
+            cells = self._cells(row, now)
+            if table.update_row(number, cells):
+                self._raw[number] = row
+                continue
+            key = _sort_key(self.sort, row)
+            loaded = [self._raw.get(str(k)) for k, _v in table._rows]
+            index = next((i for i, r in enumerate(loaded)
+                          if r is not None and _sort_key(self.sort, r) > key), len(loaded))
+            if index == len(loaded) and table.has_more:
+                continue  # belongs further down: it comes with a later page
+            table.insert_row(index, number, cells)
+            self._raw[number] = row
+            self._next_offset += 1
+            if self._total is not None:
+                self._total += 1
+        self._show_status()
 
     def on_paged_table_more_wanted(self, message: PagedTable.MoreWanted) -> None:
         self.load_page(self._next_offset, self._generation)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -85,6 +85,15 @@ class ReportsScreen(AreaScreen):
 
     view = "kpi"
     period_name = "this_year"
+    COST_VIEWS: ClassVar[frozenset[str]] = frozenset({"costs", "units", "chargeback",
+                                                      "subsidy"})
+    ACTION_PERMISSIONS: ClassVar[dict[str, str]] = {"mark_retiring": "service.retire"}
+
+    def permission_for(self, action: str, parameters: tuple[object, ...]) -> str | None:
+        """Cost views need costs.read; the rest of the reports are open to everyone."""
+        if action == "view" and parameters and parameters[0] in self.COST_VIEWS:
+            return "costs.read"
+        return super().permission_for(action, parameters)
 
     def __init__(self) -> None:
         super().__init__()

@@ -117,6 +117,47 @@ class PagedTable(DataTable[Text]):
         for key, values in new:
             self.add_row(*(values.get(col, Text("")) for col in order), key=str(key))
 
+    def index_of(self, key: Hashable) -> int | None:
+        """Where the row with `key` is among the loaded rows (None: not loaded)."""
+        for i, (row_key, _values) in enumerate(self._rows):
+            if str(row_key) == str(key):
+                return i
+        return None
+
+    def update_row(self, key: Hashable, values: Mapping[str, Text]) -> bool:
+        """Replace one row's cells in place (a live change); False if it is not loaded."""
+        index = self.index_of(key)
+        if index is None:
+            return False
+        self._rows[index] = (self._rows[index][0], values)
+        for col, _w in self._layout:
+            self.update_cell(str(key), col, values.get(col, Text("")))
+        return True
+
+    def remove_key(self, key: Hashable) -> bool:
+        """Drop one row (it left the view); the cursor stays on the row it was on."""
+        index = self.index_of(key)
+        if index is None:
+            return False
+        del self._rows[index]
+        self.remove_row(str(key))
+        return True
+
+    def insert_row(self, index: int, key: Hashable, values: Mapping[str, Text]) -> None:
+        """Put one row at `index` (it entered the view); the cursor keeps its row. The
+        widget is rebuilt from the rows in memory; nothing is fetched again."""
+        current = self.row_key_at_cursor()
+        index = max(0, min(index, len(self._rows)))
+        self._rows.insert(index, (key, values))
+        if index == len(self._rows) - 1:
+            self.add_row(*(values.get(col, Text("")) for col, _w in self._layout),
+                         key=str(key))
+            return
+        keep = self.cursor_row
+        if current is not None:
+            keep = self.index_of(current) or 0
+        self._rebuild(keep_row=keep)
+
     def row_key_at_cursor(self) -> str | None:
         """The key of the highlighted row (as given to set_rows, as a string)."""
         if not self.row_count:
