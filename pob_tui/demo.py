@@ -791,11 +791,14 @@ class _Generator:
         demo_roles = ["first_line", "second_line", "administrator", "change_manager",
                       "cab_member", "service_owner", "customer_manager"]
         for login in logins:
+            state = self.rng.getstate()  # the extra login agent must not change the rest
             aid = agent("SD", "IT-konsulent, Servicedesk", demo_roles,
                         first=login.split(".")[0].capitalize() or "Demo",
                         last="Demobruker", username=login)
             if login == logins[0]:
                 self.os_agent = aid
+            else:
+                self.rng.setstate(state)
         self.people_rows.extend(people)
         self.w.insert(_t(m.Person), self.people_rows)
         self.w.insert(_t(m.Agent), agents)

@@ -257,6 +257,8 @@ def _status_history(session: Session, incident: Incident) -> list[tuple[datetime
 def pauses_from(history: list[tuple[datetime, str]], now: datetime,
                 stopped: Iterable[str] = ()) -> list[tuple[datetime, datetime]]:
     """Intervals spent waiting (or in the `stopped` statuses) from a status history."""
+    if not history:
+        return []
     paused = set(WAITING_STATUSES) | set(stopped)
     out: list[tuple[datetime, datetime]] = []
     for (at, status), nxt in zip(history, [*history[1:], (now, "")], strict=True):

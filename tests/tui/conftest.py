@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pob_tui.db import Database, make_engine
-from pob_tui.models import Agent, ConfigItem, Incident, Person, Service, Team
+from pob_tui.models import Agent, AgentRole, ConfigItem, Incident, Person, Service, Team
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -52,7 +52,8 @@ def clock() -> datetime:
 
 
 def fill(database: Database, *, incidents: int = 40, with_markup: bool = True) -> None:
-    """Teams, people, one agent (username 'agent1'), services, CIs and open incidents."""
+    """Teams, people, one first-line agent (username 'agent1'), services, CIs and open
+    incidents."""
     with database.session() as s:
         desk = Team(code="SD", name="Service desk", kind="service_desk")
         net = Team(code="NET", name="Network and infrastructure")
@@ -65,7 +66,10 @@ def fill(database: Database, *, incidents: int = 40, with_markup: bool = True) -
         ]
         s.add_all(people)
         s.flush()
-        s.add(Agent(username="agent1", person_id=people[0].id, team_id=desk.id))
+        agent = Agent(username="agent1", person_id=people[0].id, team_id=desk.id)
+        s.add(agent)
+        s.flush()
+        s.add(AgentRole(agent_id=agent.id, role="first_line"))
         services = [
             Service(code="PRINT", name="Printing", support_team_id=desk.id),
             Service(code="VISMA", name="Visma HRM and payroll", support_team_id=net.id),

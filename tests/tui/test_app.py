@@ -10,12 +10,16 @@ import pytest
 
 from pob_tui.config import Settings
 from pob_tui.db import Database, make_engine
-from pob_tui.tui.screens.areas import ChangesScreen, ProblemsScreen
+from pob_tui.tui.screens.changes import ChangesScreen
+from pob_tui.tui.screens.cab import CabScreen
+from pob_tui.tui.screens.catalog import CatalogScreen
 from pob_tui.tui.screens.cmdb import CmdbScreen
 from pob_tui.tui.screens.help import HelpScreen
+from pob_tui.tui.screens.incident import IncidentScreen
+from pob_tui.tui.screens.problems import ProblemsScreen
 from pob_tui.tui.screens.queue import QueueScreen
+from pob_tui.tui.screens.reports import ReportsScreen
 from pob_tui.tui.screens.startup import DatabaseErrorScreen, WelcomeScreen
-from pob_tui.tui.screens.ticket import TicketScreen
 from pob_tui.tui.widgets.paged_table import PagedTable
 from tests.tui.conftest import MARKUP_SUMMARIES, fill, screen_text, settle
 
@@ -29,13 +33,15 @@ async def test_queue_lists_open_incidents_newest_first(shell_url, make_app) -> N
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
+        assert app.screen.view == "open" and app.screen.sort == "newest"
         table = app.screen.query_one(PagedTable)
         assert table.row_count == 40
         assert table.row_key_at_cursor() == "INC-000040"
         assert app.agent_label == "Kari Nordmann (agent1) · Service desk"
         assert app.database_label == "sqlite test.sqlite3"
         text = screen_text(app)
-        assert "40 open" in text and "INC-000040" in text
+        assert "40 all open" in text and "INC-000040" in text
+        assert "All open" in text  # the view tabs
 
 
 async def test_user_text_with_markup_shows_literally(shell_url, make_app) -> None:
@@ -61,10 +67,20 @@ async def test_digits_switch_areas_and_escape_goes_back(shell_url, make_app) -> 
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("2")
+        await settle(pilot)
         assert isinstance(app.screen, ProblemsScreen)
+        assert "0 open problems" in screen_text(app)
         await pilot.press("3")
+        await settle(pilot)
         assert isinstance(app.screen, ChangesScreen)
-        assert "coming with the change issue" in screen_text(app)
+        text = screen_text(app)
+        assert "All changes, newest first" in text and "0 shown" in text
+        await pilot.press("4")
+        assert isinstance(app.screen, CabScreen)
+        await pilot.press("5")
+        assert isinstance(app.screen, CatalogScreen)
+        await pilot.press("7")
+        assert isinstance(app.screen, ReportsScreen)
         await pilot.press("6")
         await settle(pilot)
         assert isinstance(app.screen, CmdbScreen)
@@ -96,8 +112,8 @@ async def test_palette_jumps_to_ticket_by_number(shell_url, make_app) -> None:
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(app.screen, TicketScreen)
-        assert app.screen.ticket.number == "INC-000003"
+        assert isinstance(app.screen, IncidentScreen)
+        assert app.screen.number == "INC-000003"
         text = screen_text(app)
         assert "INC-000003  [bold" in text
         assert "Line two [bold] ␛[31m" in text
@@ -111,8 +127,12 @@ async def test_enter_in_queue_opens_the_incident(shell_url, make_app) -> None:
         await settle(pilot)
         await pilot.press("j", "j", "enter")
         await settle(pilot)
-        assert isinstance(app.screen, TicketScreen)
-        assert app.screen.ticket.number == "INC-000038"
+        assert isinstance(app.screen, IncidentScreen)
+        assert app.screen.number == "INC-000038"
+        assert "Shared drive K: is missing" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
 
 
 async def test_queue_pages_in_more_rows_at_the_end(shell_url, make_app, monkeypatch) -> None:
@@ -122,14 +142,15 @@ async def test_queue_pages_in_more_rows_at_the_end(shell_url, make_app, monkeypa
         await settle(pilot)
         table = app.screen.query_one(PagedTable)
         assert table.row_count == 15
-        assert "15/40 open" in screen_text(app)
+        assert "15/40 all open" in screen_text(app)
         await pilot.press("G")
         await settle(pilot)
         assert table.row_count == 30
         await pilot.press("G")
         await settle(pilot)
         assert table.row_count == 40
-        assert "40 open" in screen_text(app)
+        assert not table.has_more
+        assert "40 all open" in screen_text(app)
         await pilot.press("g")
         assert table.cursor_row == 0
 
@@ -191,7 +212,7 @@ async def test_worker_failures_become_one_line_notifications(
     shell_url, make_app, monkeypatch
 ) -> None:
     from pob_tui.errors import PobError
-    from pob_tui.services import system
+    from pob_tui.services import desk_views
 
     def pob_error(*_a, **_k):
         raise PobError("the queue is [bold]broken")
@@ -202,11 +223,11 @@ async def test_worker_failures_become_one_line_notifications(
     app = make_app(shell_url)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        monkeypatch.setattr(system, "list_open_incidents", pob_error)
+        monkeypatch.setattr(desk_views, "queue_page", pob_error)
         await pilot.press("r")
         await settle(pilot)
         assert "the queue is [bold]broken" in notifications(app)
-        monkeypatch.setattr(system, "list_open_incidents", crash)
+        monkeypatch.setattr(desk_views, "queue_page", crash)
         await pilot.press("r")
         await settle(pilot)
         last = notifications(app)[-1]
@@ -230,6 +251,35 @@ async def test_bad_database_shows_error_screen_and_q_quits(make_app, url, expect
         assert "pob cannot open its database" in text
         assert expected in text
         assert "POB_DATABASE_URL" in text
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_unreachable_database_exits_with_one_line_when_asked(make_app) -> None:
+    """`pob` (the CLI) asks the app to exit on a database error and prints `failure`."""
+    url = "postgresql+psycopg://u:s3cret-pw@127.0.0.1:1/x"
+    app = make_app(url, database_label=None, exit_on_database_error=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+    assert app.return_code == 3
+    assert app.failure is not None
+    assert "\n" not in app.failure and app.failure.strip() == app.failure
+    assert app.failure.startswith("cannot open database postgresql+psycopg://u:***@127.0.0.1:1/x")
+    assert "s3cret-pw" not in app.failure
+
+
+async def test_unreachable_database_shows_error_screen_with_password_hidden(make_app) -> None:
+    url = "postgresql+psycopg://u:s3cret-pw@127.0.0.1:1/x"
+    app = make_app(url, database_label=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, DatabaseErrorScreen)
+        assert app.is_running and app.failure is None
+        text = screen_text(app)
+        assert "pob cannot open its database" in text
+        assert "u:***@127.0.0.1:1/x" in text and "s3cret-pw" not in text
+        assert app.database_label == "no database"
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
@@ -271,7 +321,7 @@ async def test_empty_database_notice_can_be_dismissed(db_url, make_app) -> None:
         assert isinstance(app.screen, WelcomeScreen)
         await pilot.press("escape")
         assert isinstance(app.screen, QueueScreen)
-        assert "0 open" in screen_text(app)
+        assert "0 all open" in screen_text(app)
 
 
 @pytest.mark.slow
@@ -295,9 +345,11 @@ async def test_queue_on_the_demo_data(demo_app_url, make_app) -> None:
         assert isinstance(app.screen, QueueScreen)
         table = app.screen.query_one(PagedTable)
         assert 0 < table.row_count <= 200
+        first = table.row_key_at_cursor()
         await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(app.screen, TicketScreen)
+        assert isinstance(app.screen, IncidentScreen)
+        assert app.screen.number == first and app.screen.data is not None
 
 
 def test_settings_url_is_overridden_by_database_url(tmp_path) -> None:

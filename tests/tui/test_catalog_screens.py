@@ -1,9 +1,15 @@
-"""Pilot tests of the catalog and reports areas on the small demo (pinned clock)."""
+"""Pilot tests of the catalog and reports areas on the small demo (pinned clock), and
+snapshots of the catalog and the KPI dashboard at 80x24 and 160x50 (the demo is seeded and
+dated by tests/conftest.py's DEMO_TODAY, the app's clock is pinned, its label fixed)."""
 
 from __future__ import annotations
 
+import pytest
+
 from pob_tui.models import Agent, AgentRole, Person
 from tests.tui.conftest import screen_text, settle
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 50), id="160x50")]
 
 
 def _admin(url: str) -> None:
@@ -53,3 +59,26 @@ async def test_reports_dashboard_and_costs(demo_app_url, make_app) -> None:
         await pilot.press("w")
         await settle(pilot)
         assert "cost per active" in screen_text(app)
+
+
+def _open_area(key: str):  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press(key)
+        await settle(pilot)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_catalog_snapshot(snap_compare, demo_app_url, make_app, size) -> None:
+    _admin(demo_app_url)
+    app = make_app(demo_app_url, agent_username="boss")
+    assert snap_compare(app, terminal_size=size, run_before=_open_area("5"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_kpi_dashboard_snapshot(snap_compare, demo_app_url, make_app, size) -> None:
+    _admin(demo_app_url)
+    app = make_app(demo_app_url, agent_username="boss")
+    assert snap_compare(app, terminal_size=size, run_before=_open_area("7"))
