@@ -10,9 +10,9 @@ import pytest
 
 from pob_tui.config import Settings
 from pob_tui.db import Database, make_engine
-from pob_tui.tui.screens.changes import ChangesScreen
 from pob_tui.tui.screens.cab import CabScreen
 from pob_tui.tui.screens.catalog import CatalogScreen
+from pob_tui.tui.screens.changes import ChangesScreen
 from pob_tui.tui.screens.cmdb import CmdbScreen
 from pob_tui.tui.screens.help import HelpScreen
 from pob_tui.tui.screens.incident import IncidentScreen
