@@ -33,8 +33,21 @@ ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 def setup(url: str, agents: int) -> None:
     """A fresh schema with a small organisation: callers, a service desk, a second line."""
+    import json
+
     from pob_tui.db import Database
-    from pob_tui.models import Agent, AgentRole, OrgUnit, Person, Service, Team
+    from pob_tui.models import (
+        Agent,
+        AgentRole,
+        Agreement,
+        Calendar,
+        OlaTarget,
+        OrgUnit,
+        Person,
+        Service,
+        SlaTarget,
+        Team,
+    )
 
     db = Database.open(url)
     with db.session() as s:
@@ -58,6 +71,20 @@ def setup(url: str, agents: int) -> None:
             s.add_all([AgentRole(agent_id=a.id, role="first_line"),
                        AgentRole(agent_id=a.id, role="second_line")])
         s.add(Service(code="M365", name="Microsoft 365", search="m365"))
+        # SLA clocks run on every save, as in production: office calendar, default targets.
+        cal = Calendar(name="Kontortid", tz="Europe/Oslo",
+                       hours=json.dumps({str(d): [["08:00", "15:45"]] for d in range(5)}))
+        s.add(cal)
+        s.flush()
+        agreement = Agreement(name="Standard", calendar_id=cal.id, is_default=True)
+        s.add(agreement)
+        s.flush()
+        for p, (resp, res) in enumerate([(15, 240), (30, 480), (60, 930), (240, 2325),
+                                         (480, 4650)], 1):
+            s.add(SlaTarget(agreement_id=agreement.id, priority=p, response_minutes=resp,
+                            resolution_minutes=res))
+            s.add(OlaTarget(team_id=net.id, priority=p, response_minutes=resp,
+                            resolution_minutes=res))
     db.dispose()
 
 

@@ -246,12 +246,21 @@ def terms_for(session: Session, incident: Incident) -> Terms | None:
 
 # --- history -> clocks ---------------------------------------------------------------------
 
-def _status_history(session: Session, incident: Incident) -> list[tuple[datetime, str]]:
-    rows = session.execute(
-        select(TicketEvent.at, TicketEvent.new_value).where(
-            TicketEvent.ticket_type == "incident", TicketEvent.ticket_id == incident.id,
-            TicketEvent.field == "status").order_by(TicketEvent.at, TicketEvent.id)).all()
-    return [(incident.opened_at, "new"), *[(at, str(v)) for at, v in rows]]
+def _events(session: Session, incident: Incident) -> list[tuple[datetime, str, str, str]]:
+    """Status and team changes of the incident, oldest first, in one query."""
+    return [(at, field, str(old), str(new)) for at, field, old, new in session.execute(
+        select(TicketEvent.at, TicketEvent.field, TicketEvent.old_value, TicketEvent.new_value)
+        .where(TicketEvent.ticket_type == "incident", TicketEvent.ticket_id == incident.id,
+               TicketEvent.field.in_(("status", "team_id")))
+        .order_by(TicketEvent.at, TicketEvent.id)).all()]
+
+
+def _status_history(session: Session, incident: Incident,
+                    events: list[tuple[datetime, str, str, str]] | None = None,
+                    ) -> list[tuple[datetime, str]]:
+    events = _events(session, incident) if events is None else events
+    return [(incident.opened_at, "new"),
+            *[(at, new) for at, field, _old, new in events if field == "status"]]
 
 
 def pauses_from(history: list[tuple[datetime, str]], now: datetime,
@@ -267,13 +276,10 @@ def pauses_from(history: list[tuple[datetime, str]], now: datetime,
     return out
 
 
-def _team_spells(session: Session, incident: Incident,
-                 now: datetime) -> list[tuple[int, datetime, datetime | None]]:
+def _team_spells(incident: Incident, events: list[tuple[datetime, str, str, str]],
+                 ) -> list[tuple[int, datetime, datetime | None]]:
     """(team, from, to) for every stretch of time the incident sat with one team."""
-    rows = session.execute(
-        select(TicketEvent.at, TicketEvent.old_value, TicketEvent.new_value).where(
-            TicketEvent.ticket_type == "incident", TicketEvent.ticket_id == incident.id,
-            TicketEvent.field == "team_id").order_by(TicketEvent.at, TicketEvent.id)).all()
+    rows = [(at, old, new) for at, field, old, new in events if field == "team_id"]
     spells: list[tuple[int, datetime, datetime | None]] = []
     first_team = int(rows[0][1]) if rows and rows[0][1] not in (None, "None") else None
     current = (first_team if rows else incident.team_id, incident.opened_at)
@@ -295,7 +301,8 @@ def recompute(session: Session, incident: Incident, now: datetime | None = None)
         select(SlaClock).where(SlaClock.incident_id == incident.id)).scalars()}
     keep: set[tuple[str, int | None, datetime]] = set()
     made: dict[str, SlaClock] = {}
-    history = _status_history(session, incident)
+    events = _events(session, incident)
+    history = _status_history(session, incident, events)
     final_stop = incident.resolved_at if incident.status in ("resolved", "closed") else (
         incident.closed_at if incident.status == "cancelled" else None)
 
@@ -325,7 +332,7 @@ def recompute(session: Session, incident: Incident, now: datetime | None = None)
             response_stop, pauses)
         put("resolution", None, terms.calendar_id, terms.resolution_minutes,
             incident.opened_at, final_stop, pauses)
-    for team_id, start, end in _team_spells(session, incident, now):
+    for team_id, start, end in _team_spells(incident, events):
         ref = _load_reference(session)
         target = ref.ola.get((team_id, incident.priority))
         if target is None:
@@ -345,8 +352,15 @@ def recompute(session: Session, incident: Incident, now: datetime | None = None)
     incident.resolution_due_at = resolution.due_at if resolution else None
 
 
+# Changes that cannot move a clock unless they are the first response.
+_NOTES = ("comment", "work_note", "satisfaction")
+
+
 def on_incident_change(session: Session, incident: Incident, kind: str, now: datetime) -> None:
-    """Called by the incident service after every change, in the same transaction."""
+    """Called by the incident service after every change, in the same transaction. A note
+    that is not the first response changes no clock, so it costs no recomputation."""
+    if kind in _NOTES and incident.first_response_at != now:
+        return
     recompute(session, incident, now)
 
 
