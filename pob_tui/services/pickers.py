@@ -29,26 +29,32 @@ def _like(token: str) -> str:
 
 
 def search_people(session: Session, text: str, *, limit: int = 15) -> list[dict[str, Any]]:
-    """Active people matching every typed word; exact username or phone first."""
+    """Active people matching every typed word, in name order; an exact username or phone
+    first. The name-ordered query can walk the (last_name, first_name) index and stop at
+    `limit` matches, so a one-letter keystroke does not sort thousands of people."""
     tokens = [t for t in text.lower().split() if t]
     if not tokens:
         return []
     exact = " ".join(tokens)
-    stmt = (
-        select(Person.id, Person.username, Person.first_name, Person.last_name, Person.phone,
+    columns = (Person.id, Person.username, Person.first_name, Person.last_name, Person.phone,
                Person.email, Person.vip, OrgUnit.name, Location.name)
-        .outerjoin(OrgUnit, OrgUnit.id == Person.org_unit_id)
-        .outerjoin(Location, Location.id == Person.location_id)
-        .where(Person.active, *[Person.search.like(_like(t), escape="\\") for t in tokens])
-        .order_by(
-            case((or_(Person.username == exact, Person.phone == exact), 0), else_=1),
-            Person.last_name, Person.first_name, Person.id,
-        )
-        .limit(limit)
-    )
+
+    def query(*conds: Any, n: int):
+        return (select(*columns)
+                .outerjoin(OrgUnit, OrgUnit.id == Person.org_unit_id)
+                .outerjoin(Location, Location.id == Person.location_id)
+                .where(Person.active, *conds)
+                .order_by(Person.last_name, Person.first_name, Person.id).limit(n))
+
+    first = list(session.execute(query(or_(Person.username == exact, Person.phone == exact),
+                                       n=2)))
+    rest = session.execute(query(*[Person.search.like(_like(t), escape="\\") for t in tokens],
+                                 n=limit))
+    seen = {r[0] for r in first}
+    rows = first + [r for r in rest if r[0] not in seen]
     return [{"id": r[0], "username": r[1], "name": f"{r[2]} {r[3]}", "phone": r[4],
              "email": r[5], "vip": r[6], "org_unit": r[7], "location": r[8]}
-            for r in session.execute(stmt)]
+            for r in rows[:limit]]
 
 
 def caller_context(session: Session, person_id: int, *, recent: int = 5) -> dict[str, Any]:
