@@ -94,24 +94,32 @@ def build_calendar(row: Calendar, days: Iterable[CalendarDay] = (),
         else:
             closed[d.day] = d.note or "closing day"
     national = row.national_holidays
+    # Fixed-date public holidays: a configured short day never reopens one of them.
+    fixed_holidays = {(1, 1), (5, 1), (5, 17), (12, 25), (12, 26)}
+
+    if national:
+        # Shortened days are cheap to compute and must be known before any date is used
+        # (the calendar copies them when built), so take a wide range of years up front.
+        this_year = date.today().year
+        for year in range(this_year - 12, this_year + 3):
+            for day, closing in _short_day_dates(year, settings.short_days).items():
+                if (day not in special and day not in closed and day.weekday() in hours
+                        and (day.month, day.day) not in fixed_holidays):
+                    special[day] = _clip(hours[day.weekday()], closing)
 
     def year_days(year: int) -> dict[date, str]:
+        """Holidays and closing days of one year: looked up the first time the calendar
+        touches that year (the holidays package costs milliseconds a year)."""
         found: dict[date, str] = {}
         if national:
             found.update(_norwegian_holiday_names(year))
             for mmdd in settings.closing_days:
                 found.setdefault(date(year, int(mmdd[:2]), int(mmdd[3:])), "closing day")
-            for day, closing in _short_day_dates(year, settings.short_days).items():
-                if day not in special and day not in found and day.weekday() in hours:
-                    special[day] = _clip(hours[day.weekday()], closing)
-        return found
+        return {d: n for d, n in found.items() if d not in closed and d not in special}
 
-    # Short days must be known before any date is computed, so take a wide range up front.
-    this_year = date.today().year
-    for year in range(this_year - 12, this_year + 3):
-        closed.update({d: n for d, n in year_days(year).items() if d not in closed})
-    return BusinessCalendar(hours, closed, row.tz, special_days=special,
-                            holiday_years=lambda y: year_days(y))
+    cal = BusinessCalendar(hours, closed, row.tz, special_days=special,
+                           holiday_years=year_days)
+    return cal
 
 
 REFERENCE_TTL = 30.0

@@ -188,7 +188,10 @@ class BusinessCalendar:
     def _is_holiday(self, d: date) -> bool:
         if self._holiday_years is not None and d.year not in self._holiday_years_done:
             self._holiday_years_done.add(d.year)
-            self._holidays.update(self._holiday_years(d.year))
+            found = self._holiday_years(d.year)
+            if isinstance(found, Mapping):  # names label the days in explain()
+                self._labels.update({day: str(name) for day, name in found.items()})
+            self._holidays.update(found)
         return d in self._holidays
 
     def _wall_spans(self, d: date) -> tuple[tuple[int, int], ...]:

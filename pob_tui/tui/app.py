@@ -436,10 +436,10 @@ class PobApp(TeamworkMixin, App[None]):
     def permission_state(self, permission: str) -> bool | None:
         """True when allowed (or not yet known: the services decide anyway), None (shown
         greyed) when the agent's roles do not allow it."""
+        if self.actor is None:  # before the session loads; importing the rules now would
+            return True  # load the ORM on the event loop before the first screen
         from pob_tui.services.permissions import allowed
 
-        if self.actor is None:
-            return True
         return True if allowed(self.actor, permission) else None
 
     def on_unmount(self) -> None:
