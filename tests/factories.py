@@ -88,3 +88,25 @@ def build_world(db: Database) -> World:
     with db.session() as s:
         return World(db=db, anne=load_actor(s, "anne"), lars=load_actor(s, "lars"),
                      kari_id=ids[0], vip_id=ids[1], manager_id=ids[2])
+
+
+def office_agreement(session, targets: dict[int, tuple[int, int]], *,
+                     name: str = "Standard"):
+    """The office calendar (Mon-Fri 08:00-15:45, Europe/Oslo) and a default agreement with
+    (response, resolution) minutes per priority."""
+    import json
+
+    from pob_tui.models import Agreement, Calendar, SlaTarget
+
+    cal = Calendar(name="Kontortid", tz="Europe/Oslo",
+                   hours=json.dumps({str(d): [["08:00", "15:45"]] for d in range(5)}))
+    session.add(cal)
+    session.flush()
+    agreement = Agreement(name=name, calendar_id=cal.id, is_default=True)
+    session.add(agreement)
+    session.flush()
+    for priority, (response, resolution) in targets.items():
+        session.add(SlaTarget(agreement_id=agreement.id, priority=priority,
+                              response_minutes=response, resolution_minutes=resolution))
+    session.flush()
+    return cal, agreement

@@ -7,7 +7,6 @@ Oppvekst's agreement for M365, P4: resolution 600 min. Nettverk's OLA, P4: 465 m
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -17,7 +16,6 @@ from sqlalchemy import select
 from pob_tui.models import (
     Agreement,
     AgreementService,
-    Calendar,
     Notification,
     OlaTarget,
     OrgUnit,
@@ -28,6 +26,7 @@ from pob_tui.models import (
 )
 from pob_tui.services import incidents as svc
 from pob_tui.services import sla
+from tests.factories import office_agreement
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -39,17 +38,8 @@ def oslo(*args: int) -> datetime:
 @pytest.fixture
 def sla_world(world):
     with world.db.session() as s:
-        cal = Calendar(name="Kontortid", tz="Europe/Oslo",
-                       hours=json.dumps({str(d): [["08:00", "15:45"]] for d in range(5)}))
-        s.add(cal)
-        s.flush()
-        default = Agreement(name="Standard", calendar_id=cal.id, is_default=True)
-        s.add(default)
-        s.flush()
-        for p, (resp, res) in {1: (15, 240), 2: (30, 465), 3: (60, 465), 4: (240, 930),
-                               5: (480, 2325)}.items():
-            s.add(SlaTarget(agreement_id=default.id, priority=p, response_minutes=resp,
-                            resolution_minutes=res))
+        cal, _default = office_agreement(s, {1: (15, 240), 2: (30, 465), 3: (60, 465),
+                                             4: (240, 930), 5: (480, 2325)})
         opp = s.execute(select(OrgUnit.id).where(OrgUnit.code == "OPP")).scalar()
         m365 = s.execute(select(Service.id).where(Service.code == "M365")).scalar()
         special = Agreement(name="Oppvekst M365", customer_id=opp, calendar_id=cal.id)

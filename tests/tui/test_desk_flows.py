@@ -4,16 +4,15 @@ problem in bulk, an edit conflict, and user text shown literally. SQLite and Pos
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from pob_tui.db import Database, make_engine
-from pob_tui.models import Agreement, Calendar, Incident, Problem, SlaTarget, Team
+from pob_tui.models import Incident, Problem, Team
 from pob_tui.services import incidents as svc
-from tests.factories import build_world
+from tests.factories import build_world, office_agreement
 from tests.tui.conftest import NOW, screen_text, settle
 
 MARKUP = ("[@click=app.quit]x[/]", "[/", "[bold", "[0]", "[a[0]]", "\x1b[2J",
@@ -33,17 +32,8 @@ def build_desk(url: str):  # type: ignore[no-untyped-def]
     db = Database(make_engine(url))
     world = build_world(db)
     with db.session() as s:
-        cal = Calendar(name="Kontortid", tz="Europe/Oslo",
-                       hours=json.dumps({str(d): [["08:00", "15:45"]] for d in range(5)}))
-        s.add(cal)
-        s.flush()
-        agreement = Agreement(name="Standard", calendar_id=cal.id, is_default=True)
-        s.add(agreement)
-        s.flush()
-        for p, (resp, res) in {1: (15, 240), 2: (30, 465), 3: (60, 700), 4: (240, 1395),
-                               5: (480, 2325)}.items():
-            s.add(SlaTarget(agreement_id=agreement.id, priority=p, response_minutes=resp,
-                            resolution_minutes=res))
+        office_agreement(s, {1: (15, 240), 2: (30, 465), 3: (60, 700), 4: (240, 1395),
+                             5: (480, 2325)})
     for caller, service, summary, impact, urgency, hours in CALLS:
         with db.session() as s:
             svc.create_incident(s, world.anne, svc.NewIncident(
