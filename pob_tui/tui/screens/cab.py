@@ -96,6 +96,8 @@ class DecisionScreen(ModalScreen[str | None]):
 class CabScreen(AreaScreen):
     """The agenda of one CAB meeting (the next one at first)."""
 
+    _pending_move: tuple[Any, int] | None = None  # a [ or ] still loading
+
     AREA = "cab"
     BINDINGS = [
         Binding("left_square_bracket", "meeting(-1)", _("Previous"), id="cab.previous"),
@@ -141,7 +143,13 @@ class CabScreen(AreaScreen):
         self.load_agenda(self.ref)
 
     def action_refresh(self) -> None:
-        if self.database is not None:
+        """Fetch the meeting on screen again; while a move to another meeting is still
+        loading, repeat that move instead (a refresh must not undo the agent's `[`/`]`)."""
+        if self.database is None:
+            return
+        if self._pending_move is not None:
+            self.load_agenda(*self._pending_move)
+        else:
             self.load_agenda(self.ref)
 
     def on_tickets_changed(self, message: TicketsChanged) -> None:
@@ -171,6 +179,7 @@ class CabScreen(AreaScreen):
             self.post_message(AgendaLoaded(data, ref))
 
     def on_agenda_loaded(self, message: AgendaLoaded) -> None:
+        self._pending_move = None
         self.ref, self.data = message.ref, message.data
         tz = self.pob.settings.tzinfo
         m = message.data["meeting"]
@@ -267,6 +276,7 @@ class CabScreen(AreaScreen):
 
     def action_meeting(self, step: int) -> None:
         if self.database is not None and self.ref is not None:
+            self._pending_move = (self.ref, step)
             self.load_agenda(self.ref, step)
 
     def action_vote(self, value: str) -> None:
