@@ -48,7 +48,7 @@ class CatalogRow:
     lifecycle: str
     owner: str | None
     support_team: str | None
-    yearly_cost: Decimal
+    yearly_cost: Decimal | None  # None: the reader may not see costs
     subscribers: int
     active_users: int
     cost_per_user: Decimal | None
@@ -65,10 +65,11 @@ def _search_clause(search: str | None):  # type: ignore[no-untyped-def]
 
 def list_services(session: Session, *, year: int, hourly_rate: Decimal,
                   tz: ZoneInfo | str = "Europe/Oslo", search: str | None = None,
-                  as_of: date | None = None) -> list[CatalogRow]:
+                  as_of: date | None = None, with_costs: bool = True) -> list[CatalogRow]:
     """Every service matching `search` with lifecycle, owner, support team and the year's
     economics; most expensive first. The catalog has a few hundred services, so one query
-    (no paging) is enough; the allocation runs only for the services shown."""
+    (no paging) is enough; the allocation runs only for the services shown. Without
+    `with_costs` (a reader without the costs.read role) the amounts are left out."""
     owner = aliased(Team)
     support = aliased(Team)
     q = (select(Service.id, Service.code, Service.name, Service.lifecycle, owner.name,
@@ -94,11 +95,11 @@ def list_services(session: Session, *, year: int, hourly_rate: Decimal,
     for sid, code, name, life, own, sup in base:
         a = alloc.services[sid]
         people = a.people
-        rows.append(CatalogRow(
-            sid, code, name, life, own, sup, money(a.total_cents), people,
-            active.get(sid, 0), money(a.total_cents // people) if people else None,
-            open_n.get(sid, 0)))
-    rows.sort(key=lambda r: (-r.yearly_cost, r.code))
+        cost = money(a.total_cents) if with_costs else None
+        per_user = money(a.total_cents // people) if with_costs and people else None
+        rows.append(CatalogRow(sid, code, name, life, own, sup, cost, people,
+                               active.get(sid, 0), per_user, open_n.get(sid, 0)))
+    rows.sort(key=lambda r: (-(r.yearly_cost or 0), r.name, r.code))
     return rows
 
 
@@ -112,9 +113,10 @@ def find_service(session: Session, ref: str | int) -> Service:
 
 
 def service_detail(session: Session, ref: str | int, *, now: datetime,
-                   tz: ZoneInfo | str = "Europe/Oslo", months: int = 12) -> dict[str, Any]:
-    """One service: costs by kind and year, subscriptions, CIs it rests on, agreements, and
-    incidents per month for the last `months` months (oldest first, for a sparkline)."""
+                   tz: ZoneInfo | str = "Europe/Oslo", months: int = 12,
+                   with_costs: bool = True) -> dict[str, Any]:
+    """One service: costs by kind and year (only `with_costs`), subscriptions, CIs it rests
+    on, agreements, and incidents per month for the last `months` months (oldest first)."""
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
     svc = find_service(session, ref)
     teams = {t.id: t.name for t in session.execute(select(Team)).scalars()}
@@ -122,7 +124,7 @@ def service_detail(session: Session, ref: str | int, *, now: datetime,
              for y, k, a in session.execute(
                  select(ServiceCost.year, ServiceCost.kind, ServiceCost.amount)
                  .where(ServiceCost.service_id == svc.id)
-                 .order_by(ServiceCost.year.desc(), ServiceCost.kind))]
+                 .order_by(ServiceCost.year.desc(), ServiceCost.kind))] if with_costs else []
     subs = []
     for unit_code, unit_name, username, first, last, frm, to in session.execute(
             select(OrgUnit.code, OrgUnit.name, Person.username, Person.first_name,

@@ -45,6 +45,50 @@ async def test_catalog_list_filter_and_detail(demo_app_url, make_app) -> None:
         assert "Costs by year and kind" in text and "Incidents / month" in text, text
 
 
+async def test_catalog_hides_amounts_from_roles_without_costs(demo_app_url, make_app) -> None:
+    """A first-line agent sees the catalog (services, subscribers, open incidents) but not
+    what they cost: amounts are for service owners, customer managers and administrators."""
+    from pob_tui.db import Database, make_engine
+    from pob_tui.services.catalog import list_services, service_detail
+
+    db = Database(make_engine(demo_app_url))
+    with db.session() as s:
+        p = Person(username="desk-p", first_name="Desk", last_name="Agent")
+        s.add(p)
+        s.flush()
+        a = Agent(username="desk", person_id=p.id)
+        s.add(a)
+        s.flush()
+        s.add(AgentRole(agent_id=a.id, role="first_line"))
+    with db.session() as s:
+        from datetime import UTC, datetime
+
+        from pob_tui.models import Service
+
+        rows = list_services(s, year=2026, hourly_rate=__import__("decimal").Decimal(950),
+                             with_costs=False)
+        assert rows and all(r.yearly_cost is None and r.cost_per_user is None for r in rows)
+        assert any(r.subscribers for r in rows)
+        code = s.execute(__import__("sqlalchemy").select(Service.code)).scalars().first()
+        assert service_detail(s, code, now=datetime.now(UTC), with_costs=False)["costs"] == []
+    db.dispose()
+    app = make_app(demo_app_url, agent_username="desk")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        assert "SVC-" in screen_text(app)
+        table = app.screen.query_one("#catalog-table")
+        labels = [str(c.label) for c in table.columns.values()]
+        cost, subs = labels.index("Cost/yr"), labels.index("Subs")
+        assert table.row_count > 0
+        for row in range(table.row_count):
+            cells = table.get_row_at(row)
+            assert str(cells[cost]) == "-"
+        assert any(str(table.get_row_at(r)[subs]).strip() not in ("", "0")
+                   for r in range(table.row_count))
+
+
 async def test_reports_dashboard_and_costs(demo_app_url, make_app) -> None:
     app = make_app(demo_app_url, agent_username="boss")
     _admin(demo_app_url)

@@ -40,6 +40,13 @@ CATALOG_COLUMNS = (
 )
 
 
+def may_see_costs(app: Any) -> bool:
+    """Amounts are for roles with costs.read; until the agent is known, nobody sees them."""
+    from pob_tui.services.permissions import allowed
+
+    return app.actor is not None and allowed(app.actor, "costs.read")
+
+
 def nok(value: Decimal | None) -> str:
     """Whole kroner with thin grouping, for screens (files keep the øre)."""
     if value is None:
@@ -126,7 +133,8 @@ class CatalogScreen(AreaScreen):
             rows = list_services(session, year=now.astimezone(settings.tzinfo).year,
                                  hourly_rate=settings.hourly_rate, tz=settings.tzinfo,
                                  search=search or None,
-                                 as_of=now.astimezone(settings.tzinfo).date())
+                                 as_of=now.astimezone(settings.tzinfo).date(),
+                                 with_costs=may_see_costs(self.pob))
         if not get_current_worker().is_cancelled:
             self.post_message(CatalogLoaded(rows, search))
 
@@ -243,7 +251,8 @@ class ServiceScreen(PobScreen):
         if database is None:
             return
         with database.session() as session:
-            detail = service_detail(session, self.code, now=self.pob.now(),
+            detail = service_detail(session, self.code, with_costs=may_see_costs(self.pob),
+                                    now=self.pob.now(),
                                     tz=self.pob.settings.tzinfo)
         if not get_current_worker().is_cancelled:
             self.post_message(ServiceLoaded(detail))
