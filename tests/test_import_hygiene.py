@@ -21,6 +21,7 @@ DOMAIN_MODULES = [
     "pob_tui.services.audit_query",
     "pob_tui.services.notifications",
     "pob_tui.sla",
+    "pob_tui.reports.build",
     "pob_tui.demo",
     "pob_tui.cli",
 ]

@@ -8,15 +8,15 @@ administrator). In JSON, amounts are decimal strings, never floats.
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from pob_tui.commands.common import open_database
 from pob_tui.config import Settings
 from pob_tui.i18n import _
+from pob_tui.reports.build import build_report
 
 FORMATS = ("table", "csv", "json", "md")
-COST_REPORTS = ("costs", "chargeback", "subsidy", "retire")
 
 
 def _day(text: str) -> date:
@@ -86,75 +86,6 @@ def cost_period(args: argparse.Namespace, today: date | None = None):  # type: i
         end = args.end or today
         return Period(args.start or date(end.year, 1, 1), end)
     return Period.year(args.year or today.year)
-
-
-COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("costs", "service"): ("code", "service", "lifecycle", "people", "cost_rows", "agent_hours",
-                           "agent_time", "total", "allocated", "unallocated", "per_person"),
-    ("costs", "org-unit"): ("org_unit", "name", "parent", "depth", "own", "total"),
-    ("costs", "person"): ("username", "name", "org_unit", "services", "total"),
-    ("costs", "detail"): ("code", "service", "days", "total"),
-    ("chargeback", "service"): ("customer", "customer_name", "code", "service", "people",
-                                "amount"),
-    ("chargeback", "person"): ("customer", "customer_name", "username", "name", "org_unit",
-                               "services", "total"),
-    ("subsidy", "org-unit"): ("org_unit", "name", "funding", "used", "difference",
-                              "funding_share", "use_share", "status"),
-    ("subsidy", "service"): ("org_unit", "name", "code", "service", "paid", "used",
-                             "difference"),
-    ("retire", "service"): ("rank", "code", "service", "lifecycle", "yearly_cost", "subscribers",
-                            "active", "active_share", "cost_per_active", "months_since_use",
-                            "last_use", "saving"),
-    ("kpi", "metric"): ("metric", "value", "target", "flag"),
-}
-
-
-def build_report(session: Any, settings: Settings, kind: str, *, period: Any,
-                 by: str = "service", customer: str | None = None,
-                 person: str | None = None, include_all: bool = False,
-                 now: datetime | None = None, actor: Any = None,
-                 ) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
-    """Rows and columns of one report; shared by the CLI and the reports screen. Checks the
-    costs.read permission for cost reports first."""
-    from pob_tui.models import utcnow
-    from pob_tui.reports import costs as rc
-
-    if kind in COST_REPORTS:
-        from pob_tui.services.identity import current_actor
-        from pob_tui.services.permissions import require
-
-        require(session, actor or current_actor(session), "costs.read",
-                target=f"report {kind}")
-    if kind == "sla":
-        from pob_tui.reports.sla import sla_compliance
-
-        tz = settings.tzinfo
-        start = datetime.combine(period.start, time(), tz).astimezone(UTC)
-        end = datetime.combine(period.end + timedelta(days=1), time(), tz).astimezone(UTC)
-        rows = sla_compliance(session, start=start, end=end, by=by, now=now or utcnow())
-        return rows, (by, "target", "met", "missed", "total", "share_met")
-    if kind == "kpi":
-        from pob_tui.reports.kpi import kpis
-
-        k = kpis(session, period, now=now or utcnow(), tz=settings.tzinfo)
-        return k.as_rows(), COLUMNS[("kpi", "metric")]
-    alloc = rc.allocate(session, period, hourly_rate=settings.hourly_rate, tz=settings.tzinfo)
-    if kind == "costs":
-        if person:
-            return rc.person_detail(session, alloc, person), COLUMNS[("costs", "detail")]
-        if by == "org-unit":
-            return rc.costs_by_org_unit(alloc), COLUMNS[("costs", "org-unit")]
-        if by == "person":
-            return rc.costs_by_person(session, alloc), COLUMNS[("costs", "person")]
-        return rc.costs_by_service(alloc), COLUMNS[("costs", "service")]
-    if kind == "chargeback":
-        return rc.chargeback(session, alloc, customer, by), COLUMNS[("chargeback", by)]
-    if kind == "subsidy":
-        return rc.subsidy(session, alloc, by), COLUMNS[("subsidy", by)]
-    from pob_tui.reports.retire import retirement_candidates
-
-    return (retirement_candidates(session, alloc, include_all=include_all),
-            COLUMNS[("retire", "service")])
 
 
 def _print(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: str) -> None:

@@ -12,19 +12,23 @@ from tests.tui.conftest import screen_text, settle
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 50), id="160x50")]
 
 
-def _admin(url: str) -> None:
+def _agent(url: str, username: str, role: str, first: str, last: str) -> None:
     from pob_tui.db import Database, make_engine
 
     db = Database(make_engine(url))
     with db.session() as s:
-        p = Person(username="boss-p", first_name="Boss", last_name="Admin")
+        p = Person(username=f"{username}-p", first_name=first, last_name=last)
         s.add(p)
         s.flush()
-        a = Agent(username="boss", person_id=p.id)
+        a = Agent(username=username, person_id=p.id)
         s.add(a)
         s.flush()
-        s.add(AgentRole(agent_id=a.id, role="administrator"))
+        s.add(AgentRole(agent_id=a.id, role=role))
     db.dispose()
+
+
+def _admin(url: str) -> None:
+    _agent(url, "boss", "administrator", "Boss", "Admin")
 
 
 async def test_catalog_list_filter_and_detail(demo_app_url, make_app) -> None:
@@ -51,15 +55,8 @@ async def test_catalog_hides_amounts_from_roles_without_costs(demo_app_url, make
     from pob_tui.db import Database, make_engine
     from pob_tui.services.catalog import list_services, service_detail
 
+    _agent(demo_app_url, "desk", "first_line", "Desk", "Agent")
     db = Database(make_engine(demo_app_url))
-    with db.session() as s:
-        p = Person(username="desk-p", first_name="Desk", last_name="Agent")
-        s.add(p)
-        s.flush()
-        a = Agent(username="desk", person_id=p.id)
-        s.add(a)
-        s.flush()
-        s.add(AgentRole(agent_id=a.id, role="first_line"))
     with db.session() as s:
         from datetime import UTC, datetime
 

@@ -121,7 +121,7 @@ class ReportsScreen(AreaScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="reports")
     def load_report(self, view: str, period_name: str) -> None:
-        from pob_tui.commands.report import build_report
+        from pob_tui.reports.build import build_report
         from pob_tui.reports.kpi import kpis
         from pob_tui.services.identity import load_actor
 
