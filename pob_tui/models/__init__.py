@@ -21,8 +21,8 @@ from pob_tui.models.change import (
     ChangeTemplate,
     FreezeWindow,
 )
-from pob_tui.models.directory import DirectoryRun, PersonUnitHistory
 from pob_tui.models.cmdb import CiRelation, ConfigItem, ServiceCi
+from pob_tui.models.directory import DirectoryRun, PersonUnitHistory
 from pob_tui.models.incident import FollowUp, Incident
 from pob_tui.models.org import ROLES, Agent, AgentRole, Location, OrgUnit, Person, Team
 from pob_tui.models.problem import Problem
