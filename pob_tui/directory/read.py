@@ -129,11 +129,20 @@ def read_entries(cfg: DirectoryConfig, stats: ReadStats | None = None) -> Iterat
     conn = _connect(cfg)
     try:
         cookie: bytes | None = None
+        page_size = cfg.page_size
         while True:
             try:
                 conn.search(cfg.base_dn, cfg.filter, search_scope=ldap3.SUBTREE,
-                            attributes=cfg.wanted_attributes(), paged_size=cfg.page_size,
+                            attributes=cfg.wanted_attributes(), paged_size=page_size,
                             paged_cookie=cookie, paged_criticality=True)
+            except lx.LDAPAdminLimitExceededResult:
+                # OpenLDAP refuses a page larger than its size.pr limit (AD caps it quietly
+                # at MaxPageSize): ask again with smaller pages before anything was read.
+                if cookie is None and page_size > 1:
+                    page_size = max(1, page_size // 2)
+                    continue
+                raise DirectoryUnavailable(
+                    f"directory {cfg.url}: the server refused page size {page_size}") from None
             except lx.LDAPNoSuchObjectResult:
                 raise DirectoryUnavailable(
                     f"directory {cfg.url}: base DN {cfg.base_dn!r} does not exist") from None

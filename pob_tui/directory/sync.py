@@ -17,13 +17,12 @@ from pob_tui.directory.map import PersonRecord, map_entry
 from pob_tui.directory.read import DirectoryConfig, ReadStats, read_entries
 from pob_tui.models import DirectoryRun, utcnow
 from pob_tui.services.audit import record_admin_event
+from pob_tui.services.identity import SYSTEM_ACTOR
 
 if TYPE_CHECKING:
     from pob_tui.config import Settings
     from pob_tui.db import Database
 
-SYSTEM_USERNAME = "pob"
-"""The system actor's name in the audit (identity.SYSTEM_ACTOR): server-side jobs act as it."""
 LOCK_KEY = 0x706F6264  # "pobd": one sync at a time on PostgreSQL
 
 
@@ -62,9 +61,9 @@ def run_sync(settings: Settings, *, dry_run: bool, force: bool, create_units: bo
     cfg = DirectoryConfig.from_settings(settings)
     day = today or datetime.now(settings.tzinfo).date()
     if database is None:
-        from pob_tui.commands.common import open_database
+        from pob_tui.db import Database
 
-        database = open_database(settings)
+        database = Database.open(settings)
     started = utcnow()
     stats = ReadStats()
     try:
@@ -143,7 +142,7 @@ def _plan_and_apply(session: Session, cfg: DirectoryConfig, records: list[Person
     run.added, run.changed, run.moved = c["added"], c["changed"], c["moved"]
     run.deactivated, run.reactivated = c["deactivated"], c["reactivated"]
     run.unknown_units = c["unknown_units"]
-    record_admin_event(session, actor=SYSTEM_USERNAME, action="directory.sync",
+    record_admin_event(session, actor=SYSTEM_ACTOR.username, action="directory.sync",
                        target=cfg.base_dn[:200],
                        detail=json.dumps({**c, "entries": result.entries}, sort_keys=True))
     return result, None
