@@ -152,8 +152,10 @@ def slapd_available() -> str | None:
 class Slapd:
     """One slapd process; `people` trees are loaded offline with slapadd before it starts."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, page_limit: int = PAGE_LIMIT) -> None:
         self.root = root
+        self.page_limit = page_limit
+        root.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"ldap://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -175,7 +177,7 @@ rootdn "{ROOT_DN}"
 rootpw {ROOT_PW}
 directory {db}
 dbnosync
-limits dn.exact="{SYNC_DN}" size.soft={PAGE_LIMIT} size.hard={PAGE_LIMIT} size.pr={PAGE_LIMIT} size.prtotal=unlimited
+limits dn.exact="{SYNC_DN}" size.soft={self.page_limit} size.hard={self.page_limit} size.pr={self.page_limit} size.prtotal=unlimited
 access to attrs=userPassword by self write by anonymous auth by * none
 access to * by * read
 """

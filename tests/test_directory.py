@@ -8,6 +8,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from itertools import count
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from pob_tui.models import (
     Service,
     Subscription,
 )
+from pob_tui.reports.costs import Period, allocate
 from pob_tui.services.pickers import search_people
 from tests.conftest import IN_CI
 from tests.ldapserver import (
@@ -209,6 +211,7 @@ def test_moves_are_dated_and_leavers_come_back(slapd: Slapd, db: Database,
         svc = Service(code="SVC", name="Fagsystem", search="svc")
         s.add(svc)
         s.flush()
+        svc_id = svc.id
         pid = s.execute(select(Person.id).where(Person.username == disabled.sam)).scalar_one()
         s.add(Subscription(service_id=svc.id, person_id=pid, valid_from=date(2026, 1, 1)))
 
@@ -237,6 +240,15 @@ def test_moves_are_dated_and_leavers_come_back(slapd: Slapd, db: Database,
         closed = s.execute(select(PersonUnitHistory.valid_to)
                            .where(PersonUnitHistory.person_id == off[0].id)).scalar_one()
         assert closed == DAY2
+        # Costs follow the dated move: the old unit until June 30, the new one from July 1.
+        old_unit = hist[0].org_unit_id
+        s.add_all([Subscription(service_id=svc_id, org_unit_id=u, valid_from=date(2026, 1, 1))
+                   for u in (old_unit, new_unit)])
+        s.flush()
+        alloc = allocate(s, Period.year(2026), hourly_rate=Decimal(950))
+        mine = {h.unit_id: h.days for h in alloc.services[svc_id].holders
+                if h.person_id == p.id}
+        assert mine == {old_unit: 181, new_unit: 184}
 
     # They come back: re-enabled, and re-created with a new objectGUID (same username).
     slapd.replace(disabled, ou, userAccountControl="512")
