@@ -86,7 +86,7 @@ def pg_database() -> tuple[str, str] | None:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
-    except Exception as exc:  # noqa: BLE001 - report why PostgreSQL is skipped, in one line
+    except Exception as exc:
         print(f"postgresql skipped: {str(exc).splitlines()[0]}")
         return None
     return name, make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)

@@ -164,6 +164,8 @@ class Slapd:
         db = self.root / "db"
         db.mkdir(parents=True, exist_ok=True)
         includes = "\n".join(f"include /etc/ldap/schema/{s}.schema" for s in SCHEMAS)
+        n = self.page_limit
+        limits = f"size.soft={n} size.hard={n} size.pr={n} size.prtotal=unlimited"
         text = f"""{includes}
 pidfile {self.root}/slapd.pid
 argsfile {self.root}/slapd.args
@@ -177,7 +179,7 @@ rootdn "{ROOT_DN}"
 rootpw {ROOT_PW}
 directory {db}
 dbnosync
-limits dn.exact="{SYNC_DN}" size.soft={self.page_limit} size.hard={self.page_limit} size.pr={self.page_limit} size.prtotal=unlimited
+limits dn.exact="{SYNC_DN}" {limits}
 access to attrs=userPassword by self write by anonymous auth by * none
 access to * by * read
 """

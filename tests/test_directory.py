@@ -35,6 +35,7 @@ from pob_tui.models import (
     Subscription,
 )
 from pob_tui.reports.costs import Period, allocate
+from pob_tui.services.identity import SYSTEM_ACTOR
 from pob_tui.services.pickers import search_people
 from tests.conftest import IN_CI
 from tests.ldapserver import (
@@ -174,7 +175,7 @@ def test_dry_run_writes_nothing(slapd: Slapd, db: Database, db_url: str,
         '[directory.org_units]\n"NAV Bærum" = "NAV"\n', encoding="utf-8")
     before = [count_rows(db, m) for m in (Person, OrgUnit, PersonUnitHistory, AdminEvent)]
     rc = main(["--config", str(config), "directory", "sync", "--dry-run", "--format", "json",
-               "--create-units"])
+               "--create-units"], actor=SYSTEM_ACTOR)
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out) == {"added", "changed", "moved", "deactivated", "reactivated",
@@ -185,7 +186,8 @@ def test_dry_run_writes_nothing(slapd: Slapd, db: Database, db_url: str,
     assert {"username", "name", "org_unit"} <= set(out["added"][0])
     after = [count_rows(db, m) for m in (Person, OrgUnit, PersonUnitHistory, AdminEvent)]
     assert after == before
-    rc = main(["--config", str(config), "directory", "status", "--format", "json"])
+    rc = main(["--config", str(config), "directory", "status", "--format", "json"],
+              actor=SYSTEM_ACTOR)
     runs = json.loads(capsys.readouterr().out)
     assert rc == 0 and runs[0]["dry_run"] is True and runs[0]["outcome"] == "dry_run"
     assert runs[0]["counts"]["added"] == out["counts"]["added"]
@@ -299,8 +301,50 @@ def test_wrong_password_or_unreachable_exit_3(
         f'[database]\nurl = "{db_url}"\n[directory]\nurl = "{url}"\nbind_dn = "{SYNC_DN}"\n'
         f'password = "{password}"\nbase_dn = "ou={BIG},{SUFFIX}"\ntimeout_seconds = 3\n',
         encoding="utf-8")
-    rc = main(["--config", str(config), "directory", "sync"])
+    rc = main(["--config", str(config), "directory", "sync"], actor=SYSTEM_ACTOR)
     err = capsys.readouterr().err
     assert rc == 3
     assert len(err.strip().splitlines()) == 1, err
     assert ("wrong password" in err) if case == "password" else ("cannot connect" in err)
+
+
+def test_only_administrators_sync(slapd: Slapd, db: Database, db_url: str, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Someone who is no administrator (here: the OS user, no agent) is refused, audited."""
+    config = tmp_path / "pob.toml"
+    config.write_text(
+        f'[database]\nurl = "{db_url}"\n[directory]\nurl = "{slapd.url}"\n'
+        f'bind_dn = "{SYNC_DN}"\npassword = "{SYNC_PW}"\nbase_dn = "ou={BIG},{SUFFIX}"\n',
+        encoding="utf-8")
+    assert main(["--config", str(config), "directory", "sync"]) == 5
+    assert "administrator" in capsys.readouterr().err
+    assert count_rows(db, Person) == 0
+
+
+def test_config_tables_and_password_sources(tmp_path: Path) -> None:
+    from pob_tui.config import load_settings
+    from pob_tui.directory.read import resolve_password
+    from pob_tui.errors import ConfigError
+
+    path = tmp_path / "c.toml"
+    path.write_text('[directory]\nurl = "ldaps://dc1"\n[directory.attributes]\n'
+                    'id = "entryUUID"\nusername = "uid"\n[directory.org_units]\n'
+                    '"NAV Bærum" = "HO-001"\n', encoding="utf-8")
+    s = load_settings(path, env={"POB_DIRECTORY_PASSWORD": "from-env"})
+    assert s.directory_attributes["id"] == "entryUUID"
+    assert s.directory_attributes["email"] == "mail"  # the defaults stay
+    assert s.directory_org_units == {"NAV Bærum": "HO-001"}
+    assert resolve_password(s) == "from-env"
+    cmd = Settings(directory_password_command="printf 'from-command\\nsecond'")
+    assert resolve_password(cmd) == "from-command"
+    for text, needle in (
+        ('[directory.attributes]\nfavourite = "x"', "unknown name 'favourite'"),
+        ('[directory]\norg_unit_from = "tree"', "directory.org_unit_from"),
+        ('[directory]\nmax_deactivate_share = 2', "between 0 and 1"),
+        ('[directory]\nurl = "http://dc1"', "directory.url"),
+        ('[directory.org_units]\n"NAV" = 3', "directory.org_units"),
+    ):
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(ConfigError) as err:
+            load_settings(path, env={})
+        assert needle in str(err.value)

@@ -36,7 +36,12 @@ def run_sync(args: argparse.Namespace, ctx: CommandContext) -> int:
     import json
 
     from pob_tui.directory import run_sync as sync
+    from pob_tui.services.permissions import require
 
+    # Bringing people in is an import: administrators, or pob itself (the system actor of a
+    # PostgreSQL deployment's service account, as in cron or `pob serve`).
+    with ctx.database().session() as session:
+        require(session, ctx.actor(session), "import", target="directory sync")
     result = sync(ctx.settings, dry_run=args.dry_run, force=args.force,
                   create_units=args.create_units, database=ctx.database())
     out = ctx.stdout
@@ -83,8 +88,10 @@ def run_status(args: argparse.Namespace, ctx: CommandContext) -> int:
     import json
 
     from pob_tui.directory.status import last_runs
+    from pob_tui.services.permissions import require
 
     with ctx.database().session() as session:
+        require(session, ctx.actor(session), "audit.read", target="directory status")
         runs = last_runs(session, limit=max(1, args.limit))
     out = ctx.stdout
     if args.format == "json":
