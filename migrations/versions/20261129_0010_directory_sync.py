@@ -1,7 +1,7 @@
 """Directory sync: person.directory_id, the dated history of a person's org unit, sync runs.
 
 Revision ID: 0010
-Revises: 0003
+Revises: 0005
 Create Date: 2026-11-29 13:20:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from pob_tui.models.base import UTCDateTime
 
 revision: str = "0010"
-down_revision: str | None = "0003"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
