@@ -308,6 +308,7 @@ def test_wrong_password_or_unreachable_exit_3(
     assert ("wrong password" in err) if case == "password" else ("cannot connect" in err)
 
 
+@pytest.mark.sqlite_only  # on PostgreSQL the test login holds pob's service credentials
 def test_only_administrators_sync(slapd: Slapd, db: Database, db_url: str, tmp_path: Path,
                                   capsys: pytest.CaptureFixture[str]) -> None:
     """Someone who is no administrator (here: the OS user, no agent) is refused, audited."""

@@ -12,7 +12,8 @@ if TYPE_CHECKING:
     from pob_tui.directory.diff import SyncResult
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("directory", parents=[common],
                             help=_("people and org units from Active Directory / LDAP"))
     actions = parser.add_subparsers(dest="directory_command", metavar="ACTION", required=True)
@@ -58,9 +59,10 @@ def format_text(result: SyncResult) -> str:
     for a in result.added:
         lines.append(_("added       {username} ({name}) {unit}").format(
             username=a["username"], name=a["name"], unit=a["org_unit"] or "-"))
-    for c in result.changed:
+    for ch in result.changed:
         lines.append(_("changed     {username} {field}: {old} -> {new}").format(
-            username=c["username"], field=c["field"], old=c["old"] or "-", new=c["new"] or "-"))
+            username=ch["username"], field=ch["field"], old=ch["old"] or "-",
+            new=ch["new"] or "-"))
     for m in result.moved:
         lines.append(_("moved       {username} {old} -> {new} from {date}").format(
             username=m["username"], old=m["from"] or "-", new=m["to"] or "-", date=m["date"]))

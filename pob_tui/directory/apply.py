@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import insert, or_, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.directory.diff import Catalog, Known, Plan
 from pob_tui.models import Location, OrgUnit, Person, PersonUnitHistory, Subscription
@@ -25,8 +25,8 @@ def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
 
 
 def load_catalog(session: Session, mapping: dict[str, str]) -> Catalog:
-    units = session.execute(select(OrgUnit.code, OrgUnit.name)).all()
-    locations = session.execute(select(Location.code, Location.name)).all()
+    units = session.execute(select(col(OrgUnit.code), col(OrgUnit.name))).all()
+    locations = session.execute(select(col(Location.code), col(Location.name))).all()
     return Catalog(
         unit_codes=frozenset(c for c, _n in units),
         unit_names={n.casefold(): c for c, n in units},
@@ -40,11 +40,12 @@ def load_known(session: Session) -> list[Known]:
     """Every person, with the columns the diff compares. A sync compares the whole directory
     with the whole register, so this is the one place that reads all people (columns only,
     one streamed query)."""
-    unit_code = {i: c for i, c in session.execute(select(OrgUnit.id, OrgUnit.code))}
-    loc_code = {i: c for i, c in session.execute(select(Location.id, Location.code))}
-    q = select(Person.id, Person.directory_id, Person.username, Person.first_name,
-               Person.last_name, Person.email, Person.phone, Person.title, Person.org_unit_id,
-               Person.location_id, Person.active)
+    unit_code = {i: c for i, c in session.execute(select(col(OrgUnit.id), col(OrgUnit.code)))}
+    loc_code = {i: c for i, c in session.execute(select(col(Location.id), col(Location.code)))}
+    q = select(*(col(c) for c in (
+        Person.id, Person.directory_id, Person.username, Person.first_name, Person.last_name,
+        Person.email, Person.phone, Person.title, Person.org_unit_id, Person.location_id,
+        Person.active)))
     out = []
     for row in session.execute(q.execution_options(yield_per=2000)):
         out.append(Known(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
@@ -55,7 +56,7 @@ def load_known(session: Session) -> list[Known]:
 
 def search_text(first: str | None, last: str | None, username: str | None, phone: str | None,
                 email: str | None) -> str:
-    """Person.search as the caller picker expects it (same shape as the CSV importer's)."""
+    """col(Person.search) as the caller picker expects it (same shape as the CSV importer's)."""
     return (f"{first or ''} {last or ''} {username or ''} {phone or ''} {email or ''}"
             ).lower()[:400]
 
@@ -65,8 +66,8 @@ def apply_plan(session: Session, plan: Plan, *, today: date, first_sync: bool) -
     for code, name in sorted(plan.new_units.items()):
         session.add(OrgUnit(code=code, name=name[:200], kind="unit"))
     session.flush()
-    unit_id = {c: i for i, c in session.execute(select(OrgUnit.id, OrgUnit.code))}
-    loc_id = {c: i for i, c in session.execute(select(Location.id, Location.code))}
+    unit_id = {c: i for i, c in session.execute(select(col(OrgUnit.id), col(OrgUnit.code)))}
+    loc_id = {c: i for i, c in session.execute(select(col(Location.id), col(Location.code)))}
     yesterday = today - timedelta(days=1)
 
     # New people, and their first unit row: "since before pob knew" on the first sync (the
@@ -80,29 +81,29 @@ def apply_plan(session: Session, plan: Plan, *, today: date, first_sync: bool) -
             "vip": False, "active": True, "directory_id": r.directory_id,
             "search": search_text(r.first_name, r.last_name, r.username, r.phone, r.email),
         } for r, u, loc in plan.add]
-        for part in chunks(rows, 1000):
-            session.execute(insert(Person), list(part))
+        for chunk in chunks(rows, 1000):
+            session.execute(insert(Person), list(chunk))
         ids: dict[str, int] = {}
         new_ids = [r.directory_id for r, _u, _l in plan.add]
-        for part in chunks(new_ids):
-            ids.update(session.execute(select(Person.directory_id, Person.id)
-                                       .where(Person.directory_id.in_(part))).all())
+        for some_ids in chunks(new_ids):
+            ids.update(session.execute(select(col(Person.directory_id), col(Person.id))
+                                       .where(col(Person.directory_id).in_(some_ids))).all())
         start = None if first_sync else today
         hist = [{"person_id": ids[r.directory_id], "org_unit_id": unit_id.get(u) if u else None,
                  "valid_from": start, "valid_to": None} for r, u, _l in plan.add]
-        for part in chunks(hist, 1000):
-            session.execute(insert(PersonUnitHistory), list(part))
+        for hist_chunk in chunks(hist, 1000):
+            session.execute(insert(PersonUnitHistory), list(hist_chunk))
 
     # Field changes (bulk UPDATE by primary key), with the picker's search text.
     if plan.update:
-        current = {}
+        current: dict[int, dict[str, Any]] = {}
         ids_changed = [pid for pid, _u in plan.update]
-        for part in chunks(ids_changed):
-            for row in session.execute(select(Person.id, Person.first_name, Person.last_name,
-                                              Person.username, Person.phone, Person.email)
-                                       .where(Person.id.in_(part))):
-                current[row[0]] = dict(zip(("first_name", "last_name", "username", "phone",
-                                            "email"), row[1:], strict=True))
+        for id_chunk in chunks(ids_changed):
+            names = select(*(col(c) for c in (Person.id, Person.first_name, Person.last_name,
+                                               Person.username, Person.phone, Person.email)))
+            for found in session.execute(names.where(col(Person.id).in_(id_chunk))):
+                current[found[0]] = dict(zip(("first_name", "last_name", "username", "phone",
+                                              "email"), found[1:], strict=True))
         values: list[dict[str, Any]] = []
         for pid, changes in plan.update:
             row: dict[str, Any] = {"id": pid}
@@ -124,29 +125,29 @@ def apply_plan(session: Session, plan: Plan, *, today: date, first_sync: bool) -
     reactivated = {pid for pid, _u in plan.reactivate}
     for pid, unit in plan.reactivate:
         _open_row(session, pid, unit_id.get(unit) if unit else None, today)
-        session.execute(update(Person).where(Person.id == pid).values(
+        session.execute(update(Person).where(col(Person.id) == pid).values(
             active=True, org_unit_id=unit_id.get(unit) if unit else None))
     for pid, _old, new in plan.move:
         new_id = unit_id.get(new) if new else None
         if pid not in reactivated:
             _move_row(session, pid, new_id, today, yesterday)
-        session.execute(update(Person).where(Person.id == pid).values(org_unit_id=new_id))
+        session.execute(update(Person).where(col(Person.id) == pid).values(org_unit_id=new_id))
 
     if plan.deactivate:
         ids_off = list(plan.deactivate)
-        for part in chunks(ids_off):
-            session.execute(update(Person).where(Person.id.in_(part)).values(active=False))
+        for off in chunks(ids_off):
+            session.execute(update(Person).where(col(Person.id).in_(off)).values(active=False))
             # The unit row ends today (inclusive): costs stop after the day they left.
             session.execute(update(PersonUnitHistory)
-                            .where(PersonUnitHistory.person_id.in_(part),
-                                   PersonUnitHistory.valid_to.is_(None))
+                            .where(col(PersonUnitHistory.person_id).in_(off),
+                                   col(PersonUnitHistory.valid_to).is_(None))
                             .values(valid_to=today))
             # Their own subscriptions end that day; nothing is deleted.
             session.execute(update(Subscription)
-                            .where(Subscription.person_id.in_(part),
-                                   Subscription.valid_from <= today,
-                                   or_(Subscription.valid_to.is_(None),
-                                       Subscription.valid_to > today))
+                            .where(col(Subscription.person_id).in_(off),
+                                   col(Subscription.valid_from) <= today,
+                                   or_(col(Subscription.valid_to).is_(None),
+                                       col(Subscription.valid_to) > today))
                             .values(valid_to=today))
         _ensure_rows(session, ids_off, today, closed=True)
 
@@ -161,26 +162,28 @@ def _ensure_rows(session: Session, person_ids: Iterable[int], today: date, *,
     """A row "since before pob knew" for people who have none yet (their current unit)."""
     ids = list(person_ids)
     for part in chunks(ids):
-        have = set(session.execute(select(PersonUnitHistory.person_id)
-                                   .where(PersonUnitHistory.person_id.in_(part))).scalars())
+        have = set(session.execute(select(col(PersonUnitHistory.person_id))
+                                   .where(col(PersonUnitHistory.person_id).in_(part))).scalars())
         missing = [p for p in part if p not in have]
         if not missing:
             continue
-        units = dict(session.execute(select(Person.id, Person.org_unit_id)
-                                     .where(Person.id.in_(missing))).all())
+        units = dict(session.execute(select(col(Person.id), col(Person.org_unit_id))
+                                     .where(col(Person.id).in_(missing))).all())
         session.execute(insert(PersonUnitHistory), [
             {"person_id": p, "org_unit_id": units.get(p), "valid_from": None,
              "valid_to": today if closed else None} for p in missing])
 
 
 def _last_row(session: Session, pid: int) -> PersonUnitHistory | None:
-    rows = session.execute(select(PersonUnitHistory).where(PersonUnitHistory.person_id == pid)
+    rows = session.execute(select(PersonUnitHistory).where(col(PersonUnitHistory.person_id) == pid)
                            ).scalars().all()
     if not rows:
         return None
     # The open row if any, else the one that ended last (NULL valid_from sorts first).
-    return max(rows, key=lambda r: (r.valid_to is None, r.valid_to or date.min,
-                                    r.valid_from or date.min))
+    last: PersonUnitHistory = max(rows, key=lambda r: (r.valid_to is None,
+                                                      r.valid_to or date.min,
+                                                      r.valid_from or date.min))
+    return last
 
 
 def _move_row(session: Session, pid: int, unit: int | None, today: date,
@@ -188,7 +191,7 @@ def _move_row(session: Session, pid: int, unit: int | None, today: date,
     """Close the open row yesterday and open one today (old unit until the move day)."""
     last = _last_row(session, pid)
     if last is None or last.valid_to is not None:
-        old_unit = session.execute(select(Person.org_unit_id).where(Person.id == pid)
+        old_unit = session.execute(select(col(Person.org_unit_id)).where(col(Person.id) == pid)
                                    ).scalar_one_or_none()
         if last is None:
             session.add(PersonUnitHistory(person_id=pid, org_unit_id=old_unit,

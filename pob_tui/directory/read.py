@@ -8,6 +8,7 @@ import ssl
 import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from pob_tui.config import Settings
 from pob_tui.directory import DirectoryUnavailable
@@ -85,7 +86,7 @@ class ReadStats:
     pages: int = 0
 
 
-def _connect(cfg: DirectoryConfig):  # -> ldap3.Connection
+def _connect(cfg: DirectoryConfig) -> Any:  # an ldap3.Connection (ldap3 has no type hints)
     import ldap3
     from ldap3.core import exceptions as lx
 

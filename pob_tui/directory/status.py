@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.models import DirectoryRun
 
@@ -30,8 +30,8 @@ class RunRow:
 
 
 def last_runs(session: Session, *, limit: int = 10) -> list[RunRow]:
-    rows = session.execute(select(DirectoryRun).order_by(DirectoryRun.started_at.desc(),
-                                                         DirectoryRun.id.desc())
+    rows = session.execute(select(DirectoryRun).order_by(col(DirectoryRun.started_at).desc(),
+                                                         col(DirectoryRun.id).desc())
                            .limit(limit)).scalars()
     return [RunRow(r.started_at, r.finished_at, r.dry_run, r.outcome, r.entries,
                    {"added": r.added, "changed": r.changed, "moved": r.moved,

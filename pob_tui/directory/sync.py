@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, text
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.directory import DirectoryUnavailable, SafetyLimitExceeded
 from pob_tui.directory.apply import apply_plan, load_catalog, load_known
@@ -113,7 +113,7 @@ def _plan_and_apply(session: Session, cfg: DirectoryConfig, records: list[Person
         session.add(run)
         session.flush()
     first_sync = session.execute(
-        select(DirectoryRun.id).where(DirectoryRun.outcome == "done").limit(1)
+        select(col(DirectoryRun.id)).where(col(DirectoryRun.outcome) == "done").limit(1)
     ).first() is None
     plan: Plan = compute_plan(records, load_known(session),
                               load_catalog(session, dict(cfg.org_units)),
