@@ -152,8 +152,12 @@ def slapd_available() -> str | None:
 class Slapd:
     """One slapd process; `people` trees are loaded offline with slapadd before it starts."""
 
-    def __init__(self, root: Path, *, page_limit: int = PAGE_LIMIT) -> None:
+    def __init__(self, root: Path, *, page_limit: int = PAGE_LIMIT,
+                 tls: tuple[Path, Path] | None = None) -> None:
         self.root = root
+        self.tls = tls
+        """(certificate, key) in PEM: StartTLS on ldap:// and a second ldaps:// port."""
+        self.tls_port = free_port() if tls else None
         self.page_limit = page_limit
         root.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
@@ -166,8 +170,10 @@ class Slapd:
         includes = "\n".join(f"include /etc/ldap/schema/{s}.schema" for s in SCHEMAS)
         n = self.page_limit
         limits = f"size.soft={n} size.hard={n} size.pr={n} size.prtotal=unlimited"
+        tls = (f"TLSCertificateFile {self.tls[0]}\nTLSCertificateKeyFile {self.tls[1]}\n"
+               if self.tls else "")
         text = f"""{includes}
-pidfile {self.root}/slapd.pid
+{tls}pidfile {self.root}/slapd.pid
 argsfile {self.root}/slapd.args
 modulepath /usr/lib/ldap
 moduleload back_mdb
@@ -202,7 +208,8 @@ access to * by * read
 
     def start(self) -> None:
         conf = self.conf()
-        self.proc = subprocess.Popen([SLAPD, "-f", str(conf), "-h", f"{self.url}/", "-d", "0"],
+        urls = f"{self.url}/" + (f" ldaps://127.0.0.1:{self.tls_port}/" if self.tls else "")
+        self.proc = subprocess.Popen([SLAPD, "-f", str(conf), "-h", urls, "-d", "0"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:

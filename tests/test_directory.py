@@ -349,3 +349,49 @@ def test_config_tables_and_password_sources(tmp_path: Path) -> None:
         with pytest.raises(ConfigError) as err:
             load_settings(path, env={})
         assert needle in str(err.value)
+
+
+@pytest.fixture(scope="session")
+def tls_slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Slapd, Path]]:
+    """A second slapd with a self-signed certificate: StartTLS on ldap://, and ldaps://."""
+    import shutil
+    import subprocess
+
+    reason = slapd_available() or (None if shutil.which("openssl") else "openssl is missing")
+    if reason:
+        if IN_CI:
+            pytest.fail(f"CI=true but {reason}")
+        pytest.skip(reason)
+    root = tmp_path_factory.mktemp("slapd-tls")
+    cert, key = root / "cert.pem", root / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    server = Slapd(root / "slapd", tls=(cert, key))
+    server.load([(BIG, BIG_PEOPLE[:40])])
+    server.start()
+    yield server, cert
+    server.stop()
+
+
+def test_start_tls_and_ldaps_with_a_private_ca(tls_slapd: tuple[Slapd, Path], db: Database,
+                                               db_url: str, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    server, cert = tls_slapd
+    settings = settings_for(db_url, server, directory_start_tls=True,
+                            directory_ca_file=str(cert))
+    result = run_sync(settings, dry_run=True, create_units=True, database=db, today=DAY1)
+    assert result.entries == 40
+    ldaps = f"ldaps://127.0.0.1:{server.tls_port}"
+    result = run_sync(settings_for(db_url, server, directory_url=ldaps,
+                                   directory_ca_file=str(cert)),
+                      dry_run=True, create_units=True, database=db, today=DAY1)
+    assert result.entries == 40
+    # Without the private CA the certificate is refused: one line, exit 3.
+    config = tmp_path / "pob.toml"
+    config.write_text(
+        f'[database]\nurl = "{db_url}"\n[directory]\nurl = "{ldaps}"\nbind_dn = "{SYNC_DN}"\n'
+        f'password = "{SYNC_PW}"\nbase_dn = "ou={BIG},{SUFFIX}"\n', encoding="utf-8")
+    assert main(["--config", str(config), "directory", "sync"], actor=SYSTEM_ACTOR) == 3
+    err = capsys.readouterr().err
+    assert "certificate verify failed" in err and len(err.strip().splitlines()) == 1

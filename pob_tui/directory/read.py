@@ -116,8 +116,17 @@ def _connect(cfg: DirectoryConfig) -> Any:  # an ldap3.Connection (ldap3 has no 
 
 
 def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:300]
+    """ldap3 wraps socket errors in tuples of tuples: keep the words, drop the brackets."""
+    inner: object = exc
+    while isinstance(inner, BaseException | tuple | list) and len(
+            args := (inner.args if isinstance(inner, BaseException) else inner)) == 1:
+        inner = args[0]
+    text = (str(inner).strip() or type(exc).__name__).splitlines()[0]
+    if text[:2] in ("('", '("') and text[-3:] in ("',)", '",)'):  # a tuple ldap3 made a str
+        text = text[2:-3]
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        text += " (is directory.ca_file the CA that signed the server's certificate?)"
+    return text[:300]
 
 
 def read_entries(cfg: DirectoryConfig, stats: ReadStats | None = None) -> Iterator[RawEntry]:
