@@ -7,6 +7,7 @@ from pob_tui.db import Database
 
 
 def open_database(settings: Settings) -> Database:
+    """The configured database; a missing SQLite file is "no database at PATH" (exit 3)."""
     return Database.open(settings.database_url, busy_timeout_ms=settings.busy_timeout_ms,
                          auto_upgrade=settings.auto_upgrade)
 

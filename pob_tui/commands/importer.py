@@ -68,6 +68,7 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_export(args: argparse.Namespace, settings: Settings) -> int:
+    from pob_tui.files import open_export
     from pob_tui.importers import csvio
     from pob_tui.services.identity import current_actor
     from pob_tui.services.permissions import require
@@ -77,7 +78,7 @@ def run_export(args: argparse.Namespace, settings: Settings) -> int:
         if args.kind in ("costs", "funding"):
             require(session, current_actor(session), "costs.read", target=f"export {args.kind}")
         if args.output:
-            with open(args.output, "w", encoding="utf-8", newline="") as out:
+            with open_export(args.output) as out:
                 csvio.export_csv(session, args.kind, out)
         else:
             csvio.export_csv(session, args.kind, sys.stdout)

@@ -48,6 +48,7 @@ from pob_tui.models import (
 )
 from pob_tui.models.catalog import COST_KINDS, LIFECYCLES
 from pob_tui.models.cmdb import CI_CLASSES, RELATION_KINDS
+from pob_tui.textsafe import csv_row, csv_uncell
 
 MAX_ERRORS = 50
 
@@ -376,7 +377,7 @@ def import_csv(session: Session, kind: str, data: bytes | str, *, name: str = "<
         deferred: dict[str, str] = {}
         for h, cell in zip(header, raw, strict=True):
             col = by_name[h]
-            cell = cell.strip()
+            cell = csv_uncell(cell.strip())
             if not cell:
                 if col.required:
                     errors.append(f"{name}:{line}: column {h!r}: required, but empty")
@@ -562,7 +563,7 @@ def export_csv(session: Session, kind: str, out: io.TextIOBase | Any) -> int:
     writer = csv.writer(out, lineterminator="\n")
     n = -1
     for row in export_rows(session, kind):
-        writer.writerow(row)
+        writer.writerow(csv_row(row))  # `import` reads the guarded cells back (csv_uncell)
         n += 1
     return n
 

@@ -250,6 +250,7 @@ class PobApp(TeamworkMixin, App[None]):
                 url,
                 busy_timeout_ms=self.settings.busy_timeout_ms,
                 auto_upgrade=self.settings.auto_upgrade,
+                create=True,  # the first run creates the database and says where
             )
         except PobError as exc:
             self.post_message(DatabaseFailed(str(exc)))
@@ -268,6 +269,11 @@ class PobApp(TeamworkMixin, App[None]):
 
     def on_database_opened(self, message: DatabaseOpened) -> None:
         self.database = message.database
+        if message.database.created:
+            from pob_tui.db import sqlite_path
+
+            self.notify(_("Created a new database at {path}").format(
+                path=sqlite_path(message.database.engine.url)), markup=False)
         self.database_label = message.label
         self.load_session()
         self.data_version += 1

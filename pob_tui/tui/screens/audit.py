@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.widgets import Input
 
 from pob_tui.errors import PobError
+from pob_tui.files import open_export
 from pob_tui.i18n import _
 from pob_tui.tui.screens.base import PobScreen
 from pob_tui.tui.widgets.paged_table import PagedColumn, PagedTable
@@ -195,7 +196,12 @@ class AuditScreen(PobScreen):
             self.post_message(AuditRefused(str(exc)))
             return
         path = folder / f"pob-audit-{self.pob.now():%Y%m%d-%H%M%S}.csv"
-        path.write_text(audit_query.to_csv(rows), encoding="utf-8")
+        try:
+            with open_export(path) as out:  # 0600: the trail names people
+                out.write(audit_query.to_csv(rows))
+        except PobError as exc:
+            self.post_message(AuditRefused(str(exc)))
+            return
         self.post_message(AuditExported(str(path), len(rows)))
 
     def on_audit_exported(self, message: AuditExported) -> None:
