@@ -413,9 +413,35 @@ def import_csv(session: Session, kind: str, data: bytes | str, *, name: str = "<
             else:
                 seen[key] = line
         parsed.append((line, values, deferred))
+    if spec.model is OrgUnit and "parent" in header:
+        errors.extend(_org_cycles(session, parsed, name))
     if errors:
         raise ImportFailed(errors)
     return _write(session, spec, parsed, header)
+
+
+def _org_cycles(session: Session, parsed: list[tuple[int, dict[str, Any], dict[str, str]]],
+                name: str) -> list[str]:
+    """The file's parents over the database's: a loop (A -> B -> A) is refused naming the
+    units, since the units in it would drop out of every rolled-up cost total."""
+    from sqlalchemy.orm import aliased
+
+    from pob_tui.services.org_units import cycle_text, find_cycle
+
+    up = aliased(OrgUnit)
+    parents: dict[str, str | None] = dict(session.execute(
+        select(OrgUnit.code, up.code).outerjoin(up, up.id == OrgUnit.parent_id)).all())
+    for _line, values, deferred in parsed:
+        parents[values["code"]] = deferred.get("parent_id")
+    out: list[str] = []
+    reported: set[frozenset[str]] = set()
+    for line, values, _deferred in parsed:
+        loop = find_cycle(parents, values["code"])
+        if loop and len(loop) > 2 and frozenset(loop) not in reported:  # self: _row_rules
+            reported.add(frozenset(loop))
+            out.append(f"{name}:{line}: column 'parent': the org units would form a cycle "
+                       f"{cycle_text(loop)}")
+    return out
 
 
 def _row_rules(spec: Kind, values: dict[str, Any], deferred: dict[str, str]) -> list[str]:
