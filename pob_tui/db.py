@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
@@ -23,9 +23,12 @@ from sqlmodel import Session
 
 from pob_tui.errors import DatabaseError, SchemaOutOfDate
 
+if TYPE_CHECKING:
+    from pob_tui.config import Settings
+
 # The newest migration. Checked against Alembic by a test; lets a start with an up-to-date
 # database skip loading Alembic at all (it costs a noticeable part of start-up).
-SCHEMA_HEAD = "0003"
+SCHEMA_HEAD = "0005"
 PG_UPGRADE_LOCK = 0x706F62  # "pob": serialises concurrent upgrades on PostgreSQL
 
 
@@ -93,11 +96,6 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) ->
         raise DatabaseError(f"cannot use {safe_url(url)}: {exc}") from None
     if backend == "sqlite":
         _sqlite_pragmas(engine, busy_timeout_ms)
-    else:
-        # Every committed ticket change notifies the other pobs (live queues).
-        from pob_tui.services import live
-
-        live.install()
     return engine
 
 
@@ -296,11 +294,35 @@ def _has_foreign_tables(engine: Engine) -> bool:
     return bool(names - {"alembic_version"})
 
 
+SETTINGS_KEY = "pob.settings"
+
+
+def _default_settings() -> Settings:
+    from pob_tui.config import Settings
+
+    return Settings()
+
+
+def settings_of(session: Session) -> Settings:
+    """The settings of the unit of work: `Database.session()` hands them to every session it
+    opens, so a rule that needs configuration (closing days, the SLA warning threshold)
+    reads the very settings the entry point loaded, and no module keeps a copy."""
+    found = session.info.get(SETTINGS_KEY)
+    if found is None:
+        raise RuntimeError("session opened without settings; use Database.session()")
+    return found  # type: ignore[no-any-return]
+
+
 @dataclass
 class Database:
-    """An engine plus a session factory; the one object services and the TUI share."""
+    """An engine, the settings it was opened with, and a session factory: the one object
+    services and the TUI share. Entry points open it with the settings they loaded; tests
+    that build one from an engine get the documented defaults."""
 
     engine: Engine
+    settings: Settings = field(default_factory=_default_settings)
+    created: bool = False
+    """True when `open(create=True)` made a new SQLite file (callers say where)."""
     _write_engine: Engine = field(init=False, repr=False)
     _local: threading.local = field(default_factory=threading.local, init=False, repr=False)
 
@@ -309,20 +331,14 @@ class Database:
         # SQLite (the option means nothing to PostgreSQL, which locks rows instead).
         self._write_engine = self.engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
 
-    created: bool = False
-    """True when `open(create=True)` made a new SQLite file (callers say where)."""
-
     @classmethod
-    def open(
-        cls, url: str, *, busy_timeout_ms: int = 5000, auto_upgrade: bool = True,
-        create: bool = False,
-    ) -> Database:
+    def open(cls, settings: Settings, *, create: bool = False) -> Database:
         """Open and upgrade. A missing SQLite file is an error unless `create` (only
         `pob demo`, `pob db upgrade` and the TUI's first run create a database)."""
-        created = prepare_sqlite(url, create=create)
-        engine = make_engine(url, busy_timeout_ms=busy_timeout_ms)
-        ensure_schema(engine, auto_upgrade=auto_upgrade)
-        return cls(engine, created=created)
+        created = prepare_sqlite(settings.database_url, create=create)
+        engine = make_engine(settings.database_url, busy_timeout_ms=settings.busy_timeout_ms)
+        ensure_schema(engine, auto_upgrade=settings.auto_upgrade)
+        return cls(engine, settings, created=created)
 
     @property
     def url(self) -> str:
@@ -348,6 +364,7 @@ class Database:
         self._local.depth = depth + 1
         try:
             with Session(bind, expire_on_commit=False) as session:
+                session.info[SETTINGS_KEY] = self.settings
                 session.info[AFTER_TRANSACTION] = after
                 try:
                     yield session
@@ -361,6 +378,7 @@ class Database:
                 self._local.after = []
                 for write in after:  # e.g. an audited denial: written on its own
                     with Session(self._write_engine) as own:
+                        own.info[SETTINGS_KEY] = self.settings
                         write(own)
                         own.commit()
 

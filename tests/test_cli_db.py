@@ -131,16 +131,19 @@ def test_postgres_without_auto_upgrade_names_the_command(tmp_path, capsys) -> No
 
         settings = load_settings(config, database_url=pg_url_for(name), env={})
         with pytest.raises(SchemaOutOfDate, match="run `pob db upgrade`"):
-            Database.open(settings.database_url, auto_upgrade=settings.auto_upgrade)
+            Database.open(settings)
         assert main(["--db", pg_url_for(name), "db", "upgrade"]) == 0
-        Database.open(pg_url_for(name), auto_upgrade=False).dispose()
+        Database.open(settings).dispose()
     finally:
         pg_drop_database(name)
 
 
 def test_sqlite_upgrades_on_open(tmp_path) -> None:
+    from pob_tui.config import Settings
+
     url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
-    database = Database.open(url, auto_upgrade=False, create=True)  # SQLite always upgrades
+    settings = Settings(database_url=url, auto_upgrade=False)
+    database = Database.open(settings, create=True)  # SQLite always upgrades on start
     with database.session() as s:
         s.add(Person(username="ola", first_name="Ola", last_name="Nordmann"))
     database.dispose()
