@@ -384,3 +384,23 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def operational_failure(exc: BaseException) -> str | None:
+    """One line for a database that cannot be used mid-command (exit 3), or None when
+    `exc` is not such a failure (then it is a bug). SQLite busy and read-only files are
+    the usual ones."""
+    from sqlalchemy.exc import OperationalError
+
+    if not isinstance(exc, OperationalError):
+        return None
+    reason = _driver_message(exc)
+    low = reason.lower()
+    if "database is locked" in low or "database is busy" in low:
+        return ("the database is busy: another program has held a lock for longer than the "
+                "busy timeout; nothing was saved, try again")
+    if "readonly" in low or "read-only" in low:
+        return ("the database is read-only for you (the file or its folder, where SQLite keeps "
+                f"its WAL file): {reason}")
+    return f"the database failed: {reason}"
+

@@ -26,6 +26,9 @@ from typing import Any
 
 from rich.cells import cell_len, set_cell_size
 
+MAX_SEARCH_CHARS = 1000
+"""Longest search or filter text: the CLI refuses more (exit 2), TUI fields stop taking it."""
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet read a cell as a formula (OWASP)."""
 

@@ -84,3 +84,16 @@ def positive_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
     return value
+
+
+def search_text(text: str) -> str:
+    """argparse type for --search: at most MAX_SEARCH_CHARS characters (exit 2 beyond)."""
+    import argparse
+
+    from pob_tui.textsafe import MAX_SEARCH_CHARS
+
+    if len(text) > MAX_SEARCH_CHARS:
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_SEARCH_CHARS} characters, got {len(text)}")
+    return text
+

@@ -281,11 +281,29 @@ def _table(model: type[SQLModel]) -> Table:
 
 
 def decode(data: bytes, name: str) -> str:
+    return decode_with_encoding(data, name)[0]
+
+
+def decode_with_encoding(data: bytes, name: str) -> tuple[str, str]:
+    """The text and the encoding it was read as: a BOM decides (UTF-8, UTF-16); else
+    UTF-8 if the bytes are valid UTF-8, else Windows-1252 (what Excel's "CSV
+    (semikolondelt)" writes in Norway)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError as exc:
+            raise ImportFailed([f"{name}: not valid UTF-16 text (byte {exc.start})"]) from None
+    encoding = "UTF-8 with BOM" if data.startswith(b"\xef\xbb\xbf") else "UTF-8"
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
+        return data.decode("utf-8-sig"), encoding
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError as exc:  # the five bytes cp1252 leaves undefined
         line = data[: exc.start].count(b"\n") + 1
-        raise ImportFailed([f"{name}:{line}: not UTF-8 text (byte {exc.start})"]) from None
+        raise ImportFailed([f"{name}:{line}: neither UTF-8 nor Windows-1252 text "
+                            f"(byte {exc.start})"]) from None
 
 
 def sniff_delimiter(text: str) -> str:
@@ -314,10 +332,12 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    encoding: str = "text"  # how the bytes were read: UTF-8, UTF-16, Windows-1252...
 
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "rows": self.rows, "created": self.created,
-                "updated": self.updated, "unchanged": self.unchanged}
+                "updated": self.updated, "unchanged": self.unchanged,
+                "encoding": self.encoding}
 
 
 def import_csv(session: Session, kind: str, data: bytes | str, *, name: str = "<csv>",
@@ -325,7 +345,12 @@ def import_csv(session: Session, kind: str, data: bytes | str, *, name: str = "<
     """Check every row of `data`, then upsert them all (see the module docstring). The
     caller checks the permission and owns the transaction."""
     spec = _kind(kind)
-    text = decode(data, name) if isinstance(data, bytes) else data.lstrip("\ufeff")
+    encoding = "text"
+    if isinstance(data, bytes):
+        text, encoding = decode_with_encoding(data, name)
+    else:
+        text = data.lstrip("\ufeff")
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))  # lines are limited
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
     errors: list[str] = []
     try:
@@ -378,6 +403,9 @@ def import_csv(session: Session, kind: str, data: bytes | str, *, name: str = "<
         for h, cell in zip(header, raw, strict=True):
             col = by_name[h]
             cell = csv_uncell(cell.strip())
+            if "\x00" in cell:  # PostgreSQL refuses it in text, SQLite would store it
+                errors.append(f"{name}:{line}: column {h!r}: contains a NUL byte")
+                continue
             if not cell:
                 if col.required:
                     errors.append(f"{name}:{line}: column {h!r}: required, but empty")
@@ -417,7 +445,9 @@ def import_csv(session: Session, kind: str, data: bytes | str, *, name: str = "<
         errors.extend(_org_cycles(session, parsed, name))
     if errors:
         raise ImportFailed(errors)
-    return _write(session, spec, parsed, header)
+    result = _write(session, spec, parsed, header)
+    result.encoding = encoding
+    return result
 
 
 def _org_cycles(session: Session, parsed: list[tuple[int, dict[str, Any], dict[str, str]]],
@@ -594,8 +624,38 @@ def export_csv(session: Session, kind: str, out: io.TextIOBase | Any) -> int:
     return n
 
 
-def read_file(path: str | Path) -> bytes:
+MiB = 1024 * 1024
+
+
+def read_file(path: str | Path, *, max_line_bytes: int = MiB, max_file_mb: int = 200,
+              ) -> bytes:
+    """The file's bytes, read in chunks so `/dev/zero` or a line without end stops at the
+    limit (`[import] max_line_bytes`, `max_file_mb`) instead of filling the memory."""
+    where = repr(str(path))
+    max_file = max_file_mb * MiB
+    chunks: list[bytes] = []
+    size = line_len = 0
+    line = 1
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb") as f:
+            while chunk := f.read(MiB):
+                size += len(chunk)
+                if size > max_file:
+                    raise InvalidInput(
+                        f"{where}: larger than {max_file_mb} MiB; raise [import] max_file_mb "
+                        "or split the file")
+                start = 0
+                while True:
+                    nl = chunk.find(b"\n", start)
+                    line_len += (len(chunk) if nl == -1 else nl) - start
+                    if line_len > max_line_bytes:
+                        raise InvalidInput(
+                            f"{where}:{line}: line longer than {max_line_bytes} bytes; raise "
+                            "[import] max_line_bytes if it is meant to be")
+                    if nl == -1:
+                        break
+                    line_len, start, line = 0, nl + 1, line + 1
+                chunks.append(chunk)
     except OSError as exc:
-        raise InvalidInput(f"{path}: cannot be read: {exc.strerror or exc}") from None
+        raise InvalidInput(f"{where}: cannot be read: {exc.strerror or exc}") from None
+    return b"".join(chunks)
