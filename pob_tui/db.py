@@ -41,8 +41,21 @@ def migrations_dir() -> Path:
     raise DatabaseError("pob is installed without its migrations; reinstall it")  # pragma: no cover
 
 
+def _netloc_ats(url: str) -> int:
+    """How many `@` the part before the host holds: more than one means a password with an
+    unencoded `@`, which URL parsers split in the wrong place."""
+    rest = url.split("://", 1)[1] if "://" in url else ""
+    return rest.split("/", 1)[0].count("@")
+
+
 def safe_url(url: str | URL) -> str:
     """The URL as a user may see it: password replaced by ***."""
+    if isinstance(url, str) and _netloc_ats(url) > 1:
+        # user:p@ss@host: hide everything up to the last @ of the netloc, not up to the first
+        scheme, rest = url.split("://", 1)
+        netloc, _, path = rest.partition("/")
+        user = netloc.split(":", 1)[0] if ":" in netloc.split("@", 1)[0] else "***"
+        return f"{scheme}://{user}:***@{netloc.rsplit('@', 1)[1]}" + (f"/{path}" if path else "")
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
@@ -70,6 +83,10 @@ def _driver_message(exc: BaseException) -> str:
 
 def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) -> Engine:
     """An engine with pob's connection settings. Nothing is connected yet."""
+    if _netloc_ats(url) > 1:
+        raise DatabaseError(
+            f"database URL {safe_url(url)!r}: the password holds an '@'; percent-encode it "
+            "as %40 (e.g. postgresql+psycopg://user:p%40ss@host/db)")
     try:
         parsed = make_url(url)
     except ArgumentError:

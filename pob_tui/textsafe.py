@@ -121,3 +121,20 @@ def clip_cells(text: str, width: int) -> str:
 def pad_cells(text: str, width: int) -> str:
     """`text` padded with spaces to `width` terminal cells (str.ljust counts code points)."""
     return text + " " * max(width - cell_len(text), 0)
+
+
+_JS_LINK = re.compile(r"\[([^\]]*)\]\(\s*<?\s*(?:javascript|vbscript|data)\s*:[^)]*\)", re.I)
+_MD_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|",
+                             "[": "\\[", "]": "\\]"})
+
+
+def markdown_inline(value: Any) -> str:
+    """One line of user text for a Markdown page (agendas, minutes that end up in a wiki):
+    controls and bidi overrides become spaces, raw HTML is escaped (`<` -> `&lt;`), and
+    links cannot be formed; a `javascript:` link is dropped, keeping its text."""
+    if value is None:
+        return ""
+    text = "".join(ch if ch.isprintable() and ch not in BIDI_CONTROLS else " "
+                   for ch in str(value))
+    text = _JS_LINK.sub(lambda m: m.group(1), text)
+    return text.translate(_MD_ESCAPES)

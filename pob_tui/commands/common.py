@@ -8,6 +8,7 @@ session (`remote`: file names other than `-` are refused there).
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
@@ -77,10 +78,9 @@ def open_database(settings: Settings) -> Database:
 def positive_int(text: str) -> int:
     import argparse
 
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not re.fullmatch(r"[+-]?[0-9]+", text):  # int() also takes 1_000 and ٣
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
     return value

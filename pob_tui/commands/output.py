@@ -15,7 +15,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TextIO
 
-from pob_tui.textsafe import cell_width, clip_cells, csv_row, json_dumps, pad_cells, visible
+from pob_tui.textsafe import (
+    cell_width,
+    clip_cells,
+    csv_row,
+    json_dumps,
+    markdown_inline,
+    pad_cells,
+    visible,
+)
 
 __all__ = ["print_csv", "print_fields", "print_json", "print_markdown", "print_rows",
            "print_table", "visible"]
@@ -95,6 +103,5 @@ def print_markdown(rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
     out.write("| " + " | ".join(columns) + " |\n")
     out.write("|" + "|".join(" --- " for _ in columns) + "|\n")
     for row in rows:
-        cells = [visible(_cell(row.get(c))).replace("|", "\\|").replace("\n", " ")
-                 for c in columns]
+        cells = [markdown_inline(_cell(row.get(c))) for c in columns]  # no HTML, no links
         out.write("| " + " | ".join(cells) + " |\n")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -82,11 +83,16 @@ def _text(max_len: int) -> Callable[[str], str]:
     return parse
 
 
+_ASCII_INT = re.compile(r"[+-]?[0-9]+\Z")
+# int() and Decimal() also take 1_000, 1e3 and digits of other scripts (٣): a spreadsheet
+# would not, so neither do we.
+_ASCII_AMOUNT = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?\Z")
+
+
 def _int(v: str) -> int:
-    try:
-        return int(v)
-    except ValueError:
-        raise CellError(f"expected a whole number, got {v!r}") from None
+    if not _ASCII_INT.match(v):
+        raise CellError(f"expected a whole number, got {v!r}")
+    return int(v)
 
 
 def _year(v: str) -> int:
@@ -124,6 +130,8 @@ def _money(v: str) -> Decimal:
     raw = v.replace(" ", "").replace("\u00a0", "")
     if "," in raw and "." not in raw:
         raw = raw.replace(",", ".")  # Norwegian decimal comma
+    if not _ASCII_AMOUNT.match(raw):
+        raise CellError(f"expected an amount like 1234.50, got {v!r}")
     try:
         d = Decimal(raw)
     except InvalidOperation:

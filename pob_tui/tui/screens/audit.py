@@ -25,6 +25,7 @@ from pob_tui.errors import PobError
 from pob_tui.files import open_export
 from pob_tui.i18n import _
 from pob_tui.tui.screens.base import PobScreen
+from pob_tui.tui.widgets.limited_input import LimitedInput
 from pob_tui.tui.widgets.paged_table import PagedColumn, PagedTable
 from pob_tui.tui.widgets.text import plain
 
@@ -78,10 +79,10 @@ class AuditScreen(PobScreen):
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="audit-filters"):
-            yield Input(placeholder=_("person"), id="audit-actor")
-            yield Input(placeholder=_("ticket"), id="audit-ticket")
-            yield Input(placeholder=_("from YYYY-MM-DD"), id="audit-from")
-            yield Input(placeholder=_("to YYYY-MM-DD"), id="audit-to")
+            yield LimitedInput(placeholder=_("person"), id="audit-actor")
+            yield LimitedInput(placeholder=_("ticket"), id="audit-ticket")
+            yield LimitedInput(placeholder=_("from YYYY-MM-DD"), id="audit-from")
+            yield LimitedInput(placeholder=_("to YYYY-MM-DD"), id="audit-to")
         table = PagedTable(COLUMNS, page_size=PAGE_SIZE, select_on_enter=False,
                            id="audit-table")
         yield table
