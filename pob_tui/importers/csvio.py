@@ -451,11 +451,41 @@ def import_csv(session: Session, kind: str, data: bytes | str, *, name: str = "<
         parsed.append((line, values, deferred))
     if spec.model is OrgUnit and "parent" in header:
         errors.extend(_org_cycles(session, parsed, name))
+    if spec.model is Person:
+        errors.extend(_username_case(session, parsed, name))
     if errors:
         raise ImportFailed(errors)
     result = _write(session, spec, parsed, header)
     result.encoding = encoding
     return result
+
+
+def _username_case(session: Session,
+                   parsed: list[tuple[int, dict[str, Any], dict[str, str]]],
+                   name: str) -> list[str]:
+    """Usernames that differ only in case are the same user (a unique index on
+    lower(username) backs this up): refuse them in the file and against the database."""
+    from sqlalchemy import func
+
+    by_lower: dict[str, tuple[str, int]] = {}
+    out: list[str] = []
+    for line, values, _deferred in parsed:
+        user = values.get("username")
+        if not user:
+            continue
+        first = by_lower.setdefault(user.lower(), (user, line))
+        if first[0] != user:
+            out.append(f"{name}:{line}: column 'username': {user!r} differs only in case "
+                       f"from {first[0]!r} on line {first[1]}")
+    keys = list(by_lower)
+    for i in range(0, len(keys), 5000):
+        for existing in session.execute(select(Person.username).where(
+                func.lower(Person.username).in_(keys[i: i + 5000]))).scalars():
+            user, line = by_lower[existing.lower()]
+            if user != existing:
+                out.append(f"{name}:{line}: column 'username': {user!r} differs only in "
+                           f"case from the existing {existing!r}")
+    return out
 
 
 def _org_cycles(session: Session, parsed: list[tuple[int, dict[str, Any], dict[str, str]]],
