@@ -274,7 +274,7 @@ class PobApp(TeamworkMixin, App[None]):
         if message.database.created:
             from pob_tui.db import sqlite_path
 
-            self.notify(_("Created a new database at {path}").format(
+            self.notify(_("Created a new database at {path}.").format(
                 path=sqlite_path(message.database.engine.url)), markup=False)
         self.database_label = message.label
         self.load_session()
