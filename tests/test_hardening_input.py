@@ -146,3 +146,22 @@ def test_fuzz_cli_text_arguments(demo_url, capsys, argv, value) -> None:
     _out, err = capsys.readouterr()
     assert code != 1, err
     assert "Traceback" not in err
+
+
+def test_demo_administrator_is_the_login_that_ran_it(db_url, backend) -> None:
+    """`pob demo` makes an administrator of who ran it, as identity names them (the login on
+    PostgreSQL), never also an agent named after the OS user."""
+    from pob_tui.commands.demo import _operator
+    from pob_tui.config import Settings
+    from pob_tui.services.identity import os_account
+
+    who = _operator(Settings(database_url=db_url))
+    if backend == "postgresql":
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(db_url)
+        with engine.connect() as conn:
+            assert who == conn.execute(text("SELECT session_user")).scalar_one()
+        engine.dispose()
+    else:
+        assert who == os_account()
