@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlmodel import Session
@@ -164,7 +164,7 @@ def prepare_sqlite(url: str | URL, *, create: bool) -> bool:
 
 def _sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # pysqlite starts a transaction only before INSERT/UPDATE/DELETE, so the SELECT
         # that read a version ran outside it and two processes could both save on the same
         # version (issue 12). We switch the driver's own handling off and emit BEGIN below
@@ -179,7 +179,7 @@ def _sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn) -> None:
+    def _on_begin(conn: Connection) -> None:
         # A write transaction takes the write lock at its start (waiting up to the busy
         # timeout), so what it reads cannot change before it writes: no lost update, and no
         # SQLITE_BUSY from upgrading a read lock half-way through.
@@ -198,7 +198,7 @@ def check_connection(engine: Engine) -> None:
         ) from None
 
 
-def alembic_config(engine: Engine | None = None):
+def alembic_config(engine: Engine | None = None) -> Any:
     from alembic.config import Config
 
     cfg = Config()

@@ -12,7 +12,7 @@ from collections.abc import Hashable, Mapping
 from typing import TypeVar
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.errors import InvalidInput
 from pob_tui.models import OrgUnit
@@ -55,11 +55,12 @@ def check_no_cycle(session: Session, unit_id: int, new_parent_id: int | None) ->
             break
         seen.add(current)
         current = session.execute(
-            select(OrgUnit.parent_id).where(OrgUnit.id == current)).scalar()
+            select(col(OrgUnit.parent_id)).where(col(OrgUnit.id) == current)).scalar()
     else:
         return
-    codes = dict(session.execute(select(OrgUnit.id, OrgUnit.code)
-                                 .where(OrgUnit.id.in_(set(chain)))).all())
+    codes: dict[int | None, str] = {
+        u: c for u, c in session.execute(select(col(OrgUnit.id), col(OrgUnit.code))
+                                         .where(col(OrgUnit.id).in_(set(chain))))}
     names = [codes.get(u, str(u)) for u in chain]
     if chain[-1] == unit_id:
         raise InvalidInput(
