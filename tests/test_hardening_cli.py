@@ -137,9 +137,8 @@ def test_bad_configuration_is_one_line_exit_2(tmp_path, capsys, toml: str,
     assert code == 2 and expected in one_line(err)
 
 
-def test_busy_sqlite_is_one_line_exit_3(admin, capsys, tmp_path, backend) -> None:
-    if backend != "sqlite":
-        pytest.skip("SQLite's lock")
+@pytest.mark.sqlite_only  # SQLite's lock
+def test_busy_sqlite_is_one_line_exit_3(admin, capsys, tmp_path) -> None:
     world, url = admin
     cfg = tmp_path / "config.toml"
     cfg.write_text("[database]\nbusy_timeout_ms = 100\n")
@@ -156,9 +155,8 @@ def test_busy_sqlite_is_one_line_exit_3(admin, capsys, tmp_path, backend) -> Non
     assert code == 3 and "the database is busy" in one_line(err)
 
 
-def test_read_only_database_is_one_line_exit_3(admin, capsys, backend, tmp_path) -> None:
-    if backend != "sqlite":
-        pytest.skip("a read-only SQLite file")
+@pytest.mark.sqlite_only  # a read-only SQLite file
+def test_read_only_database_is_one_line_exit_3(admin, capsys, tmp_path) -> None:
     world, _url = admin
     world.db.dispose()
     path = world.db.engine.url.database

@@ -1,6 +1,6 @@
 """Issue 12 in the TUI: a 60,000-character paste into a filter stops at the limit and says
-so (the app stays responsive); bidi override characters are shown, not obeyed. SQLite only:
-these are pure UI behaviour."""
+so (the app stays responsive); bidi override characters are shown, not obeyed. Pure UI
+behaviour: SQLite only, like every Pilot test not marked both_backends."""
 
 from __future__ import annotations
 
@@ -17,9 +17,7 @@ from tests.tui.test_desk_flows import build_desk, make, notes
 
 
 @pytest.fixture
-def small_desk(db_url: str, backend: str) -> str:
-    if backend != "sqlite":
-        pytest.skip("UI behaviour; SQLite is enough")
+def small_desk(db_url: str) -> str:
     world = build_desk(db_url)
     db = Database(make_engine(db_url))
     with db.session() as s:
