@@ -251,7 +251,8 @@ class PobApp(TeamworkMixin, App[None]):
         from pob_tui.db import Database, safe_url
 
         try:
-            database = Database.open(self.settings)
+            # the first run creates the database (private) and says where
+            database = Database.open(self.settings, create=True)
         except PobError as exc:
             self.post_message(DatabaseFailed(str(exc)))
             return
@@ -269,6 +270,11 @@ class PobApp(TeamworkMixin, App[None]):
 
     def on_database_opened(self, message: DatabaseOpened) -> None:
         self.database = message.database
+        if message.database.created:
+            from pob_tui.db import sqlite_path
+
+            self.notify(_("Created a new database at {path}.").format(
+                path=sqlite_path(message.database.engine.url)), markup=False)
         self.database_label = message.label
         self.load_session()
         self.data_version += 1
