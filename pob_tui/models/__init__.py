@@ -25,6 +25,7 @@ from pob_tui.models.cmdb import CiRelation, ConfigItem, ServiceCi
 from pob_tui.models.incident import FollowUp, Incident
 from pob_tui.models.org import ROLES, Agent, AgentRole, Location, OrgUnit, Person, Team
 from pob_tui.models.problem import Problem
+from pob_tui.models.serve import AgentKey, ServeSession
 from pob_tui.models.sla import (
     Agreement,
     AgreementService,
@@ -42,6 +43,7 @@ __all__ = [
     "ROLES",
     "AdminEvent",
     "Agent",
+    "AgentKey",
     "AgentRole",
     "Agreement",
     "AgreementService",
@@ -68,6 +70,7 @@ __all__ = [
     "Problem",
     "Service",
     "ServiceCi",
+    "ServeSession",
     "ServiceCost",
     "SlaClock",
     "SlaTarget",
