@@ -88,7 +88,7 @@ def test_session_record_is_used_once(world, admin) -> None:
         expired = serve_sessions.create_record(s, owner, lifetime=timedelta(seconds=-1))
     assert len(token) >= 43
     with world.db.session() as s:
-        claim = serve_sessions.claim_record(s, token)
+        claim = serve_sessions.claim(s, token)
     assert (claim.username, claim.agent_id) == ("anne", world.anne.agent_id)
     assert claim.client_address == "127.0.0.1:5000"
     for bad in (token, expired, "x" * 43):
@@ -119,5 +119,21 @@ def test_integration_record(world, admin) -> None:
         owner = keys.key_owner(s, keys.parse_public_key(text).key_data)
         token = serve_sessions.create_record(s, owner)
     with world.db.session() as s:
-        claim = serve_sessions.claim_record(s, token)
-    assert (claim.username, claim.integration) == (None, "telefoni")
+        assert serve_sessions.claim_record(s, token) == "integration:telefoni"
+
+
+def test_resolver_takes_the_agent_from_the_record(world, admin, backend) -> None:
+    """The lead's resolver claims the record once: the record names the agent."""
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL needs the pob_service role (pob db grant); covered by tests/serve")
+    from pob_tui.services.identity import resolve_actor
+
+    text = public_key()
+    with world.db.session() as s:
+        keys.add_key(s, admin, text, username="lars")
+        token = serve_sessions.create_record(s, keys.key_owner(
+            s, keys.parse_public_key(text).key_data))
+    with world.db.session() as s:
+        assert resolve_actor(s, serve_record=token).username == "lars"
+    with world.db.session() as s, pytest.raises(PermissionDenied):
+        resolve_actor(s, serve_record=token)

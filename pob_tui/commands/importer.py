@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                          help=_("import master data from CSV (checked first, all or nothing)"))
     imp.add_argument("kind", choices=KIND_NAMES, metavar="KIND",
                      help=", ".join(KIND_NAMES))
-    imp.add_argument("file", nargs="?", metavar="FILE.csv")
+    imp.add_argument("file", nargs="?", metavar="FILE.csv", help=_("- reads standard input"))
     imp.add_argument("--template", action="store_true",
                      help=_("print an empty CSV with the columns and exit"))
     imp.add_argument("--format", choices=("text", "json"), default="text")
@@ -43,7 +43,12 @@ def run_import(args: argparse.Namespace, ctx: CommandContext) -> int:
         return 0
     if not args.file:
         raise InvalidInput("give the CSV file to import, or --template")
-    data = csvio.read_file(args.file)
+    if args.file == "-":  # standard input: how a CSV reaches pob over ssh
+        data = ctx.stdin.read()
+    elif ctx.remote:
+        raise InvalidInput("over ssh the CSV comes on standard input: give - as the file")
+    else:
+        data = csvio.read_file(args.file)
     from pob_tui.commands.output import print_json
     from pob_tui.services.audit import record_admin_event
     from pob_tui.services.permissions import require
@@ -66,6 +71,7 @@ def run_import(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def run_export(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from pob_tui.errors import InvalidInput
     from pob_tui.importers import csvio
     from pob_tui.services.permissions import require
 
@@ -73,6 +79,8 @@ def run_export(args: argparse.Namespace, ctx: CommandContext) -> int:
     with database.session() as session:
         if args.kind in ("costs", "funding"):
             require(session, ctx.actor(session), "costs.read", target=f"export {args.kind}")
+        if args.output and ctx.remote:
+            raise InvalidInput("over ssh -o is refused: the CSV comes on standard output")
         if args.output:
             with open(args.output, "w", encoding="utf-8", newline="") as out:
                 csvio.export_csv(session, args.kind, out)

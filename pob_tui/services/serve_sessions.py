@@ -21,7 +21,6 @@ from pob_tui.models import Agent, AgentKey, ServeSession, utcnow
 from pob_tui.services.keys import KeyOwner
 
 RECORD_LIFETIME = timedelta(seconds=60)
-ENV_VAR = "POB_SERVE_SESSION"  # carries the token to the session's program
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,15 @@ def create_record(session: Session, owner: KeyOwner, *, client_address: str | No
     return token
 
 
-def claim_record(session: Session, token: str) -> ServeClaim:
+def claim_record(session: Session, token: str) -> str:
+    """Claim the record (see `claim`) and return the name it acts under: the agent's
+    username, or `integration:NAME` for an integration key (no agent has that name, so it
+    resolves to an unregistered actor that the command policy of `pob serve` confines)."""
+    found = claim(session, token)
+    return found.username or f"integration:{found.integration}"
+
+
+def claim(session: Session, token: str) -> ServeClaim:
     """Mark the record used and return whom it names; PermissionDenied when the token is
     unknown, used or expired, or its key was removed or its agent disabled since."""
     now = utcnow()
