@@ -343,15 +343,19 @@ def test_terminal_session_logs_a_call_and_follows_a_resize(serve: Serve) -> None
     try:
         wait_screen(session, "rita")  # the header names the agent the key belongs to
         tmux("send-keys", "-t", session, "n")
-        wait_screen(session, "Caller")
+        wait_screen(session, "Pick a caller")
         tmux("send-keys", "-t", session, "-l", "kari")
-        time.sleep(1.5)
+        wait_screen(session, "kari.n · Hosle")  # the picker's first match
+        time.sleep(1.0)  # the picker settles on it before Enter takes it
         tmux("send-keys", "-t", session, "Enter")
+        wait_screen(session, "(kari.n)")
         tmux("send-keys", "-t", session, "-l", "print")
-        time.sleep(1.5)
-        tmux("send-keys", "-t", session, "Enter")
-        tmux("send-keys", "-t", session, "-l", "Skanneren over ssh")
+        wait_screen(session, "Utskrift PRINT")
         time.sleep(1.0)
+        tmux("send-keys", "-t", session, "Enter")
+        wait_screen(session, "Utskrift (PRINT)")
+        tmux("send-keys", "-t", session, "-l", "Skanneren over ssh")
+        wait_screen(session, "Skanneren over ssh")
         tmux("send-keys", "-t", session, "C-s")
         wait_screen(session, "Logged INC-")
         # resize: the app redraws at the new size

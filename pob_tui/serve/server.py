@@ -159,13 +159,13 @@ class PobServer:
         for session in sessions:
             session.kill()
         for conn in list(self.connections):
+            conn.end_reason = "server stopped"
+            await conn.logout()
             conn.close()
         if self._acceptor is not None:
             await self._acceptor.wait_closed()
-        for _ in range(50):  # logouts are audited from connection_lost
-            if not self._tasks:
-                break
-            await asyncio.sleep(0.05)
+        if self._tasks:  # audits still under way (refusals, logins of the last moment)
+            await asyncio.wait(list(self._tasks), timeout=STOP_GRACE_S)
         self._db_thread.shutdown(wait=True)
 
     async def _watch(self) -> None:
@@ -260,6 +260,7 @@ class Connection(asyncssh.SSHServer):
         self.last_input = time.monotonic()
         self.started = time.monotonic()
         self.end_reason = "closed by client"
+        self.logged_out = False
         self._owners: dict[str, KeyOwner | None] = {}
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
@@ -268,12 +269,18 @@ class Connection(asyncssh.SSHServer):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.server.connections.discard(self)
-        if self.authenticated and self.owner is not None:
-            minutes = (time.monotonic() - self.started) / 60
-            self.server.spawn(self.server.audit(
-                "serve.logout", self.owner.name,
-                f"{self.owner.fingerprint} from {self.address}; {self.end_reason}; "
-                f"{minutes:.1f} min"))
+        self.server.spawn(self.logout())
+
+    async def logout(self) -> None:
+        """Audit the end of an authenticated connection, once."""
+        if not self.authenticated or self.owner is None or self.logged_out:
+            return
+        self.logged_out = True
+        minutes = (time.monotonic() - self.started) / 60
+        await self.server.audit(
+            "serve.logout", self.owner.name,
+            f"{self.owner.fingerprint} from {self.address}; {self.end_reason}; "
+            f"{minutes:.1f} min")
 
     def begin_auth(self, username: str) -> bool:
         return True  # the SSH user name is ignored: the key decides who you are
