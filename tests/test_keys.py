@@ -124,9 +124,16 @@ def test_integration_record(world, admin) -> None:
 
 def test_resolver_takes_the_agent_from_the_record(world, admin, backend) -> None:
     """The lead's resolver claims the record once: the record names the agent."""
-    if backend != "sqlite":
-        pytest.skip("PostgreSQL needs the pob_service role (pob db grant); covered by tests/serve")
-    from pob_tui.services.identity import resolve_actor
+    from pob_tui.services.identity import holds_service_credentials, resolve_actor
+
+    if backend == "postgresql":
+        from pob_tui.services import grants
+
+        with world.db.session() as s:  # creates pob_service (idempotent, cluster-wide)
+            grants.grant(s)
+        with world.db.session() as s:
+            if not holds_service_credentials(s):
+                pytest.skip("the test login is not in pob_service")
 
     text = public_key()
     with world.db.session() as s:
