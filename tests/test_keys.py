@@ -144,3 +144,28 @@ def test_resolver_takes_the_agent_from_the_record(world, admin, backend) -> None
         assert resolve_actor(s, serve_record=token).username == "lars"
     with world.db.session() as s, pytest.raises(PermissionDenied):
         resolve_actor(s, serve_record=token)
+
+
+def test_agent_key_commands(world, db_url, tmp_path, capsys, monkeypatch) -> None:
+    import io
+    import json
+
+    from pob_tui.cli import main
+    from pob_tui.services.identity import SYSTEM_ACTOR
+
+    monkeypatch.setenv("POB_DATABASE_URL", db_url)
+    monkeypatch.setenv("POB_CONFIG", str(tmp_path / "none.toml"))
+    (tmp_path / "none.toml").write_text("")
+    pub = tmp_path / "lars.pub"
+    pub.write_text(public_key("lars@pc"))
+    assert main(["agent", "key", "add", "lars", str(pub)], actor=SYSTEM_ACTOR) == 0
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(public_key("tel").encode())))
+    assert main(["agent", "key", "add", "--integration", "telefoni", "-"], actor=SYSTEM_ACTOR) == 0
+    capsys.readouterr()
+    assert main(["agent", "key", "list", "lars", "--format", "json"], actor=SYSTEM_ACTOR) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["username"], r["comment"]) for r in rows] == [("lars", "lars@pc")]
+    assert set(rows[0]) >= {"username", "fingerprint", "comment", "added_at"}
+    assert main(["agent", "key", "remove", rows[0]["fingerprint"]], actor=SYSTEM_ACTOR) == 0
+    assert main(["agent", "key", "remove", rows[0]["fingerprint"]], actor=SYSTEM_ACTOR) == 2
+    assert main(["agent", "key", "add", "lars", str(pub)], actor=world.lars) == 5
