@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from typing import TextIO, cast
 
 from pob_tui.commands.common import CommandContext
 from pob_tui.i18n import _
 
 
-def register(asub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(asub: argparse._SubParsersAction[argparse.ArgumentParser],
+             common: argparse.ArgumentParser) -> None:
     key = asub.add_parser("key", parents=[common], help=_("SSH keys for pob serve"))
     ksub = key.add_subparsers(dest="key_command", metavar="ACTION", required=True,
                               parser_class=type(key))
@@ -63,7 +65,7 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
         elif args.key_command == "list":
             rows = [dataclasses.asdict(r) for r in keys.list_keys(session, args.username)]
             print_rows(rows, ("username", "integration", "fingerprint", "key_type", "comment",
-                              "added_at"), args.format, ctx.stdout)
+                              "added_at"), args.format, cast(TextIO, ctx.stdout))
         else:
             row = keys.remove_key(session, ctx.actor(session), args.fingerprint)
             ctx.stdout.write(_("Key {fingerprint} removed.").format(

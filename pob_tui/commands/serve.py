@@ -8,7 +8,8 @@ from pob_tui.commands.common import CommandContext
 from pob_tui.i18n import _
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("serve", parents=[common],
                             help=_("run the SSH front door (agents connect with ssh)"))
     parser.add_argument("--listen", metavar="HOST:PORT",
