@@ -248,9 +248,9 @@ def main() -> int:
     parser.add_argument("--no-goal", action="store_true", help="print figures, never fail")
     args = parser.parse_args()
     small = args.scale == "small"
-    runs = args.runs or (2 if small else 5)
-    sessions = args.sessions or (3 if small else 20)
-    commands = args.commands or (3 if small else 50)
+    runs = args.runs or (1 if small else 5)
+    sessions = args.sessions or (2 if small else 20)
+    commands = args.commands or (2 if small else 50)
     directory = Path(tempfile.mkdtemp(prefix="pob-bench-ssh-"))
     directory.chmod(0o700)
     try:
