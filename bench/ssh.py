@@ -87,7 +87,10 @@ def build(scale: str, directory: Path) -> tuple[str, Path, str, str]:
 
 def server_env(directory: Path, url: str) -> dict[str, str]:
     config = directory / "config.toml"
-    config.write_text(f'[serve]\nhost_key = "{directory / "host_key"}"\nidle_timeout_minutes = 0\n'
+    # A long SQLite busy timeout: on a loaded machine 20 writers (session records, claims,
+    # audit rows) can queue for more than the default 5 s, and this measures latency.
+    config.write_text(f'[database]\nbusy_timeout_ms = 60000\n\n[serve]\n'
+                      f'host_key = "{directory / "host_key"}"\nidle_timeout_minutes = 0\n'
                       "max_sessions = 1000\nmax_sessions_per_agent = 1000\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("POB_")}
     env.update(POB_CONFIG=str(config), POB_DATABASE_URL=url)
