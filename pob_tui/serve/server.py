@@ -99,11 +99,23 @@ class PobServer:
 
     # -- database work, one thread ---------------------------------------------------------
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run `fn(session, ...)` in one transaction on the database thread. A SQLite file
+        still locked after busy_timeout_ms is tried twice more: a login or its audit row is
+        worth a wait, and each try is a whole transaction of its own."""
+        from sqlalchemy.exc import OperationalError
+
         def run() -> T:
             with self.database.session() as session:
                 return fn(session, *args, **kwargs)
 
-        return await asyncio.get_running_loop().run_in_executor(self._db_thread, run)
+        loop = asyncio.get_running_loop()
+        for attempt in range(3):
+            try:
+                return await loop.run_in_executor(self._db_thread, run)
+            except OperationalError as exc:
+                if attempt == 2 or "locked" not in str(exc):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def audit(self, action: str, target: str | None, detail: str,
                     allowed: bool = True) -> None:
