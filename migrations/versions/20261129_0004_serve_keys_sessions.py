@@ -1,7 +1,7 @@
 """SSH front door: agents' public keys (agent_key) and one-use session records (serve_session).
 
 Revision ID: 0004
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-29 13:20:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import pob_tui.models.base
 
 revision: str = "0004"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
