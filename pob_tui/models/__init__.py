@@ -22,7 +22,7 @@ from pob_tui.models.change import (
     FreezeWindow,
 )
 from pob_tui.models.cmdb import CiRelation, ConfigItem, ServiceCi
-from pob_tui.models.incident import FollowUp, Incident
+from pob_tui.models.incident import FollowUp, Incident, OutageService
 from pob_tui.models.org import ROLES, Agent, AgentRole, Location, OrgUnit, Person, Team
 from pob_tui.models.problem import Problem
 from pob_tui.models.sla import (
@@ -64,6 +64,7 @@ __all__ = [
     "Notification",
     "OlaTarget",
     "OrgUnit",
+    "OutageService",
     "Person",
     "Problem",
     "Service",
