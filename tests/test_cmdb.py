@@ -19,7 +19,7 @@ from pob_tui.models import (
     TicketEvent,
 )
 from pob_tui.services import cmdb, incidents, outages
-from pob_tui.services.identity import load_actor, login_name
+from pob_tui.services.identity import login_name
 from tests.test_impact import iw  # noqa: F401  (the fixture)
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)

@@ -409,3 +409,41 @@ def explain(head: str | None, path: tuple[str, ...], kinds: tuple[str, ...]) -> 
     for i, (kind, name) in enumerate(zip(kinds, path[1:], strict=False)):
         out += (" " if i == 0 else " <- ") + f"{labels.get(kind, kind)} {name}"
     return out
+
+
+@dataclass
+class ImpactReport:
+    """The impact lists for one screen: the analysis and the first page of its people."""
+
+    title: str  # the CI name(s) or the change number it is about
+    impact: Impact
+    people: list[ImpactedPerson]
+
+
+def impact_report(session: Session, *, ci: str | None = None, change: str | None = None,
+                  on: date | None = None, people: int = 200) -> ImpactReport:
+    """Impact of one CI (by name) or of a change's CIs (by number), with a page of people."""
+    from pob_tui.errors import InvalidInput, NotFound
+    from pob_tui.models import ChangeCi, ChangeRequest
+
+    if (ci is None) == (change is None):
+        raise InvalidInput("impact of a CI or of a change (one of them)")
+    if ci is not None:
+        from pob_tui.services.cmdb import find_ci
+
+        item = find_ci(session, ci)
+        assert item.id is not None
+        ids, title = [item.id], item.name
+    else:
+        assert change is not None
+        row = session.execute(select(ChangeRequest.id, ChangeRequest.number,
+                                     ChangeRequest.planned_start)
+                              .where(ChangeRequest.number == change.strip().upper())).first()
+        if row is None:
+            raise NotFound(f"unknown change {change!r}")
+        ids = list(session.execute(select(ChangeCi.ci_id).where(ChangeCi.change_id == row[0]))
+                   .scalars())
+        title = row[1]
+        on = on or (row[2].date() if row[2] else None)
+    imp = analyse_impact(session, ids, on)
+    return ImpactReport(title, imp, people_page(session, imp, limit=people))

@@ -75,9 +75,11 @@ def _get_outage(session: Session, number: str) -> Incident:
 
 
 def declare(session: Session, actor: Actor, *, summary: str, ci: str | None = None,
-            service: str | None = None, now: datetime | None = None,
-            on: date | None = None) -> Incident:
-    """Create the parent incident for trouble on `ci` or `service`."""
+            service: str | None = None, incident: str | None = None,
+            now: datetime | None = None, on: date | None = None) -> Incident:
+    """Create the parent incident for trouble on `ci` or `service`. From an `incident`
+    (neither given): on its CI, else its service, and that incident becomes the first
+    child."""
     from pob_tui.services import sla
     from pob_tui.services.cmdb import find_ci
     from pob_tui.services.impact import analyse_impact
@@ -89,6 +91,16 @@ def declare(session: Session, actor: Actor, *, summary: str, ci: str | None = No
         raise InvalidInput("an outage needs a summary")
     if len(text) > 200:
         raise InvalidInput(f"summary is {len(text)} characters; at most 200")
+    origin = None
+    if incident is not None and ci is None and service is None:
+        origin = incidents.get_incident(session, incident, for_update=True)
+        if origin.ci_id is not None:
+            ci = session.get(ConfigItem, origin.ci_id).name  # type: ignore[union-attr]
+        elif origin.service_id is not None:
+            service = session.get(Service, origin.service_id).code  # type: ignore[union-attr]
+        else:
+            raise InvalidInput(f"{origin.number} has neither a CI nor a service; "
+                               "name the CI or service the outage is on")
     if (ci is None) == (service is None):
         raise InvalidInput("declare an outage on a CI or on a service (one of them)")
     item = find_ci(session, ci) if ci is not None else None
@@ -122,6 +134,8 @@ def declare(session: Session, actor: Actor, *, summary: str, ci: str | None = No
                         actor_id=agent_id, comment=f"outage: {text}", at=now)
     sla.on_incident_change(session, parent, "created", now)
     session.flush()
+    if origin is not None and origin.status in OPEN_STATUSES and not origin.major:
+        _link(session, agent_id, parent, origin, now)
     return parent
 
 
