@@ -89,11 +89,17 @@ def test_walk_matches_brute_force(graph_db, graph) -> None:
 
 @pytest.fixture
 def iw(world):
-    """world + storage <- server <- app (runs_on/depends_on), a switch with two PCs, a
-    service on the app subscribed by the Oppvekst sector and by one person directly."""
+    """world + `add_cmdb`."""
+    add_cmdb(world.db)
+    return world
+
+
+def add_cmdb(db) -> None:  # type: ignore[no-untyped-def]
+    """storage <- server <- app (runs_on/depends_on), a switch with two PCs (one Kari's), a
+    service on the app subscribed by the Oppvekst sector and by Lars directly."""
     from pob_tui.models import OrgUnit, Person
 
-    with world.db.session() as s:
+    with db.session() as s:
         names = {n: ConfigItem(name=n, ci_class=c) for n, c in (
             ("san-02", "storage"), ("esx-host-07", "server"), ("visma-app01", "application"),
             ("sw-01", "network"), ("pc-01", "client"), ("pc-02", "client"))}
@@ -115,7 +121,6 @@ def iw(world):
         s.add(Subscription(service_id=svc.id, person_id=lars, valid_from=date(2020, 1, 1)))
         kari = s.execute(select(Person.id).where(Person.username == "kari.n")).scalar_one()
         names["pc-01"].person_id = kari
-    return world
 
 
 def _id(s, name: str) -> int:

@@ -390,7 +390,7 @@ class CiScreen(PobScreen):
         super().__init__()
         self.ci_name = name
         self.detail: Any = None
-        self._nodes: dict[int, TreeNode[Any]] = {}
+        self._pending: dict[int, TreeNode[Any]] = {}
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="ci-body"):
@@ -429,7 +429,7 @@ class CiScreen(PobScreen):
         tree.root.data = {"ci": d.row.name, "loaded": True}
         self._add_neighbours(tree.root, d.relations)
         tree.root.expand()
-        self.query_one("#ci-fields", Static).update(self._render(d))
+        self.query_one("#ci-fields", Static).update(self._ci_text(d))
         self.set_status(d.row.name)
 
     def _add_neighbours(self, node: TreeNode[Any], rows: list[Any]) -> None:
@@ -445,7 +445,7 @@ class CiScreen(PobScreen):
             node.add(label, data={"ci": n.ci, "kind": n.kind, "direction": n.direction,
                                   "loaded": False}, allow_expand=True)
 
-    def _render(self, d: Any) -> Text:
+    def _ci_text(self, d: Any) -> Text:
         r = d.row
         out = Text()
         out.append(clean(r.name), style="bold")
@@ -489,7 +489,7 @@ class CiScreen(PobScreen):
         data = event.node.data or {}
         if data and not data.get("loaded"):
             data["loaded"] = True
-            self._nodes[event.node.id] = event.node
+            self._pending[event.node.id] = event.node
             self.load_neighbours(event.node.id, data["ci"])
 
     @work(thread=True, exit_on_error=False, group="ci-tree")
@@ -502,7 +502,7 @@ class CiScreen(PobScreen):
         self.post_message(NeighboursLoaded(node_id, rows))
 
     def on_neighbours_loaded(self, message: NeighboursLoaded) -> None:
-        node = self._nodes.pop(message.node_id, None)
+        node = self._pending.pop(message.node_id, None)
         if node is None:
             return
         if message.rows:
@@ -619,7 +619,7 @@ IMPACT_VIEWS = (("cis", _("CIs")), ("services", _("Services")), ("org_units", _(
                 ("people", _("People")), ("locations", _("Locations")))
 
 IMPACT_COLUMNS = (
-    PagedColumn("item", _("Impacted"), 24, min_width=14),
+    PagedColumn("item", _("Impacted"), 18, min_width=12),
     PagedColumn("detail", _("Why / how many"), 50, min_width=20, flex=True),
 )
 
@@ -674,6 +674,8 @@ class ImpactScreen(PobScreen):
         self.report = message.report
         self.table.loading = False
         self._show()
+        if self.focused is None:  # AUTO_FOCUS missed it while the table was loading
+            self.table.focus()
 
     def _counts(self) -> dict[str, int]:
         imp = self.report.impact
