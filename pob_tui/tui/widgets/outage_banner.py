@@ -74,16 +74,16 @@ class OutageBanner(Static):
             self.update("")
             return
         out = Text()
-        for i, o in enumerate(rows[:3]):
+        for i, o in enumerate(rows[:2]):
             if i:
                 out.append("\n")
-            out.append("⚠ " + _("OUTAGE") + " ", style="bold")
-            out.append(o.number + " ", style="bold")
+            out.append("⚠ " + _("OUTAGE") + " " + o.number, style="bold")
+            if self.for_caller and i == 0:
+                out.append(" · " + _("{key} links this call").format(key=self.link_key),
+                           style="bold")
+            out.append(" · ")
             out.append_text(plain(o.summary))
-            out.append(" · " + _("{n} calls linked").format(n=o.children))
+            out.append(" · " + _("calls linked: {n}").format(n=o.children))
             if o.services:
                 out.append(" · " + ", ".join(o.services[:4]))
-            if self.for_caller and i == 0:
-                out.append(" · " + _("{key}: link this call to it").format(key=self.link_key),
-                           style="bold")
         self.update(out)
