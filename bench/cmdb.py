@@ -66,12 +66,13 @@ def stats(ms: list[float]) -> tuple[float, float]:
 def run_scale(scale: str, repeat: int) -> dict[str, float]:
     from sqlalchemy import func, select, union_all
 
+    from pob_tui.config import Settings
     from pob_tui.db import Database
     from pob_tui.models import CiRelation, ConfigItem
     from pob_tui.services.cmdb import list_cis
     from pob_tui.services.impact import impact_report
 
-    db = Database.open(demo_url(scale), busy_timeout_ms=5000, auto_upgrade=True)
+    db = Database.open(Settings(database_url=demo_url(scale)))
     with db.session() as s:
         total = s.execute(select(func.count()).select_from(ConfigItem)).scalar_one()
         ends = union_all(select(CiRelation.source_id.label("ci")),

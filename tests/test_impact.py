@@ -44,7 +44,9 @@ def graph_db(tmp_path_factory):
     from pob_tui.db import Database
 
     path = tmp_path_factory.mktemp("impact") / "g.sqlite3"
-    database = Database.open(f"sqlite:///{path}", busy_timeout_ms=1000, auto_upgrade=True)
+    from pob_tui.config import Settings
+
+    database = Database.open(Settings(database_url=f"sqlite:///{path}"))
     yield database
     database.dispose()
 

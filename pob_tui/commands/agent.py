@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from pob_tui.commands.common import open_database
-from pob_tui.config import Settings
+from pob_tui.commands.common import CommandContext
 from pob_tui.i18n import _
 
 
@@ -14,7 +13,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     asub = parser.add_subparsers(dest="agent_command", metavar="ACTION", required=True,
                                  parser_class=type(parser))
     add = asub.add_parser("add", parents=[common], help=_("add an agent"))
-    add.add_argument("username", help=_("OS user (SQLite) or database login role (PostgreSQL)"))
+    add.add_argument("username", help=_("the agent's name: their OS account (SQLite), "
+                                        "database login (PostgreSQL) or name in pob serve"))
     add.add_argument("--name", required=True, help=_("first and last name"))
     add.add_argument("--team", help=_("team code or name"))
     add.add_argument("--role", action="append", dest="roles", metavar="ROLE",
@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                             "service_owner, customer_manager, administrator (repeat)"))
     add.add_argument("--person", help=_("existing person's username, if not the same"))
     add.add_argument("--create-role", action="store_true",
-                     help=_("PostgreSQL: also create the login role and grant pob_agent"))
+                     help=_("PostgreSQL: also create a read-only login (pob_reader)"))
     ls = asub.add_parser("list", parents=[common], help=_("list agents"))
     ls.add_argument("--all", action="store_true", help=_("include disabled agents"))
     ls.add_argument("--format", choices=("table", "json", "csv"), default="table")
@@ -31,15 +31,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     from pob_tui.commands.output import print_rows
     from pob_tui.errors import InvalidInput
     from pob_tui.services import agents
-    from pob_tui.services.identity import current_actor
 
-    database = open_database(settings)
+    database = ctx.database()
     with database.session() as session:
-        actor = current_actor(session)
+        actor = ctx.actor(session)
         if args.agent_command == "add":
             first, _sep, last = args.name.strip().partition(" ")
             if not last:

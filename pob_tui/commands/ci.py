@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from pob_tui.commands.common import positive_int
+from pob_tui.commands.common import CommandContext, positive_int
 from pob_tui.i18n import _
 
 LIST_COLUMNS = ("name", "class", "status", "location", "owner_team", "person", "serial")
@@ -66,12 +66,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace, ctx: Any) -> int:
-    from pob_tui.commands.legacy import context
+def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     from pob_tui.commands.output import print_json, print_rows
     from pob_tui.services import cmdb
 
-    ctx = context(ctx)
     out = ctx.stdout
     cmd = args.ci_command
     with ctx.database().session() as session:

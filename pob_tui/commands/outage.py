@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
-from pob_tui.commands.common import positive_int
+from pob_tui.commands.common import CommandContext, positive_int
 from pob_tui.i18n import _
 
 LIST_COLUMNS = ("number", "summary", "ci", "service", "children", "status", "opened_at")
@@ -40,12 +39,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace, ctx: Any) -> int:
-    from pob_tui.commands.legacy import context
+def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     from pob_tui.commands.output import print_rows
     from pob_tui.services import outages
 
-    ctx = context(ctx)
     out = ctx.stdout
     cmd = args.outage_command
     with ctx.database().session() as session:
