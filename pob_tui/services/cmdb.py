@@ -155,15 +155,20 @@ def list_cis(session: Session, *, search: str | None = None, ci_class: str | Non
         conds.append(ConfigItem.location_id == find_location(session, location).id)
     for token in (search or "").lower().split():
         like = f"%{_escape_like(token)}%"
+        # Locations, teams and people matching the word are found once (small subqueries);
+        # each CI row then only compares ids, so no join runs per row while filtering.
         conds.append(or_(
             func.lower(ConfigItem.name).like(like, escape="\\"),
             ConfigItem.ci_class.like(like, escape="\\"),
             func.lower(ConfigItem.serial).like(like, escape="\\"),
-            func.lower(_Loc.code).like(like, escape="\\"),
-            func.lower(_Loc.name).like(like, escape="\\"),
-            func.lower(_Team.code).like(like, escape="\\"),
-            func.lower(_Team.name).like(like, escape="\\"),
-            _Person.username.like(like, escape="\\"),
+            ConfigItem.location_id.in_(select(Location.id).where(or_(
+                func.lower(Location.code).like(like, escape="\\"),
+                func.lower(Location.name).like(like, escape="\\")))),
+            ConfigItem.owner_team_id.in_(select(Team.id).where(or_(
+                func.lower(Team.code).like(like, escape="\\"),
+                func.lower(Team.name).like(like, escape="\\")))),
+            ConfigItem.person_id.in_(select(Person.id).where(
+                Person.username.like(like, escape="\\"))),
         ))
     stmt = (_row_stmt().where(and_(*conds) if conds else True)
             .order_by(ConfigItem.name, ConfigItem.id).limit(limit).offset(offset))

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Integer, String, and_, cast, func, literal_column, null, or_, select
 from sqlmodel import Session
 
 from pob_tui.models import (
@@ -108,6 +108,9 @@ class Impact:
     people: int = 0
     locations: list[ImpactedLocation] = field(default_factory=list)
     on: date | None = None
+    root_ids: tuple[int, ...] = ()
+    depth: int = MAX_DEPTH
+    forward_ids: frozenset[int] = frozenset()
     # who the people are (for `people_page`): covered unit -> the subscribing unit, direct
     # subscribers -> service code, owners -> CI name
     unit_via: dict[int, int] = field(default_factory=dict, repr=False)
@@ -179,59 +182,78 @@ class _Reached:
     depth: int
 
 
+def _walk_cte(roots: list[int], depth: int) -> Any:
+    """The backward walk as one recursive query: a row (ci, the CI it was reached from,
+    relation kind, steps) per relation and depth. UNION (not UNION ALL) keeps every
+    (relation, depth) once, so the rows stay within depth x relations even with cycles."""
+    anchor = select(ConfigItem.id.label("id"), cast(null(), Integer).label("parent"),
+                    cast(null(), String(16)).label("kind"),
+                    cast(literal_column("0"), Integer).label("depth")
+                    ).where(ConfigItem.id.in_(roots))
+    w = anchor.cte("impact_walk", recursive=True)
+    step = (select(CiRelation.source_id, CiRelation.target_id,
+                   cast(CiRelation.kind, String(16)),
+                   cast(w.c.depth + literal_column("1"), Integer))
+            .join(w, CiRelation.target_id == w.c.id)
+            .where(w.c.depth < literal_column(str(int(depth)))))
+    return w.union(step)
+
+
 def walk(session: Session, root_ids: Iterable[int], depth: int = MAX_DEPTH
          ) -> dict[int, _Reached]:
     """Every impacted CI id with the step that reached it (module docstring)."""
     roots = sorted(set(root_ids))
     reached: dict[int, _Reached] = {}
-    cols = (ConfigItem.id, ConfigItem.name, ConfigItem.ci_class, ConfigItem.status,
+    if not roots:
+        return reached
+    cols = (ConfigItem.name, ConfigItem.ci_class, ConfigItem.status,
             ConfigItem.location_id, ConfigItem.person_id)
-    for chunk in _chunks(roots):
-        for cid, name, cls, status, loc, person in session.execute(
-                select(*cols).where(ConfigItem.id.in_(chunk))):
-            reached[cid] = _Reached(name, cls, status, loc, person, None, None, 0)
-    frontier = sorted(reached)
-    for level in range(1, depth + 1):
-        found: list[int] = []
-        for chunk in _chunks(frontier):
-            rows = session.execute(
-                select(CiRelation.target_id, CiRelation.kind, *cols)
-                .join(ConfigItem, ConfigItem.id == CiRelation.source_id)
-                .where(CiRelation.target_id.in_(chunk))
-                .order_by(ConfigItem.id, CiRelation.target_id, CiRelation.kind))
-            for target, kind, cid, name, cls, status, loc, person in rows:
-                if cid not in reached:
-                    reached[cid] = _Reached(name, cls, status, loc, person, target, kind,
-                                            level)
-                    found.append(cid)
-        frontier = found
-        if not frontier:
-            break
+    w = _walk_cte(roots, depth)
+    # a shortest path per CI: the first row in (depth, parent, kind) order (stable output)
+    for cid, parent, kind, level, name, cls, status, loc, person in session.execute(
+            select(w.c.id, w.c.parent, w.c.kind, w.c.depth, *cols)
+            .join(ConfigItem, ConfigItem.id == w.c.id)
+            .order_by(w.c.depth, w.c.parent, w.c.kind)):
+        if cid not in reached:
+            reached[cid] = _Reached(name, cls, status, loc, person, parent, kind, level)
     # one step forward along connects_to, from the roots only
-    for chunk in _chunks(roots):
-        rows = session.execute(
-            select(CiRelation.source_id, *cols)
-            .join(ConfigItem, ConfigItem.id == CiRelation.target_id)
-            .where(CiRelation.source_id.in_(chunk), CiRelation.kind == "connects_to")
-            .order_by(ConfigItem.id, CiRelation.source_id))
-        for source, cid, name, cls, status, loc, person in rows:
-            if cid not in reached and depth >= 1:
-                reached[cid] = _Reached(name, cls, status, loc, person, source,
-                                        CONNECTED_FROM, 1)
+    if depth >= 1:
+        for chunk in _chunks(roots):
+            for source, cid, *rest in session.execute(
+                    select(CiRelation.source_id, ConfigItem.id, *cols)
+                    .join(ConfigItem, ConfigItem.id == CiRelation.target_id)
+                    .where(CiRelation.source_id.in_(chunk), CiRelation.kind == "connects_to")
+                    .order_by(ConfigItem.id, CiRelation.source_id)):
+                if cid not in reached:
+                    reached[cid] = _Reached(*rest, source, CONNECTED_FROM, 1)
     return reached
 
 
-def _path(reached: dict[int, _Reached], cid: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    names: list[str] = []
-    kinds: list[str] = []
-    node: int | None = cid
-    while node is not None:
-        r = reached[node]
-        names.append(r.name)
-        if r.kind is not None:
-            kinds.append(r.kind)
-        node = r.parent
-    return tuple(names), tuple(kinds)
+def _reached_condition(column: Any, imp: Impact) -> Any:
+    """`column` is an impacted CI's id: the walk again as a subquery (cheaper than sending
+    thousands of ids), plus the few CIs reached forward."""
+    cond = column.in_(select(_walk_cte(list(imp.root_ids), imp.depth).c.id))
+    if imp.forward_ids:
+        cond = or_(cond, column.in_(sorted(imp.forward_ids)))
+    return cond
+
+
+def _path(reached: dict[int, _Reached], cid: int,
+          memo: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] | None = None
+          ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Names from `cid` back to its root and the relation kinds between them (`memo`
+    shares the parents' paths when every CI's path is wanted)."""
+    if memo is not None and cid in memo:
+        return memo[cid]
+    r = reached[cid]
+    if r.parent is None or r.kind is None:
+        out: tuple[tuple[str, ...], tuple[str, ...]] = ((r.name,), ())
+    else:
+        names, kinds = _path(reached, r.parent, memo)
+        out = ((r.name, *names), (r.kind, *kinds))
+    if memo is not None:
+        memo[cid] = out
+    return out
 
 
 def _with_children(session: Session, unit_ids: set[int]) -> dict[int, int]:
@@ -259,28 +281,33 @@ def analyse_impact(session: Session, ci_ids: Iterable[int], on: date | None = No
                    depth: int = MAX_DEPTH) -> Impact:
     """Impact of trouble on `ci_ids` as of `on` (subscriptions valid that day)."""
     on = on or date.today()
-    reached = walk(session, ci_ids, depth)
-    imp = Impact(on=on)
+    roots = tuple(sorted(set(ci_ids)))
+    reached = walk(session, roots, depth)
+    imp = Impact(on=on, root_ids=roots, depth=depth,
+                 forward_ids=frozenset(c for c, r in reached.items()
+                                       if r.kind == CONNECTED_FROM))
     if not reached:
         return imp
     imp.roots = tuple(sorted(r.name for r in reached.values() if r.parent is None))
     order = sorted(reached, key=lambda c: (reached[c].depth, reached[c].name))
-    for cid in order:
+    memo: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+    for cid in order:  # parents come first (a smaller depth), so their paths are memoised
         r = reached[cid]
-        path, kinds = _path(reached, cid)
+        path, kinds = _path(reached, cid, memo)
         imp.cis.append(ImpactedCi(cid, r.name, r.ci_class, r.status, path, kinds))
     # services resting on impacted CIs, each through its nearest CI
     best: dict[int, tuple[tuple[int, str], int, str, str]] = {}
-    for chunk in _chunks(reached):
-        for sid, code, name, cid in session.execute(
-                select(Service.id, Service.code, Service.name, ServiceCi.ci_id)
-                .join(ServiceCi, ServiceCi.service_id == Service.id)
-                .where(ServiceCi.ci_id.in_(chunk))):
-            rank = (reached[cid].depth, reached[cid].name)
-            if sid not in best or rank < best[sid][0]:
-                best[sid] = (rank, cid, code, name)
+    for sid, code, name, cid in session.execute(
+            select(Service.id, Service.code, Service.name, ServiceCi.ci_id)
+            .join(ServiceCi, ServiceCi.service_id == Service.id)
+            .where(_reached_condition(ServiceCi.ci_id, imp))):
+        if cid not in reached:
+            continue
+        rank = (reached[cid].depth, reached[cid].name)
+        if sid not in best or rank < best[sid][0]:
+            best[sid] = (rank, cid, code, name)
     for sid, (_rank, cid, code, name) in sorted(best.items(), key=lambda kv: kv[1][2]):
-        path, kinds = _path(reached, cid)
+        path, kinds = _path(reached, cid, memo)
         imp.services.append(ImpactedService(sid, code, name, path, kinds))
     for r in reached.values():
         if r.person_id is not None and r.person_id not in imp.owner_via:
@@ -367,8 +394,11 @@ def _people_condition(imp: Impact) -> Any:
     conds: list[Any] = []
     for chunk in _chunks(imp.unit_via):
         conds.append(Person.org_unit_id.in_(chunk))
-    for chunk in _chunks(set(imp.subscriber_via) | set(imp.owner_via)):
+    for chunk in _chunks(imp.subscriber_via):
         conds.append(Person.id.in_(chunk))
+    if imp.owner_via:  # owners of impacted CIs: by subquery, there may be thousands
+        conds.append(Person.id.in_(select(ConfigItem.person_id).where(
+            _reached_condition(ConfigItem.id, imp), ConfigItem.person_id.is_not(None))))
     return or_(*conds) if conds else None
 
 
