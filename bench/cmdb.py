@@ -105,6 +105,16 @@ def run_scale(scale: str, repeat: int) -> dict[str, float]:
     return {"page": p_med, "key": k_med, "impact": i_med}
 
 
+def calibrate() -> float:
+    """Milliseconds for a fixed pure-Python loop (about 30 ms on an idle laptop core): how
+    busy this machine is, to read the figures by."""
+    t = time.perf_counter()
+    total = 0
+    for i in range(1_000_000):
+        total += i & 7
+    return (time.perf_counter() - t) * 1000
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", "--scale", default="municipality,small",
@@ -113,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-goal", action="store_true")
     args = parser.parse_args(argv)
     scales = [s.strip() for s in args.scales.split(",") if s.strip()]
+    print(f"calibration loop: {calibrate():.0f} ms before")
     results = {scale: run_scale(scale, args.repeat) for scale in scales}
+    print(f"calibration loop: {calibrate():.0f} ms after")
     big, small = scales[0], scales[-1]
     if big != small:
         for key in ("page", "key", "impact"):

@@ -9,6 +9,7 @@ import pytest
 from pob_tui.db import Database, make_engine
 from pob_tui.services import incidents as svc
 from pob_tui.services import outages
+from pob_tui.services.identity import Actor
 from pob_tui.tui.screens.cmdb import CiScreen, CmdbScreen, ImpactScreen
 from tests.test_impact import add_cmdb
 from tests.tui.conftest import NOW, screen_text, settle
@@ -56,7 +57,7 @@ def outage_url(sqlite_url: str) -> str:
 
 
 async def test_list_filter_views_and_tree(cmdb_url, make_app) -> None:
-    app = make_app(cmdb_url, agent_username="lars")
+    app = make_app(cmdb_url, actor=Actor("lars"))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("6")
@@ -97,7 +98,7 @@ async def test_list_filter_views_and_tree(cmdb_url, make_app) -> None:
 
 
 async def test_impact_lists_open(cmdb_url, make_app) -> None:
-    app = make_app(cmdb_url, agent_username="lars")
+    app = make_app(cmdb_url, actor=Actor("lars"))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("6")
@@ -122,7 +123,7 @@ async def test_impact_lists_open(cmdb_url, make_app) -> None:
 
 
 async def test_declare_outage_from_the_cmdb(cmdb_url, make_app) -> None:
-    app = make_app(cmdb_url, agent_username="lars")
+    app = make_app(cmdb_url, actor=Actor("lars"))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("6")
@@ -144,7 +145,7 @@ async def test_declare_outage_from_the_cmdb(cmdb_url, make_app) -> None:
 
 
 async def test_call_form_banner_links_the_call(outage_url, make_app) -> None:
-    app = make_app(outage_url, agent_username="anne")
+    app = make_app(outage_url, actor=Actor("anne"))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert "SAN-02 nede" in screen_text(app)  # on top of the queue
@@ -172,7 +173,7 @@ def test_snapshot_cmdb_list(snap_compare, cmdb_url, make_app, size) -> None:
         await pilot.press("6")
         await settle(pilot)
 
-    assert snap_compare(make_app(cmdb_url, agent_username="lars"), terminal_size=size,
+    assert snap_compare(make_app(cmdb_url, actor=Actor("lars")), terminal_size=size,
                         run_before=run)
 
 
@@ -190,7 +191,7 @@ def test_snapshot_ci_detail_tree(snap_compare, cmdb_url, make_app, size) -> None
         await pilot.press("down", "down", "enter")
         await settle(pilot)
 
-    assert snap_compare(make_app(cmdb_url, agent_username="lars"), terminal_size=size,
+    assert snap_compare(make_app(cmdb_url, actor=Actor("lars")), terminal_size=size,
                         run_before=run)
 
 
@@ -207,7 +208,7 @@ def test_snapshot_impact_lists(snap_compare, cmdb_url, make_app, size) -> None:
         await settle(pilot)
         await pilot.press("right_square_bracket")
 
-    assert snap_compare(make_app(cmdb_url, agent_username="lars"), terminal_size=size,
+    assert snap_compare(make_app(cmdb_url, actor=Actor("lars")), terminal_size=size,
                         run_before=run)
 
 
@@ -216,7 +217,7 @@ def test_snapshot_queue_with_outage(snap_compare, outage_url, make_app, size) ->
     async def run(pilot) -> None:  # type: ignore[no-untyped-def]
         await settle(pilot)
 
-    assert snap_compare(make_app(outage_url, agent_username="anne"), terminal_size=size,
+    assert snap_compare(make_app(outage_url, actor=Actor("anne")), terminal_size=size,
                         run_before=run)
 
 
@@ -230,5 +231,5 @@ def test_snapshot_call_form_banner(snap_compare, outage_url, make_app, size) -> 
         await pilot.press("enter")
         await settle(pilot)
 
-    assert snap_compare(make_app(outage_url, agent_username="anne"), terminal_size=size,
+    assert snap_compare(make_app(outage_url, actor=Actor("anne")), terminal_size=size,
                         run_before=run)
