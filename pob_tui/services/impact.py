@@ -44,7 +44,7 @@ CONNECTED_FROM = "connected_from"
 """A path step read backwards: the next CI on the path connects to this one."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImpactedCi:
     """An impacted CI and why: `path` runs from it back to a root CI (names);
     `kinds[i]` relates `path[i]` to `path[i + 1]` ("runs_on": path[i] runs on path[i+1];
@@ -58,7 +58,7 @@ class ImpactedCi:
     kinds: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImpactedService:
     id: int
     code: str
@@ -67,7 +67,7 @@ class ImpactedService:
     kinds: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImpactedUnit:
     """An org unit subscribing to impacted services; `people`: active people in it and its
     child units."""
@@ -79,7 +79,7 @@ class ImpactedUnit:
     services: tuple[str, ...]  # codes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImpactedLocation:
     id: int
     code: str
@@ -88,7 +88,7 @@ class ImpactedLocation:
     cis: int  # impacted CIs standing there
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImpactedPerson:
     id: int
     username: str
@@ -170,7 +170,7 @@ def _chunks(ids: Iterable[int], size: int = CHUNK) -> Iterable[list[int]]:
         yield items[i:i + size]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Reached:
     name: str
     ci_class: str

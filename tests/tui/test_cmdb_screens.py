@@ -86,12 +86,12 @@ async def test_list_filter_views_and_tree(cmdb_url, make_app) -> None:
         # walk down: visma-app01, then expand it (its own relations, both directions)
         await pilot.press("down", "down", "enter")
         await settle(pilot)
-        node = ci.tree.cursor_node
+        node = ci.ci_tree.cursor_node
         assert node is not None and node.data["ci"] == "visma-app01"
         assert [c.data["ci"] for c in node.children] == ["esx-host-07"]
         await pilot.press("down", "enter")  # and one level further, back to the host
         await settle(pilot)
-        assert len(ci.tree.cursor_node.children) == 2
+        assert len(ci.ci_tree.cursor_node.children) == 2
         await pilot.press("g")
         await settle(pilot)
         assert isinstance(app.screen, CiScreen) and app.screen.ci_name == "esx-host-07"

@@ -10,6 +10,7 @@ history. Every query runs in a worker calling one service function.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -292,7 +293,7 @@ class CmdbScreen(AreaScreen):
             self.table.focus()
             self._reload()
         else:
-            self.app.action_back()  # type: ignore[attr-defined]
+            self.pob.action_back()
 
     def action_class_view(self, step: int) -> None:
         i = CLASS_VIEWS.index(self.ci_class)
@@ -403,7 +404,7 @@ class CiScreen(PobScreen):
                              id="ci-fields")
 
     @property
-    def tree(self) -> Tree[Any]:
+    def ci_tree(self) -> Tree[Any]:
         return self.query_one("#ci-tree", Tree)
 
     def load(self) -> None:
@@ -422,7 +423,7 @@ class CiScreen(PobScreen):
     def on_ci_detail_loaded(self, message: CiDetailLoaded) -> None:
         d = self.detail = message.detail
         self.ci_name = d.row.name
-        tree = self.tree
+        tree = self.ci_tree
         tree.clear()
         tree.root.set_label(Text.assemble((clean(d.row.name), "bold"), " ",
                                           (d.row.ci_class, "dim")))
@@ -511,7 +512,7 @@ class CiScreen(PobScreen):
             node.allow_expand = False
 
     def _highlighted(self) -> dict[str, Any] | None:
-        node = self.tree.cursor_node
+        node = self.ci_tree.cursor_node
         return node.data if node is not None and node.data else None
 
     def action_go(self) -> None:
@@ -534,19 +535,19 @@ class CiScreen(PobScreen):
         dialog = ci_dialog(_("Edit {name}").format(name=r.name), {
             "ci_class": r.ci_class, "status": r.status, "location": r.location,
             "owner_team": r.owner_team, "person": r.person, "serial": r.serial}, new=False)
-        self.app.push_screen(dialog, lambda v: v and self.write("update", v))
+        self.app.push_screen(dialog, self._then("update"))
 
     def action_relate(self) -> None:
         kinds = [(k, f"{self.ci_name} {label} …") for k, label in OUT_LABELS.items()]
         dialog = FormDialog(_("Relate {name}").format(name=self.ci_name), [
             Field("kind", _("Relation"), kind="choice", choices=kinds),
             Field("target", _("Other CI (name)"))])
-        self.app.push_screen(dialog, lambda v: v and self.write("relate", v))
+        self.app.push_screen(dialog, self._then("relate"))
 
     def action_unrelate(self) -> None:
-        node = self.tree.cursor_node
+        node = self.ci_tree.cursor_node
         data = self._highlighted()
-        if node is None or data is None or node.parent is not self.tree.root:
+        if node is None or data is None or node.parent is not self.ci_tree.root:
             self.notify(_("Highlight one of this CI's own relations first"),
                         severity="warning", markup=False)
             return
@@ -565,12 +566,19 @@ class CiScreen(PobScreen):
             Field("confirm", _("Retire"), kind="choice",
                   choices=[("yes", _("yes, retire it")), ("no", _("no"))],
                   value="no" if live else "yes")], note=note)
-        self.app.push_screen(dialog, lambda v: v and v.get("confirm") == "yes"
-                             and self.write("retire", v))
+        self.app.push_screen(dialog, self._then("retire", confirm=True))
 
     def action_outage(self) -> None:
-        self.app.push_screen(outage_dialog(ci=self.ci_name),
-                             lambda v: v and self.write("outage", v))
+        self.app.push_screen(outage_dialog(ci=self.ci_name), self._then("outage"))
+
+    def _then(self, what: str, *, confirm: bool = False
+              ) -> Callable[[dict[str, Any] | None], None]:
+        """The dialog's callback: write `what` with its values (retire only on "yes")."""
+        def done(values: dict[str, Any] | None) -> None:
+            if values and (not confirm or values.get("confirm") == "yes"):
+                self.write(what, values)
+
+        return done
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="ci-write")
     def write(self, what: str, values: dict[str, Any]) -> None:
