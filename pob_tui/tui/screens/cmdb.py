@@ -153,6 +153,24 @@ def declare_outage_blocking(app: Any, values: dict[str, Any]) -> str:
         number=number, n=len(linked))
 
 
+def resolve_outage_dialog(number: str | None = None) -> FormDialog:
+    return FormDialog(_("Resolve an outage"), [
+        Field("number", _("Outage (incident number)"), value=number),
+        Field("note", _("Resolution note"))],
+        note=_("Its open child incidents are resolved with the same note."))
+
+
+def resolve_outage_blocking(app: Any, values: dict[str, Any]) -> str:
+    """Resolve the outage and its open children as the app's agent (from a worker)."""
+    from pob_tui.services import outages
+
+    with app.database.session() as session:
+        children = outages.resolve(session, app.actor_in(session), values["number"],
+                                   note=values["note"], now=app.now())
+    return _("{number} resolved with {n} child incidents").format(
+        number=values["number"].strip().upper(), n=len(children))
+
+
 def _fields_from(values: dict[str, Any]) -> Any:
     from pob_tui.services.cmdb import CiFields
 
