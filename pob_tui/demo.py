@@ -38,6 +38,7 @@ from sqlmodel import SQLModel
 import pob_tui.models as m
 from pob_tui.db import ensure_schema, make_engine, safe_url
 from pob_tui.errors import InvalidInput
+from pob_tui.models.incident import PRIORITY_MATRIX
 from pob_tui.services.numbers import format_number
 
 __all__ = ["SCALES", "DemoSummary", "Scale", "generate"]
@@ -332,8 +333,9 @@ SCHOOL_SERVICES = ("Visma Flyt Skole", "Vigilo", "Skoleportal", "Elev-PC og Chro
                    "Læringsplattform (Teams for skole)", "Visma Flyt Barnehage")
 
 PRIORITY_WEIGHTS = [(1, 0.005), (2, 0.05), (3, 0.30), (4, 0.40), (5, 0.245)]
-MATRIX = {1: [(1, 1)], 2: [(1, 2), (2, 1)], 3: [(1, 3), (2, 2), (3, 1)], 4: [(2, 3), (3, 2)],
-          5: [(3, 3)]}
+MATRIX: dict[int, list[tuple[int, int]]] = {}  # priority -> the (impact, urgency) giving it
+for _pair, _prio in sorted(PRIORITY_MATRIX.items()):
+    MATRIX.setdefault(_prio, []).append(_pair)
 CHANNELS = [("phone", 55), ("email", 18), ("self_service", 15), ("walk_in", 5),
             ("monitoring", 7)]
 

@@ -43,7 +43,6 @@ from pob_tui.tui.screens.problems import KnownErrorCommands, ProblemsScreen
 from pob_tui.tui.screens.queue import QueueScreen
 from pob_tui.tui.screens.reports import ReportsScreen
 from pob_tui.tui.screens.startup import DatabaseErrorScreen, WelcomeScreen
-from pob_tui.tui.screens.ticket import TicketScreen
 from pob_tui.tui.teamwork import TeamworkMixin
 from pob_tui.tui.widgets.header import AREAS, AREAS_BY_MODE
 from pob_tui.tui.widgets.text import plain
@@ -403,7 +402,9 @@ class PobApp(TeamworkMixin, App[None]):
 
             self.push_screen(ProblemScreen(ticket.number))
         else:
-            self.push_screen(TicketScreen(ticket, timezone=self.settings.timezone))
+            from pob_tui.tui.screens.changes import ChangeDetailScreen
+
+            self.push_screen(ChangeDetailScreen(ticket.number))
 
     def actor_in(self, session: Session) -> Actor:
         """The acting agent; loads it in `session` when the session worker has not yet.

@@ -21,14 +21,6 @@ class Broken(Exception):
 @pytest.mark.parametrize("mode", [area.mode for area in AREAS])
 async def test_a_failed_loader_leaves_no_spinner(shell_url, make_app, mode) -> None:
     app = make_app(shell_url, actor=Actor("agent1"))
-    told: list[str] = []
-    real_notify = app.notify
-
-    def notify(message, *args, **kwargs):  # type: ignore[no-untyped-def]
-        told.append(str(message))
-        return real_notify(message, *args, **kwargs)
-
-    app.notify = notify  # type: ignore[method-assign]
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert app.database is not None
@@ -46,4 +38,5 @@ async def test_a_failed_loader_leaves_no_spinner(shell_url, make_app, mode) -> N
         await settle(pilot)
         loading = [w for w in app.screen.query("*") if w.loading]
         assert loading == [] and not app.screen.loading, f"{mode}: {loading}"
+        told = [n.message for n in app.notes]
         assert any("Broken" in t or "went wrong" in t for t in told), (mode, told)

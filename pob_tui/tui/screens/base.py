@@ -9,16 +9,16 @@ error goes to the one place that reports it, `PobApp.report_worker_state`.
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual.app import ComposeResult
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Static
-from textual.css.query import NoMatches
 from textual.worker import Worker, WorkerState
 
 from pob_tui.i18n import _
-
 from pob_tui.tui.widgets.header import AREAS_BY_MODE, AreaBar, PobHeader
 
 if TYPE_CHECKING:
@@ -81,10 +81,8 @@ class PobScreen(Screen[None]):
         for widget in self.query("*"):
             if widget.loading:
                 widget.loading = False
-        try:
+        with contextlib.suppress(NoMatches):  # a modal or a screen without area tabs
             self.set_status(_("could not load"))
-        except NoMatches:  # a modal or a screen without area tabs
-            pass
         self.worker_failed(worker)
 
     def worker_failed(self, worker: Worker[object]) -> None:

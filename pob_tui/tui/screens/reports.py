@@ -49,7 +49,7 @@ def period_for(name: str, today: date):  # type: ignore[no-untyped-def]
         return Period(today - timedelta(days=29), today)
     if name == "last_90":
         return Period(today - timedelta(days=89), today)
-    return Period(date(today.year, 1, 1), today) if False else Period.year(today.year)
+    return Period.year(today.year)
 
 
 class ReportLoaded(Message):
