@@ -37,7 +37,9 @@ def demo_url(scale: str) -> str:
     from pob_tui.demo import generate
 
     CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"{scale}-seed1-{TODAY}.sqlite3"
+    from pob_tui.db import SCHEMA_HEAD
+
+    path = CACHE / f"{scale}-seed1-{TODAY}-{SCHEMA_HEAD}.sqlite3"  # a new schema: rebuild
     if not path.exists():
         tmp = path.with_suffix(".tmp")
         tmp.unlink(missing_ok=True)

@@ -69,6 +69,8 @@ def test_ci_cli_json(cli, capsys) -> None:
         {"kind": "runs_on", "direction": "out", "ci": "esx-host-08"}]
     assert data["services"] == ["VISMA"] and data["open_incidents"] == []
     assert data["changes"] == [] and data["class"] == "application"
+    assert set(data) == {"name", "class", "status", "location", "owner_team", "person",
+                         "serial", "relations", "services", "open_incidents", "changes"}
     code, out, _ = pob(capsys, url, "ci", "show", "esx-host-08", "--format", "json")
     assert json.loads(out)["relations"] == [
         {"kind": "runs_on", "direction": "in", "ci": "visma-app01"}]

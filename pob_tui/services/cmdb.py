@@ -108,7 +108,7 @@ class CiDetail:
 
     def as_json(self) -> dict[str, Any]:
         """`pob ci show --format json` (a contract)."""
-        return {**self.row.as_json(), "description": self.description,
+        return {**self.row.as_json(),
                 "relations": [{"kind": n.kind, "direction": n.direction, "ci": n.ci}
                               for n in self.relations],
                 "services": [code for code, _name in self.services],
