@@ -46,7 +46,7 @@ def graph_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("impact") / "g.sqlite3"
     from pob_tui.config import Settings
 
-    database = Database.open(Settings(database_url=f"sqlite:///{path}"))
+    database = Database.open(Settings(database_url=f"sqlite:///{path}"), create=True)
     yield database
     database.dispose()
 
