@@ -40,13 +40,15 @@ def brute_force(n: int, edges: list[tuple[int, int, str]], root: int, depth: int
 
 
 @pytest.fixture(scope="module")
-def graph_db(tmp_path_factory):
-    from pob_tui.db import Database
+def graph_db(tmp_path_factory, templates):
+    """One SQLite database for every generated graph (each example rolls back)."""
+    import shutil
+
+    from pob_tui.db import Database, make_engine
 
     path = tmp_path_factory.mktemp("impact") / "g.sqlite3"
-    from pob_tui.config import Settings
-
-    database = Database.open(Settings(database_url=f"sqlite:///{path}"), create=True)
+    shutil.copyfile(templates.sqlite_template("empty", None), path)
+    database = Database(make_engine(f"sqlite:///{path}"))
     yield database
     database.dispose()
 
