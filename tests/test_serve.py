@@ -187,6 +187,7 @@ def test_known_key_runs_a_command_and_gets_json(serve: Serve) -> None:
     (actor, target, detail, allowed), *_ = audit(serve, "serve.login")
     assert (actor, target, allowed) == ("pob", "anne", True)
     assert fingerprint(serve, "anne") in detail and "127.0.0.1:" in detail
+    assert (serve.dir / "host_key").stat().st_mode & 0o777 == 0o600  # created private
 
 
 def test_exit_status_and_one_line_come_back(serve: Serve) -> None:

@@ -61,13 +61,15 @@ def host_key_path(settings: Settings) -> Path:
 
 def load_or_create_host_key(path: Path) -> asyncssh.SSHKey:
     """The server's host key; created (ed25519, mode 0600) on first start."""
+    from pob_tui.files import create_private, private_dir, private_file
+
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         key = asyncssh.generate_private_key("ssh-ed25519", comment="pob serve")
-        # O_EXCL and the mode at creation: the key is never readable by others, not even
-        # for a moment (asyncssh's write_private_key would create it with the umask).
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
+        # Created 0600 before anything is written: the key is never readable by others,
+        # not even for a moment (asyncssh's write_private_key would follow the umask).
+        create_private(path)
+        with private_file(path, binary=True) as fh:
             fh.write(key.export_private_key("openssh"))
         return key
     if path.stat().st_mode & 0o077:
