@@ -68,6 +68,8 @@ class Person(SQLModel, table=True):
     vip: bool = False
     active: bool = True
     search: str = Field(default="", sa_column=Column(String(400), nullable=False, default=""))
+    # The language pob writes to this person in (mail templates): nb or en.
+    language: str = Field(default="nb", max_length=8)
 
     @property
     def name(self) -> str:
