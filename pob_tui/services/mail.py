@@ -49,10 +49,9 @@ RATE_WINDOW = timedelta(hours=1)
 
 def system_actor() -> Actor:
     """The actor of server-side jobs (username `pob`, no agent id)."""
-    from pob_tui.services import identity
+    from pob_tui.services.identity import SYSTEM_ACTOR
 
-    actor = getattr(identity, "SYSTEM_ACTOR", None)
-    return actor if isinstance(actor, Actor) else Actor(username="pob")
+    return SYSTEM_ACTOR
 
 
 @dataclass(frozen=True)
@@ -377,6 +376,18 @@ def _record_score(session: Session, incident: Incident, score: int, comment: str
                                 now=now)
 
 
+def ingest_bytes(session: Session, raw: bytes, cfg: MailConfig, *, dry_run: bool = False,
+                 now: datetime | None = None) -> IngestResult:
+    """Parse and ingest one message; an unparseable one is held with the reason."""
+    from pob_tui.channels.mail.parse import MailParseError, parse_message
+
+    try:
+        mail = parse_message(raw)
+    except MailParseError as exc:
+        return hold(session, raw, str(exc), dry_run=dry_run, now=now)
+    return ingest(session, mail, cfg, dry_run=dry_run, now=now)
+
+
 def hold(session: Session, raw: bytes, reason: str, *, dry_run: bool = False,
          now: datetime | None = None) -> IngestResult:
     """Keep an unparseable message aside with the reason; never lost, never retried."""
@@ -486,3 +497,204 @@ def set_caller(session: Session, actor: Actor, number: str, caller: str | int, *
 
 def last_event_id(session: Session) -> int:
     return int(session.execute(select(func.coalesce(func.max(TicketEvent.id), 0))).scalar_one())
+
+
+# --- mail out: the outbox ------------------------------------------------------------------
+# Mail out is derived from the audit trail: every caller-visible comment, resolution and new
+# incident is an event, whichever way it was made (TUI, CLI, serve, mail). A scan after the
+# commit turns new events into `pending` rows once per event and recipient (a unique index),
+# so a comment can never be mailed twice nor missed because the sender was down.
+
+OUT_KINDS = ("created", "comment", "status", "mail_in")
+SETTLE = timedelta(seconds=60)  # events older than this are settled: the cursor passes them
+_NO_MAIL = re.compile(r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply)@", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _Recipient:
+    event: str  # acknowledgement | comment | resolved | caller_reply
+    person: Person
+
+
+def _recipients(session: Session, cfg: MailConfig, ev: TicketEvent,
+                incident: Incident) -> list[_Recipient]:
+    from pob_tui.models import Agent
+
+    caller = session.get(Person, incident.caller_id)
+    actor_person = None
+    if ev.actor_id is not None:
+        agent = session.get(Agent, ev.actor_id)
+        actor_person = agent.person_id if agent else None
+    out: list[_Recipient] = []
+    if caller is not None and caller.id != actor_person:
+        if ev.kind == "created" and "acknowledgement" in cfg.notify_caller \
+                and incident.channel != "monitoring":
+            out.append(_Recipient("acknowledgement", caller))
+        elif ev.kind == "comment" and "comment" in cfg.notify_caller:
+            out.append(_Recipient("comment", caller))
+        elif ev.kind == "status" and ev.new_value == "resolved" \
+                and "resolved" in cfg.notify_caller:
+            out.append(_Recipient("resolved", caller))
+    if ev.kind == "mail_in" and "caller_reply" in cfg.notify_assignee \
+            and incident.assignee_id is not None:
+        agent = session.get(Agent, incident.assignee_id)
+        person = session.get(Person, agent.person_id) if agent else None
+        if person is not None and (caller is None or person.id != caller.id):
+            out.append(_Recipient("caller_reply", person))
+    return out
+
+
+def _thread_headers(session: Session, incident_id: int,
+                    address: str) -> tuple[str | None, str | None]:
+    rows = session.execute(
+        select(MailMessage.message_id, MailMessage.direction, MailMessage.address)
+        .where(MailMessage.incident_id == incident_id, MailMessage.message_id.is_not(None),
+               MailMessage.action != "held")
+        .order_by(MailMessage.id.desc()).limit(10)
+    ).all()
+    ids = [r[0] for r in rows if not r[0].startswith("sha256:")]
+    theirs = [r[0] for r in rows if r[1] == "in" and r[2] == address
+              and not r[0].startswith("sha256:")]
+    in_reply_to = theirs[0] if theirs else (ids[0] if ids else None)
+    return in_reply_to, " ".join(reversed(ids)) or None
+
+
+def _context(session: Session, incident: Incident, ev: TicketEvent, rcpt: _Recipient,
+             cfg: MailConfig) -> dict[str, object]:
+    from pob_tui.models import Agent
+
+    caller = session.get(Person, incident.caller_id)
+    agent_name = "Servicedesk"
+    if ev.actor_id is not None:
+        agent = session.get(Agent, ev.actor_id)
+        person = session.get(Person, agent.person_id) if agent else None
+        if person is not None:
+            agent_name = person.name
+    text = ev.comment or ""
+    if rcpt.event == "resolved":
+        text = incident.resolution_note or ev.comment or ""
+    return {
+        "number": incident.number, "summary": incident.summary,
+        "caller_name": caller.name if caller else "",
+        "agent_name": agent_name, "text": text, "status": incident.status,
+        "desk_name": "Servicedesk", "desk_address": cfg.from_address,
+    }
+
+
+def queue_outgoing(session: Session, cfg: MailConfig, now: datetime | None = None) -> int:
+    """Turn new audit events into pending mail. Returns how many rows were queued."""
+    from pob_tui.channels.mail.templates import render
+    from pob_tui.channels.mail.thread import make_message_id, tagged
+    from pob_tui.models import MailState
+
+    now = now or utcnow()
+    state = session.get(MailState, "outbox", with_for_update=True)
+    if state is None:  # first run: start from now, never mail the history
+        session.add(MailState(name="outbox", value=last_event_id(session)))
+        session.flush()
+        return 0
+    events = session.execute(
+        select(TicketEvent).where(TicketEvent.id > state.value,
+                                  TicketEvent.ticket_type == "incident",
+                                  TicketEvent.kind.in_(OUT_KINDS))
+        .order_by(TicketEvent.id).limit(500)
+    ).scalars().all()
+    queued = 0
+    for ev in events:
+        incident = session.get(Incident, ev.ticket_id)
+        if incident is None:
+            continue
+        for rcpt in _recipients(session, cfg, ev, incident):
+            address = (rcpt.person.email or "").strip().lower()
+            if not address or (not rcpt.person.active and rcpt.event != "caller_reply"):
+                continue
+            if address in cfg.own_addresses or _NO_MAIL.match(address):
+                continue
+            if session.execute(select(MailMessage.id).where(
+                    MailMessage.event_id == ev.id, MailMessage.address == address)).first():
+                continue
+            subject, body = render(rcpt.event, rcpt.person.language,
+                                   _context(session, incident, ev, rcpt, cfg),
+                                   templates_dir=cfg.templates_dir)
+            in_reply_to, references = _thread_headers(session, incident.id, address)
+            status, reason = "pending", None
+            if cfg.rate_limit_per_hour and _sent_to(session, address, now) >= \
+                    cfg.rate_limit_per_hour:
+                status = "suppressed"
+                reason = f"rate limit: {cfg.rate_limit_per_hour} mails to {address} an hour"
+            session.add(MailMessage(
+                direction="out", message_id=make_message_id(incident.number, cfg.domain),
+                at=now, address=address, name=rcpt.person.name,
+                subject=tagged(subject, incident.number)[:400], incident_id=incident.id,
+                person_id=rcpt.person.id, action=rcpt.event, reason=reason, body=body,
+                status=status, event_id=ev.id, in_reply_to=in_reply_to,
+                references=references))
+            session.flush()
+            queued += 1
+    horizon = session.execute(
+        select(func.max(TicketEvent.id)).where(TicketEvent.id > state.value,
+                                               TicketEvent.at <= now - SETTLE)
+    ).scalar()
+    if len(events) == 500:
+        horizon = min(horizon or 0, events[-1].id)
+    if horizon:
+        state.value = max(state.value, int(horizon))
+    return queued
+
+
+def _sent_to(session: Session, address: str, now: datetime) -> int:
+    return int(session.execute(
+        select(func.count()).select_from(MailMessage).where(
+            MailMessage.direction == "out", MailMessage.address == address,
+            MailMessage.status.in_(("pending", "sent")), MailMessage.at >= now - RATE_WINDOW)
+    ).scalar_one())
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    id: int
+    message_id: str
+    address: str
+    name: str | None
+    subject: str
+    body: str
+    in_reply_to: str | None
+    references: str | None
+    action: str
+    language: str
+
+
+def pending_mail(session: Session, limit: int = 200) -> list[OutgoingMail]:
+    rows = session.execute(
+        select(MailMessage, Person.language)
+        .outerjoin(Person, Person.id == MailMessage.person_id)
+        .where(MailMessage.direction == "out", MailMessage.status == "pending")
+        .order_by(MailMessage.id).limit(limit)
+    ).all()
+    return [OutgoingMail(m.id, m.message_id or "", m.address or "", m.name, m.subject or "",
+                         m.body or "", m.in_reply_to, m.references, m.action, lang or "nb")
+            for m, lang in rows]
+
+
+MAX_ATTEMPTS = 5
+
+
+def mark_sent(session: Session, mail_id: int, *, error: str | None = None,
+              now: datetime | None = None) -> None:
+    """After the SMTP answer: sent (and noted on the incident's timeline) or failed; a
+    failure is retried until MAX_ATTEMPTS, then stays failed."""
+    now = now or utcnow()
+    row = session.get(MailMessage, mail_id, with_for_update=True)
+    if row is None:
+        return
+    row.attempts += 1
+    if error is None:
+        row.status, row.at, row.reason = "sent", now, None
+        if row.incident_id is not None:
+            record_ticket_event(session, ticket_type="incident", ticket_id=row.incident_id,
+                                kind="mail_out", actor_id=None,
+                                comment=f"to {row.address}: {row.subject}", at=now)
+    else:
+        row.reason = error[:400]
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status = "failed"
