@@ -507,6 +507,9 @@ def last_event_id(session: Session) -> int:
 
 OUT_KINDS = ("created", "comment", "status", "mail_in")
 SETTLE = timedelta(seconds=60)  # events older than this are settled: the cursor passes them
+# An event older than this is history, not news: never mailed (a demo load, a restored
+# database, a mail server that was down for days).
+MAX_AGE = timedelta(hours=6)
 _NO_MAIL = re.compile(r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply)@", re.IGNORECASE)
 
 
@@ -602,7 +605,7 @@ def queue_outgoing(session: Session, cfg: MailConfig, now: datetime | None = Non
     queued = 0
     for ev in events:
         incident = session.get(Incident, ev.ticket_id)
-        if incident is None:
+        if incident is None or ev.at < now - MAX_AGE:
             continue
         for rcpt in _recipients(session, cfg, ev, incident):
             address = (rcpt.person.email or "").strip().lower()

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 IMAP_SCHEMES = {"imap": (143, False), "imaps": (993, True)}
 IDLE_SECONDS = 5 * 60  # re-issue IDLE well inside the 29 minutes of RFC 2177
 POLL_SECONDS = 60  # without IDLE
+SEND_SECONDS = 10  # how often the outbox is sent while waiting
 
 
 class _RawMessage(_ToolsMessage):
@@ -159,9 +160,9 @@ def run_watch(settings: Settings, stop_event: threading.Event, *,
                 if on_batch is not None:
                     on_batch(results)
                 if idle:
-                    _idle_wait(box, stop_event)
+                    _idle_wait(box, stop_event, settings, db)
                 else:
-                    stop_event.wait(POLL_SECONDS)
+                    _poll_wait(stop_event, settings, db)
         except MailServerError as exc:
             log.warning("%s; reconnecting", exc)
         except (OSError, imaplib.IMAP4.error) as exc:
@@ -171,11 +172,25 @@ def run_watch(settings: Settings, stop_event: threading.Event, *,
                 box.logout()
 
 
-def _idle_wait(box: BaseMailBox, stop_event: threading.Event) -> None:
+def _idle_wait(box: BaseMailBox, stop_event: threading.Event, settings: Settings,
+               db: Database) -> None:
     """Wait in IDLE until the server reports something, the stop event is set, or the IDLE
-    period ends. Short IDLE rounds keep the stop event responsive."""
+    period ends. Short IDLE rounds keep the stop event responsive; every SEND_SECONDS the
+    outbox is sent (comments made in the TUI go out without waiting for new mail)."""
     deadline = time.monotonic() + IDLE_SECONDS
+    next_send = time.monotonic() + SEND_SECONDS
     while not stop_event.is_set() and time.monotonic() < deadline:
         responses = box.idle.wait(timeout=1.0)
         if responses:
             return
+        if time.monotonic() >= next_send:
+            box.idle.stop()
+            deliver_if_configured(settings, db)
+            box.idle.start()
+            next_send = time.monotonic() + SEND_SECONDS
+
+
+def _poll_wait(stop_event: threading.Event, settings: Settings, db: Database) -> None:
+    deadline = time.monotonic() + POLL_SECONDS
+    while not stop_event.wait(SEND_SECONDS) and time.monotonic() < deadline:
+        deliver_if_configured(settings, db)
