@@ -48,7 +48,7 @@ class _Handler:
     def __init__(self, server: SmtpServer) -> None:
         self.server = server
 
-    async def handle_DATA(self, _server, _session, envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, _server, _session, envelope) -> str:
         msg = email.message_from_bytes(envelope.original_content or envelope.content,
                                        policy=policy.default)
         msg["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
@@ -100,7 +100,7 @@ info_log_path = {base}/dovecot.log
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
-first_valid_uid = 1
+first_valid_uid = {first_uid}
 mail_location = maildir:{base}/mail/%u
 default_login_user = {login_user}
 default_internal_user = {login_user}
@@ -127,6 +127,10 @@ passdb {{
 userdb {{
   driver = static
   args = uid={uid} gid={gid} home={base}/mail/%u
+}}
+namespace inbox {{
+  inbox = yes
+  separator = /
 }}
 protocol imap {{
   mail_max_userip_connections = 50
@@ -157,13 +161,16 @@ def dovecot() -> Iterator[Dovecot]:
         (base / sub).mkdir()
         os.chmod(base / sub, 0o777)
     uid, gid = os.getuid(), os.getgid()
+    if uid == 0:  # dovecot refuses uid 0 for mail: store it as the dovecot user
+        uid, gid = pwd.getpwnam("dovecot").pw_uid, pwd.getpwnam("dovecot").pw_gid
     login_user = "dovenull" if _has_user("dovenull") else pwd.getpwuid(uid).pw_name
     login_group = grp.getgrgid(pwd.getpwnam(login_user).pw_gid).gr_name
     port = free_port()
     (base / "users").write_text("desk:{PLAIN}secret::::::\n", encoding="utf-8")
     conf = base / "dovecot.conf"
     conf.write_text(DOVECOT_CONF.format(base=base, port=port, uid=uid, gid=gid,
-                                        login_user=login_user, login_group=login_group),
+                                        login_user=login_user, login_group=login_group,
+                                        first_uid=min(uid, 100)),
                     encoding="utf-8")
     proc = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
