@@ -41,6 +41,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
         choice = metafunc.config.getoption("--db")
         backends = BACKENDS if choice == "both" else (choice,)
+        # Backend-only tests are chosen here, at collection, not skipped at run time.
+        if metafunc.definition.get_closest_marker("pg_only"):
+            backends = tuple(b for b in backends if b == "postgresql")
+        if metafunc.definition.get_closest_marker("sqlite_only"):
+            backends = tuple(b for b in backends if b == "sqlite")
         metafunc.parametrize("backend", backends, scope="function")
 
 

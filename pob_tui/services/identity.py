@@ -79,9 +79,12 @@ def holds_service_credentials(session: Session) -> bool:
     on SQLite the account that owns the database file (the serve account's 0600 file)."""
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
+        # A superuser can write everything anyway: it counts as holding them, whether or not
+        # `pob db grant` has created pob_service yet.
         return bool(session.execute(text(
-            "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :r) "
-            "AND pg_has_role(session_user, :r, 'MEMBER')"), {"r": SERVICE_ROLE}).scalar())
+            "SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = session_user) OR ("
+            "EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :r) "
+            "AND pg_has_role(session_user, :r, 'MEMBER'))"), {"r": SERVICE_ROLE}).scalar())
     path = bind.url.database
     if not path or path == ":memory:":
         return True
