@@ -266,8 +266,8 @@ def _store(session: Session, mail: ParsedMail, cfg: MailConfig, p: _Plan,
         reason=(p.reason or "")[:400] or None, body=body, raw=mail.raw,
         in_reply_to=(mail.in_reply_to[0][:250] if mail.in_reply_to else None),
         references=" ".join(mail.references) or None,
-        # An automatic note or a score needs no agent's attention.
-        read_at=now if p.what in ("auto_note", "score") or incident is None else None,
+        # Only a caller's reply on an open incident waits to be read (the queue marks it).
+        read_at=None if p.what == "comment" else now,
     )
     session.add(row)
     session.flush()
@@ -701,3 +701,10 @@ def mark_sent(session: Session, mail_id: int, *, error: str | None = None,
         row.reason = error[:400]
         if row.attempts >= MAX_ATTEMPTS:
             row.status = "failed"
+
+
+def mark_unread(session: Session, rows: list[dict]) -> None:
+    """Set `mail_unread` on queue rows whose caller wrote and no agent has opened it."""
+    unread = unread_replies(session, [r["id"] for r in rows if "id" in r])
+    for row in rows:
+        row["mail_unread"] = row.get("id") in unread

@@ -80,6 +80,8 @@ class PobCommands(Provider):
         commands.append((_("Follow-ups"), app.action_follow_ups,
                          _("Open follow-ups after low satisfaction scores")))
         commands.append((_("Log a call"), app.action_log_call, _("A new incident")))
+        commands.append((_("Mail"), app.action_mail,
+                         _("Needs caller, ignored and held mail")))
         commands.append((_("Audit log"), app.action_audit_log,
                          _("Every ticket event and administrative action")))
         commands.append((_("Toggle light/dark theme"), app.action_toggle_theme, ""))
@@ -434,6 +436,11 @@ class PobApp(TeamworkMixin, App[None]):
         from pob_tui.tui.screens.follow_ups import FollowUpsScreen
 
         self.push_screen(FollowUpsScreen())
+
+    def action_mail(self) -> None:
+        from pob_tui.tui.screens.mail import MailScreen
+
+        self.push_screen(MailScreen())
 
     def action_log_call(self) -> None:
         from pob_tui.tui.screens.log_call import LogCallScreen
