@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
 import os
 import shutil
@@ -145,13 +146,13 @@ def _dovecot_binary() -> str | None:
                                         if Path("/usr/sbin/dovecot").exists() else None)
 
 
-@pytest.fixture(scope="session")
-def dovecot() -> Iterator[Dovecot]:
+@contextlib.contextmanager
+def start_dovecot() -> Iterator[Dovecot]:
+    """A Dovecot on a free loopback port with one user `desk` (password `secret`); raises
+    RuntimeError when it cannot start. Also used by bench/mail.py."""
     binary = _dovecot_binary()
     if binary is None:
-        if IN_CI:
-            pytest.fail("CI=true but dovecot is not installed (apt-get install dovecot-imapd)")
-        pytest.skip("dovecot is not installed (apt-get install dovecot-imapd)")
+        raise FileNotFoundError("dovecot is not installed (apt-get install dovecot-imapd)")
     import grp
     import pwd
 
@@ -176,31 +177,45 @@ def dovecot() -> Iterator[Dovecot]:
                     encoding="utf-8")
     proc = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
+    try:
+        _wait_for(proc, port, base)
+        yield Dovecot(port, "desk", "secret", base / "mail" / "desk", base)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)  # the master must be gone before the base_dir is reused
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _wait_for(proc: subprocess.Popen, port: int, base: Path) -> None:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
                 if s.recv(100).startswith(b"* OK"):
-                    break
+                    return
         except OSError:
             if proc.poll() is not None:
                 err = proc.stderr.read().decode() if proc.stderr else ""
                 log = (base / "dovecot.log").read_text() if (base / "dovecot.log").exists() \
                     else ""
-                pytest.fail(f"dovecot did not start: {err} {log[-2000:]}")
+                raise RuntimeError(f"dovecot did not start: {err} {log[-2000:]}") from None
             time.sleep(0.05)
-    else:
-        proc.kill()
-        pytest.fail("dovecot did not answer on its port within 10 s")
-    server = Dovecot(port, "desk", "secret", base / "mail" / "desk", base)
-    yield server
-    proc.terminate()
+    raise RuntimeError("dovecot did not answer on its port within 10 s")
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
     try:
-        proc.wait(10)  # the master must be gone before the base_dir is reused
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
-    shutil.rmtree(base, ignore_errors=True)
+        with start_dovecot() as server:
+            yield server
+    except FileNotFoundError as exc:
+        if IN_CI:
+            pytest.fail(f"CI=true but {exc}")
+        pytest.skip(str(exc))
 
 
 def _has_user(name: str) -> bool:

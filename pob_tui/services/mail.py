@@ -204,18 +204,36 @@ def _placeholder(session: Session, username: str, first: str, last: str) -> Pers
     return person
 
 
+_WORD = re.compile(r"[\wæøå-]{3,}")
+# Keyword sets per database, kept a minute: a batch of mail reads the catalog once. The
+# catalog is small (hundreds of services), so it is read whole.
+_KEYWORDS: dict[str, tuple[float, list[tuple[int, frozenset[str]]]]] = {}
+
+
+def _service_keywords(session: Session) -> list[tuple[int, frozenset[str]]]:
+    import time
+
+    key = str(session.get_bind().engine.url) if hasattr(session.get_bind(), "engine") \
+        else str(session.get_bind().url)
+    cached = _KEYWORDS.get(key)
+    if cached and time.monotonic() - cached[0] < 60:
+        return cached[1]
+    rows = [(sid, frozenset({*_WORD.findall((keywords or "").lower()), code.lower()}))
+            for sid, keywords, code in session.execute(
+                select(Service.id, Service.keywords, Service.code)
+                .where(Service.lifecycle == "live", Service.keywords.is_not(None)))]
+    _KEYWORDS[key] = (time.monotonic(), rows)
+    return rows
+
+
 def guess_service(session: Session, text: str) -> Service | None:
     """The live service whose keywords match the most words of the text (the agent
-    confirms). The catalog is small (hundreds of services), so it is read whole."""
-    words = set(re.findall(r"[\wæøå-]{3,}", text.lower()))
+    confirms)."""
+    words = set(_WORD.findall(text.lower()))
     if not words:
         return None
     best: tuple[int, int] | None = None
-    for sid, keywords, code in session.execute(
-            select(Service.id, Service.keywords, Service.code)
-            .where(Service.lifecycle == "live", Service.keywords.is_not(None))):
-        keys = set(re.findall(r"[\wæøå-]{3,}", (keywords or "").lower()))
-        keys.add(code.lower())
+    for sid, keys in _service_keywords(session):
         hits = len(keys & words)
         if hits and (best is None or hits > best[0]):
             best = (hits, sid)
