@@ -477,16 +477,24 @@ def unread_replies(session: Session, incident_ids: Collection[int]) -> set[int]:
 
 
 def mark_read(session: Session, number: str, now: datetime | None = None) -> int:
-    """An agent opened the incident: its caller mail is read. Returns how many."""
+    """An agent opened the incident: its caller mail is read. Returns how many. Writes only
+    when something is unread, in a savepoint, so a read-only login can still open it."""
     from sqlalchemy import update
+    from sqlalchemy.exc import DBAPIError
 
     incident = _incident_by_number(session, number)
     if incident is None:
         raise NotFound(f"unknown incident {number!r}")
-    done = session.execute(
-        update(MailMessage).where(MailMessage.incident_id == incident.id,
-                                  MailMessage.direction == "in", MailMessage.read_at.is_(None))
-        .values(read_at=now or utcnow()))
+    unread = (MailMessage.incident_id == incident.id, MailMessage.direction == "in",
+              MailMessage.read_at.is_(None))
+    if session.execute(select(MailMessage.id).where(*unread).limit(1)).first() is None:
+        return 0
+    try:
+        with session.begin_nested():
+            done = session.execute(update(MailMessage).where(*unread)
+                                   .values(read_at=now or utcnow()))
+    except DBAPIError:  # a login that may only read: the mark stays
+        return 0
     return int(getattr(done, "rowcount", 0) or 0)
 
 
