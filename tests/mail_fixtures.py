@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import email
 import os
@@ -100,7 +101,7 @@ log_path = {base}/dovecot.log
 info_log_path = {base}/dovecot.log
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2 oauthbearer
 auth_failure_delay = 0
 mail_fsync = never
 first_valid_uid = {first_uid}
@@ -126,6 +127,11 @@ service imap-login {{
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {base}/users
+}}
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {base}/oauth2.conf.ext
 }}
 userdb {{
   driver = static
@@ -169,6 +175,16 @@ def start_dovecot() -> Iterator[Dovecot]:
     login_user = "dovenull" if _has_user("dovenull") else pwd.getpwuid(uid).pw_name
     login_group = grp.getgrgid(pwd.getpwnam(login_user).pw_gid).gr_name
     port = free_port()
+    # XOAUTH2: JWTs signed with OAUTH2_SECRET, validated locally by Dovecot (the key is
+    # looked up as <azp>/<alg>/<kid>, here default/HS256/default).
+    keys = base / "keys" / "default" / "HS256"
+    keys.mkdir(parents=True)
+    (keys / "default").write_text(base64.b64encode(OAUTH2_SECRET).decode(), encoding="utf-8")
+    for path in (base / "keys", base / "keys" / "default", keys, keys / "default"):
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    (base / "oauth2.conf.ext").write_text(
+        f"introspection_mode = local\nlocal_validation_key_dict = fs:posix:prefix={base}/keys/\n"
+        "username_attribute = sub\n", encoding="utf-8")
     (base / "users").write_text("desk:{PLAIN}secret::::::\n", encoding="utf-8")
     conf = base / "dovecot.conf"
     conf.write_text(DOVECOT_CONF.format(base=base, port=port, uid=uid, gid=gid,
@@ -216,6 +232,26 @@ def dovecot() -> Iterator[Dovecot]:
         if IN_CI:
             pytest.fail(f"CI=true but {exc}")
         pytest.skip(str(exc))
+
+
+OAUTH2_SECRET = b"pob-test-secret-key-0123456789ab"
+
+
+def oauth2_token(user: str, *, secret: bytes = OAUTH2_SECRET, ttl: int = 3600) -> str:
+    """A signed JWT (HS256) that the test Dovecot accepts for XOAUTH2 as `user`."""
+    import hashlib
+    import hmac
+    import json
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    now = int(time.time())
+    head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    body = b64(json.dumps({"sub": user, "iat": now - 10, "nbf": now - 10,
+                           "exp": now + ttl}).encode())
+    sig = b64(hmac.new(secret, f"{head}.{body}".encode(), hashlib.sha256).digest())
+    return f"{head}.{body}.{sig}"
 
 
 def _has_user(name: str) -> bool:

@@ -18,7 +18,7 @@ from pob_tui.channels.mail.imap import fetch_once, run_watch
 from pob_tui.config import load_settings
 from pob_tui.db import Database, make_engine
 from pob_tui.models import Incident
-from tests.mail_fixtures import Dovecot, dovecot  # noqa: F401
+from tests.mail_fixtures import Dovecot, dovecot, oauth2_token  # noqa: F401
 
 CORPUS = Path(__file__).parent / "data" / "mail"
 
@@ -162,3 +162,19 @@ def test_watch_takes_new_mail_within_seconds(sworld, mailbox) -> None:
         stop.set()
         thread.join(15)
     assert not thread.is_alive()
+
+
+def test_xoauth2_with_a_token_from_a_command(sworld, mailbox, tmp_path) -> None:
+    """Microsoft 365's way in: XOAUTH2 with a token printed by a command (Dovecot validates
+    the JWT locally)."""
+    token = tmp_path / "token"
+    token.write_text(oauth2_token("desk") + "\n", encoding="utf-8")
+    settings = dataclasses.replace(settings_for(sworld, mailbox), mail_imap_password="",
+                                   mail_imap_oauth2_token_command=f"cat {token}")
+    append(mailbox, (CORPUS / "new_request_utf8.eml").read_bytes())
+    assert [r.result.action for r in fetch_once(settings, sworld.db)] == ["new"]
+    token.write_text(oauth2_token("desk", secret=b"not-the-key"), encoding="utf-8")
+    from pob_tui.channels.mail.out import MailServerError
+
+    with pytest.raises(MailServerError, match="refused the login"):
+        fetch_once(settings, sworld.db)

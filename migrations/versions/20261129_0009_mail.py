@@ -80,9 +80,6 @@ def upgrade() -> None:
         sa.Column("value", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_mail_state")),
     )
-    # Mail out starts from here: the audit trail written before this revision is history.
-    op.execute("INSERT INTO mail_state (name, value) "
-               "SELECT 'outbox', COALESCE(MAX(id), 0) FROM ticket_event")
 
 
 def downgrade() -> None:

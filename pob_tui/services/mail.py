@@ -618,10 +618,10 @@ def queue_outgoing(session: Session, cfg: MailConfig, now: datetime | None = Non
 
     now = now or utcnow()
     state = session.get(MailState, "outbox", with_for_update=True)
-    if state is None:  # first run: start from now, never mail the history
-        session.add(MailState(name="outbox", value=last_event_id(session)))
+    if state is None:  # first run: MAX_AGE keeps the history (a demo, an import) unmailed
+        state = MailState(name="outbox", value=0)
+        session.add(state)
         session.flush()
-        return 0
     events = session.execute(
         select(TicketEvent).where(TicketEvent.id > state.value,
                                   TicketEvent.ticket_type == "incident",

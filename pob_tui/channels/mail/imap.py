@@ -76,10 +76,16 @@ def connect(cfg: MailConfig) -> BaseMailBox:
                 box.client.starttls(context)
         else:
             box = MailBoxStartTls(url.host, url.port, timeout=30, ssl_context=context)
-        if cfg.imap_oauth2_token_command:
-            box.xoauth2(cfg.imap_user, imap_token(cfg), initial_folder=cfg.folder)
-        else:
-            box.login(cfg.imap_user, imap_password(cfg), initial_folder=cfg.folder)
+        try:
+            if cfg.imap_oauth2_token_command:
+                box.xoauth2(cfg.imap_user, imap_token(cfg), initial_folder=cfg.folder)
+            else:
+                box.login(cfg.imap_user, imap_password(cfg), initial_folder=cfg.folder)
+        except imaplib.IMAP4.error as exc:  # XOAUTH2 (AUTHENTICATE) fails this way
+            if "authentication" not in str(exc).lower():
+                raise
+            raise MailServerError(f"IMAP server {url.host}:{url.port} refused the login of "
+                                  f"{cfg.imap_user!r}: {exc}") from None
     except MailboxLoginError:
         raise MailServerError(f"IMAP server {url.host}:{url.port} refused the login of "
                               f"{cfg.imap_user!r}") from None
