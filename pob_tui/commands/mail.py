@@ -131,7 +131,7 @@ def _print_results(results: list, fmt: str, ctx: CommandContext) -> None:
              "from_name": r.from_name, "subject": r.subject, "action": r.action,
              "ticket": r.ticket, "reason": r.reason} for name, r in results]
     if fmt == "json":
-        print_json(rows, ctx.stdout)
+        print_json(rows, ctx.stdout)  # type: ignore[arg-type]
         ctx.stdout.write("\n")
         return
     for row in rows:

@@ -113,7 +113,7 @@ def fetch_with(box: BaseMailBox, cfg: MailConfig, database: Database) -> list[Fe
     try:
         for msg in box.fetch(criteria, mark_seen=False, bulk=50):
             with database.session() as session:
-                result = ingest_bytes(session, msg.raw, cfg)
+                result = ingest_bytes(session, msg.raw, cfg)  # type: ignore[attr-defined]
             uid = msg.uid or ""
             target = cfg.held_folder if result.action == "held" else cfg.processed_folder
             if target:
