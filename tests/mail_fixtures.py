@@ -172,7 +172,9 @@ def start_dovecot() -> Iterator[Dovecot]:
     uid, gid = os.getuid(), os.getgid()
     if uid == 0:  # dovecot refuses uid 0 for mail: store it as the dovecot user
         uid, gid = pwd.getpwnam("dovecot").pw_uid, pwd.getpwnam("dovecot").pw_gid
-    login_user = "dovenull" if _has_user("dovenull") else pwd.getpwuid(uid).pw_name
+    # As root, Dovecot drops to its own users; as anyone else it must run as that user.
+    login_user = "dovenull" if os.getuid() == 0 and _has_user("dovenull") else \
+        pwd.getpwuid(os.getuid()).pw_name
     login_group = grp.getgrgid(pwd.getpwnam(login_user).pw_gid).gr_name
     port = free_port()
     # XOAUTH2: JWTs signed with OAUTH2_SECRET, validated locally by Dovecot (the key is

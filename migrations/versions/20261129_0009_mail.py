@@ -93,5 +93,9 @@ def downgrade() -> None:
                      "ix_mail_message_incident_id_at", "ix_mail_message_direction_message_id"):
             batch_op.drop_index(name)
     op.drop_table("mail_message")
-    with op.batch_alter_table("person", schema=None) as batch_op:
-        batch_op.drop_column("language")
+    if op.get_bind().dialect.name == "sqlite":
+        # Native DROP COLUMN (SQLite 3.35+): a batch rebuild of person would lose the
+        # expression index uq_person_username_lower (0006).
+        op.execute("ALTER TABLE person DROP COLUMN language")
+    else:
+        op.drop_column("person", "language")
