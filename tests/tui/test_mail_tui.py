@@ -13,7 +13,7 @@ from pob_tui.db import Database, make_engine
 from pob_tui.services import mail as mail_svc
 from pob_tui.services.identity import Actor
 from tests.factories import build_world
-from tests.tui.conftest import screen_text, settle
+from tests.tui.conftest import NOW, screen_text, settle
 
 CORPUS = Path(__file__).parent.parent / "data" / "mail"
 CFG = MailConfig(from_address="servicedesk@pob-kommune.no", message_id_domain="pob-kommune.no")
@@ -29,7 +29,7 @@ def mail_url(tmp_path: Path, templates) -> str:
     for name in ("new_request_utf8.eml", "outlook_reply_nb.eml", "iso8859_1_new.eml",
                  "dsn_bounce_postfix.eml"):
         with db.session() as s:
-            mail_svc.ingest_bytes(s, (CORPUS / name).read_bytes(), CFG)
+            mail_svc.ingest_bytes(s, (CORPUS / name).read_bytes(), CFG, now=NOW)
     db.dispose()
     return url
 
@@ -79,3 +79,17 @@ async def test_mail_view_fits_80x24(mail_url, make_app) -> None:
         await settle(pilot)
         text = screen_text(app)
         assert "Needs caller" in text and "INC-000002" in text
+
+
+@pytest.mark.parametrize("size", [pytest.param((80, 24), id="80x24"),
+                                  pytest.param((160, 50), id="160x50")])
+def test_mail_view_snapshot(snap_compare, mail_url, make_app, size) -> None:
+    from tests.tui.conftest import settle as _settle
+
+    async def open_mail(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _settle(pilot)
+        pilot.app.action_mail()
+        await _settle(pilot)
+
+    app = make_app(mail_url, actor=Actor("anne"))
+    assert snap_compare(app, terminal_size=size, run_before=open_mail)
