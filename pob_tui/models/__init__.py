@@ -27,6 +27,7 @@ from pob_tui.models.incident import FollowUp, Incident
 from pob_tui.models.mail import MailAttachment, MailMessage, MailState
 from pob_tui.models.org import ROLES, Agent, AgentRole, Location, OrgUnit, Person, Team
 from pob_tui.models.problem import Problem
+from pob_tui.models.serve import AgentKey, ServeSession
 from pob_tui.models.sla import (
     Agreement,
     AgreementService,
@@ -44,6 +45,7 @@ __all__ = [
     "ROLES",
     "AdminEvent",
     "Agent",
+    "AgentKey",
     "AgentRole",
     "Agreement",
     "AgreementService",
@@ -73,6 +75,7 @@ __all__ = [
     "Person",
     "PersonUnitHistory",
     "Problem",
+    "ServeSession",
     "Service",
     "ServiceCi",
     "ServiceCost",
