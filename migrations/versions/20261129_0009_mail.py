@@ -1,7 +1,7 @@
 """Mail in and out: mail_message, mail_attachment, mail_state; person.language.
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0008
 Create Date: 2026-11-29 13:20:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import pob_tui.models.base
 
 revision: str = "0009"
-down_revision: str | None = "0004"  # 0003 in the brief; chained after main's head
+down_revision: str | None = "0008"  # 0003 in the brief; chained after main's head
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

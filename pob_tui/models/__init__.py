@@ -23,7 +23,7 @@ from pob_tui.models.change import (
 )
 from pob_tui.models.cmdb import CiRelation, ConfigItem, ServiceCi
 from pob_tui.models.directory import DirectoryRun, PersonUnitHistory
-from pob_tui.models.incident import FollowUp, Incident
+from pob_tui.models.incident import FollowUp, Incident, OutageService
 from pob_tui.models.mail import MailAttachment, MailMessage, MailState
 from pob_tui.models.org import ROLES, Agent, AgentRole, Location, OrgUnit, Person, Team
 from pob_tui.models.problem import Problem
@@ -72,6 +72,7 @@ __all__ = [
     "Notification",
     "OlaTarget",
     "OrgUnit",
+    "OutageService",
     "Person",
     "PersonUnitHistory",
     "Problem",
