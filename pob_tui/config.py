@@ -42,9 +42,11 @@ def default_config_path() -> Path:
 class Key:
     """One setting: its TOML type (as a name used in error messages) and default."""
 
-    kind: str  # "string", "number", "integer", "boolean", "weekdays", "time", "list", "table",
-    # "fields" (a sub-table of string values with fixed names, merged over the default) or
-    # "mapping" (a free-form sub-table of string -> string, e.g. directory value -> unit code)
+    # "string", "number", "integer", "boolean", "weekdays", "time", "list" (of MM-DD days),
+    # "strings" (any strings), "table", "fields" (a sub-table of string values with fixed
+    # names, merged over the default) or "mapping" (a free-form sub-table of string ->
+    # string, e.g. directory value -> unit code)
+    kind: str
     default: Any
     doc: str
 
@@ -77,6 +79,30 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "costs": {
         "hourly_rate": Key("number", 950, "NOK per agent hour, for time spent on tickets"),
         "currency": Key("string", "NOK", "currency shown on reports"),
+    },
+    "mail": {
+        "imap_url": Key("string", "", "imaps://host:993 or imap://host:143 (STARTTLS)"),
+        "imap_user": Key("string", "", "IMAP login"),
+        "imap_password": Key("string", "", "IMAP password (or env POB_MAIL_IMAP_PASSWORD)"),
+        "imap_password_command": Key("string", "", "command printing the IMAP password"),
+        "imap_oauth2_token_command": Key("string", "", "command printing an XOAUTH2 token"),
+        "folder": Key("string", "INBOX", "mailbox to read"),
+        "processed_folder": Key("string", "", "move taken messages here; empty: flag them"),
+        "held_folder": Key("string", "", "move unparseable messages here; empty: flag them"),
+        "smtp_url": Key("string", "", "smtps://host:465 or smtp://host:587 (STARTTLS)"),
+        "smtp_user": Key("string", "", "SMTP login; empty: no auth"),
+        "smtp_password": Key("string", "", "SMTP password (or env POB_MAIL_SMTP_PASSWORD)"),
+        "smtp_password_command": Key("string", "", "command printing the SMTP password"),
+        "from_address": Key("string", "", "the desk's address, e.g. servicedesk@kommune.no"),
+        "message_id_domain": Key("string", "", "domain of our Message-IDs; empty: from_address"),
+        "ca_file": Key("string", "", "CA bundle for IMAP/SMTP TLS; empty: the system's"),
+        "max_attachment_mb": Key("number", 10, "attachments above this are listed, not kept"),
+        "rate_limit_per_hour": Key("integer", 20, "mails one address may trigger per hour"),
+        "monitoring_senders": Key("strings", [], "alert senders that may open incidents"),
+        "notify_caller": Key("strings", ["acknowledgement", "comment", "resolved"],
+                             "events that mail the caller"),
+        "notify_assignee": Key("strings", ["caller_reply"], "events that mail the assignee"),
+        "templates_dir": Key("string", "", "directory of templates overriding the built-in"),
     },
     "import": {
         "max_line_bytes": Key("integer", 1048576, "longest line a CSV import reads (bytes)"),
@@ -164,6 +190,27 @@ class Settings:
     serve_directory_sync_at: time | None = None
     keymap: Mapping[str, str] = field(default_factory=dict)
     freeze: tuple[FreezeWindow, ...] = ()
+    mail_imap_url: str = ""
+    mail_imap_user: str = ""
+    mail_imap_password: str = ""
+    mail_imap_password_command: str = ""
+    mail_imap_oauth2_token_command: str = ""
+    mail_folder: str = "INBOX"
+    mail_processed_folder: str = ""
+    mail_held_folder: str = ""
+    mail_smtp_url: str = ""
+    mail_smtp_user: str = ""
+    mail_smtp_password: str = ""
+    mail_smtp_password_command: str = ""
+    mail_from_address: str = ""
+    mail_message_id_domain: str = ""
+    mail_ca_file: str = ""
+    mail_max_attachment_mb: float = 10
+    mail_rate_limit_per_hour: int = 20
+    mail_monitoring_senders: tuple[str, ...] = ()
+    mail_notify_caller: tuple[str, ...] = ("acknowledgement", "comment", "resolved")
+    mail_notify_assignee: tuple[str, ...] = ("caller_reply",)
+    mail_templates_dir: str = ""
     directory_url: str = ""
     directory_start_tls: bool = False
     directory_ca_file: str = ""
@@ -203,6 +250,7 @@ ATTR = {
     ("cab", "cutoff_working_days"): "cab_cutoff_working_days",
     ("costs", "hourly_rate"): "hourly_rate",
     ("costs", "currency"): "currency",
+    **{("mail", name): f"mail_{name}" for name in SCHEMA["mail"]},
     **{("directory", name): f"directory_{name}" for name in SCHEMA["directory"]},
     ("import", "max_line_bytes"): "import_max_line_bytes",
     ("import", "max_file_mb"): "import_max_file_mb",
@@ -264,6 +312,10 @@ def _convert(where: str, key: Key, value: Any) -> Any:
             isinstance(v, str) and _MMDD_RE.match(v) for v in value
         ):
             raise bad("a list of days \"MM-DD\"")
+        return tuple(value)
+    if key.kind == "strings":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise bad("a list of strings")
         return tuple(value)
     if key.kind == "table":
         if not isinstance(value, dict) or not all(

@@ -103,6 +103,10 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
                                                 args.comment)
             print(_("Score recorded.") + (" " + _("A follow-up was created for the customer "
                                                   "manager.") if follow_up else ""))
+    if cmd in ("new", "update"):  # committed: mail the caller what they may see (issue 15)
+        from pob_tui.channels.mail.out import deliver_if_configured
+
+        deliver_if_configured(ctx.settings, database)
     return 0
 
 

@@ -222,6 +222,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         Col("org_unit", "org_unit_id", _text(32), ref=_ref(OrgUnit, "code")),
         Col("location", "location_id", _text(32), ref=_ref(Location, "code")),
         Col("vip", "vip", _bool, default=False), Col("active", "active", _bool, default=True),
+        Col("language", "language", _choice(("nb", "en")), default="nb",
+            doc="language of mail to this person: nb or en"),
     ), ("username",)),
     Kind("teams", Team, (
         Col("code", "code", _text(32), True), Col("name", "name", _text(200), True),

@@ -24,6 +24,7 @@ from pob_tui.models.change import (
 from pob_tui.models.cmdb import CiRelation, ConfigItem, ServiceCi
 from pob_tui.models.directory import DirectoryRun, PersonUnitHistory
 from pob_tui.models.incident import FollowUp, Incident, OutageService
+from pob_tui.models.mail import MailAttachment, MailMessage, MailState
 from pob_tui.models.org import ROLES, Agent, AgentRole, Location, OrgUnit, Person, Team
 from pob_tui.models.problem import Problem
 from pob_tui.models.serve import AgentKey, ServeSession
@@ -65,6 +66,9 @@ __all__ = [
     "Funding",
     "Incident",
     "Location",
+    "MailAttachment",
+    "MailMessage",
+    "MailState",
     "Notification",
     "OlaTarget",
     "OrgUnit",

@@ -71,6 +71,8 @@ class Person(SQLModel, table=True):
     vip: bool = False
     active: bool = True
     search: str = Field(default="", sa_column=Column(String(400), nullable=False, default=""))
+    # The language pob writes to this person in (mail templates): nb or en.
+    language: str = Field(default="nb", max_length=8)
     # The directory's stable id (objectGUID as its canonical GUID string, entryUUID as is)
     # for people who came from a directory sync; NULL for people kept by hand. A UNIQUE
     # index allows any number of NULLs on both backends (an index, not a constraint, so

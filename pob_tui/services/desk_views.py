@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from pob_tui.models import Incident, Person, Service, Team, utcnow
 from pob_tui.models.incident import OPEN_STATUSES, WAITING_STATUSES
-from pob_tui.services import incidents, sla
+from pob_tui.services import incidents, mail, sla
 from pob_tui.services.identity import Actor
 
 QUEUE_VIEWS = ("mine", "team", "open", "unassigned", "waiting", "resolved", "at_risk")
@@ -51,6 +51,7 @@ def queue_page(session: Session, *, actor: Actor | None, view: str = "open",
     has_more = len(rows) > limit
     rows = rows[:limit]
     sla.time_left(session, rows, now)
+    mail.mark_unread(session, rows)
     total = count_view(session, actor=actor, view=view, search=search, now=now) \
         if count else None
     return QueuePage(rows, offset, offset + len(rows), has_more, total)
@@ -136,9 +137,11 @@ def list_teams(session: Session, *, second_line_only: bool = False) -> list[dict
 def incident_view(session: Session, number: str, now: datetime | None = None
                   ) -> dict[str, Any]:
     """Everything the detail screen shows: fields and events, SLA clocks, and the snapshot
-    (`seen`) plus `version` that edits pass back for optimistic locking."""
+    (`seen`) plus `version` that edits pass back for optimistic locking. Opening it marks
+    the caller's mail on it read (the queue stops marking it)."""
     now = now or utcnow()
     data = incidents.incident_detail(session, number)
+    mail.mark_read(session, number, now)
     inc = incidents.get_incident(session, number)
     data["clocks"] = sla.clock_states(session, inc, now)
     data["seen"] = incidents.snapshot(inc)

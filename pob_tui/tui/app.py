@@ -79,6 +79,8 @@ class PobCommands(Provider):
         commands.append((_("Follow-ups"), app.action_follow_ups,
                          _("Open follow-ups after low satisfaction scores")))
         commands.append((_("Log a call"), app.action_log_call, _("A new incident")))
+        commands.append((_("Mail"), app.action_mail,
+                         _("Needs caller, ignored and held mail")))
         commands.append((_("Declare an outage"), app.action_declare_outage,
                          _("A major incident on a CI, a service or the open incident")))
         commands.append((_("Resolve an outage"), app.action_resolve_outage,
@@ -445,6 +447,11 @@ class PobApp(TeamworkMixin, App[None]):
         from pob_tui.tui.screens.follow_ups import FollowUpsScreen
 
         self.push_screen(FollowUpsScreen())
+
+    def action_mail(self) -> None:
+        from pob_tui.tui.screens.mail import MailScreen
+
+        self.push_screen(MailScreen())
 
     def action_log_call(self) -> None:
         from pob_tui.tui.screens.log_call import LogCallScreen

@@ -54,6 +54,7 @@ EVENT_LABELS = {
     "created": _("logged"), "comment": _("comment"), "work_note": _("work note"),
     "status": _("status"), "assignment": _("assignment"), "field": _("changed"),
     "link": _("problem link"), "satisfaction": _("satisfaction"),
+    "mail_in": _("mail in"), "mail_out": _("mail out"), "mail_auto": _("automatic reply"),
 }
 CHANNEL_LABELS = {"phone": _("phone"), "email": _("e-mail"), "walk_in": _("walk-in"),
                   "self_service": _("self-service"), "monitoring": _("monitoring")}

@@ -299,6 +299,8 @@ class QueueScreen(AreaScreen):
         }
         if row.get("vip"):
             cells["caller"].stylize("bold")
+        if row.get("mail_unread"):  # the caller wrote and no agent has opened it yet
+            cells["summary"] = Text("✉ ", style="bold") + cells["summary"]
         return cells
 
     # -- live changes -----------------------------------------------------------------------

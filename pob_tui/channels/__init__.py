@@ -1,0 +1,1 @@
+"""Channels into and out of pob: mail in (IMAP, files) and out (SMTP). No Textual here."""

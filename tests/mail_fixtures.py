@@ -1,0 +1,266 @@
+"""Real mail servers for the protocol tests, started once per test worker: an SMTP server
+(aiosmtpd) that keeps what it receives, and Dovecot (IMAP) with its own configuration."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import email
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class SmtpServer:
+    port: int
+    received: list[EmailMessage] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def take(self) -> list[EmailMessage]:
+        with self.lock:
+            out, self.received[:] = list(self.received), []
+        return out
+
+
+class _Handler:
+    def __init__(self, server: SmtpServer) -> None:
+        self.server = server
+
+    async def handle_DATA(self, _server, _session, envelope) -> str:
+        msg = email.message_from_bytes(envelope.original_content or envelope.content,
+                                       policy=policy.default)
+        msg["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        with self.server.lock:
+            self.server.received.append(msg)  # type: ignore[arg-type]
+        return "250 OK"
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpServer]:
+    from aiosmtpd.controller import Controller
+
+    server = SmtpServer(free_port())
+    controller = Controller(_Handler(server), hostname="127.0.0.1", port=server.port)
+    controller.start()
+    yield server
+    controller.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server: SmtpServer) -> Iterator[SmtpServer]:
+    smtp_server.take()
+    yield smtp_server
+    smtp_server.take()
+
+
+# --- Dovecot -------------------------------------------------------------------------------
+
+@dataclass
+class Dovecot:
+    port: int
+    user: str
+    password: str
+    maildir: Path
+    base: Path
+
+    @property
+    def url(self) -> str:
+        return f"imap://127.0.0.1:{self.port}"
+
+
+DOVECOT_CONF = """\
+protocols = imap
+listen = 127.0.0.1
+base_dir = {base}/run
+state_dir = {base}/state
+log_path = {base}/dovecot.log
+info_log_path = {base}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login xoauth2 oauthbearer
+auth_failure_delay = 0
+mail_fsync = never
+first_valid_uid = {first_uid}
+mail_location = maildir:{base}/mail/%u
+default_login_user = {login_user}
+default_internal_user = {login_user}
+default_internal_group = {login_group}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+service imap-login {{
+  chroot =
+}}
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {base}/users
+}}
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {base}/oauth2.conf.ext
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={base}/mail/%u
+}}
+namespace inbox {{
+  inbox = yes
+  separator = /
+}}
+protocol imap {{
+  mail_max_userip_connections = 50
+}}
+"""
+
+
+def _dovecot_binary() -> str | None:
+    return shutil.which("dovecot") or ("/usr/sbin/dovecot"
+                                        if Path("/usr/sbin/dovecot").exists() else None)
+
+
+@contextlib.contextmanager
+def start_dovecot() -> Iterator[Dovecot]:
+    """A Dovecot on a free loopback port with one user `desk` (password `secret`); raises
+    RuntimeError when it cannot start. Also used by bench/mail.py."""
+    binary = _dovecot_binary()
+    if binary is None:
+        raise FileNotFoundError("dovecot is not installed (apt-get install dovecot-imapd)")
+    import grp
+    import pwd
+
+    # A short base_dir (unix socket paths are limited to ~107 bytes), one per worker, not
+    # under pytest's 0700 tmp_path (dovecot's own processes must reach it).
+    base = Path(tempfile.mkdtemp(prefix="pobdc", dir="/tmp"))
+    os.chmod(base, 0o755)
+    for sub in ("run", "state", "mail"):
+        (base / sub).mkdir()
+        os.chmod(base / sub, 0o777)
+    uid, gid = os.getuid(), os.getgid()
+    if uid == 0:  # dovecot refuses uid 0 for mail: store it as the dovecot user
+        uid, gid = pwd.getpwnam("dovecot").pw_uid, pwd.getpwnam("dovecot").pw_gid
+    # As root, Dovecot drops to its own users; as anyone else it must run as that user.
+    login_user = "dovenull" if os.getuid() == 0 and _has_user("dovenull") else \
+        pwd.getpwuid(os.getuid()).pw_name
+    login_group = grp.getgrgid(pwd.getpwnam(login_user).pw_gid).gr_name
+    port = free_port()
+    # XOAUTH2: JWTs signed with OAUTH2_SECRET, validated locally by Dovecot (the key is
+    # looked up as <azp>/<alg>/<kid>, here default/HS256/default).
+    keys = base / "keys" / "default" / "HS256"
+    keys.mkdir(parents=True)
+    (keys / "default").write_text(base64.b64encode(OAUTH2_SECRET).decode(), encoding="utf-8")
+    for path in (base / "keys", base / "keys" / "default", keys, keys / "default"):
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    (base / "oauth2.conf.ext").write_text(
+        f"introspection_mode = local\nlocal_validation_key_dict = fs:posix:prefix={base}/keys/\n"
+        "username_attribute = sub\n", encoding="utf-8")
+    (base / "users").write_text("desk:{PLAIN}secret::::::\n", encoding="utf-8")
+    conf = base / "dovecot.conf"
+    conf.write_text(DOVECOT_CONF.format(base=base, port=port, uid=uid, gid=gid,
+                                        login_user=login_user, login_group=login_group,
+                                        first_uid=min(uid, 100)),
+                    encoding="utf-8")
+    proc = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        _wait_for(proc, port, base)
+        yield Dovecot(port, "desk", "secret", base / "mail" / "desk", base)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)  # the master must be gone before the base_dir is reused
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _wait_for(proc: subprocess.Popen, port: int, base: Path) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+                if s.recv(100).startswith(b"* OK"):
+                    return
+        except OSError:
+            if proc.poll() is not None:
+                err = proc.stderr.read().decode() if proc.stderr else ""
+                log = (base / "dovecot.log").read_text() if (base / "dovecot.log").exists() \
+                    else ""
+                raise RuntimeError(f"dovecot did not start: {err} {log[-2000:]}") from None
+            time.sleep(0.05)
+    raise RuntimeError("dovecot did not answer on its port within 10 s")
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    try:
+        with start_dovecot() as server:
+            yield server
+    except FileNotFoundError as exc:
+        if IN_CI:
+            pytest.fail(f"CI=true but {exc}")
+        pytest.skip(str(exc))
+
+
+OAUTH2_SECRET = b"pob-test-secret-key-0123456789ab"
+
+
+def oauth2_token(user: str, *, secret: bytes = OAUTH2_SECRET, ttl: int = 3600) -> str:
+    """A signed JWT (HS256) that the test Dovecot accepts for XOAUTH2 as `user`."""
+    import hashlib
+    import hmac
+    import json
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    now = int(time.time())
+    head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    body = b64(json.dumps({"sub": user, "iat": now - 10, "nbf": now - 10,
+                           "exp": now + ttl}).encode())
+    sig = b64(hmac.new(secret, f"{head}.{body}".encode(), hashlib.sha256).digest())
+    return f"{head}.{body}.{sig}"
+
+
+def _has_user(name: str) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False

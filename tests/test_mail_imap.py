@@ -1,0 +1,180 @@
+"""IMAP intake against a real Dovecot on loopback (SQLite only; the core runs on both
+backends in test_mail_ingest.py): fetch, move or flag, duplicates on re-fetch, held
+messages set aside, login failures exit 3, and `run_watch` picking up new mail by IDLE."""
+
+from __future__ import annotations
+
+import dataclasses
+import imaplib
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from pob_tui.channels.mail.imap import fetch_once, run_watch
+from pob_tui.config import load_settings
+from pob_tui.db import Database, make_engine
+from pob_tui.models import Incident
+from tests.mail_fixtures import Dovecot, dovecot, oauth2_token  # noqa: F401
+
+CORPUS = Path(__file__).parent / "data" / "mail"
+
+
+@pytest.fixture
+def sworld(tmp_path: Path, templates) -> Iterator:
+    from tests.conftest import _fresh_url
+    from tests.factories import build_world
+
+    urls = _fresh_url("sqlite", tmp_path, templates, "empty", None)
+    db = Database(make_engine(next(urls)))
+    yield build_world(db)
+    db.dispose()
+
+
+@pytest.fixture
+def mailbox(dovecot: Dovecot) -> Iterator[Dovecot]:  # noqa: F811
+    """An empty INBOX and no other folders."""
+    yield _clear(dovecot)
+    _clear(dovecot)
+
+
+def _imap(server: Dovecot) -> imaplib.IMAP4:
+    conn = imaplib.IMAP4("127.0.0.1", server.port)
+    conn.login(server.user, server.password)
+    return conn
+
+
+def _clear(server: Dovecot) -> Dovecot:
+    conn = _imap(server)
+    _typ, folders = conn.list()
+    names = [line.decode().rsplit(' ', 1)[-1].strip('"') for line in folders or [] if line]
+    for name in sorted(names, key=len, reverse=True):
+        if name != "INBOX":
+            conn.delete(f'"{name}"')
+    _typ, data = conn.select("INBOX")
+    if data and data[0] and int(data[0]) > 0:
+        conn.store("1:*", "+FLAGS", "\\Deleted")
+        conn.expunge()
+    conn.logout()
+    return server
+
+
+def append(server: Dovecot, raw: bytes, folder: str = "INBOX") -> None:
+    conn = _imap(server)
+    conn.append(folder, None, None, raw)
+    conn.logout()
+
+
+def count(server: Dovecot, folder: str, criteria: str = "ALL") -> int:
+    conn = _imap(server)
+    conn.select(folder)
+    _typ, data = conn.search(None, criteria)
+    conn.logout()
+    return len(data[0].split()) if data and data[0] else 0
+
+
+def settings_for(sworld, server: Dovecot, **kw):
+    return dataclasses.replace(
+        load_settings(env={}), database_url=str(sworld.db.engine.url),
+        mail_imap_url=server.url, mail_imap_user=server.user,
+        mail_imap_password=server.password, mail_from_address="servicedesk@pob-kommune.no",
+        mail_message_id_domain="pob-kommune.no", **kw)
+
+
+def test_fetch_moves_taken_mail_and_holds_the_broken(sworld, mailbox) -> None:
+    settings = settings_for(sworld, mailbox, mail_processed_folder="pob/done",
+                            mail_held_folder="pob/held")
+    append(mailbox, (CORPUS / "new_request_utf8.eml").read_bytes())
+    append(mailbox, (CORPUS / "dsn_bounce_postfix.eml").read_bytes())
+    append(mailbox, (CORPUS / "no_sender_garbage.eml").read_bytes())
+    results = fetch_once(settings, sworld.db)
+    assert sorted(r.result.action for r in results) == ["held", "ignored", "new"]
+    assert all(r.file.startswith("imap:INBOX/") for r in results)
+    assert count(mailbox, "INBOX") == 0
+    assert count(mailbox, "pob/done") == 2 and count(mailbox, "pob/held") == 1
+    # The same message arriving again (a copy, a resend) is a duplicate.
+    append(mailbox, (CORPUS / "new_request_utf8.eml").read_bytes())
+    [again] = fetch_once(settings, sworld.db)
+    assert (again.result.action, again.result.ticket) == ("duplicate", "INC-000001")
+
+
+def test_fetch_without_folders_flags_seen_and_refetch_finds_nothing(sworld, mailbox) -> None:
+    settings = settings_for(sworld, mailbox)
+    append(mailbox, (CORPUS / "new_request_utf8.eml").read_bytes())
+    assert [r.result.action for r in fetch_once(settings, sworld.db)] == ["new"]
+    assert count(mailbox, "INBOX", "UNSEEN") == 0 and count(mailbox, "INBOX") == 1
+    assert fetch_once(settings, sworld.db) == []
+
+
+def test_wrong_password_is_exit_3(sworld, mailbox, tmp_path, capsys) -> None:
+    from pob_tui.cli import main
+
+    cfg = tmp_path / "pob.toml"
+    cfg.write_text(f'[mail]\nimap_url = "{mailbox.url}"\nimap_user = "desk"\n'
+                   'imap_password = "wrong"\n', encoding="utf-8")
+    assert main(["--config", str(cfg), "--db", str(sworld.db.engine.url), "mail",
+                 "fetch"]) == 3
+    assert "refused the login" in capsys.readouterr().err
+
+
+def test_password_from_the_environment_and_cli_fetch_json(sworld, mailbox, tmp_path, capsys,
+                                                          monkeypatch) -> None:
+    import json
+
+    from pob_tui.cli import main
+
+    monkeypatch.setenv("POB_MAIL_IMAP_PASSWORD", mailbox.password)
+    cfg = tmp_path / "pob.toml"
+    cfg.write_text(f'[mail]\nimap_url = "{mailbox.url}"\nimap_user = "desk"\n',
+                   encoding="utf-8")
+    append(mailbox, (CORPUS / "iso8859_1_new.eml").read_bytes())
+    assert main(["--config", str(cfg), "--db", str(sworld.db.engine.url), "mail", "fetch",
+                 "--format", "json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["action"] == "new" and row["from_name"] == "Børre Åsheim"
+
+
+def test_watch_takes_new_mail_within_seconds(sworld, mailbox) -> None:
+    settings = settings_for(sworld, mailbox)
+    stop = threading.Event()
+    batches: list[list] = []
+    thread = threading.Thread(target=run_watch, args=(settings, stop),
+                              kwargs={"database": sworld.db, "on_batch": batches.append},
+                              daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not batches and time.monotonic() < deadline:
+            time.sleep(0.05)  # the first (empty) batch: watch is connected and idling
+        sent_at = time.monotonic()
+        append(mailbox, (CORPUS / "new_request_utf8.eml").read_bytes())
+        while time.monotonic() < sent_at + 10:
+            with sworld.db.session() as s:
+                if s.execute(select(func.count()).select_from(Incident)).scalar_one():
+                    break
+            time.sleep(0.05)
+        took = time.monotonic() - sent_at
+        assert took < 5, f"mail reached the queue after {took:.1f} s"
+    finally:
+        stop.set()
+        thread.join(15)
+    assert not thread.is_alive()
+
+
+def test_xoauth2_with_a_token_from_a_command(sworld, mailbox, tmp_path) -> None:
+    """Microsoft 365's way in: XOAUTH2 with a token printed by a command (Dovecot validates
+    the JWT locally)."""
+    token = tmp_path / "token"
+    token.write_text(oauth2_token("desk") + "\n", encoding="utf-8")
+    settings = dataclasses.replace(settings_for(sworld, mailbox), mail_imap_password="",
+                                   mail_imap_oauth2_token_command=f"cat {token}")
+    append(mailbox, (CORPUS / "new_request_utf8.eml").read_bytes())
+    assert [r.result.action for r in fetch_once(settings, sworld.db)] == ["new"]
+    token.write_text(oauth2_token("desk", secret=b"not-the-key"), encoding="utf-8")
+    from pob_tui.channels.mail.out import MailServerError
+
+    with pytest.raises(MailServerError, match="refused the login"):
+        fetch_once(settings, sworld.db)
