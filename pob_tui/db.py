@@ -117,6 +117,32 @@ def _sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
             cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
+    @event.listens_for(engine, "close")
+    def _on_close(dbapi_conn, _record) -> None:
+        # SQLite gathers planner statistics only when asked; `PRAGMA optimize` looks at the
+        # queries this connection ran and analyzes the tables they would have profited
+        # from (cheap when nothing changed), so it belongs on connections that ran queries.
+        with contextlib.suppress(Exception):
+            dbapi_conn.execute("PRAGMA optimize")
+
+
+def gather_statistics(engine: Engine, tables: list[str] | None = None) -> None:
+    """Planner statistics after bulk writes (the demo, imports): without `sqlite_stat1`
+    SQLite guesses index selectivity and walks the wrong index on big tables; PostgreSQL's
+    autovacuum would get there, but later than the first query."""
+    names = tables or [None]
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        for name in names:
+            if name is None:
+                conn.exec_driver_sql("ANALYZE")
+            else:
+                quoted = conn.dialect.identifier_preparer.quote(name)
+                conn.exec_driver_sql(f"ANALYZE {quoted}")
+        if conn.dialect.name == "sqlite":
+            conn.commit()
+
 
 def check_connection(engine: Engine) -> None:
     """Connect once; turn any failure into one line naming the URL and what failed."""

@@ -36,7 +36,7 @@ from sqlalchemy import Connection, Table, bindparam, func, select, text, update
 from sqlmodel import SQLModel
 
 import pob_tui.models as m
-from pob_tui.db import ensure_schema, make_engine, safe_url
+from pob_tui.db import ensure_schema, gather_statistics, make_engine, safe_url
 from pob_tui.errors import InvalidInput
 from pob_tui.services.numbers import format_number
 
@@ -472,8 +472,8 @@ def generate(
                     _reset_sequences(conn)
             if sqlite:
                 conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
-                conn.exec_driver_sql("PRAGMA optimize")
                 conn.commit()
+        gather_statistics(engine)
     finally:
         engine.dispose()
     summary = DemoSummary(scale=scale, seed=seed, counts=gen.counts(), steps=gen.steps)

@@ -35,6 +35,9 @@ class Incident(SQLModel, table=True):
         Index("ix_incident_caller_id_opened_at", "caller_id", "opened_at"),
         Index("ix_incident_service_id_opened_at", "service_id", "opened_at"),
         Index("ix_incident_updated_at", "updated_at"),  # what changed since (live queues)
+        # reports bounded by their period, not by all of history (issue 17)
+        Index("ix_incident_opened_at", "opened_at"),
+        Index("ix_incident_satisfaction_at", "satisfaction_at"),
         CheckConstraint("impact BETWEEN 1 AND 3", name="ck_incident_impact"),
         CheckConstraint("urgency BETWEEN 1 AND 3", name="ck_incident_urgency"),
         CheckConstraint("priority BETWEEN 1 AND 5", name="ck_incident_priority"),

@@ -457,6 +457,9 @@ class PobApp(TeamworkMixin, App[None]):
 
     def on_unmount(self) -> None:
         self.stop_live()
+        if self.database is not None and self._given_database is None:
+            # closing the connections runs SQLite's `PRAGMA optimize` (db.make_engine)
+            self.database.dispose()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(binding_groups(self.screen)))
