@@ -167,11 +167,9 @@ def _queue_current(app: BenchApp, search: str | None = None) -> bool:
     return False
 
 
-async def start(scale: Scale, agent: str) -> float:
+async def start(scale: Scale, agent: Any) -> float:
     """Start the app; ms from run_test to the queue's first rows on screen."""
-    from pob_tui.services.identity import Actor
-
-    app = BenchApp(database_url=scale.url, actor=Actor(agent), live_updates=False)
+    app = BenchApp(database_url=scale.url, actor=agent, live_updates=False)
     loop = asyncio.get_running_loop()
     future: asyncio.Future[float] = loop.create_future()
 
@@ -311,6 +309,9 @@ async def act_caller(scale: Scale, i: int) -> None:
     if not isinstance(app.screen, LogCallScreen):
         await timed(app, ["n"], lambda: isinstance(app.screen, LogCallScreen))
         await idle(app)
+        if not isinstance(app.screen, LogCallScreen):
+            raise RuntimeError("n did not open the call form (does the agent have "
+                               "incident.work?)")
     picker = app.screen.query_one(CallerPicker)
     if not picker.input.has_focus:
         picker.input.focus()
@@ -365,17 +366,22 @@ async def act_area(scale: Scale, i: int) -> None:
     await idle(app)
 
 
-def _agent(url: str) -> str:
-    """An administrator of the demo (desk work, costs and reports are all allowed)."""
-    from sqlalchemy import create_engine, text
+def _agent(url: str) -> Any:
+    """An administrator of the demo (desk work, costs and reports are all allowed), as
+    the Actor the app is given."""
+    from sqlalchemy import text
 
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        name = conn.execute(text(
+    from pob_tui.db import Database, make_engine
+    from pob_tui.services.identity import load_actor
+
+    db = Database(make_engine(url))
+    with db.session() as session:
+        name = session.execute(text(
             "SELECT a.username FROM agent a JOIN agent_role r ON r.agent_id = a.id "
             "WHERE r.role = 'administrator' ORDER BY a.id LIMIT 1")).scalar()
-    engine.dispose()
-    return str(name or "bench")
+        actor = load_actor(session, str(name or "bench"))
+    db.dispose()
+    return actor
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -383,10 +389,11 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def run(big_url: str, small_url: str, runs: int, area_runs: int,
-              start_runs: int) -> tuple[Scale, Scale]:
+async def run(big: Scale, small: Scale, runs: int, area_runs: int, start_runs: int) -> None:
+    """Fill both scales' samples; an action that fails ends the run (what was measured
+    so far is still reported)."""
     _instrument()
-    big, small = Scale("big", big_url), Scale("small", small_url)
+    big_url = big.url
     scales = (small, big)
     agent = _agent(big_url)
     for _ in range(start_runs):  # start to rows, alternating
@@ -412,7 +419,6 @@ async def run(big_url: str, small_url: str, runs: int, area_runs: int,
                 await after(scale)
     for scale in scales:
         await stop(scale)
-    return big, small
 
 
 def report(big: Scale, small: Scale, same: bool) -> list[str]:
@@ -462,12 +468,19 @@ def main(argv: list[str] | None = None) -> int:
     small_url = args.small or _demo("small")
     big_url = args.db or (small_url if args.scale == "small" else _demo(args.scale))
     load_before = os.getloadavg()[0]
-    big, small = asyncio.run(run(big_url, small_url, runs, max(2, runs // 4),
-                                 2 if quick else max(3, runs // 6)))
+    big, small = Scale("big", big_url), Scale("small", small_url)
+    failure = None
+    try:
+        asyncio.run(run(big, small, runs, max(2, runs // 4),
+                        2 if quick else max(3, runs // 6)))
+    except Exception as exc:  # report what was measured, then fail
+        failure = f"run stopped: {type(exc).__name__}: {exc}"
     print(f"big: {big_url}\nsmall: {small_url}\n{runs} samples per action (80x24); "
           f"load average {load_before:.1f} -> {os.getloadavg()[0]:.1f} on "
           f"{os.cpu_count()} cores (cpu: process CPU ms, all threads)")
     missed = report(big, small, same=big_url == small_url)
+    if failure:
+        missed.append(failure)
     if TIMEOUTS:
         missed.append(f"{len(TIMEOUTS)} samples timed out ({', '.join(TIMEOUTS[:5])})")
     if missed:
