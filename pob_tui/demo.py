@@ -36,8 +36,16 @@ from sqlalchemy import Connection, Table, bindparam, func, select, text, update
 from sqlmodel import SQLModel
 
 import pob_tui.models as m
-from pob_tui.db import ensure_schema, gather_statistics, make_engine, safe_url
+from pob_tui.db import (
+    SQLITE_BEGIN,
+    ensure_schema,
+    gather_statistics,
+    make_engine,
+    prepare_sqlite,
+    safe_url,
+)
 from pob_tui.errors import InvalidInput
+from pob_tui.models.incident import PRIORITY_MATRIX
 from pob_tui.services.numbers import format_number
 
 __all__ = ["SCALES", "DemoSummary", "Scale", "generate"]
@@ -332,8 +340,9 @@ SCHOOL_SERVICES = ("Visma Flyt Skole", "Vigilo", "Skoleportal", "Elev-PC og Chro
                    "Læringsplattform (Teams for skole)", "Visma Flyt Barnehage")
 
 PRIORITY_WEIGHTS = [(1, 0.005), (2, 0.05), (3, 0.30), (4, 0.40), (5, 0.245)]
-MATRIX = {1: [(1, 1)], 2: [(1, 2), (2, 1)], 3: [(1, 3), (2, 2), (3, 1)], 4: [(2, 3), (3, 2)],
-          5: [(3, 3)]}
+MATRIX: dict[int, list[tuple[int, int]]] = {}  # priority -> the (impact, urgency) giving it
+for _pair, _prio in sorted(PRIORITY_MATRIX.items()):
+    MATRIX.setdefault(_prio, []).append(_pair)
 CHANNELS = [("phone", 55), ("email", 18), ("self_service", 15), ("walk_in", 5),
             ("monitoring", 7)]
 
@@ -433,6 +442,17 @@ def _domain_tables() -> list[Table]:
 
 # --------------------------------------------------------------------------- public API
 
+def _raw_pragmas(conn: Connection, *pragmas: str) -> None:
+    """Run PRAGMAs on the driver connection: pob's engine begins a transaction before any
+    SQLAlchemy statement (see db.SQLITE_BEGIN), and these may not run inside one."""
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for pragma in pragmas:
+            cur.execute(pragma)
+    finally:
+        cur.close()
+
+
 def generate(
     url: str,
     *,
@@ -452,6 +472,7 @@ def generate(
     if scale not in SCALES:
         raise InvalidInput(f"unknown demo scale {scale!r}; choose one of {', '.join(SCALES)}")
     started = time.perf_counter()
+    prepare_sqlite(url, create=True)  # the demo may create the database (private, 0600)
     engine = make_engine(url)
     try:
         ensure_schema(engine)
@@ -461,18 +482,18 @@ def generate(
         gen = _Generator(SCALES[scale], seed, today, progress, now, operator=operator)
         with engine.connect() as conn:
             sqlite = conn.dialect.name == "sqlite"
-            if sqlite:
-                conn.exec_driver_sql("PRAGMA synchronous=OFF")
-                conn.exec_driver_sql("PRAGMA cache_size=-262144")
-                conn.commit()
+            if sqlite:  # outside any transaction (SQLite refuses these inside one)
+                _raw_pragmas(conn, "PRAGMA synchronous=OFF", "PRAGMA cache_size=-262144")
+                conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
             with conn.begin():
                 _clear_or_refuse(conn, url, replace)
                 gen.run(_Writer(conn))
                 if not sqlite:
                     _reset_sequences(conn)
             if sqlite:
-                conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
-                conn.commit()
+                _raw_pragmas(conn, "PRAGMA synchronous=NORMAL")
+        # `PRAGMA optimize` on this connection gathered nothing (it ran no queries):
+        # the planner statistics come from a real ANALYZE (issue 17)
         gather_statistics(engine)
     finally:
         engine.dispose()
@@ -492,15 +513,30 @@ def _clear_or_refuse(conn: Connection, url: str, replace: bool) -> None:
             "incidents); use --replace to overwrite it"
         )
     if used:
+        # The audit tables are append-only (triggers, migration 0005). Replacing the demo is
+        # the schema owner's operation: it lifts those triggers in this transaction only, and
+        # they are back before it commits (on SQLite re-created from their own stored SQL).
+        audit = ("ticket_event", "admin_event")
         if conn.dialect.name == "postgresql":
+            for name in audit:
+                conn.execute(text(f"ALTER TABLE {name} DISABLE TRIGGER USER"))
             names = ", ".join(f'"{t.name}"' for t in tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            for name in audit:
+                conn.execute(text(f"ALTER TABLE {name} ENABLE TRIGGER USER"))
         else:
+            triggers = conn.execute(text(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
+                "('ticket_event', 'admin_event')")).all()
+            for name, _sql in triggers:
+                conn.execute(text(f'DROP TRIGGER "{name}"'))
             conn.execute(update(_t(m.OrgUnit)).values(customer_manager_id=None))
             conn.execute(update(_t(m.Team)).values(lead_agent_id=None))
             conn.execute(update(_t(m.OrgUnit)).values(parent_id=None))
             for t in reversed(tables):
                 conn.execute(t.delete())
+            for _name, sql in triggers:
+                conn.execute(text(sql))
     conn.execute(update(_t(m.TicketCounter)).values(last_value=0))
 
 

@@ -43,7 +43,8 @@ def run_import(args: argparse.Namespace, ctx: CommandContext) -> int:
         return 0
     if not args.file:
         raise InvalidInput("give the CSV file to import, or --template")
-    data = csvio.read_file(args.file)
+    data = csvio.read_file(args.file, max_line_bytes=ctx.settings.import_max_line_bytes,
+                           max_file_mb=ctx.settings.import_max_file_mb)
     from pob_tui.commands.output import print_json
     from pob_tui.services.audit import record_admin_event
     from pob_tui.services.permissions import require
@@ -66,10 +67,12 @@ def run_import(args: argparse.Namespace, ctx: CommandContext) -> int:
     else:
         print(_("{kind}: {rows} rows; {created} created, {updated} updated, {unchanged} "
                 "unchanged.").format(**result.as_dict()))
+        print(_("Read the file as {encoding}.").format(encoding=result.encoding))
     return 0
 
 
 def run_export(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from pob_tui.files import open_export
     from pob_tui.importers import csvio
     from pob_tui.services.permissions import require
 
@@ -78,7 +81,7 @@ def run_export(args: argparse.Namespace, ctx: CommandContext) -> int:
         if args.kind in ("costs", "funding"):
             require(session, ctx.actor(session), "costs.read", target=f"export {args.kind}")
         if args.output:
-            with open(args.output, "w", encoding="utf-8", newline="") as out:
+            with open_export(args.output) as out:
                 csvio.export_csv(session, args.kind, out)
         else:
             csvio.export_csv(session, args.kind, sys.stdout)

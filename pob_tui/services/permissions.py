@@ -45,23 +45,33 @@ def allowed(actor: Actor, action: str) -> bool:
 def require(session: Session | None, actor: Actor, action: str,
             target: str | None = None) -> int | None:
     """The actor's agent id (None for the system actor) if the action is allowed; else
-    PermissionDenied, audited."""
-    agent_id = require_agent(actor)
-    if actor.system or actor.roles & RULES[action]:
-        return agent_id
-    needed = " or ".join(sorted(ROLE_NAMES[r] for r in RULES[action]))
+    PermissionDenied, audited (unregistered users' attempts too)."""
+    if actor.system:
+        return None
+    if actor.agent_id is not None and actor.roles & RULES[action]:
+        return actor.agent_id
     if session is not None:
         _audit_denial(session, actor, action, target)
+    require_agent(actor)  # an unregistered user: the refusal says how to become an agent
+    needed = " or ".join(sorted(ROLE_NAMES[r] for r in RULES[action]))
     raise PermissionDenied(f"{action} needs the role {needed}; {actor.username} has "
                            + (", ".join(sorted(ROLE_NAMES.get(r, r) for r in actor.roles))
                               or "no roles"))
 
 
 def _audit_denial(session: Session, actor: Actor, action: str, target: str | None) -> None:
+    from pob_tui.db import AFTER_TRANSACTION
     from pob_tui.models import AdminEvent
 
-    with Session(session.get_bind().engine if hasattr(session.get_bind(), "engine")
-                 else session.get_bind()) as own:
+    def write(own: Session) -> None:
         own.add(AdminEvent(actor=actor.username, action=action, target=target,
                            detail="denied", allowed=False))
+
+    after = session.info.get(AFTER_TRANSACTION)
+    if after is not None and session.get_bind().dialect.name == "sqlite":
+        after.append(write)  # this session holds SQLite's write lock until it ends
+        return
+    with Session(session.get_bind().engine if hasattr(session.get_bind(), "engine")
+                 else session.get_bind()) as own:
+        write(own)
         own.commit()

@@ -266,7 +266,8 @@ class PobApp(TeamworkMixin, App[None]):
         from pob_tui.db import Database, safe_url
 
         try:
-            database = Database.open(self.settings)
+            # the first run creates the database (private) and says where
+            database = Database.open(self.settings, create=True)
         except PobError as exc:
             self.post_message(DatabaseFailed(str(exc)))
             return
@@ -284,6 +285,11 @@ class PobApp(TeamworkMixin, App[None]):
 
     def on_database_opened(self, message: DatabaseOpened) -> None:
         self.database = message.database
+        if message.database.created:
+            from pob_tui.db import sqlite_path
+
+            self.notify(_("Created a new database at {path}.").format(
+                path=sqlite_path(message.database.engine.url)), markup=False)
         self.database_label = message.label
         self.load_session()
         self.data_version += 1
@@ -292,7 +298,7 @@ class PobApp(TeamworkMixin, App[None]):
     def on_database_failed(self, message: DatabaseFailed) -> None:
         if self.exit_on_database_error:
             self.failure = message.message
-            self.exit(return_code=3)
+            self.exit(return_code=message.exit_code)
             return
         self.database_label = _("no database")
         self.push_screen(DatabaseErrorScreen(message.message))
@@ -300,10 +306,17 @@ class PobApp(TeamworkMixin, App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="session")
     def load_session(self) -> None:
         """Who the agent is, and whether this is a first start on an empty database."""
-        from pob_tui.services import identity, system
+        from pob_tui.services import grants, identity, system
 
         assert self.database is not None
         with self.database.session() as session:
+            if not grants.can_write(session):
+                login = identity.login_name(session)
+                self.post_message(DatabaseFailed(_(
+                    "the database login {login} may only read; agents work in pob through "
+                    "its SSH front door: ssh -p 2222 <pob server> (see the README)"
+                ).format(login=login), exit_code=5))
+                return
             if self.actor is None:  # resolved once per app, however the app was started
                 self.resolve_actor_once(session)
             elif not self.actor.system:  # a reload (roles may have changed): fresh roles
@@ -406,9 +419,9 @@ class PobApp(TeamworkMixin, App[None]):
 
             self.push_screen(ProblemScreen(ticket.number))
         else:
-            from pob_tui.tui.screens.ticket import TicketScreen
+            from pob_tui.tui.screens.changes import ChangeDetailScreen
 
-            self.push_screen(TicketScreen(ticket, timezone=self.settings.timezone))
+            self.push_screen(ChangeDetailScreen(ticket.number))
 
     def actor_in(self, session: Session) -> Actor:
         """The acting agent; loads it in `session` when the session worker has not yet.
