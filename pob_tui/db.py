@@ -187,7 +187,7 @@ def _sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
 
     @event.listens_for(engine, "close")
-    def _on_close(dbapi_conn, _record) -> None:
+    def _on_close(dbapi_conn: Any, _record: Any) -> None:
         # SQLite gathers planner statistics only when asked; `PRAGMA optimize` looks at the
         # queries this connection ran and analyzes the tables they would have profited
         # from (cheap when nothing changed), so it belongs on connections that ran queries.
@@ -199,7 +199,7 @@ def gather_statistics(engine: Engine, tables: list[str] | None = None) -> None:
     """Planner statistics after bulk writes (the demo, imports): without `sqlite_stat1`
     SQLite guesses index selectivity and walks the wrong index on big tables; PostgreSQL's
     autovacuum would get there, but later than the first query."""
-    names = tables or [None]
+    names: list[str | None] = list(tables) if tables else [None]
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
