@@ -82,6 +82,15 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "max_line_bytes": Key("integer", 1048576, "longest line a CSV import reads (bytes)"),
         "max_file_mb": Key("integer", 200, "largest file a CSV import reads (MiB)"),
     },
+    "serve": {
+        "listen": Key("string", "127.0.0.1:2222", "pob serve: HOST:PORT to listen on"),
+        "host_key": Key("string", "", "pob serve: host key file; empty: in the data dir"),
+        "idle_timeout_minutes": Key("integer", 60, "pob serve: end idle sessions; 0: never"),
+        "max_sessions": Key("integer", 100, "pob serve: open sessions at most"),
+        "max_sessions_per_agent": Key("integer", 5, "pob serve: open sessions per agent"),
+        "mail_watch": Key("boolean", False, "pob serve: fetch mail every minute"),
+        "directory_sync_at": Key("time", None, "pob serve: daily directory sync, HH:MM"),
+    },
 }
 FREEFORM_SECTIONS = {"keymap", "freeze"}
 
@@ -146,6 +155,13 @@ class Settings:
     currency: str = "NOK"
     import_max_line_bytes: int = 1048576
     import_max_file_mb: int = 200
+    serve_listen: str = "127.0.0.1:2222"
+    serve_host_key: str = ""
+    serve_idle_timeout_minutes: int = 60
+    serve_max_sessions: int = 100
+    serve_max_sessions_per_agent: int = 5
+    serve_mail_watch: bool = False
+    serve_directory_sync_at: time | None = None
     keymap: Mapping[str, str] = field(default_factory=dict)
     freeze: tuple[FreezeWindow, ...] = ()
     directory_url: str = ""
@@ -190,6 +206,13 @@ ATTR = {
     **{("directory", name): f"directory_{name}" for name in SCHEMA["directory"]},
     ("import", "max_line_bytes"): "import_max_line_bytes",
     ("import", "max_file_mb"): "import_max_file_mb",
+    ("serve", "listen"): "serve_listen",
+    ("serve", "host_key"): "serve_host_key",
+    ("serve", "idle_timeout_minutes"): "serve_idle_timeout_minutes",
+    ("serve", "max_sessions"): "serve_max_sessions",
+    ("serve", "max_sessions_per_agent"): "serve_max_sessions_per_agent",
+    ("serve", "mail_watch"): "serve_mail_watch",
+    ("serve", "directory_sync_at"): "serve_directory_sync_at",
 }
 
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")

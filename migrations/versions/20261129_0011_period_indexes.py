@@ -3,7 +3,7 @@ incident.opened_at, satisfaction by incident.satisfaction_at, SLA compliance by
 sla_clock.started_at. Without them the KPI dashboard reads all of history.
 
 Revision ID: 0011
-Revises: 0006
+Revises: 0008
 Create Date: 2026-11-29 13:30:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0006"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -670,6 +670,8 @@ def read_file(path: str | Path, *, max_line_bytes: int = MiB, max_file_mb: int =
     """The file's bytes, read in chunks so `/dev/zero` or a line without end stops at the
     limit (`[import] max_line_bytes`, `max_file_mb`) instead of filling the memory."""
     where = repr(str(path))
+    if "\x00" in str(path):
+        raise InvalidInput(f"{where}: a file name cannot contain a NUL byte")
     max_file = max_file_mb * MiB
     chunks: list[bytes] = []
     size = line_len = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, Index, Text
+from sqlalchemy import CheckConstraint, Column, Index, Text, false
 from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
@@ -90,6 +90,10 @@ class Incident(SQLModel, table=True):
     satisfaction: int | None = None
     satisfaction_comment: str | None = Field(default=None, sa_column=Column(Text))
     satisfaction_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # An outage (major incident): the parent of the calls it causes. The server default
+    # serves bulk loaders that name only some columns (the demo's COPY).
+    major: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    parent_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
     version: int = 1
 
 
@@ -106,3 +110,12 @@ class FollowUp(SQLModel, table=True):
     note: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OutageService(SQLModel, table=True):
+    """The services an outage (a major incident) reaches, fixed when it is declared."""
+
+    __tablename__ = "outage_service"
+
+    incident_id: int = Field(foreign_key="incident.id", primary_key=True)
+    service_id: int = Field(foreign_key="service.id", primary_key=True, index=True)

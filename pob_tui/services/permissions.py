@@ -28,6 +28,10 @@ RULES: dict[str, frozenset[str]] = {
     "import": frozenset({"administrator"}),
     "agent.admin": frozenset({"administrator"}),
     "audit.read": frozenset({"administrator", "change_manager", "customer_manager"}),
+    "cmdb.edit": frozenset({"second_line", "change_manager", "administrator"}),
+    "outage.declare": frozenset({"second_line", "change_manager", "administrator"}),
+    "outage.link": frozenset({"first_line", "second_line", "change_manager", "cab_member",
+                              "service_owner", "customer_manager", "administrator"}),
 }
 
 ROLE_NAMES = {
