@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 # The newest migration. Checked against Alembic by a test; lets a start with an up-to-date
 # database skip loading Alembic at all (it costs a noticeable part of start-up).
-SCHEMA_HEAD = "0009"
+SCHEMA_HEAD = "0011"
 PG_UPGRADE_LOCK = 0x706F62  # "pob": serialises concurrent upgrades on PostgreSQL
 
 
@@ -185,6 +185,60 @@ def _sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
         # SQLITE_BUSY from upgrading a read lock half-way through.
         mode = conn.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
         conn.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
+
+    @event.listens_for(engine, "close")
+    def _on_close(dbapi_conn: Any, _record: Any) -> None:
+        # SQLite gathers planner statistics only when asked; `PRAGMA optimize` looks at the
+        # queries this connection ran and analyzes the tables they would have profited
+        # from (cheap when nothing changed), so it belongs on connections that ran queries.
+        with contextlib.suppress(Exception):
+            dbapi_conn.execute("PRAGMA optimize")
+
+
+def gather_statistics(engine: Engine, tables: list[str] | None = None) -> None:
+    """Planner statistics after bulk writes (the demo, imports): without `sqlite_stat1`
+    SQLite guesses index selectivity and walks the wrong index on big tables; PostgreSQL's
+    autovacuum would get there, but later than the first query."""
+    names: list[str | None] = list(tables) if tables else [None]
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        for name in names:
+            if name is None:
+                conn.exec_driver_sql("ANALYZE")
+            else:
+                quoted = conn.dialect.identifier_preparer.quote(name)
+                conn.exec_driver_sql(f"ANALYZE {quoted}")
+        if conn.dialect.name == "sqlite":
+            if tables is None or "incident" in tables:
+                _status_statistics(conn)
+            conn.commit()
+
+
+def _status_statistics(conn: Any) -> None:
+    """SQLite's `sqlite_stat1` keeps one average per index column (no histograms without
+    STAT4), and incident.status is skewed: after ten years nearly every row is closed, so
+    the average (62,000 rows per status at `history`) makes the planner walk all history
+    for the queue's few open incidents. The queues ask for open statuses, so the indexes
+    led by status get the open statuses' average instead (a documented use of the table:
+    sqlite.org/lang_analyze.html, "fixed results")."""
+    from pob_tui.models.incident import OPEN_STATUSES
+
+    marks = ", ".join("?" for _s in OPEN_STATUSES)
+    open_rows = conn.exec_driver_sql(
+        f"SELECT count(*) FROM incident WHERE status IN ({marks})", tuple(OPEN_STATUSES)
+    ).scalar() or 0
+    per_status = max(1, -(-int(open_rows) // len(OPEN_STATUSES)))
+    rows = conn.exec_driver_sql(
+        "SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'incident'").all()
+    for idx, stat in rows:
+        columns = conn.exec_driver_sql(f"PRAGMA index_info('{idx}')").all()
+        parts = str(stat).split()
+        if columns and columns[0][2] == "status" and len(parts) > 1:
+            parts[1:] = [str(min(int(p), per_status)) for p in parts[1:]]
+            conn.exec_driver_sql("UPDATE sqlite_stat1 SET stat = ? WHERE tbl = 'incident' "
+                                 "AND idx = ?", (" ".join(parts), idx))
+    conn.exec_driver_sql("ANALYZE sqlite_master")  # reload the statistics
 
 
 def check_connection(engine: Engine) -> None:

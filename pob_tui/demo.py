@@ -36,7 +36,14 @@ from sqlalchemy import Connection, Table, bindparam, func, select, text, update
 from sqlmodel import SQLModel
 
 import pob_tui.models as m
-from pob_tui.db import SQLITE_BEGIN, ensure_schema, make_engine, prepare_sqlite, safe_url
+from pob_tui.db import (
+    SQLITE_BEGIN,
+    ensure_schema,
+    gather_statistics,
+    make_engine,
+    prepare_sqlite,
+    safe_url,
+)
 from pob_tui.errors import InvalidInput
 from pob_tui.models.incident import PRIORITY_MATRIX
 from pob_tui.services.numbers import format_number
@@ -484,7 +491,10 @@ def generate(
                 if not sqlite:
                     _reset_sequences(conn)
             if sqlite:
-                _raw_pragmas(conn, "PRAGMA synchronous=NORMAL", "PRAGMA optimize")
+                _raw_pragmas(conn, "PRAGMA synchronous=NORMAL")
+        # `PRAGMA optimize` on this connection gathered nothing (it ran no queries):
+        # the planner statistics come from a real ANALYZE (issue 17)
+        gather_statistics(engine)
     finally:
         engine.dispose()
     summary = DemoSummary(scale=scale, seed=seed, counts=gen.counts(), steps=gen.steps)

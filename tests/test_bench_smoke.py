@@ -11,13 +11,17 @@ import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 SCRIPTS = sorted(p.name for p in BENCH.glob("*.py") if not p.name.startswith("_"))
+GOAL_SCRIPTS = {"tui.py", "startup.py", "desk.py", "load.py"}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_bench_runs_at_small_scale(script: str, tmp_path: Path) -> None:
+    # Benches with goals can fail; at `small` on a shared CI machine the smoke run checks
+    # that they run and report, so their goals are waived here (--no-goal).
+    extra = ["--no-goal"] if script in GOAL_SCRIPTS else []
     proc = subprocess.run(
-        [sys.executable, str(BENCH / script), "--scale", "small"],
+        [sys.executable, str(BENCH / script), "--scale", "small", *extra],
         cwd=tmp_path, capture_output=True, text=True, timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -13,10 +13,9 @@ LIST_COLUMNS = ("name", "class", "status", "location", "owner_team", "person", "
 
 
 def _fields(p: argparse.ArgumentParser, *, new: bool) -> None:
-    from pob_tui.models.cmdb import CI_CLASSES, CI_STATUSES
-
-    p.add_argument("--class", dest="ci_class", choices=CI_CLASSES, required=new)
-    p.add_argument("--status", choices=CI_STATUSES)
+    p.add_argument("--class", dest="ci_class", choices=CI_CLASSES, required=new,
+                   metavar="CLASS")
+    p.add_argument("--status", choices=CI_STATUSES, metavar="STATUS")
     p.add_argument("--location", help=_("location code or name ('' clears)"))
     p.add_argument("--owner-team", help=_("team code or name ('' clears)"))
     p.add_argument("--person", help=_("username of the person using it ('' clears)"))
@@ -24,15 +23,38 @@ def _fields(p: argparse.ArgumentParser, *, new: bool) -> None:
     p.add_argument("--description")
 
 
+class _ModelChoices:
+    """argparse choices read from pob_tui.models.cmdb on first use: importing the models
+    loads the ORM, which `pob --help` and argument errors elsewhere never need (issue 17)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def _values(self) -> tuple[str, ...]:
+        from pob_tui.models import cmdb
+
+        return tuple(getattr(cmdb, self.name))
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._values()
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._values())
+
+
+CI_CLASSES = _ModelChoices("CI_CLASSES")
+CI_STATUSES = _ModelChoices("CI_STATUSES")
+RELATION_KINDS = _ModelChoices("RELATION_KINDS")
+
+
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    from pob_tui.models.cmdb import CI_CLASSES, CI_STATUSES, RELATION_KINDS
 
     parser = sub.add_parser("ci", parents=[common], help=_("configuration items (CMDB)"))
     csub = parser.add_subparsers(dest="ci_command", metavar="ACTION", required=True,
                                  parser_class=type(parser))
     ls = csub.add_parser("list", parents=[common], help=_("list configuration items"))
-    ls.add_argument("--class", dest="ci_class", choices=CI_CLASSES)
-    ls.add_argument("--status", choices=CI_STATUSES)
+    ls.add_argument("--class", dest="ci_class", choices=CI_CLASSES, metavar="CLASS")
+    ls.add_argument("--status", choices=CI_STATUSES, metavar="STATUS")
     ls.add_argument("--location", help=_("location code or name"))
     ls.add_argument("--search", help=_("words in name, class, serial, location or owner"))
     ls.add_argument("--limit", type=positive_int, default=50)
@@ -57,7 +79,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                       ("unrelate", _("remove a relation"))):
         p = csub.add_parser(cmd, parents=[common], help=text)
         p.add_argument("source")
-        p.add_argument("kind", choices=RELATION_KINDS)
+        p.add_argument("kind", choices=RELATION_KINDS, metavar="KIND")
         p.add_argument("target")
     imp = csub.add_parser("impact", parents=[common],
                           help=_("what trouble on this CI reaches, with the reasons"))

@@ -67,6 +67,10 @@ def run_import(args: argparse.Namespace, ctx: CommandContext) -> int:
                            target=f"{args.kind} {args.file}",
                            detail=f"created {result.created}, updated {result.updated}, "
                                   f"unchanged {result.unchanged}")
+    if result.created or result.updated:
+        from pob_tui.db import gather_statistics
+
+        gather_statistics(database.engine, [csvio.KINDS[args.kind].model.__tablename__])
     if args.format == "json":
         print_json(result.as_dict())
     else:

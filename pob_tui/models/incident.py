@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, Column, Index, Text, false
+from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
 from pob_tui.models.base import UTCDateTime, utcnow
@@ -41,6 +42,14 @@ class Incident(SQLModel, table=True):
         Index("ix_incident_caller_id_opened_at", "caller_id", "opened_at"),
         Index("ix_incident_service_id_opened_at", "service_id", "opened_at"),
         Index("ix_incident_updated_at", "updated_at"),  # what changed since (live queues)
+        # Reports bounded by their period, not by all of history (issue 17). Partial (every
+        # row qualifies: opened_at is NOT NULL) so that only a query comparing opened_at
+        # uses it: a plain index let SQLite walk all history in opened_at order for the
+        # queue's "newest first" page instead of the few open incidents.
+        Index("ix_incident_opened_at", "opened_at",
+              sqlite_where=sql_text("opened_at IS NOT NULL"),
+              postgresql_where=sql_text("opened_at IS NOT NULL")),
+        Index("ix_incident_satisfaction_at", "satisfaction_at"),
         CheckConstraint("impact BETWEEN 1 AND 3", name="ck_incident_impact"),
         CheckConstraint("urgency BETWEEN 1 AND 3", name="ck_incident_urgency"),
         CheckConstraint("priority BETWEEN 1 AND 5", name="ck_incident_priority"),

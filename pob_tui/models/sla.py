@@ -91,6 +91,7 @@ class SlaClock(SQLModel, table=True):
     __table_args__ = (
         Index("ix_sla_clock_stopped_at_due_at", "stopped_at", "due_at"),
         Index("ix_sla_clock_incident_id_kind", "incident_id", "kind"),
+        Index("ix_sla_clock_started_at", "started_at"),  # compliance for a period
     )
 
     id: int | None = Field(default=None, primary_key=True)

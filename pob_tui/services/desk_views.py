@@ -134,19 +134,25 @@ def list_teams(session: Session, *, second_line_only: bool = False) -> list[dict
             for r in session.execute(stmt)]
 
 
-def incident_view(session: Session, number: str, now: datetime | None = None
-                  ) -> dict[str, Any]:
-    """Everything the detail screen shows: fields and events, SLA clocks, and the snapshot
-    (`seen`) plus `version` that edits pass back for optimistic locking. Opening it marks
-    the caller's mail on it read (the queue stops marking it)."""
+def incident_view(session: Session, number: str, now: datetime | None = None, *,
+                  events: bool = True) -> dict[str, Any]:
+    """Everything the detail screen shows: fields and events (`events=False`: without
+    them, see `incident_timeline`), SLA clocks, and the snapshot (`seen`) plus `version`
+    that edits pass back for optimistic locking. Opening it marks the caller's mail on it
+    read (the queue stops marking it)."""
     now = now or utcnow()
-    data = incidents.incident_detail(session, number)
+    data = incidents.incident_detail(session, number, events=events)
     mail.mark_read(session, number, now)
     inc = incidents.get_incident(session, number)
     data["clocks"] = sla.clock_states(session, inc, now)
     data["seen"] = incidents.snapshot(inc)
     data["tz"] = _calendar_tz(data["clocks"], session)
     return data
+
+
+def incident_timeline(session: Session, incident_id: int) -> list[dict[str, Any]]:
+    """The events of one incident, oldest first (the detail screen's second step)."""
+    return incidents.incident_events(session, incident_id)
 
 
 def _calendar_tz(clocks: list[Any], session: Session) -> str | None:

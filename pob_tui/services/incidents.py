@@ -656,8 +656,10 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def incident_detail(session: Session, number: str) -> dict[str, Any]:
-    """Every field with names resolved, the linked problem, and the event timeline."""
+def incident_detail(session: Session, number: str, *, events: bool = True
+                    ) -> dict[str, Any]:
+    """Every field with names resolved, the linked problem, and the event timeline (left
+    out with `events=False`: the screen draws the fields first, the timeline after)."""
     inc = get_incident(session, number)
     caller = session.get(Person, inc.caller_id)
     service = session.get(Service, inc.service_id) if inc.service_id else None
@@ -682,8 +684,9 @@ def incident_detail(session: Session, number: str) -> dict[str, Any]:
         "problem": problem.number if problem else None,
         "problem_title": problem.title if problem else None,
         "workaround": problem.workaround if problem else None,
-        "events": incident_events(session, inc.id),
     })
+    if events:
+        data["events"] = incident_events(session, inc.id)
     return data
 
 

@@ -34,14 +34,7 @@ from pob_tui.tui.messages import (
     SessionLoaded,
     TicketLoaded,
 )
-from pob_tui.tui.screens.cab import CabScreen
-from pob_tui.tui.screens.catalog import CatalogScreen
-from pob_tui.tui.screens.changes import ChangesScreen
-from pob_tui.tui.screens.cmdb import CmdbScreen
-from pob_tui.tui.screens.help import HelpScreen, binding_groups
-from pob_tui.tui.screens.problems import KnownErrorCommands, ProblemsScreen
 from pob_tui.tui.screens.queue import QueueScreen
-from pob_tui.tui.screens.reports import ReportsScreen
 from pob_tui.tui.screens.startup import DatabaseErrorScreen, WelcomeScreen
 from pob_tui.tui.teamwork import TeamworkMixin
 from pob_tui.tui.widgets.header import AREAS, AREAS_BY_MODE
@@ -49,6 +42,8 @@ from pob_tui.tui.widgets.text import plain
 
 if TYPE_CHECKING:
     from sqlmodel import Session
+    from textual.command import Provider
+    from textual.screen import Screen
 
     from pob_tui.config import Settings
     from pob_tui.db import Database
@@ -60,6 +55,26 @@ THEMES = ("textual-dark", "textual-light")
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _lazy_screen(module: str, name: str) -> Callable[[], Screen[Any]]:
+    """A mode's screen, imported when the area is first shown: importing every area's
+    screens up front took a quarter of the start-up (python -X importtime)."""
+
+    def make() -> Screen[Any]:
+        screen: Screen[Any] = getattr(
+            importlib.import_module(f"pob_tui.tui.screens.{module}"), name)()
+        return screen
+
+    make.__name__ = name
+    return make
+
+
+def _known_error_commands() -> type[Provider]:
+    """The palette's known-error search, imported when the palette opens."""
+    from pob_tui.tui.screens.problems import KnownErrorCommands
+
+    return KnownErrorCommands
 
 
 class PobCommands(Provider):
@@ -148,15 +163,15 @@ class PobApp(TeamworkMixin, App[None]):
     TITLE = "pob"
     MODES: ClassVar[dict[str, Any]] = {
         "queue": QueueScreen,
-        "problems": ProblemsScreen,
-        "changes": ChangesScreen,
-        "cab": CabScreen,
-        "catalog": CatalogScreen,
-        "cmdb": CmdbScreen,
-        "reports": ReportsScreen,
+        "problems": _lazy_screen("problems", "ProblemsScreen"),
+        "changes": _lazy_screen("changes", "ChangesScreen"),
+        "cab": _lazy_screen("cab", "CabScreen"),
+        "catalog": _lazy_screen("catalog", "CatalogScreen"),
+        "cmdb": _lazy_screen("cmdb", "CmdbScreen"),
+        "reports": _lazy_screen("reports", "ReportsScreen"),
     }
     DEFAULT_MODE = "queue"
-    COMMANDS = App.COMMANDS | {PobCommands, KnownErrorCommands}
+    COMMANDS = App.COMMANDS | {PobCommands, _known_error_commands}
     HELP_TITLE = _("Everywhere")
 
     BINDINGS: ClassVar[list[Any]] = [
@@ -522,8 +537,13 @@ class PobApp(TeamworkMixin, App[None]):
 
     def on_unmount(self) -> None:
         self.stop_live()
+        if self.database is not None and self._given_database is None:
+            # closing the connections runs SQLite's `PRAGMA optimize` (db.make_engine)
+            self.database.dispose()
 
     def action_help(self) -> None:
+        from pob_tui.tui.screens.help import HelpScreen, binding_groups
+
         self.push_screen(HelpScreen(binding_groups(self.screen)))
 
     def action_toggle_theme(self) -> None:

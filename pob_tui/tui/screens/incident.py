@@ -24,6 +24,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Label, Static
+from textual.worker import get_current_worker
 
 from pob_tui.errors import ConflictError, DatabaseError, PobError
 from pob_tui.i18n import _
@@ -64,6 +65,15 @@ class IncidentLoaded(Message):
     def __init__(self, data: dict[str, Any]) -> None:
         super().__init__()
         self.data = data
+
+
+class TimelineLoaded(Message):
+    """The events of the incident as of `version`, after its fields (IncidentLoaded)."""
+
+    def __init__(self, version: int, events: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.version = version
+        self.events = events
 
 
 class ActionDone(Message):
@@ -165,6 +175,9 @@ class IncidentScreen(PobScreen):
         self._changed_elsewhere = False
         self._presence_id: tuple[int, int] | None = None
         self._change_note = ""
+        self._say_after_timeline = False
+        self.timeline_shown = False
+        """The timeline on screen is the loaded incident's (the bench waits for it)."""
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="incident-body"):
@@ -269,19 +282,32 @@ class IncidentScreen(PobScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="incident")
     def load_incident(self) -> None:
+        """The fields first (they are on screen at once), then the timeline, which grows
+        with the incident's history, in the same read."""
         from pob_tui.services import desk_views
 
         assert self.database is not None
         with self.database.session() as session:
-            data = desk_views.incident_view(session, self.number, self.pob.now())
-        self.post_message(IncidentLoaded(data))
+            data = desk_views.incident_view(session, self.number, self.pob.now(),
+                                            events=False)
+            self.post_message(IncidentLoaded(data))
+            events = desk_views.incident_timeline(session, data["id"])
+        if not get_current_worker().is_cancelled:
+            self.post_message(TimelineLoaded(data["version"], events))
 
     def on_incident_loaded(self, message: IncidentLoaded) -> None:
         before = self.data
         self.data = d = message.data
         if before is None:
             self.beat()
-        elif self._changed_elsewhere and d["version"] != before["version"]:
+        has_events = "events" in d
+        if not has_events:  # until the timeline arrives, the one shown stays
+            d["events"] = before.get("events", []) if before else []
+            self._say_after_timeline = bool(
+                before is not None and self._changed_elsewhere
+                and d["version"] != before["version"])
+        elif before is not None and self._changed_elsewhere \
+                and d["version"] != before["version"]:
             self._say_who_changed(d)
         self._changed_elsewhere = False
         self._own_save = False
@@ -290,8 +316,23 @@ class IncidentScreen(PobScreen):
         self.query_one("#incident-clocks", Static).update(self._clocks(d))
         self.query_one("#incident-description", Static).update(
             plain(d.get("description") or "–", multiline=True))
-        self.query_one("#incident-timeline", Static).update(self._timeline(d))
+        if has_events:
+            self.query_one("#incident-timeline", Static).update(self._timeline(d))
+            self.timeline_shown = True
+        elif before is None:
+            self.query_one("#incident-timeline", Static).update(Text("…", style="dim"))
         self._show_status()
+
+    def on_timeline_loaded(self, message: TimelineLoaded) -> None:
+        d = self.data
+        if d is None or d["version"] != message.version:
+            return  # a newer load is on its way with its own timeline
+        d["events"] = message.events
+        if self._say_after_timeline:
+            self._say_after_timeline = False
+            self._say_who_changed(d)
+        self.query_one("#incident-timeline", Static).update(self._timeline(d))
+        self.timeline_shown = True
 
     def _say_who_changed(self, d: dict[str, Any]) -> None:
         events = d.get("events") or []

@@ -4,7 +4,10 @@ resolved, at risk), one SQL page at a time, filtered as you type.
 The table never holds more than `MAX_ROWS` rows: pages of `PAGE_SIZE` come from
 `services.desk_views.queue_page` (limit/offset, SLA time left added per page) when the
 cursor reaches the end. Every query runs in an exclusive worker, so a keystroke in the
-filter cancels the query of the previous one; the worker waits a short debounce first.
+filter cancels the query of the previous one. A keystroke's query runs at once: waiting
+("debouncing") only pays when the query is slow, so the wait follows the last query's time
+and is zero for the usual few milliseconds. The view is counted once the user pauses, in a
+worker of its own, and only when the first page did not hold it all (issue 17).
 """
 
 from __future__ import annotations
@@ -36,7 +39,12 @@ if TYPE_CHECKING:
 PAGE_SIZE = 100
 MAX_ROWS = 2000
 """The most rows the table holds; past that, the filter narrows the list."""
-FILTER_DEBOUNCE = 0.15
+SLOW_QUERY = 0.06
+"""A page query slower than this (seconds) makes the next keystroke wait as long (at most
+`MAX_WAIT`) so typing does not queue slow queries; faster ones run at once."""
+MAX_WAIT = 0.15
+COUNT_PAUSE = 0.4
+"""Seconds of no new query before the view is counted (never per keystroke)."""
 
 STATUS_LABELS = {
     "new": _("new"),
@@ -87,6 +95,15 @@ class QueuePageLoaded(Message):
     def __init__(self, page: QueuePage, generation: int) -> None:
         super().__init__()
         self.page = page
+        self.generation = generation
+
+
+class QueueCounted(Message):
+    """The view's row count arrived (for the query of `generation`)."""
+
+    def __init__(self, total: int, generation: int) -> None:
+        super().__init__()
+        self.total = total
         self.generation = generation
 
 
@@ -183,6 +200,8 @@ class QueueScreen(AreaScreen):
         self._generation = 0
         self._next_offset = 0
         self._total: int | None = None
+        self._last_query = 0.0
+        """Seconds the last first-page query took (sets the next keystroke's wait)."""
         self._styles = sla_styles()
         self._raw: dict[str, dict[str, Any]] = {}
         """The loaded rows as the service gave them, by number (for placing live rows)."""
@@ -221,11 +240,14 @@ class QueueScreen(AreaScreen):
     def _reload(self, *, wait: float = 0.0) -> None:
         self._generation += 1
         self._next_offset = 0
+        self.workers.cancel_group(self, "queue-count")
         self.load_page(0, self._generation, wait)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="queue")
     def load_page(self, offset: int, generation: int, wait: float = 0.0) -> None:
-        """One page of the current view; the first page also counts the view."""
+        """One page of the current view (not counted: see `count_rows`)."""
+        import time
+
         from pob_tui.services import desk_views
 
         if wait and not debounce(wait):
@@ -233,15 +255,40 @@ class QueueScreen(AreaScreen):
         database = self.database
         if database is None:
             return
+        started = time.perf_counter()
         with database.session() as session:
             actor = self.pob.actor_in(session)
             page = desk_views.queue_page(
                 session, actor=actor, view=self.view, search=self.search or None,
                 sort=self.sort, limit=PAGE_SIZE, offset=offset, now=self.pob.now(),
-                count=offset == 0,
             )
+        if offset == 0:
+            self._last_query = time.perf_counter() - started
         if not get_current_worker().is_cancelled:
             self.post_message(QueuePageLoaded(page, generation))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-count")
+    def count_rows(self, generation: int) -> None:
+        """How many rows the view holds, once the user paused (a count reads the whole
+        view: per keystroke it cost more than the page itself)."""
+        from pob_tui.services import desk_views
+
+        if not debounce(COUNT_PAUSE):
+            return
+        database = self.database
+        if database is None:
+            return
+        with database.session() as session:
+            actor = self.pob.actor_in(session)
+            total = desk_views.count_view(session, actor=actor, view=self.view,
+                                          search=self.search or None, now=self.pob.now())
+        if total is not None and not get_current_worker().is_cancelled:
+            self.post_message(QueueCounted(total, generation))
+
+    def on_queue_counted(self, message: QueueCounted) -> None:
+        if message.generation == self._generation:
+            self._total = message.total
+            self._show_status()
 
     def on_queue_page_loaded(self, message: QueuePageLoaded) -> None:
         if message.generation != self._generation:
@@ -255,11 +302,15 @@ class QueueScreen(AreaScreen):
         self._raw.update({row["number"]: row for row in page.rows})
         has_more = page.has_more and table.loaded + len(rows) < MAX_ROWS
         if page.offset == 0:
-            self._total = page.total
+            # a view that fits its first page is counted already; others once the user
+            # pauses (the old count stays shown meanwhile only if the query is the same)
+            self._total = len(rows) if not page.has_more else None
             table.set_rows(rows, has_more=has_more)
             table.loading = False
             if self.focused is None:  # AUTO_FOCUS missed it while the table was loading
                 table.focus()
+            if page.has_more:
+                self.count_rows(message.generation)
         else:
             table.append_rows(rows, has_more=has_more)
         self._next_offset = page.next_offset
@@ -391,7 +442,11 @@ class QueueScreen(AreaScreen):
         if event.value.strip() == self.search.strip():
             return
         self.search = event.value
-        self._reload(wait=FILTER_DEBOUNCE)
+        self._reload(wait=self._keystroke_wait())
+
+    def _keystroke_wait(self) -> float:
+        """No wait when the last query was fast; as long as it took (bounded) when not."""
+        return 0.0 if self._last_query < SLOW_QUERY else min(MAX_WAIT, self._last_query)
 
     @on(Input.Submitted, "#queue-filter")
     def _filter_done(self, event: Input.Submitted) -> None:

@@ -108,12 +108,19 @@ class PagedTable(DataTable[Text]):
     def set_rows(
         self, rows: Iterable[tuple[Hashable, Mapping[str, Text]]], *, has_more: bool
     ) -> None:
-        """Replace all rows (first page or a refresh), keeping the cursor where it was."""
+        """Replace all rows (first page or a refresh), keeping the cursor where it was.
+
+        The columns stay when the layout did not change (every keystroke of a filter):
+        only the rows are swapped, which is what makes a new page cheap to show."""
         keep = self.cursor_row
         self._rows = list(rows)
         self.has_more = has_more
         self._more_requested = False
-        self._rebuild(keep_row=keep)
+        width = self.scrollable_content_region.width or self.size.width or 80
+        if self._layout and self.columns and self._fit(width) == self._layout:
+            self._replace_rows(keep)
+        else:
+            self._rebuild(keep_row=keep)
 
     def append_rows(
         self, rows: Iterable[tuple[Hashable, Mapping[str, Text]]], *, has_more: bool
@@ -218,6 +225,15 @@ class PagedTable(DataTable[Text]):
             self.add_row(
                 *(values.get(col, Text("")) for col, _w in self._layout), key=str(row_key)
             )
+        if self.row_count:
+            self.move_cursor(row=min(keep_row, self.row_count - 1), animate=False)
+
+    def _replace_rows(self, keep_row: int) -> None:
+        """New rows under the same columns (DataTable.clear keeps the columns)."""
+        order = [col for col, _w in self._layout]
+        self.clear()
+        for row_key, values in self._rows:
+            self.add_row(*(values.get(col, Text("")) for col in order), key=str(row_key))
         if self.row_count:
             self.move_cursor(row=min(keep_row, self.row_count - 1), animate=False)
 

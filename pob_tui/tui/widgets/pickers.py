@@ -1,10 +1,12 @@
 """Pickers for the call form: an input that searches as you type, with results below.
 
 Each keystroke starts a thread worker (exclusive per picker, so a newer keystroke cancels the
-older query) that waits a short debounce, runs one small search from `services.pickers`, and
-posts the rows back. Up/down move in the results, enter picks the highlighted one (the first
-by default). Enter pressed before the results for the typed text arrived picks the first row
-as soon as they do, so a fast typist never picks a stale row.
+older query) that runs one small search from `services.pickers` at once and posts the rows
+back; it waits first only when the last search was slow (issue 17: a 5 ms search behind a
+fixed 120 ms debounce can never answer a keystroke within 100 ms). Up/down move in the
+results, enter picks the highlighted one (the first by default). Enter pressed before the
+results for the typed text arrived picks the first row as soon as they do, so a fast typist
+never picks a stale row.
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ from pob_tui.tui.widgets.text import clean, plain
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-DEBOUNCE = 0.12
-"""Seconds a keystroke waits before its query runs; the next keystroke cancels it."""
+SLOW_SEARCH = 0.05
+"""A search slower than this (seconds) makes the next keystroke wait as long (at most
+`MAX_WAIT`), so a fast typist does not queue slow searches; fast ones run at once."""
+MAX_WAIT = 0.12
 
 
 def debounce(seconds: float) -> bool:
@@ -98,6 +102,8 @@ class Picker(Vertical):
         self._rows_for: str | None = None
         self._display: str | None = None
         self._pick_when_ready = False
+        self._last_search = 0.0
+        """Seconds the last search took (sets the next keystroke's wait)."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="picker-row"):
@@ -145,10 +151,15 @@ class Picker(Vertical):
     @work(thread=True, exclusive=True, exit_on_error=False, group="picker")
     def run_search(self, text: str) -> None:
         database = getattr(self.app, "database", None)
-        if database is None or not debounce(DEBOUNCE):
+        if database is None:
             return
+        last = self._last_search
+        if last >= SLOW_SEARCH and not debounce(min(MAX_WAIT, last)):
+            return
+        started = time.perf_counter()
         with database.session() as session:
             rows = self.search(session, text)
+        self._last_search = time.perf_counter() - started
         if not get_current_worker().is_cancelled:
             self.post_message(self._Results(text, rows))
 

@@ -1,0 +1,46 @@
+"""Planner statistics (issue 17): the demo leaves `sqlite_stat1` behind, and the queue's
+page of open incidents uses the status index even when closed incidents dominate."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import event, insert, text
+
+from pob_tui.db import gather_statistics
+from pob_tui.models import Incident
+from pob_tui.services import incidents
+
+
+def test_open_queue_plan_stays_on_the_status_index_after_analyze(world, backend) -> None:
+    if backend != "sqlite":
+        pytest.skip("sqlite_stat1 is SQLite's; PostgreSQL keeps per-value statistics")
+    db = world.db
+    start = datetime(2016, 1, 1, tzinfo=UTC)
+    rows = [{"number": f"INC-{i + 1:06d}", "caller_id": world.kari_id, "summary": "old",
+             "status": "closed" if i >= 5 else "new",
+             "opened_at": start + timedelta(hours=i)} for i in range(3000)]
+    with db.session() as s:
+        s.execute(insert(Incident), rows)
+    gather_statistics(db.engine)
+    statements: list[tuple[str, object]] = []
+
+    def remember(_conn, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        statements.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        with db.session() as s:
+            page = incidents.list_incidents(s, actor=world.anne, view="open", search="o",
+                                            limit=10)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
+    assert len(page) == 5
+    statement, parameters = next(x for x in statements if "FROM incident" in x[0])
+    with db.engine.connect() as conn:
+        stats = conn.execute(text("SELECT count(*) FROM sqlite_stat1")).scalar()
+        plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + statement, parameters).all())
+    assert stats
+    assert "ix_incident_status" in plan, plan
