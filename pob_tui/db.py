@@ -340,7 +340,7 @@ def refuse_newer(engine: Engine, current: str | None) -> None:
     rather than let Alembic fail with "Can't locate revision"."""
     from alembic.script import ScriptDirectory
 
-    from pob_tui import __version__
+    from pob_tui._version import __version__
 
     script = ScriptDirectory.from_config(alembic_config())
     if current is not None and current not in {s.revision for s in script.walk_revisions()}:

@@ -118,6 +118,6 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
         rows, columns = build_report(
             session, settings, args.report, period=period, by=getattr(args, "by", "service"),
             customer=getattr(args, "customer", None), person=getattr(args, "person", None),
-            include_all=getattr(args, "all", False))
+            include_all=getattr(args, "all", False), actor=ctx.actor(session))
     _print(rows, columns, args.format)
     return 0

@@ -144,10 +144,12 @@ def run_watch(settings: Settings, stop_event: threading.Event, *,
     """Take mail until `stop_event` is set: IDLE when the server has it, else poll every
     minute; after each batch, send the mail that is due. A lost connection is retried with
     back-off; the loop never ends on a server error. `pob serve` calls this in a thread."""
-    from pob_tui.commands.common import open_database
+    from pob_tui.db import Database
+    from pob_tui.services import live
 
     cfg = mail_config(settings)
-    db = database or open_database(settings)
+    live.install()
+    db = database or Database.open(settings)
     delay = 1.0
     while not stop_event.is_set():
         try:
