@@ -24,7 +24,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from rich.cells import cell_len, set_cell_size
+from wcwidth import wcwidth
 
 MAX_SEARCH_CHARS = 1000
 """Longest search or filter text: the CLI refuses more (exit 2), TUI fields stop taking it."""
@@ -106,21 +106,35 @@ def json_dumps(data: Any, *, indent: int | None = 2, default: Any = None) -> str
     return _JSON_EXTRA.sub(_escape_extra, text)
 
 
+def _char_cells(ch: str) -> int:
+    # wcwidth (the library terminals' own width tables come from) rather than Rich's tables:
+    # the CLI must not load Rich. A character it calls non-printable takes no cell (pob has
+    # already made controls visible before text is measured).
+    return max(wcwidth(ch), 0)
+
+
 def cell_width(text: str) -> int:
-    """Columns `text` takes on a terminal."""
-    return cell_len(text)
+    """Columns `text` takes on a terminal (wide characters 2, combining marks 0)."""
+    return sum(_char_cells(ch) for ch in text)
 
 
 def clip_cells(text: str, width: int) -> str:
     """`text` cut to `width` terminal cells, with an ellipsis when cut."""
-    if cell_len(text) <= width:
+    if cell_width(text) <= width:
         return text
-    return set_cell_size(text, max(width - 1, 0)).rstrip(" ") + "…"
+    room, used, out = max(width - 1, 0), 0, []
+    for ch in text:
+        cells = _char_cells(ch)
+        if used + cells > room:
+            break
+        out.append(ch)
+        used += cells
+    return "".join(out).rstrip(" ") + "…"
 
 
 def pad_cells(text: str, width: int) -> str:
     """`text` padded with spaces to `width` terminal cells (str.ljust counts code points)."""
-    return text + " " * max(width - cell_len(text), 0)
+    return text + " " * max(width - cell_width(text), 0)
 
 
 _JS_LINK = re.compile(r"\[([^\]]*)\]\(\s*<?\s*(?:javascript|vbscript|data)\s*:[^)]*\)", re.I)
