@@ -8,4 +8,4 @@ top, so building the parser stays cheap; the work is imported inside the handler
 from __future__ import annotations
 
 AREAS = ("db", "demo", "incident", "problem", "sla", "report", "change", "cab", "importer", "agent",
-         "audit")
+         "audit", "org")
