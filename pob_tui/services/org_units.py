@@ -446,3 +446,47 @@ def update_unit(session: Session, actor: Actor, code: str, *, now: datetime,
             sla.invalidate()  # the agreement lookup walks the tree
     row = next(r for r in list_units(session, now=now) if r.id == unit.id)
     return UnitChange(row, changes)
+
+
+# --------------------------------------------------------------------------- the palette
+
+@dataclass(frozen=True)
+class OrgHit:
+    """A unit, person or agreement whose name matched the palette's query."""
+
+    kind: str  # unit | person | agreement
+    key: str  # unit code, username or agreement name
+    label: str
+    detail: str
+
+
+def find_org(session: Session, query: str, *, limit: int = 5) -> list[OrgHit]:
+    """Units, people and agreements matching every word of `query` (by name; units and
+    people also by code/username), at most `limit` of each. Three small indexed queries."""
+    from pob_tui.services.people import _like
+
+    words = [w for w in (query or "").lower().split() if w]
+    if not words or len("".join(words)) < 2:
+        return []
+    hits: list[OrgHit] = []
+    unit_q = select(OrgUnit.code, OrgUnit.name, OrgUnit.kind)
+    for w in words:
+        p = _like(w)
+        unit_q = unit_q.where(func.lower(OrgUnit.name).like(p, escape="\\")
+                              | func.lower(OrgUnit.code).like(p, escape="\\"))
+    for code, name, kind in session.execute(unit_q.order_by(OrgUnit.name).limit(limit)):
+        hits.append(OrgHit("unit", code, name, f"{kind} {code}"))
+    person_q = (select(Person.username, Person.first_name, Person.last_name, OrgUnit.name)
+                .outerjoin(OrgUnit, OrgUnit.id == Person.org_unit_id))
+    for w in words:
+        person_q = person_q.where(Person.search.like(_like(w), escape="\\"))
+    for username, first, last, unit in session.execute(
+            person_q.order_by(Person.last_name, Person.first_name, Person.id).limit(limit)):
+        hits.append(OrgHit("person", username, f"{first} {last}",
+                           f"{username} · {unit}" if unit else username))
+    agreement_q = select(Agreement.name)
+    for w in words:
+        agreement_q = agreement_q.where(func.lower(Agreement.name).like(_like(w), escape="\\"))
+    for (name,) in session.execute(agreement_q.order_by(Agreement.name).limit(limit)):
+        hits.append(OrgHit("agreement", name, name, ""))
+    return hits

@@ -40,6 +40,7 @@ from pob_tui.tui.screens.changes import ChangesScreen
 from pob_tui.tui.screens.cmdb import CmdbScreen
 from pob_tui.tui.screens.help import HelpScreen, binding_groups
 from pob_tui.tui.screens.problems import KnownErrorCommands, ProblemsScreen
+from pob_tui.tui.screens.org import OrgCommands, OrgScreen
 from pob_tui.tui.screens.queue import QueueScreen
 from pob_tui.tui.screens.reports import ReportsScreen
 from pob_tui.tui.screens.startup import DatabaseErrorScreen, WelcomeScreen
@@ -149,9 +150,10 @@ class PobApp(TeamworkMixin, App[None]):
         "catalog": CatalogScreen,
         "cmdb": CmdbScreen,
         "reports": ReportsScreen,
+        "org": OrgScreen,
     }
     DEFAULT_MODE = "queue"
-    COMMANDS = App.COMMANDS | {PobCommands, KnownErrorCommands}
+    COMMANDS = App.COMMANDS | {PobCommands, KnownErrorCommands, OrgCommands}
     HELP_TITLE = _("Everywhere")
 
     BINDINGS: ClassVar[list[Any]] = [
