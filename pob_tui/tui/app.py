@@ -39,8 +39,8 @@ from pob_tui.tui.screens.catalog import CatalogScreen
 from pob_tui.tui.screens.changes import ChangesScreen
 from pob_tui.tui.screens.cmdb import CmdbScreen
 from pob_tui.tui.screens.help import HelpScreen, binding_groups
-from pob_tui.tui.screens.problems import KnownErrorCommands, ProblemsScreen
 from pob_tui.tui.screens.org import OrgCommands, OrgScreen
+from pob_tui.tui.screens.problems import KnownErrorCommands, ProblemsScreen
 from pob_tui.tui.screens.queue import QueueScreen
 from pob_tui.tui.screens.reports import ReportsScreen
 from pob_tui.tui.screens.startup import DatabaseErrorScreen, WelcomeScreen
