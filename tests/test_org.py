@@ -40,6 +40,10 @@ AGREEMENT_KEYS = {"name", "customer", "services", "calendar"}
 
 @pytest.fixture
 def org(world):
+    return build_org(world)
+
+
+def build_org(world):
     """The world plus an administrator (ada), a customer manager agent for Oppvekst (mona,
     the sector's manager), a second sector with its own manager and a default agreement
     with one resolved incident whose resolution clock met its 8-hour target."""

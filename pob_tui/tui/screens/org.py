@@ -200,6 +200,11 @@ class OrgScreen(AreaScreen):
         super().on_mount()
         self._show_views()
 
+    def on_screen_resume(self) -> None:
+        """Back from a unit, card or agreement (which may have changed it): reload."""
+        if self.database is not None and self._units:
+            self.load()
+
     def _show_views(self) -> None:
         text = Text()
         for name in VIEWS:
@@ -294,6 +299,8 @@ class OrgScreen(AreaScreen):
         table = self.table("units")
         table.set_rows(cells, has_more=False)
         table.loading = False
+        if self.focused is None and self.view == "units":
+            table.focus()
         if self.view == "units":
             flagged = sum(1 for r in self._units if r.flagged)
             self.set_status(_("{n} units, {f} under 4").format(n=len(self._units), f=flagged))
