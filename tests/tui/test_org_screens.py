@@ -177,6 +177,8 @@ def _keys(*keys: str):  # type: ignore[no-untyped-def]
         for key in keys:
             await pilot.press(key)
             await settle(pilot)
+        await pilot.pause(0.2)  # tables sized to their rows after the last layout pass
+        await settle(pilot)
 
     return run_before
 
