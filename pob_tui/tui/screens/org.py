@@ -219,8 +219,9 @@ class OrgScreen(AreaScreen):
     # -- loading ----------------------------------------------------------------------------
 
     def load(self) -> None:
-        self.load_units()
-        if self.view == "people":
+        if self.view == "units":
+            self.load_units()
+        elif self.view == "people":
             self.load_people(self.search, 0)
         elif self.view == "agreements":
             self.load_agreements()
