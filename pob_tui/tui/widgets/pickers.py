@@ -46,6 +46,23 @@ def debounce(seconds: float) -> bool:
 class Picker(Vertical):
     """Search-as-you-type with a result list; `selected` holds the picked row."""
 
+    DEFAULT_CSS = """
+    Picker { height: auto; }
+    Picker .picker-row { height: 1; margin-bottom: 1; }
+    Picker .picker-label { width: 9; color: $text-muted; }
+    Picker .picker-input {
+        width: 1fr; height: 1; border: none; padding: 0 1; background: $boost;
+    }
+    Picker .picker-input:focus { background: $accent 25%; }
+    Picker.-picked .picker-input { color: $success; text-style: bold; }
+    Picker .picker-results {
+        height: auto; max-height: 6; margin: -1 0 1 9; border: none; padding: 0;
+        background: $surface;
+    }
+    """
+    """Its own look, so a picker works outside pob's style sheet (the call form's other
+    fields borrow `.picker-label` from pob.tcss)."""
+
     BINDINGS: ClassVar[list[Binding]] = [
         Binding("down", "move(1)", _("Next match"), show=False, id="picker.down"),
         Binding("up", "move(-1)", _("Previous match"), show=False, id="picker.up"),
