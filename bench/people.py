@@ -3,8 +3,9 @@
 Drives the real app with Pilot on a demo at the given scale and on the `small` demo in the
 same run: `r` in the people view (the first page of 200 from SQL, drawn again) and typed
 filter keys (each keystroke queries again, paged). A measurement is from the key press
-until the worker's answer is drawn (workers done, one more frame). Prints median and p95 in milliseconds and
-the scale/small ratio; exits non-zero when a p95 misses its goal (unless --no-goal).
+until the worker's answer is drawn (workers done, one more frame). Prints median and p95 in
+milliseconds and the scale/small ratio; exits non-zero when a p95 misses its goal (unless
+--no-goal).
 
     python bench/people.py                     # municipality (12,000 people) and small
     python bench/people.py --scale small       # CI smoke run
