@@ -53,7 +53,9 @@ def _owned_fields() -> frozenset[str]:
         from pob_tui.directory import DIRECTORY_OWNED_FIELDS  # type: ignore[attr-defined]
     except ImportError:
         return frozenset()
-    return frozenset(DIRECTORY_OWNED_FIELDS)
+    # The directory names model columns (org_unit_id); pob's edits name fields (org_unit).
+    return frozenset(f.removesuffix("_id") if f.endswith(("org_unit_id", "location_id"))
+                     else f for f in DIRECTORY_OWNED_FIELDS)
 
 
 def _directory_on(settings: Settings) -> bool:
