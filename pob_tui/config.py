@@ -41,7 +41,9 @@ def default_config_path() -> Path:
 class Key:
     """One setting: its TOML type (as a name used in error messages) and default."""
 
-    kind: str  # "string", "number", "integer", "boolean", "weekdays", "time", "list", "table"
+    kind: str  # "string", "number", "integer", "boolean", "weekdays", "time", "list", "table",
+    # "fields" (a sub-table of string values with fixed names, merged over the default) or
+    # "mapping" (a free-form sub-table of string -> string, e.g. directory value -> unit code)
     default: Any
     doc: str
 
@@ -78,6 +80,38 @@ SCHEMA: dict[str, dict[str, Key]] = {
 }
 FREEFORM_SECTIONS = {"keymap", "freeze"}
 
+# pob person field -> directory attribute: Active Directory's names (issue 16's contract).
+DIRECTORY_ATTRIBUTES: dict[str, str] = {
+    "id": "objectGUID",
+    "username": "sAMAccountName",
+    "first_name": "givenName",
+    "last_name": "sn",
+    "email": "mail",
+    "phone": "telephoneNumber",
+    "mobile": "mobile",
+    "title": "title",
+    "org_unit": "department",
+    "location": "physicalDeliveryOfficeName",
+    "disabled": "userAccountControl",
+}
+SCHEMA["directory"] = {
+    "url": Key("string", "", "ldaps://host or ldap://host; empty: no directory sync"),
+    "start_tls": Key("boolean", False, "ldap:// upgraded with StartTLS"),
+    "ca_file": Key("string", "", "CA bundle for a private CA; empty: the system's"),
+    "bind_dn": Key("string", "", "DN of the sync account"),
+    "password": Key("string", "", "its password (or password_command, or the environment)"),
+    "password_command": Key("string", "", "a command that prints the password"),
+    "base_dn": Key("string", "", "where people are searched"),
+    "filter": Key("string", "(&(objectClass=user)(objectCategory=person))", "LDAP filter"),
+    "page_size": Key("integer", 500, "entries per page (paged-results control)"),
+    "timeout_seconds": Key("integer", 30, "connect and per-request timeout"),
+    "max_deactivate_share": Key("number", 0.05, "refuse a run deactivating more (unless --force)"),
+    "org_unit_from": Key("string", "attribute", "'attribute' or 'ou_level'"),
+    "ou_level": Key("integer", 1, "1 = the OU right under base_dn"),
+    "attributes": Key("fields", DIRECTORY_ATTRIBUTES, "pob field = directory attribute"),
+    "org_units": Key("mapping", {}, "directory value = pob org-unit code"),
+}
+
 
 @dataclass(frozen=True)
 class FreezeWindow:
@@ -107,6 +141,22 @@ class Settings:
     currency: str = "NOK"
     keymap: Mapping[str, str] = field(default_factory=dict)
     freeze: tuple[FreezeWindow, ...] = ()
+    directory_url: str = ""
+    directory_start_tls: bool = False
+    directory_ca_file: str = ""
+    directory_bind_dn: str = ""
+    directory_password: str = ""
+    directory_password_command: str = ""
+    directory_base_dn: str = ""
+    directory_filter: str = "(&(objectClass=user)(objectCategory=person))"
+    directory_page_size: int = 500
+    directory_timeout_seconds: int = 30
+    directory_max_deactivate_share: float = 0.05
+    directory_org_unit_from: str = "attribute"
+    directory_ou_level: int = 1
+    directory_attributes: Mapping[str, str] = field(
+        default_factory=lambda: dict(DIRECTORY_ATTRIBUTES))
+    directory_org_units: Mapping[str, str] = field(default_factory=dict)
     config_path: Path | None = None
 
     @property
@@ -130,6 +180,7 @@ ATTR = {
     ("cab", "cutoff_working_days"): "cab_cutoff_working_days",
     ("costs", "hourly_rate"): "hourly_rate",
     ("costs", "currency"): "currency",
+    **{("directory", name): f"directory_{name}" for name in SCHEMA["directory"]},
 }
 
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -187,6 +238,18 @@ def _convert(where: str, key: Key, value: Any) -> Any:
         ):
             raise bad("a table of day -> \"HH:MM\"")
         return dict(value)
+    if key.kind in ("fields", "mapping"):
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise bad("a table of names = \"strings\"")
+        if key.kind == "mapping":
+            return dict(value)
+        unknown = sorted(set(value) - set(key.default))
+        if unknown:
+            raise ConfigError(f"{where}: unknown name {unknown[0]!r}; expected one of "
+                              + ", ".join(sorted(key.default)))
+        return {**key.default, **value}
     raise AssertionError(key.kind)  # pragma: no cover
 
 
@@ -288,12 +351,31 @@ def load_settings(
             f"{used_path or 'environment'}: general.timezone: expected an IANA time zone like "
             f"Europe/Oslo, got {tz!r}"
         ) from None
+    _check_directory(values, used_path)
     lang = values.get("language", "")
     if lang not in ("", "en", "nb"):
         raise ConfigError(
             f"{used_path or 'environment'}: general.language: expected 'en' or 'nb', got {lang!r}"
         )
     return Settings(**values, keymap=keymap, freeze=tuple(freeze), config_path=used_path)
+
+
+def _check_directory(values: dict[str, Any], where: Path | None) -> None:
+    """Cross-key rules of [directory] (each value's type is already checked)."""
+    origin = where or "environment"
+    if values.get("directory_org_unit_from", "attribute") not in ("attribute", "ou_level"):
+        raise ConfigError(f"{origin}: directory.org_unit_from: expected 'attribute' or "
+                          f"'ou_level', got {values['directory_org_unit_from']!r}")
+    share = values.get("directory_max_deactivate_share", 0.05)
+    if not 0 <= share <= 1:
+        raise ConfigError(f"{origin}: directory.max_deactivate_share: expected a number "
+                          f"between 0 and 1, got {share}")
+    if values.get("directory_page_size", 500) < 1:
+        raise ConfigError(f"{origin}: directory.page_size: expected a whole number >= 1")
+    url = values.get("directory_url", "")
+    if url and not url.lower().startswith(("ldap://", "ldaps://")):
+        raise ConfigError(f"{origin}: directory.url: expected ldap://host or ldaps://host, "
+                          f"got {url!r}")
 
 
 def _keymap(path: Path, body: Any) -> dict[str, str]:

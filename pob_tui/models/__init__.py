@@ -22,6 +22,7 @@ from pob_tui.models.change import (
     FreezeWindow,
 )
 from pob_tui.models.cmdb import CiRelation, ConfigItem, ServiceCi
+from pob_tui.models.directory import DirectoryRun, PersonUnitHistory
 from pob_tui.models.incident import FollowUp, Incident
 from pob_tui.models.org import ROLES, Agent, AgentRole, Location, OrgUnit, Person, Team
 from pob_tui.models.problem import Problem
@@ -56,6 +57,7 @@ __all__ = [
     "ChangeTemplate",
     "CiRelation",
     "ConfigItem",
+    "DirectoryRun",
     "FollowUp",
     "FreezeWindow",
     "Funding",
@@ -65,6 +67,7 @@ __all__ = [
     "OlaTarget",
     "OrgUnit",
     "Person",
+    "PersonUnitHistory",
     "Problem",
     "Service",
     "ServiceCi",

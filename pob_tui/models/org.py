@@ -54,6 +54,7 @@ class Person(SQLModel, table=True):
         # cheap however many people there are (a plain index elsewhere, unused but harmless).
         Index("ix_person_search_trgm", "search", postgresql_using="gin",
               postgresql_ops={"search": "gin_trgm_ops"}),
+        Index("ix_person_directory_id", "directory_id", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -68,6 +69,11 @@ class Person(SQLModel, table=True):
     vip: bool = False
     active: bool = True
     search: str = Field(default="", sa_column=Column(String(400), nullable=False, default=""))
+    # The directory's stable id (objectGUID as its canonical GUID string, entryUUID as is)
+    # for people who came from a directory sync; NULL for people kept by hand. A UNIQUE
+    # index allows any number of NULLs on both backends (an index, not a constraint, so
+    # SQLite can add it without rebuilding the person table).
+    directory_id: str | None = Field(default=None, max_length=64)
 
     @property
     def name(self) -> str:
