@@ -209,18 +209,39 @@ def test_person_update_roles(org) -> None:
     assert events[-1] == ("ada", "person.update", True)
 
 
-def test_directory_owned_fields_refused(org, monkeypatch) -> None:
+def test_directory_owned_fields_and_unit_history(org) -> None:
+    """With directory sync configured, a synced person's directory fields are shown as
+    such and refused; pob's own fields (VIP) stay editable; the card lists the moves."""
+    from datetime import date
+
+    from pob_tui.models.directory import PersonUnitHistory
+
     world, ada, _mona = org
-    monkeypatch.setattr(people, "_directory_on", lambda settings: True)
-    monkeypatch.setattr(people, "_owned_fields", lambda: frozenset({"phone", "email"}))
-    monkeypatch.setattr(people, "_from_directory", lambda p: True)
+    synced = Settings(directory_url="ldaps://dc.example.invalid")
     with world.db.session() as s:
-        card = people.person_card(s, Settings(), "kari.n", now=NOW)
-        assert {"phone", "email"} <= card.owned_fields
+        kari = s.get(Person, world.kari_id)
+        kari.directory_id = "guid-kari"
+        sector = s.execute(select(OrgUnit.id).where(OrgUnit.code == "OPP")).scalar()
+        unit = s.execute(select(OrgUnit.id).where(OrgUnit.code == "OPP-HOS")).scalar()
+        s.add_all([PersonUnitHistory(person_id=world.kari_id, org_unit_id=sector,
+                                     valid_from=None, valid_to=date(2026, 8, 31)),
+                   PersonUnitHistory(person_id=world.kari_id, org_unit_id=unit,
+                                     valid_from=date(2026, 9, 1), valid_to=None)])
+    with world.db.session() as s:
+        card = people.person_card(s, synced, "kari.n", now=NOW)
+        assert {"phone", "email", "location", "org_unit", "active"} <= card.owned_fields
+        assert "vip" not in card.owned_fields
+        assert [(h.org_unit, h.valid_from, h.valid_to) for h in card.history] == [
+            ("OPP-HOS", date(2026, 9, 1), None), ("OPP", None, date(2026, 8, 31))]
+        assert people.person_card(s, Settings(), "kari.n", now=NOW).owned_fields \
+            == frozenset()  # no sync configured: nothing is the directory's
+        assert people.person_card(s, synced, "ordforer", now=NOW).owned_fields \
+            == frozenset()  # not from the directory
     with pytest.raises(InvalidInput, match="directory"), world.db.session() as s:
-        people.update_person(s, ada, Settings(), "kari.n", phone="1")
+        people.update_person(s, ada, synced, "kari.n", phone="1")
     with world.db.session() as s:
-        people.update_person(s, ada, Settings(), "kari.n", vip=True)  # pob's own field
+        people.update_person(s, ada, synced, "kari.n", vip=True)  # pob's own field
+        people.update_person(s, ada, Settings(), "kari.n", phone="1")  # sync not configured
 
 
 # --------------------------------------------------------------------------- agreements
