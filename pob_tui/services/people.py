@@ -41,6 +41,8 @@ PAGE_SIZE = 200
 CONTACT_FIELDS = frozenset({"phone", "email", "location"})
 """What a customer manager may change for the people in their own units."""
 CARD_INCIDENTS = 50
+LANGUAGES = ("nb", "en")
+"""What person.language may hold (the languages pob writes mail in)."""
 
 
 # --------------------------------------------------------------------------- adapter
@@ -390,6 +392,8 @@ def update_person(session: Session, actor: Actor, settings: Settings, username: 
             raise InvalidInput("--language: this database does not keep a language per "
                                "person yet")
         value = _clean(language, 8, "--language")
+        if value not in LANGUAGES:
+            raise InvalidInput(f"--language: {value!r}; expected one of {', '.join(LANGUAGES)}")
         if value != getattr(person, "language", None):
             changes.append(("language", getattr(person, "language", None), value))
             setattr(person, "language", value)  # noqa: B010  (column may not exist yet)
