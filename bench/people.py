@@ -1,14 +1,14 @@
 """People list latency in the TUI: the first page and a filter keystroke, key to frame.
 
 Drives the real app with Pilot on a demo at the given scale and on the `small` demo in the
-same run: `r` in the people view (the first page of 200 from SQL, drawn again) and typed
+same run: `r` in the people view (the first page of 60 from SQL, drawn again) and typed
 filter keys (each keystroke queries again, paged). A measurement is from the key press
 until the worker's answer is drawn (workers done, one more frame). Prints median and p95 in
 milliseconds and the scale/small ratio; exits non-zero when a p95 misses its goal (unless
 --no-goal).
 
     python bench/people.py                     # municipality (12,000 people) and small
-    python bench/people.py --scale small       # CI smoke run
+    python bench/people.py --scale small       # CI smoke run (reports, never fails)
     python bench/people.py --db URL            # an already filled database for --scale
 
 Goal: p95 <= 50 ms key to frame for the page and the filter keystroke.
@@ -123,12 +123,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--no-goal", action="store_true", help="report, never fail")
     args = parser.parse_args(argv)
+    smoke = args.scale == "small" and not args.db
+    runs = 5 if smoke else args.runs
     big_url = args.db or sqlite_demo(args.scale)
     small_url = sqlite_demo("small")
-    big = asyncio.run(measure(big_url, args.runs))
-    small = asyncio.run(measure(small_url, args.runs))
+    big = asyncio.run(measure(big_url, runs))
+    small = big if big_url == small_url else asyncio.run(measure(small_url, runs))
     print(f"people list, key to frame (Pilot), {args.scale}: {people_count(big_url)} people; "
-          f"small: {people_count(small_url)} people; {args.runs} runs")
+          f"small: {people_count(small_url)} people; {runs} runs")
     print(f"{'measure':20} {'median':>8} {'p95':>8} {'small p95':>10} {'ratio':>6} {'goal':>6}")
     missed = []
     for name, values in big.items():
@@ -139,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
         if flag:
             missed.append(name)
         print(f"{name:20} {med:8.1f} {p95:8.1f} {sp95:10.1f} {ratio:6.2f} {GOAL_MS:6.0f}{flag}")
-    if missed and not args.no_goal:
+    if missed and not args.no_goal and not smoke:  # the smoke run (CI) only shows it runs
         print("goal missed: " + ", ".join(missed), file=sys.stderr)
         sys.exit(1)
 
