@@ -189,7 +189,10 @@ def _keys(*keys: str):  # type: ignore[no-untyped-def]
         for key in keys:
             await pilot.press(key)
             await settle(pilot)
-        await pilot.pause(0.2)  # tables sized to their rows after the last layout pass
+        screen = pilot.app.screen
+        await until(pilot, lambda: getattr(screen, "detail", 1) is not None
+                    and getattr(screen, "card", 1) is not None)
+        await pilot.pause(0.3)  # tables sized to their rows after the last layout pass
         await settle(pilot)
 
     return run_before
