@@ -8,6 +8,7 @@ checked against it by a test, so the two cannot drift apart.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -77,6 +78,19 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "hourly_rate": Key("number", 950, "NOK per agent hour, for time spent on tickets"),
         "currency": Key("string", "NOK", "currency shown on reports"),
     },
+    "import": {
+        "max_line_bytes": Key("integer", 1048576, "longest line a CSV import reads (bytes)"),
+        "max_file_mb": Key("integer", 200, "largest file a CSV import reads (MiB)"),
+    },
+    "serve": {
+        "listen": Key("string", "127.0.0.1:2222", "pob serve: HOST:PORT to listen on"),
+        "host_key": Key("string", "", "pob serve: host key file; empty: in the data dir"),
+        "idle_timeout_minutes": Key("integer", 60, "pob serve: end idle sessions; 0: never"),
+        "max_sessions": Key("integer", 100, "pob serve: open sessions at most"),
+        "max_sessions_per_agent": Key("integer", 5, "pob serve: open sessions per agent"),
+        "mail_watch": Key("boolean", False, "pob serve: fetch mail every minute"),
+        "directory_sync_at": Key("time", None, "pob serve: daily directory sync, HH:MM"),
+    },
 }
 FREEFORM_SECTIONS = {"keymap", "freeze"}
 
@@ -139,6 +153,15 @@ class Settings:
     cab_cutoff_working_days: int = 1
     hourly_rate: Decimal = Decimal("950")
     currency: str = "NOK"
+    import_max_line_bytes: int = 1048576
+    import_max_file_mb: int = 200
+    serve_listen: str = "127.0.0.1:2222"
+    serve_host_key: str = ""
+    serve_idle_timeout_minutes: int = 60
+    serve_max_sessions: int = 100
+    serve_max_sessions_per_agent: int = 5
+    serve_mail_watch: bool = False
+    serve_directory_sync_at: time | None = None
     keymap: Mapping[str, str] = field(default_factory=dict)
     freeze: tuple[FreezeWindow, ...] = ()
     directory_url: str = ""
@@ -181,6 +204,15 @@ ATTR = {
     ("costs", "hourly_rate"): "hourly_rate",
     ("costs", "currency"): "currency",
     **{("directory", name): f"directory_{name}" for name in SCHEMA["directory"]},
+    ("import", "max_line_bytes"): "import_max_line_bytes",
+    ("import", "max_file_mb"): "import_max_file_mb",
+    ("serve", "listen"): "serve_listen",
+    ("serve", "host_key"): "serve_host_key",
+    ("serve", "idle_timeout_minutes"): "serve_idle_timeout_minutes",
+    ("serve", "max_sessions"): "serve_max_sessions",
+    ("serve", "max_sessions_per_agent"): "serve_max_sessions_per_agent",
+    ("serve", "mail_watch"): "serve_mail_watch",
+    ("serve", "directory_sync_at"): "serve_directory_sync_at",
 }
 
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -212,7 +244,8 @@ def _convert(where: str, key: Key, value: Any) -> Any:
             raise bad("a whole number >= 0")
         return value
     if key.kind == "number":
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 \
+                or not math.isfinite(value):  # TOML allows nan and inf
             raise bad("a number >= 0")
         return value
     if key.kind == "weekdays":
@@ -294,6 +327,8 @@ def load_settings(
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except RecursionError:  # tomllib recurses per nesting level
+            raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: cannot be read: {exc}") from None
         for section, body in data.items():
@@ -338,6 +373,11 @@ def load_settings(
             values["hourly_rate"] = Decimal(str(values["hourly_rate"]))
         except InvalidOperation:  # pragma: no cover - validated as a number above
             raise ConfigError(f"{path}: costs.hourly_rate: expected a number") from None
+    for attr, name in (("import_max_line_bytes", "import.max_line_bytes"),
+                       ("import_max_file_mb", "import.max_file_mb")):
+        if values.get(attr) == 0:
+            raise ConfigError(f"{used_path or 'environment'}: {name}: expected a whole "
+                              "number > 0, got 0")
     if "sla_warning_threshold" in values and not 0 < values["sla_warning_threshold"] < 1:
         raise ConfigError(
             f"{used_path or 'environment'}: sla.warning_threshold: expected a number between 0 "
@@ -387,7 +427,29 @@ def _keymap(path: Path, body: Any) -> dict[str, str]:
                 f"{path}: keymap.{name}: expected keys as a string like \"ctrl+n\", "
                 f"got {_type_name(keys)}"
             )
+        for key in keys.split(","):
+            if not valid_key(key.strip()):
+                raise ConfigError(
+                    f"{path}: keymap.{name}: {key.strip()!r} is not a key; expected keys "
+                    "like \"ctrl+n\", \"f2\" or \"x\", separated by commas")
     return dict(body)
+
+
+_MODIFIERS = {"ctrl", "shift", "alt", "meta", "super", "hyper"}
+
+
+def valid_key(key: str) -> bool:
+    """A key Textual can bind: modifiers joined by + and a key name or one character."""
+    from textual.keys import KEY_NAME_REPLACEMENTS, Keys, key_to_character
+
+    *mods, base = key.split("+") if not key.endswith("++") else [*key[:-2].split("+"), "+"]
+    if not base or any(m not in _MODIFIERS for m in mods):
+        return False
+    if len(base) == 1:
+        return base.isprintable() and not base.isspace()
+    names = {k.value for k in Keys}
+    return (base in names or base in KEY_NAME_REPLACEMENTS
+            or base in KEY_NAME_REPLACEMENTS.values() or key_to_character(base) is not None)
 
 
 def _freeze(path: Path, body: Any) -> list[FreezeWindow]:

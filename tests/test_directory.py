@@ -395,3 +395,11 @@ def test_start_tls_and_ldaps_with_a_private_ca(tls_slapd: tuple[Slapd, Path], db
     assert main(["--config", str(config), "directory", "sync"], actor=SYSTEM_ACTOR) == 3
     err = capsys.readouterr().err
     assert "certificate verify failed" in err and len(err.strip().splitlines()) == 1
+
+
+def test_run_sync_opens_its_own_database(slapd: Slapd, db: Database, db_url: str) -> None:
+    """`pob serve`'s nightly job calls run_sync(settings, ...) with nothing else."""
+    result = run_sync(settings_for(db_url, slapd), dry_run=True, force=False,
+                      create_units=False)
+    assert result.outcome == "dry_run" and result.entries == 300
+    assert "Økonomi" in result.unknown_units and count_rows(db, Person) == 0

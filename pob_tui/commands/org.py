@@ -147,7 +147,7 @@ def _changes(ctx: CommandContext, changes: list[tuple[str, Any, Any]], what: str
 
 def run_unit(args: argparse.Namespace, ctx: CommandContext) -> int:
     from pob_tui.models import utcnow
-    from pob_tui.services import org_units
+    from pob_tui.services import units as org_units
 
     now = utcnow()
     with ctx.database().session() as session:

@@ -59,11 +59,22 @@ def _log_alone(database: Database, result: SyncResult, started: datetime,
 def run_sync(settings: Settings, *, dry_run: bool, force: bool, create_units: bool,
              database: Database | None = None, today: date | None = None) -> SyncResult:
     cfg = DirectoryConfig.from_settings(settings)
-    day = today or datetime.now(settings.tzinfo).date()
-    if database is None:
-        from pob_tui.db import Database
+    if database is not None:
+        return _run(cfg, settings, database, dry_run=dry_run, force=force,
+                    create_units=create_units, today=today)
+    from pob_tui.db import Database
 
-        database = Database.open(settings)
+    own = Database.open(settings)  # a nightly job's own engine: closed when it is done
+    try:
+        return _run(cfg, settings, own, dry_run=dry_run, force=force,
+                    create_units=create_units, today=today)
+    finally:
+        own.dispose()
+
+
+def _run(cfg: DirectoryConfig, settings: Settings, database: Database, *, dry_run: bool,
+         force: bool, create_units: bool, today: date | None) -> SyncResult:
+    day = today or datetime.now(settings.tzinfo).date()
     started = utcnow()
     stats = ReadStats()
     try:

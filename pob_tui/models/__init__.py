@@ -23,9 +23,10 @@ from pob_tui.models.change import (
 )
 from pob_tui.models.cmdb import CiRelation, ConfigItem, ServiceCi
 from pob_tui.models.directory import DirectoryRun, PersonUnitHistory
-from pob_tui.models.incident import FollowUp, Incident
+from pob_tui.models.incident import FollowUp, Incident, OutageService
 from pob_tui.models.org import ROLES, Agent, AgentRole, Location, OrgUnit, Person, Team
 from pob_tui.models.problem import Problem
+from pob_tui.models.serve import AgentKey, ServeSession
 from pob_tui.models.sla import (
     Agreement,
     AgreementService,
@@ -43,6 +44,7 @@ __all__ = [
     "ROLES",
     "AdminEvent",
     "Agent",
+    "AgentKey",
     "AgentRole",
     "Agreement",
     "AgreementService",
@@ -66,9 +68,11 @@ __all__ = [
     "Notification",
     "OlaTarget",
     "OrgUnit",
+    "OutageService",
     "Person",
     "PersonUnitHistory",
     "Problem",
+    "ServeSession",
     "Service",
     "ServiceCi",
     "ServiceCost",

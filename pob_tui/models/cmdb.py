@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Column, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 CI_CLASSES = ("client", "printer", "server", "database", "application", "network", "storage",
               "phone")
 RELATION_KINDS = ("depends_on", "runs_on", "connects_to")
+CI_STATUSES = ("planned", "in_use", "retired")
 
 
 class ConfigItem(SQLModel, table=True):
     __tablename__ = "config_item"
+    __table_args__ = (
+        # The CMDB list: pages by name, within a class or a status view.
+        Index("ix_config_item_ci_class_name", "ci_class", "name"),
+        Index("ix_config_item_status_name", "status", "name"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, unique=True)

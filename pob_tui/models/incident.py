@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, Index, Text
+from sqlalchemy import CheckConstraint, Column, Index, Text, false
 from sqlmodel import Field, SQLModel
 
 from pob_tui.models.base import UTCDateTime, utcnow
@@ -20,6 +20,12 @@ INCIDENT_STATUSES = (
     "cancelled",
 )
 OPEN_STATUSES = ("new", "assigned", "in_progress", "waiting_caller", "waiting_supplier")
+# ITIL impact x urgency -> priority (DESIGN.md): the one definition; the demo and the
+# services derive what they need from it.
+PRIORITY_MATRIX: dict[tuple[int, int], int] = {
+    (1, 1): 1, (1, 2): 2, (2, 1): 2, (1, 3): 3, (2, 2): 3, (3, 1): 3,
+    (2, 3): 4, (3, 2): 4, (3, 3): 5,
+}
 WAITING_STATUSES = ("waiting_caller", "waiting_supplier")
 CHANNELS = ("phone", "email", "walk_in", "self_service", "monitoring")
 
@@ -75,6 +81,10 @@ class Incident(SQLModel, table=True):
     satisfaction: int | None = None
     satisfaction_comment: str | None = Field(default=None, sa_column=Column(Text))
     satisfaction_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # An outage (major incident): the parent of the calls it causes. The server default
+    # serves bulk loaders that name only some columns (the demo's COPY).
+    major: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    parent_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
     version: int = 1
 
 
@@ -91,3 +101,12 @@ class FollowUp(SQLModel, table=True):
     note: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OutageService(SQLModel, table=True):
+    """The services an outage (a major incident) reaches, fixed when it is declared."""
+
+    __tablename__ = "outage_service"
+
+    incident_id: int = Field(foreign_key="incident.id", primary_key=True)
+    service_id: int = Field(foreign_key="service.id", primary_key=True, index=True)

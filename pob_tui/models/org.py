@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, func, text
 from sqlmodel import Field, SQLModel
 
 
@@ -55,6 +55,8 @@ class Person(SQLModel, table=True):
         Index("ix_person_search_trgm", "search", postgresql_using="gin",
               postgresql_ops={"search": "gin_trgm_ops"}),
         Index("ix_person_directory_id", "directory_id", unique=True),
+        # Kari.N and kari.n are one person (issue 12): unique whatever the case.
+        Index("uq_person_username_lower", func.lower(text("username")), unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -107,6 +109,9 @@ class Agent(SQLModel, table=True):
     role (PostgreSQL) that identifies the agent."""
 
     __tablename__ = "agent"
+    __table_args__ = (
+        Index("uq_agent_username_lower", func.lower(text("username")), unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=64, unique=True)

@@ -43,7 +43,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from pob_tui.errors import InvalidInput
+from pob_tui.errors import InconsistentData, InvalidInput
 from pob_tui.models import (
     Incident,
     OrgUnit,
@@ -547,8 +547,34 @@ def allocate(session: Session, period: Period, *, hourly_rate: Decimal,
              service_ids: Sequence[int] | None = None) -> Allocation:
     """One period's allocation (see the module docstring for the rules)."""
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
-    return compute(load_inputs(session, period, hourly_rate=hourly_rate, tz=zone,
-                               service_ids=service_ids))
+    inputs = load_inputs(session, period, hourly_rate=hourly_rate, tz=zone,
+                         service_ids=service_ids)
+    check_tree(inputs)
+    return compute(inputs)
+
+
+def check_tree(inputs: Inputs) -> None:
+    """A loop in the org tree drops its units from every rolled-up total: refuse it, naming
+    the units (import and editing refuse loops; this catches data from elsewhere)."""
+    from pob_tui.services.org_units import cycle_text, find_cycle
+
+    for unit in inputs.parents:
+        loop = find_cycle(inputs.parents, unit)
+        if loop:
+            codes = [inputs.units.get(u, (str(u), ""))[0] for u in loop]
+            raise InconsistentData(
+                f"the org units form a cycle {cycle_text(codes)}; cost totals would leave "
+                "them out. Fix their parents (pob import org-units) and run the report again")
+
+
+def check_adds_up(alloc: Allocation, shown_cents: int, what: str) -> None:
+    """allocated + unallocated must equal the total; a mismatch is an error, never a
+    smaller figure."""
+    total = sum(a.total_cents for a in alloc.services.values())
+    if shown_cents != total:
+        raise InconsistentData(
+            f"{what} add up to {money(shown_cents)} NOK but the services cost "
+            f"{money(total)} NOK; refusing to show a wrong total")
 
 
 def unit_members(session: Session, unit_ids: Iterable[int | None] | None = None,
@@ -648,6 +674,8 @@ def costs_by_org_unit(alloc: Allocation) -> list[dict[str, Any]]:
     unallocated = sum(a.unallocated_cents for a in alloc.services.values())
     rows.append({"org_unit": "", "name": "(unallocated)", "depth": 0, "parent": None,
                  "own": money(unallocated), "total": money(unallocated)})
+    check_adds_up(alloc, sum(to_cents(r["total"]) for r in rows if r["depth"] == 0),
+                  "the org-unit totals")
     return rows
 
 
@@ -751,6 +779,11 @@ def chargeback(session: Session, alloc: Allocation, customer: str | None = None,
                 continue
             rows.append({"customer": code, "customer_name": name, "code": a.code,
                          "service": a.name, "people": people, "amount": money(cents)})
+    if not customer:  # every sector: with people outside units and unallocated, the total
+        outside = alloc.unit_own_cents().get(NO_UNIT, 0)
+        unallocated = sum(a.unallocated_cents for a in alloc.services.values())
+        check_adds_up(alloc, sum(to_cents(r["amount"]) for r in rows) + outside + unallocated,
+                      "the chargeback statements")
     return rows
 
 

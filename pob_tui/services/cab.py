@@ -325,7 +325,7 @@ def agenda(session: Session, meeting: str | date | datetime | MeetingRef | None 
             impact = chg.analyse_impact(session, ids, chg.local_date(
                 change.planned_start or now, s))
             entry["impact"] = impact.counts()
-            entry["impact_services"] = impact.services[:10]
+            entry["impact_services"] = impact.service_names[:10]
             entry["conflicts"] = (chg.find_conflicts(session, change, impact, cis=ids)
                                   if change.status in chg.ACTIVE_STATUSES else [])
         else:

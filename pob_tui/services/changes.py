@@ -18,13 +18,8 @@ Lead time counts the working days d with submitted < d <= planned start (local d
 where a working day is one the Norwegian office calendar is open (weekdays, minus public
 holidays and the configured closing days).
 
-Impact analysis walks `ci_relation` from the affected CIs (breadth first, batched IN
-queries, at most `MAX_DEPTH` steps): if A depends_on/runs_on/connects_to B, a change on B
-impacts A (transitively); connects_to also carries impact the other way, to the CI a changed
-CI connects to (one step: a changed PC touches its switch, not every PC on that switch).
-Services resting on any impacted CI (service_ci) are impacted; their subscribers (org units
-with all their child units, and single persons) and the owners of impacted CIs are the people
-covered; locations are those of the impacted CIs and of the people.
+Impact analysis (what a change on its CIs reaches, with the path that explains each item)
+lives in `services/impact.py`, shared with the CMDB and outages.
 """
 
 from __future__ import annotations
@@ -33,10 +28,9 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from pob_tui.config import Settings
@@ -51,12 +45,8 @@ from pob_tui.models import (
     ConfigItem,
     FreezeWindow,
     Incident,
-    Location,
-    OrgUnit,
     Person,
-    Service,
     ServiceCi,
-    Subscription,
     Team,
     TicketEvent,
     utcnow,
@@ -64,12 +54,10 @@ from pob_tui.models import (
 from pob_tui.models.change import CHANGE_STATUSES, CHANGE_TYPES
 from pob_tui.services.audit import record_ticket_event
 from pob_tui.services.identity import Actor
+from pob_tui.services.impact import CHUNK, MAX_DEPTH, Impact, analyse_impact, walk
 from pob_tui.services.numbers import next_number
 from pob_tui.services.permissions import require
-
-MAX_DEPTH = 4
-CHUNK = 900
-LIST_CAP = 50
+from pob_tui.sla import workdays
 
 # status -> statuses it may move to (DESIGN.md's change states).
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -193,39 +181,18 @@ RISK_ORDER = {"high": 0, "medium": 1, "low": 2, None: 3}
 # --- working days --------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=8)
-def _office_calendar(closing_days: tuple[str, ...], tz: str):
-    from pob_tui.sla import norwegian_office_calendar
-
-    days = [(int(md[:2]), int(md[3:])) for md in closing_days]
-    return norwegian_office_calendar(closing_days=days, tz=tz)
-
-
 def is_working_day(d: date, settings: Settings) -> bool:
-    """Open on the Norwegian office calendar (weekday, no holiday, no closing day)."""
-    s = settings
-    cal = _office_calendar(tuple(s.closing_days), s.timezone)
-    return cal.is_open(datetime.combine(d, time(12, 0), tzinfo=s.tzinfo))
+    """Open on the configured office calendar (sla.workdays holds the calendar code)."""
+    return workdays.is_working_day(d, tuple(settings.closing_days), settings.timezone)
 
 
 def working_days_between(start: date, end: date, settings: Settings) -> int:
-    """Working days d with start < d <= end (0 when end <= start)."""
-    n, d = 0, start + timedelta(days=1)
-    while d <= end:
-        n += is_working_day(d, settings)
-        d += timedelta(days=1)
-    return n
+    return workdays.working_days_between(start, end, tuple(settings.closing_days),
+                                         settings.timezone)
 
 
 def add_working_days(d: date, n: int, settings: Settings) -> date:
-    """The n-th working day after (n > 0) or before (n < 0) `d`."""
-    step = 1 if n >= 0 else -1
-    left = abs(n)
-    while left:
-        d += timedelta(days=step)
-        if is_working_day(d, settings):
-            left -= 1
-    return d
+    return workdays.add_working_days(d, n, tuple(settings.closing_days), settings.timezone)
 
 
 def local_date(at: datetime, settings: Settings) -> date:
@@ -252,30 +219,7 @@ def parse_local(text: str | datetime | None, settings: Settings,
 
 
 # --- impact analysis -----------------------------------------------------------------------
-
-
-@dataclass
-class Impact:
-    """What a change touches: counts and (capped) lists."""
-
-    ci_ids: set[int] = field(default_factory=set)
-    service_ids: set[int] = field(default_factory=set)
-    people: int = 0
-    location_ids: set[int] = field(default_factory=set)
-    org_unit_ids: set[int] = field(default_factory=set)
-    cis: list[str] = field(default_factory=list)
-    services: list[str] = field(default_factory=list)
-    org_units: list[str] = field(default_factory=list)
-    locations: list[str] = field(default_factory=list)
-
-    def counts(self) -> dict[str, int]:
-        return {"cis": len(self.ci_ids), "services": len(self.service_ids),
-                "people": self.people, "locations": len(self.location_ids)}
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**self.counts(), "org_units": len(self.org_unit_ids),
-                "ci_names": self.cis, "service_names": self.services,
-                "org_unit_names": self.org_units, "location_names": self.locations}
+# One implementation for changes, the CAB and the CMDB: services/impact.py.
 
 
 def _chunks(ids: Iterable[int], size: int = CHUNK) -> Iterable[list[int]]:
@@ -285,106 +229,8 @@ def _chunks(ids: Iterable[int], size: int = CHUNK) -> Iterable[list[int]]:
 
 
 def impacted_cis(session: Session, ci_ids: Iterable[int], depth: int = MAX_DEPTH) -> set[int]:
-    """The changed CIs plus every CI their change reaches (module docstring)."""
-    start = set(ci_ids)
-    seen = set(start)
-    # one step "forward" along connects_to: the CI a changed CI connects to
-    for chunk in _chunks(start):
-        seen.update(session.execute(
-            select(CiRelation.target_id).where(CiRelation.source_id.in_(chunk),
-                                               CiRelation.kind == "connects_to")).scalars())
-    frontier = start
-    for _ in range(depth):
-        found: set[int] = set()
-        for chunk in _chunks(frontier):
-            found.update(session.execute(
-                select(CiRelation.source_id).where(CiRelation.target_id.in_(chunk))).scalars())
-        frontier = found - seen
-        if not frontier:
-            break
-        seen |= frontier
-    return seen
-
-
-def analyse_impact(session: Session, ci_ids: Iterable[int], on: date | None = None, *,
-                   depth: int = MAX_DEPTH) -> Impact:
-    """Impact of a change on `ci_ids` as of `on` (subscriptions valid that day)."""
-    on = on or date.today()
-    imp = Impact()
-    imp.ci_ids = impacted_cis(session, ci_ids, depth)
-    if not imp.ci_ids:
-        return imp
-    owners: set[int] = set()
-    for chunk in _chunks(imp.ci_ids):
-        imp.service_ids.update(session.execute(
-            select(ServiceCi.service_id).where(ServiceCi.ci_id.in_(chunk))).scalars())
-        for loc, person in session.execute(
-                select(ConfigItem.location_id, ConfigItem.person_id)
-                .where(ConfigItem.id.in_(chunk),
-                       or_(ConfigItem.location_id.is_not(None),
-                           ConfigItem.person_id.is_not(None)))):
-            if loc is not None:
-                imp.location_ids.add(loc)
-            if person is not None:
-                owners.add(person)
-    imp.cis = list(session.execute(
-        select(ConfigItem.name).where(ConfigItem.id.in_(sorted(imp.ci_ids)[:LIST_CAP]))
-        .order_by(ConfigItem.name)).scalars())
-    person_ids: set[int] = set(owners)
-    units: set[int] = set()
-    if imp.service_ids:
-        valid = and_(Subscription.service_id.in_(imp.service_ids), Subscription.valid_from <= on,
-                     or_(Subscription.valid_to.is_(None), Subscription.valid_to >= on))
-        direct_units: set[int] = set()
-        for unit, person in session.execute(
-                select(Subscription.org_unit_id, Subscription.person_id).where(valid)):
-            if unit is not None:
-                direct_units.add(unit)
-            else:
-                person_ids.add(person)
-        imp.org_unit_ids = direct_units
-        units = _with_children(session, direct_units)
-        imp.services = list(session.execute(
-            select(Service.name).where(Service.id.in_(imp.service_ids))
-            .order_by(Service.name)).scalars())
-        if direct_units:
-            imp.org_units = list(session.execute(
-                select(OrgUnit.name).where(OrgUnit.id.in_(direct_units))
-                .order_by(OrgUnit.name).limit(LIST_CAP)).scalars())
-    # people: in the covered units, subscribed directly, or owning an impacted CI
-    conds = []
-    if units:
-        conds.append(Person.org_unit_id.in_(units))
-    for chunk in _chunks(person_ids):
-        conds.append(Person.id.in_(chunk))
-    if conds:
-        for loc, n in session.execute(
-                select(Person.location_id, func.count()).where(Person.active, or_(*conds))
-                .group_by(Person.location_id)):
-            imp.people += n
-            if loc is not None:
-                imp.location_ids.add(loc)
-    if imp.location_ids:
-        imp.locations = list(session.execute(
-            select(Location.name).where(Location.id.in_(imp.location_ids))
-            .order_by(Location.name).limit(LIST_CAP)).scalars())
-    return imp
-
-
-def _with_children(session: Session, unit_ids: set[int]) -> set[int]:
-    if not unit_ids:
-        return set()
-    children: dict[int, list[int]] = {}
-    for uid, parent in session.execute(select(OrgUnit.id, OrgUnit.parent_id)
-                                       .where(OrgUnit.parent_id.is_not(None))):
-        children.setdefault(parent, []).append(uid)
-    out, stack = set(unit_ids), list(unit_ids)
-    while stack:
-        for child in children.get(stack.pop(), ()):
-            if child not in out:
-                out.add(child)
-                stack.append(child)
-    return out
+    """The changed CIs plus every CI their change reaches (services/impact.py)."""
+    return set(walk(session, ci_ids, depth))
 
 
 # --- lookups -------------------------------------------------------------------------------

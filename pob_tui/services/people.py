@@ -34,8 +34,8 @@ from pob_tui.models import (
 from pob_tui.models.incident import OPEN_STATUSES
 from pob_tui.services.audit import record_admin_event
 from pob_tui.services.identity import Actor
-from pob_tui.services.org_units import UNSET, _ancestors, managed_unit_ids, subtree_ids
 from pob_tui.services.permissions import allowed, require
+from pob_tui.services.units import UNSET, _ancestors, managed_unit_ids, subtree_ids
 
 PAGE_SIZE = 200
 CONTACT_FIELDS = frozenset({"phone", "email", "location"})
@@ -234,7 +234,7 @@ def list_people(session: Session, *, search: str | None = None, unit: str | None
                               func.lower(OrgUnit.name).like(pattern, escape="\\"),
                               func.lower(OrgUnit.code).like(pattern, escape="\\")))
     if unit:
-        from pob_tui.services.org_units import find_unit
+        from pob_tui.services.units import find_unit
 
         found = find_unit(session, unit)
         assert found.id is not None

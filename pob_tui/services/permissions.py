@@ -33,6 +33,10 @@ RULES: dict[str, frozenset[str]] = {
     "org.admin": frozenset({"administrator"}),
     "org.contact": frozenset({"administrator", "customer_manager"}),
     "agreement.edit": frozenset({"administrator"}),
+    "cmdb.edit": frozenset({"second_line", "change_manager", "administrator"}),
+    "outage.declare": frozenset({"second_line", "change_manager", "administrator"}),
+    "outage.link": frozenset({"first_line", "second_line", "change_manager", "cab_member",
+                              "service_owner", "customer_manager", "administrator"}),
 }
 
 ROLE_NAMES = {
@@ -65,10 +69,18 @@ def require(session: Session | None, actor: Actor, action: str,
 
 
 def _audit_denial(session: Session, actor: Actor, action: str, target: str | None) -> None:
+    from pob_tui.db import AFTER_TRANSACTION
     from pob_tui.models import AdminEvent
 
-    with Session(session.get_bind().engine if hasattr(session.get_bind(), "engine")
-                 else session.get_bind()) as own:
+    def write(own: Session) -> None:
         own.add(AdminEvent(actor=actor.username, action=action, target=target,
                            detail="denied", allowed=False))
+
+    after = session.info.get(AFTER_TRANSACTION)
+    if after is not None and session.get_bind().dialect.name == "sqlite":
+        after.append(write)  # this session holds SQLite's write lock until it ends
+        return
+    with Session(session.get_bind().engine if hasattr(session.get_bind(), "engine")
+                 else session.get_bind()) as own:
+        write(own)
         own.commit()

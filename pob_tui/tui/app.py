@@ -44,7 +44,6 @@ from pob_tui.tui.screens.problems import KnownErrorCommands, ProblemsScreen
 from pob_tui.tui.screens.queue import QueueScreen
 from pob_tui.tui.screens.reports import ReportsScreen
 from pob_tui.tui.screens.startup import DatabaseErrorScreen, WelcomeScreen
-from pob_tui.tui.screens.ticket import TicketScreen
 from pob_tui.tui.teamwork import TeamworkMixin
 from pob_tui.tui.widgets.header import AREAS, AREAS_BY_MODE
 from pob_tui.tui.widgets.text import plain
@@ -81,6 +80,10 @@ class PobCommands(Provider):
         commands.append((_("Follow-ups"), app.action_follow_ups,
                          _("Open follow-ups after low satisfaction scores")))
         commands.append((_("Log a call"), app.action_log_call, _("A new incident")))
+        commands.append((_("Declare an outage"), app.action_declare_outage,
+                         _("A major incident on a CI, a service or the open incident")))
+        commands.append((_("Resolve an outage"), app.action_resolve_outage,
+                         _("The outage and its linked calls, with one note")))
         commands.append((_("Audit log"), app.action_audit_log,
                          _("Every ticket event and administrative action")))
         commands.append((_("Toggle light/dark theme"), app.action_toggle_theme, ""))
@@ -254,7 +257,8 @@ class PobApp(TeamworkMixin, App[None]):
         from pob_tui.db import Database, safe_url
 
         try:
-            database = Database.open(self.settings)
+            # the first run creates the database (private) and says where
+            database = Database.open(self.settings, create=True)
         except PobError as exc:
             self.post_message(DatabaseFailed(str(exc)))
             return
@@ -272,6 +276,11 @@ class PobApp(TeamworkMixin, App[None]):
 
     def on_database_opened(self, message: DatabaseOpened) -> None:
         self.database = message.database
+        if message.database.created:
+            from pob_tui.db import sqlite_path
+
+            self.notify(_("Created a new database at {path}.").format(
+                path=sqlite_path(message.database.engine.url)), markup=False)
         self.database_label = message.label
         self.load_session()
         self.data_version += 1
@@ -401,7 +410,9 @@ class PobApp(TeamworkMixin, App[None]):
 
             self.push_screen(ProblemScreen(ticket.number))
         else:
-            self.push_screen(TicketScreen(ticket, timezone=self.settings.timezone))
+            from pob_tui.tui.screens.changes import ChangeDetailScreen
+
+            self.push_screen(ChangeDetailScreen(ticket.number))
 
     def actor_in(self, session: Session) -> Actor:
         """The acting agent; loads it in `session` when the session worker has not yet.
@@ -442,6 +453,44 @@ class PobApp(TeamworkMixin, App[None]):
 
         self.push_screen(LogCallScreen())
 
+    def action_declare_outage(self) -> None:
+        """The outage dialog (palette); from an incident's screen it starts from that one."""
+        from pob_tui.tui.screens.cmdb import outage_dialog
+        from pob_tui.tui.screens.incident import IncidentScreen
+
+        origin = self.screen.number if isinstance(self.screen, IncidentScreen) else None
+
+        def chosen(values: dict[str, Any] | None) -> None:
+            if values:
+                self._declare_outage({**values, "incident": origin})
+
+        self.push_screen(outage_dialog(incident=origin), chosen)
+
+    def action_resolve_outage(self) -> None:
+        from pob_tui.tui.screens.cmdb import resolve_outage_dialog
+        from pob_tui.tui.screens.incident import IncidentScreen
+
+        origin = self.screen.number if isinstance(self.screen, IncidentScreen) else None
+
+        def chosen(values: dict[str, Any] | None) -> None:
+            if values:
+                self._declare_outage({**values, "resolve": True})
+
+        self.push_screen(resolve_outage_dialog(origin), chosen)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="outage")
+    def _declare_outage(self, values: dict[str, Any]) -> None:
+        """Declare (or, with "resolve", resolve) an outage; one line back to the agent."""
+        from pob_tui.tui.screens.cmdb import declare_outage_blocking, resolve_outage_blocking
+
+        try:
+            text = (resolve_outage_blocking(self, values) if values.get("resolve")
+                    else declare_outage_blocking(self, values))
+        except PobError as exc:
+            self.call_from_thread(self.notify, str(exc), severity="warning", markup=False)
+            return
+        self.call_from_thread(self.notify, text, markup=False)
+
     def action_audit_log(self) -> None:
         from pob_tui.tui.screens.audit import AuditScreen
 
@@ -453,6 +502,8 @@ class PobApp(TeamworkMixin, App[None]):
             return self.permission_state("incident.work")
         if action == "audit_log":
             return self.permission_state("audit.read")
+        if action in ("declare_outage", "resolve_outage"):
+            return self.permission_state("outage.declare")
         return True
 
     def permission_state(self, permission: str) -> bool | None:

@@ -85,8 +85,7 @@ async def test_digits_switch_areas_and_escape_goes_back(shell_url, make_app) -> 
         await pilot.press("6")
         await settle(pilot)
         assert isinstance(app.screen, CmdbScreen)
-        counts = app.screen.query_one("#cmdb-counts")
-        assert counts.row_count == 3  # client, server, printer
+        assert app.screen.query_one("#cmdb-table").row_count == 15
         assert "15 items" in screen_text(app)
         await pilot.press("escape")
         assert isinstance(app.screen, QueueScreen)

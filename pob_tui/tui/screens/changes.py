@@ -272,9 +272,17 @@ class ChangesScreen(AreaScreen):
 class ChangeDetailScreen(PobScreen):
     """One change: risk with reasons, impact, conflicts, plans and history."""
 
+    BINDINGS = [Binding("i", "impact", _("Impact lists"), id="change.impact")]
+
     def __init__(self, number: str) -> None:
         super().__init__()
         self.number = number
+
+    def action_impact(self) -> None:
+        """The impact as lists with their reasons (the CMDB's impact screen)."""
+        from pob_tui.tui.screens.cmdb import ImpactScreen
+
+        self.app.push_screen(ImpactScreen(change=self.number))
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="change-detail"):
@@ -309,12 +317,13 @@ class ChangeDetailScreen(PobScreen):
             _("Team: {team} · implementer: {who}").format(team=d["team"] or "-",
                                                            who=d["implementer"] or "-"),
             _("CIs: {cis}").format(cis=", ".join(d["cis"]) or "-"),
-            _("Impact: {cis} CIs, {services} services, {people} people, {locations} "
-              "locations").format(**{k: imp.get(k, 0) for k in ("cis", "services", "people",
-                                                                  "locations")}),
+            _("Impact (i: the lists with their reasons): {people} people"
+              ).format(people=imp.get("people", 0)),
         ]
-        if imp.get("service_names"):
-            lines.append(_("Services: {names}").format(names=", ".join(imp["service_names"])))
+        for label, key in ((_("Services"), "service_names"), (_("Org units"), "org_unit_names"),
+                           (_("Impacted CIs"), "ci_names"), (_("Locations"), "location_names")):
+            if imp.get(key):
+                lines.append(f"  {label}: " + ", ".join(imp[key]))
         for c in d.get("conflicts") or []:
             lines.append(_("Conflict: {detail}").format(detail=c["detail"]))
         if d.get("freeze"):

@@ -28,6 +28,7 @@ from pob_tui.i18n import _
 from pob_tui.tui.screens.base import PobScreen
 from pob_tui.tui.screens.dialogs import Field, FormDialog, text_dialog
 from pob_tui.tui.screens.queue import STATUS_LABELS
+from pob_tui.tui.widgets.outage_banner import OutageBanner
 from pob_tui.tui.widgets.pickers import CallerPicker, CiPicker, Picker, ServicePicker, debounce
 from pob_tui.tui.widgets.text import clean, plain
 
@@ -75,6 +76,8 @@ class LogCallScreen(PobScreen):
                 id="call.next_known_error", priority=True),
         Binding("ctrl+o", "note_existing", _("Note on open"), id="call.note_existing",
                 priority=True),
+        Binding("ctrl+l", "link_outage", _("Link to outage"), id="call.link_outage",
+                priority=True),
         Binding("escape", "cancel", _("Cancel"), id="call.cancel"),
         Binding("f2", "caller_card", _("Caller card"), show=False, id="call.caller_card"),
     ]
@@ -120,6 +123,7 @@ class LogCallScreen(PobScreen):
                     yield Input("phone", suggester=SuggestFromList(CHANNELS),
                                 id="call-channel")
             with Vertical(id="call-side"):
+                yield OutageBanner(for_caller=True, id="call-outage")
                 yield Static(Text(_("Pick a caller to see their incidents."), style="dim"),
                              id="call-caller-info")
                 yield Label(_("Known errors · ctrl+k applies"), classes="section-title",
@@ -145,6 +149,7 @@ class LogCallScreen(PobScreen):
             ci = self.query_one("#call-ci", CiPicker)
             service.caller_id = ci.caller_id = row["id"] if row else None
             self.context = None
+            self.query_one(OutageBanner).show_for(row["id"] if row else None)
             if row:
                 self.load_context(row["id"])
                 service.refresh_results()
@@ -353,6 +358,16 @@ class LogCallScreen(PobScreen):
 
         self.app.push_screen(dialog, chosen)
 
+    def action_link_outage(self) -> None:
+        """Log the call as a child of the outage shown in the banner (issue 14)."""
+        outage = self.query_one(OutageBanner).outage
+        if outage is None:
+            self.notify(_("No outage reaches this caller"), severity="warning", markup=False)
+            return
+        draft = self._draft()
+        if draft is not None:
+            self.save({**draft, "_outage": outage})
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="call-save")
     def save(self, draft: dict[str, Any]) -> None:
         from pob_tui.services import incidents, retry
@@ -362,10 +377,17 @@ class LogCallScreen(PobScreen):
         # whose answer was lost is found by its audit event, not logged twice. The form
         # stays open (with everything typed) until the save is confirmed.
         request_id = draft.pop("_request_id", None) or retry.new_request_id()
+        outage = draft.pop("_outage", None)
         retried = False
 
         def create(session: Any) -> tuple[str, str]:
             actor = self.pob.actor_in(session)
+            if outage:  # the caller's own incident, linked to the outage
+                from pob_tui.services import outages
+
+                incident = outages.log_child(session, actor, outage,
+                                             incidents.NewIncident(**draft), now=self.pob.now())
+                return incident.number, f"outage:{outage}"
             incident = incidents.create_incident(
                 session, actor, incidents.NewIncident(**draft), now=self.pob.now())
             return incident.number, incident.status
@@ -388,7 +410,10 @@ class LogCallScreen(PobScreen):
             self.post_message(CallSaved(_("The call was already logged")))
             return
         number, status = outcome.value
-        if status == "resolved":
+        if status.startswith("outage:"):
+            text = _("Logged {number}, linked to outage {outage}").format(
+                number=number, outage=status.partition(":")[2])
+        elif status == "resolved":
             text = _("Logged {number}, resolved at first line").format(number=number)
         else:
             text = _("Logged {number}").format(number=number)

@@ -32,8 +32,8 @@ from pob_tui.tui.widgets.text import clean, plain
 
 if TYPE_CHECKING:
     from pob_tui.services.agreements import AgreementDetail, AgreementRow, TargetPreview
-    from pob_tui.services.org_units import UnitDetail, UnitRow
     from pob_tui.services.people import PeoplePage, PersonCard
+    from pob_tui.services.units import UnitDetail, UnitRow
 
 UNIT_COLUMNS = (
     PagedColumn("name", _("Unit"), 34, min_width=20, flex=True),
@@ -248,7 +248,7 @@ class OrgScreen(AreaScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="org-units")
     def load_units(self) -> None:
-        from pob_tui.services.org_units import list_units
+        from pob_tui.services.units import list_units
 
         database = self.database
         if database is None:
@@ -502,7 +502,7 @@ class UnitScreen(_Detail):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="unit")
     def load_detail(self) -> None:
-        from pob_tui.services.org_units import unit_detail
+        from pob_tui.services.units import unit_detail
 
         database = self.database
         if database is None:
@@ -602,7 +602,7 @@ class UnitScreen(_Detail):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="unit-save")
     def save(self, values: dict[str, Any]) -> None:
-        from pob_tui.services.org_units import update_unit
+        from pob_tui.services.units import update_unit
 
         assert self.database is not None
         with self.database.session() as session:
@@ -987,7 +987,7 @@ class OrgCommands(Provider):
 
 
 def find_org_blocking(app: Any, query: str) -> list[Any]:
-    from pob_tui.services.org_units import find_org
+    from pob_tui.services.units import find_org
 
     with app.database.session() as session:
         return find_org(session, query)

@@ -23,6 +23,8 @@ from textual.worker import get_current_worker
 from pob_tui.i18n import _
 from pob_tui.tui.messages import TicketsChanged
 from pob_tui.tui.screens.base import AreaScreen
+from pob_tui.tui.widgets.limited_input import LimitedInput
+from pob_tui.tui.widgets.outage_banner import OutageBanner
 from pob_tui.tui.widgets.paged_table import PagedColumn, PagedTable
 from pob_tui.tui.widgets.pickers import debounce
 from pob_tui.tui.widgets.sla_badge import sla_cell, sla_styles
@@ -186,8 +188,9 @@ class QueueScreen(AreaScreen):
         """The loaded rows as the service gave them, by number (for placing live rows)."""
 
     def compose_body(self) -> ComposeResult:
+        yield OutageBanner(id="queue-outages")  # open outages on top, with their calls
         yield ViewTabs(id="queue-views")
-        filter_input = Input(placeholder=_("filter: number, summary, caller, service"),
+        filter_input = LimitedInput(placeholder=_("filter: number, summary, caller, service"),
                              id="queue-filter")
         filter_input.display = False
         yield filter_input
@@ -213,6 +216,7 @@ class QueueScreen(AreaScreen):
 
     def load(self) -> None:
         self._reload()
+        self.query_one(OutageBanner).reload()
 
     def _reload(self, *, wait: float = 0.0) -> None:
         self._generation += 1
@@ -304,6 +308,8 @@ class QueueScreen(AreaScreen):
         view); a resync (the listener was away) reloads the view."""
         if self.database is None:
             return
+        if message.kind in ("resync", "incident"):
+            self.query_one(OutageBanner).reload()
         if message.kind == "resync":
             self._reload()
         elif message.kind == "incident" and message.ids:

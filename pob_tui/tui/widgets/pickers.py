@@ -23,6 +23,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from pob_tui.i18n import _
+from pob_tui.tui.widgets.limited_input import LimitedInput
 from pob_tui.tui.widgets.text import clean, plain
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ class Picker(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(classes="picker-row"):
             yield Label(self.LABEL, classes="picker-label", markup=False)
-            yield Input(placeholder=self.PLACEHOLDER, classes="picker-input")
+            yield LimitedInput(placeholder=self.PLACEHOLDER, classes="picker-input")
         results = OptionList(classes="picker-results")
         results.can_focus = False
         results.display = False

@@ -1,0 +1,235 @@
+"""The CMDB area, impact lists and outages on screen (Pilot and snapshots, SQLite)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from pob_tui.db import Database, make_engine
+from pob_tui.services import incidents as svc
+from pob_tui.services import outages
+from pob_tui.services.identity import Actor
+from pob_tui.tui.screens.cmdb import CiScreen, CmdbScreen, ImpactScreen
+from tests.test_impact import add_cmdb
+from tests.tui.conftest import NOW, screen_text, settle
+from tests.tui.test_desk_flows import build_desk, type_text
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 50), id="160x50")]
+
+
+@pytest.fixture
+def sqlite_url(tmp_path, templates) -> str:  # type: ignore[no-untyped-def]
+    """Pure UI flows run on SQLite only: a fresh migrated database file."""
+    import shutil
+
+    dst = tmp_path / "pob-cmdb.sqlite3"
+    shutil.copyfile(templates.sqlite_template("empty", None), dst)
+    return f"sqlite:///{dst}"
+
+
+def _build(url: str, *, outage: bool) -> None:
+    world = build_desk(url)
+    db = Database(make_engine(url))
+    add_cmdb(db)
+    if outage:
+        with db.session() as s:
+            parent = outages.declare(s, world.lars, ci="san-02", summary="SAN-02 nede",
+                                     now=NOW - timedelta(minutes=20))
+            child = svc.create_incident(s, world.anne, svc.NewIncident(
+                caller="ordforer", service="VISMA", summary="Lønn svarer ikke"),
+                now=NOW - timedelta(minutes=10))
+            outages.link_child(s, world.anne, parent.number, child.number,
+                               now=NOW - timedelta(minutes=5))
+    db.dispose()
+
+
+@pytest.fixture
+def cmdb_url(sqlite_url: str) -> str:
+    _build(sqlite_url, outage=False)
+    return sqlite_url
+
+
+@pytest.fixture
+def outage_url(sqlite_url: str) -> str:
+    _build(sqlite_url, outage=True)
+    return sqlite_url
+
+
+async def test_list_filter_views_and_tree(cmdb_url, make_app) -> None:
+    app = make_app(cmdb_url, actor=Actor("lars"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("6")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CmdbScreen)
+        assert screen.table.row_count == 8
+        await pilot.press("slash")
+        await type_text(pilot, "esx")  # digits typed in the filter stay there
+        await settle(pilot)
+        assert screen.table.row_count == 1 and "esx-host-07" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("right_square_bracket")  # class view: clients
+        await settle(pilot)
+        assert "Clients" in screen_text(app) and screen.table.row_count == 4
+        await pilot.press("left_square_bracket", "slash")
+        await type_text(pilot, "esx")
+        await settle(pilot)
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        ci = app.screen
+        assert isinstance(ci, CiScreen) and ci.ci_name == "esx-host-07"
+        text = screen_text(app)
+        assert "depends on san-02" in text and "runs visma-app01" in text
+        # walk down: visma-app01, then expand it (its own relations, both directions)
+        await pilot.press("down", "down", "enter")
+        await settle(pilot)
+        node = ci.ci_tree.cursor_node
+        assert node is not None and node.data["ci"] == "visma-app01"
+        assert [c.data["ci"] for c in node.children] == ["esx-host-07"]
+        await pilot.press("down", "enter")  # and one level further, back to the host
+        await settle(pilot)
+        assert len(ci.ci_tree.cursor_node.children) == 2
+        await pilot.press("g")
+        await settle(pilot)
+        assert isinstance(app.screen, CiScreen) and app.screen.ci_name == "esx-host-07"
+
+
+async def test_impact_lists_open(cmdb_url, make_app) -> None:
+    app = make_app(cmdb_url, actor=Actor("lars"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("6")
+        await settle(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "san")
+        await settle(pilot)
+        await pilot.press("enter", "i")
+        await settle(pilot)
+        imp = app.screen
+        assert isinstance(imp, ImpactScreen)
+        assert "visma-app01 runs on esx-host-07 <- depends on san-02" in screen_text(app)
+        await pilot.press("right_square_bracket")
+        text = screen_text(app)
+        assert "Visma lønn <- visma-app01" in text
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        assert imp.table.row_count == 4  # Mona, Kari, the mayor, Lars
+        await pilot.press("left_square_bracket", "left_square_bracket",
+                          "left_square_bracket", "G", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CiScreen) and app.screen.ci_name == "visma-app01"
+
+
+async def test_declare_outage_from_the_cmdb(cmdb_url, make_app) -> None:
+    app = make_app(cmdb_url, actor=Actor("lars"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("6")
+        await settle(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "san")
+        await settle(pilot)
+        await pilot.press("enter", "o")
+        await settle(pilot)
+        await pilot.press("enter", "enter")  # the CI is filled in; no service
+        await type_text(pilot, "SAN nede")
+        await pilot.press("enter")
+        await settle(pilot)
+    db = Database(make_engine(cmdb_url))
+    with db.session() as s:
+        [row] = outages.list_outages(s)
+    db.dispose()
+    assert row.ci == "san-02" and row.summary == "SAN nede" and row.services == ("VISMA",)
+
+
+async def test_call_form_banner_links_the_call(outage_url, make_app) -> None:
+    app = make_app(outage_url, actor=Actor("anne"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "SAN-02 nede" in screen_text(app)  # on top of the queue
+        await pilot.press("n")
+        await type_text(pilot, "kari")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "OUTAGE" in screen_text(app)
+        await pilot.press("tab")
+        await type_text(pilot, "Lønn virker ikke")
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+    db = Database(make_engine(outage_url))
+    with db.session() as s:
+        [row] = outages.list_outages(s)
+    db.dispose()
+    assert row.children == 2
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_cmdb_list(snap_compare, cmdb_url, make_app, size) -> None:
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("6")
+        await settle(pilot)
+
+    assert snap_compare(make_app(cmdb_url, actor=Actor("lars")), terminal_size=size,
+                        run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_ci_detail_tree(snap_compare, cmdb_url, make_app, size) -> None:
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("6")
+        await settle(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "esx")
+        await settle(pilot)
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        await pilot.press("down", "down", "enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(cmdb_url, actor=Actor("lars")), terminal_size=size,
+                        run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_impact_lists(snap_compare, cmdb_url, make_app, size) -> None:
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("6")
+        await settle(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "san")
+        await settle(pilot)
+        await pilot.press("enter", "i")
+        await settle(pilot)
+        await pilot.press("right_square_bracket")
+
+    assert snap_compare(make_app(cmdb_url, actor=Actor("lars")), terminal_size=size,
+                        run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_queue_with_outage(snap_compare, outage_url, make_app, size) -> None:
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+
+    assert snap_compare(make_app(outage_url, actor=Actor("anne")), terminal_size=size,
+                        run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_call_form_banner(snap_compare, outage_url, make_app, size) -> None:
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("n")
+        await type_text(pilot, "kari")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(outage_url, actor=Actor("anne")), terminal_size=size,
+                        run_before=run)
