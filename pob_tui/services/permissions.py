@@ -28,6 +28,11 @@ RULES: dict[str, frozenset[str]] = {
     "import": frozenset({"administrator"}),
     "agent.admin": frozenset({"administrator"}),
     "audit.read": frozenset({"administrator", "change_manager", "customer_manager"}),
+    # Org units, people and agreements (issue 18): as for imports, administrators; customer
+    # managers may keep the contact fields of the people in their own units.
+    "org.admin": frozenset({"administrator"}),
+    "org.contact": frozenset({"administrator", "customer_manager"}),
+    "agreement.edit": frozenset({"administrator"}),
     "cmdb.edit": frozenset({"second_line", "change_manager", "administrator"}),
     "outage.declare": frozenset({"second_line", "change_manager", "administrator"}),
     "outage.link": frozenset({"first_line", "second_line", "change_manager", "cab_member",

@@ -221,12 +221,17 @@ def _customer_chain(parents: Mapping[int, int | None], org_unit_id: int | None) 
     return chain
 
 
-def terms_for(session: Session, incident: Incident) -> Terms | None:
+def terms_for(session: Session, incident: Incident,
+              caller_units: Mapping[int, int | None] | None = None) -> Terms | None:
     """The most specific agreement (see the module docstring) with a target for the
-    incident's priority."""
+    incident's priority. `caller_units` (person id -> org unit id) spares the lookup when
+    many incidents are asked about at once (the agreement target preview)."""
     ref = _load_reference(session)
-    caller_unit = session.execute(
-        select(Person.org_unit_id).where(Person.id == incident.caller_id)).scalar()
+    if caller_units is not None and incident.caller_id in caller_units:
+        caller_unit = caller_units[incident.caller_id]
+    else:
+        caller_unit = session.execute(
+            select(Person.org_unit_id).where(Person.id == incident.caller_id)).scalar()
     chain = _customer_chain(ref.parents, caller_unit)
 
     def rank(a: tuple[int, str, int | None, int, bool, frozenset[int]]) -> tuple[int, int]:

@@ -77,6 +77,13 @@ def _known_error_commands() -> type[Provider]:
     return KnownErrorCommands
 
 
+def _org_commands() -> type[Provider]:
+    """The palette's search for units, people and agreements, imported when it opens."""
+    from pob_tui.tui.screens.org import OrgCommands
+
+    return OrgCommands
+
+
 class PobCommands(Provider):
     """ctrl+p: every area, the current screen's actions, and tickets by number."""
 
@@ -169,9 +176,10 @@ class PobApp(TeamworkMixin, App[None]):
         "catalog": _lazy_screen("catalog", "CatalogScreen"),
         "cmdb": _lazy_screen("cmdb", "CmdbScreen"),
         "reports": _lazy_screen("reports", "ReportsScreen"),
+        "org": _lazy_screen("org", "OrgScreen"),
     }
     DEFAULT_MODE = "queue"
-    COMMANDS = App.COMMANDS | {PobCommands, _known_error_commands}
+    COMMANDS = App.COMMANDS | {PobCommands, _known_error_commands, _org_commands}
     HELP_TITLE = _("Everywhere")
 
     BINDINGS: ClassVar[list[Any]] = [

@@ -153,6 +153,7 @@ class IncidentScreen(PobScreen):
         Binding("S", "satisfaction", _("Satisfaction"), id="incident.satisfaction"),
         Binding("P", "link_problem", _("Link problem"), id="incident.link_problem"),
         Binding("e", "explain", _("Explain SLA"), id="incident.explain"),
+        Binding("u", "caller_card", _("Caller card"), show=False, id="incident.caller_card"),
         Binding("j", "scroll('down')", _("Scroll down"), show=False, id="incident.down"),
         Binding("k", "scroll('up')", _("Scroll up"), show=False, id="incident.up"),
     ]
@@ -294,6 +295,13 @@ class IncidentScreen(PobScreen):
             events = desk_views.incident_timeline(session, data["id"])
         if not get_current_worker().is_cancelled:
             self.post_message(TimelineLoaded(data["version"], events))
+
+    def action_caller_card(self) -> None:
+        """u: the caller's card (org area, issue 18)."""
+        if self.data and self.data.get("caller"):
+            from pob_tui.tui.screens.org import open_person_card
+
+            open_person_card(self.app, self.data["caller"])
 
     def on_incident_loaded(self, message: IncidentLoaded) -> None:
         before = self.data

@@ -79,7 +79,16 @@ class LogCallScreen(PobScreen):
         Binding("ctrl+l", "link_outage", _("Link to outage"), id="call.link_outage",
                 priority=True),
         Binding("escape", "cancel", _("Cancel"), id="call.cancel"),
+        Binding("f2", "caller_card", _("Caller card"), show=False, id="call.caller_card"),
     ]
+
+    def action_caller_card(self) -> None:
+        """f2: the picked caller's card (org area, issue 18)."""
+        caller = self.query_one("#call-caller", CallerPicker).selected
+        if caller:
+            from pob_tui.tui.screens.org import open_person_card
+
+            open_person_card(self.app, caller["username"])
 
     def __init__(self) -> None:
         super().__init__()

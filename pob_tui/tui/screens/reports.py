@@ -84,7 +84,22 @@ class ReportsScreen(AreaScreen):
         Binding("e", "export", _("Export"), id="reports.export"),
         Binding("x", "mark_retiring", _("Mark retiring"), show=False, id="reports.mark"),
         Binding("r", "refresh", _("Refresh"), id="reports.refresh"),
+        Binding("u", "open_unit", _("Open unit"), show=False, id="reports.open_unit"),
     ]
+
+    def action_open_unit(self) -> None:
+        """u: the highlighted row's org unit (chargeback, costs by unit, subsidy and the
+        dashboard's satisfaction rows; org area, issue 18)."""
+        table = self.query_one("#reports-table", DataTable)
+        if not table.row_count or table.cursor_row >= len(self._shown):
+            return
+        row = self._shown[table.cursor_row]
+        unit = row.get("customer") or row.get("org_unit") or (
+            str(row.get("metric", "")).partition("satisfaction:")[2])
+        if unit and unit not in ("-",):
+            from pob_tui.tui.screens.org import open_unit
+
+            open_unit(self.app, str(unit))
 
     view = "kpi"
     period_name = "this_year"
@@ -101,6 +116,7 @@ class ReportsScreen(AreaScreen):
     def __init__(self) -> None:
         super().__init__()
         self._rows: list[dict[str, Any]] = []
+        self._shown: list[dict[str, Any]] = []
         self._columns: tuple[str, ...] = ()
         self._period: Any = None
 
@@ -168,6 +184,7 @@ class ReportsScreen(AreaScreen):
             rows, cols = message.rows, message.columns
         for c in cols:
             table.add_column(c.replace("_", " "), key=c)
+        self._shown = rows
         for i, r in enumerate(rows):
             table.add_row(*(plain("" if r.get(c) is None else r.get(c)) for c in cols),
                           key=str(i))

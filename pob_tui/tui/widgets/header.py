@@ -34,6 +34,7 @@ AREAS: tuple[Area, ...] = (
     Area("catalog", "5", _("Catalog"), _("Service catalog")),
     Area("cmdb", "6", _("CMDB"), _("Configuration items")),
     Area("reports", "7", _("Reports"), _("Costs, KPIs and retirement")),
+    Area("org", "8", _("Org"), _("Org units, people and agreements")),
 )
 AREAS_BY_MODE = {area.mode: area for area in AREAS}
 

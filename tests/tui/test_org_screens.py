@@ -1,0 +1,223 @@
+"""The org area (issue 18) driven with Pilot: the unit tree walked with keys, a unit, the
+people list filtered as you type, a person's card (and a call logged from it), agreements
+with a target change previewed and saved; the roles that may not edit get greyed keys and
+refusals; snapshots of the tree, a unit, a card and an agreement at 80x24 and 160x50."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from pob_tui.models import AdminEvent, OrgUnit, SlaTarget
+from pob_tui.services.identity import Actor
+from tests.test_org import build_org
+from tests.tui.conftest import screen_text
+from tests.tui.conftest import settle as _settle
+
+
+async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    """Two rounds: a card's worker may start after the key that opened it was handled."""
+    await _settle(pilot)
+    await _settle(pilot)
+
+
+async def until(pilot, done) -> None:  # type: ignore[no-untyped-def]
+    """Settle until `done()` (bounded): under load a worker's answer may need more rounds."""
+    for _ in range(50):
+        if done():
+            return
+        await _settle(pilot)
+    raise AssertionError("the screen never got there")
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 50), id="160x50")]
+
+
+@pytest.fixture
+def org_url(world, db_url):
+    build_org(world)
+    return db_url
+
+
+async def test_tree_walk_fold_and_unit(org_url, make_app) -> None:
+    app = make_app(org_url, actor=Actor("anne"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("8")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Helse og omsorg" in text and "Hosle skole" in text and "⚑2.0" in text
+        table = app.screen.query_one("#org-units")
+        await pilot.press("j")  # OPP
+        assert table.row_key_at_cursor() == "OPP"
+        await pilot.press("space")  # fold the sector: its unit disappears
+        await settle(pilot)
+        assert "Hosle skole" not in screen_text(app)
+        await pilot.press("space", "j", "j")
+        assert table.row_key_at_cursor() == "OPP-HOS"
+        await pilot.press("enter")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "OPP-HOS" in text and "under 4" in text, text
+        assert [p.username for p in app.screen.detail.people] == ["kari.n", "ordforer"]
+        await pilot.press("e")  # first line: greyed, nothing opens
+        await settle(pilot)
+        assert type(app.screen).__name__ == "UnitScreen"
+
+
+async def test_admin_edits_unit_and_cycle_is_refused(org_url, make_app, world) -> None:
+    app = make_app(org_url, actor=Actor("ada"))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("8", "enter")  # HO
+        await settle(pilot)
+        assert "HO  Helse og omsorg" in screen_text(app)
+        await pilot.press("e")
+        await settle(pilot)
+        await pilot.press("enter", *"OPP-HOS", "ctrl+s")  # parent: its own grandchild? no:
+        await settle(pilot)  # HO has no children; OPP-HOS is fine as a parent
+        with world.db.session() as s:
+            ho, hos = (s.execute(select(OrgUnit.id).where(OrgUnit.code == c)).scalar()
+                       for c in ("HO", "OPP-HOS"))
+            assert s.execute(select(OrgUnit.parent_id).where(OrgUnit.id == ho)).scalar() == hos
+        await pilot.press("escape")  # back to the tree
+        await settle(pilot)
+        assert type(app.screen).__name__ == "OrgScreen"
+        await pilot.press("g")  # OPP (now the only sector)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        await pilot.press("enter", *"HO", "ctrl+s")  # OPP under HO, which is under OPP
+        await settle(pilot)
+        with world.db.session() as s:
+            assert s.execute(select(OrgUnit.parent_id).where(OrgUnit.code == "OPP")
+                             ).scalar() is None
+            events = s.execute(select(AdminEvent.action, AdminEvent.target)).all()
+        assert ("unit.update", "HO") in [tuple(e) for e in events]
+        assert any("cycle" in str(n.message) for n in app._notifications), screen_text(app)
+
+
+async def test_people_filter_card_and_log_call(org_url, make_app) -> None:
+    app = make_app(org_url, actor=Actor("anne"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("8", "slash", *"hosle kari")
+        await settle(pilot)
+        table = app.screen.query_one("#org-people")
+        assert table.row_count == 1 and table.row_key_at_cursor() == "kari.n"
+        await pilot.press("enter", "enter")
+        await until(pilot, lambda: getattr(app.screen, "card", None) is not None)
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Kari Nordmann" in text and "+4791234567" in text and "PC-KARI-01" in text, text
+        assert "Oppvekst › Hosle skole" in text
+        await pilot.press("e")  # anne may not edit: greyed
+        await settle(pilot)
+        assert type(app.screen).__name__ == "PersonScreen"
+        await pilot.press("c")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "LogCallScreen"
+        picker = app.screen.query_one("#call-caller")
+        assert picker.selected and picker.selected["username"] == "kari.n"
+        await pilot.press("f2")  # and from the call form back to the card
+        await settle(pilot)
+        assert type(app.screen).__name__ == "PersonScreen"
+
+
+async def test_customer_manager_edits_contact_fields(org_url, make_app, world) -> None:
+    app = make_app(org_url, actor=Actor("mona"))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("8", "slash", *"kari", "enter", "enter")
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        await pilot.press("ctrl+u", *"+47 22 33 44 55", "ctrl+s")
+        await settle(pilot)
+        assert "+47 22 33 44 55" in screen_text(app)
+    with world.db.session() as s:
+        event = s.execute(select(AdminEvent).where(AdminEvent.action == "person.update")
+                          ).scalars().one()
+        assert event.actor == "mona" and "+47 22 33 44 55" in (event.detail or "")
+
+
+async def test_palette_finds_people_units_agreements(org_url, make_app) -> None:
+    app = make_app(org_url, actor=Actor("anne"))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        for query, screen in (("nordmann", "PersonScreen"), ("hosle", "UnitScreen"),
+                              ("standard", "AgreementScreen")):
+            await pilot.press("ctrl+p", *query)
+            await settle(pilot)
+            await pilot.pause(0.3)
+            await settle(pilot)
+            await pilot.press("down", "enter")
+            await settle(pilot)
+            assert type(app.screen).__name__ == screen, (query, screen_text(app))
+            await pilot.press("escape")
+            await settle(pilot)
+
+
+async def test_agreement_target_with_preview(org_url, make_app, world) -> None:
+    app = make_app(org_url, actor=Actor("ada"))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("8", "a")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "SLA targets" in screen_text(app)
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("enter", "enter", "ctrl+u", *"60", "ctrl+s")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "8h → 1h" in text and "met 1 of 1 (100.0 %) → 0 of 1 (0.0 %)" in text, text
+        await pilot.press("enter")
+        await settle(pilot)
+    with world.db.session() as s:
+        assert s.execute(select(SlaTarget.resolution_minutes)).scalar() == 60
+        assert s.execute(select(AdminEvent.actor).where(
+            AdminEvent.action == "agreement.target")).scalar() == "ada"
+
+
+# --------------------------------------------------------------------------- snapshots
+
+def _keys(*keys: str):  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+        screen = pilot.app.screen
+        await until(pilot, lambda: getattr(screen, "detail", 1) is not None
+                    and getattr(screen, "card", 1) is not None)
+        await pilot.pause(0.3)  # tables sized to their rows after the last layout pass
+        await settle(pilot)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_tree_snapshot(snap_compare, org_url, make_app, size) -> None:
+    app = make_app(org_url, actor=Actor("ada"))
+    assert snap_compare(app, terminal_size=size, run_before=_keys("8"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_unit_snapshot(snap_compare, org_url, make_app, size) -> None:
+    app = make_app(org_url, actor=Actor("ada"))
+    assert snap_compare(app, terminal_size=size, run_before=_keys("8", "j", "j", "enter"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_card_snapshot(snap_compare, org_url, make_app, size) -> None:
+    app = make_app(org_url, actor=Actor("ada"))
+    assert snap_compare(app, terminal_size=size, run_before=_keys(
+        "8", "slash", *"kari", "enter", "enter"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_agreement_snapshot(snap_compare, org_url, make_app, size) -> None:
+    app = make_app(org_url, actor=Actor("ada"))
+    assert snap_compare(app, terminal_size=size, run_before=_keys("8", "a", "enter"))
