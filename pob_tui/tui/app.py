@@ -202,6 +202,8 @@ class PobApp(TeamworkMixin, App[None]):
         self._given_database = database
         self._label_override = database_label
         self.agent_username = agent_username or _os_user()
+        self.call_draft: dict[str, Any] | None = None
+        """A call form left with data in it (escape, then "keep"): `n` offers it back."""
         self.agent: AgentInfo | None = None
         self.actor: Actor | None = None
         """The acting agent for services (roles, team); loaded with the session."""

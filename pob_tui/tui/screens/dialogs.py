@@ -377,3 +377,36 @@ class ExplainDialog(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+class ChoiceDialog(ModalScreen[str | None]):
+    """A question answered with one key: `choices` are (key, label); escape answers None.
+
+    Used where a single key would otherwise change or drop data without asking."""
+
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("escape", "answer('')", _("Cancel"), id="choice.cancel"),
+    ]
+
+    def __init__(self, question: str, choices: Sequence[tuple[str, str]]) -> None:
+        super().__init__()
+        self.question = question
+        self.choices = list(choices)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog -choice"):
+            yield Label(plain(self.question), classes="dialog-title")
+            for key, label in self.choices:
+                yield Label(Text.assemble((key, "bold"), "  ", plain(label)),
+                            classes="dialog-note")
+            yield Label(_("esc: cancel"), classes="dialog-help", markup=False)
+
+    def on_key(self, event: Any) -> None:
+        for key, _label in self.choices:
+            if event.key == key or event.character == key:
+                event.stop()
+                self.dismiss(key)
+                return
+
+    def action_answer(self, key: str) -> None:
+        self.dismiss(key or None)

@@ -83,6 +83,7 @@ class LogCallScreen(PobScreen):
         self.context: dict[str, Any] | None = None
         self.known: list[dict[str, Any]] = []
         self._saving = False
+        self._kept_levels: tuple[str | None, str | None] | None = None
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="call-body"):
@@ -125,6 +126,58 @@ class LogCallScreen(PobScreen):
         self.set_status(_("Log a call"))
         self._show_priority()
         self.query_one("#call-caller", CallerPicker).input.focus()
+        draft = getattr(self.app, "call_draft", None)
+        if draft:
+            self.app.call_draft = None  # type: ignore[attr-defined]
+            self.restore(draft)
+            self.notify(_("The call you left is back (esc, d discards it)"), markup=False)
+
+    # -- drafts: a half-logged call is never lost -------------------------------------------
+
+    def form_state(self) -> dict[str, Any]:
+        """Everything typed or picked, to keep when the agent leaves the form."""
+        caller = self.query_one("#call-caller", CallerPicker)
+        service = self.query_one("#call-service", ServicePicker)
+        ci = self.query_one("#call-ci", CiPicker)
+        return {
+            "caller": caller.selected, "caller_text": caller.input.value,
+            "service": service.selected, "service_text": service.input.value,
+            "ci": ci.selected, "ci_text": ci.input.value,
+            "summary": self.query_one("#call-summary", Input).value,
+            "description": self.query_one("#call-description", TextArea).text,
+            "impact": self.query_one("#call-impact", Input).value,
+            "urgency": self.query_one("#call-urgency", Input).value,
+            "channel": self.query_one("#call-channel", Input).value,
+        }
+
+    def has_data(self) -> bool:
+        state = self.form_state()
+        return any(state[key] for key in ("caller", "caller_text", "service", "service_text",
+                                         "ci", "ci_text", "summary", "description"))
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Put a kept draft back: picked rows stay picked, typed text stays typed."""
+        for picker_id, key in (("#call-caller", "caller"), ("#call-service", "service"),
+                               ("#call-ci", "ci")):
+            picker = self.query_one(picker_id, Picker)
+            if state.get(key):
+                picker.set_row(state[key])
+                self.post_message(Picker.Picked(picker, state[key]))
+            elif state.get(f"{key}_text"):
+                picker.input.value = state[f"{key}_text"]
+        self.query_one("#call-summary", Input).value = state.get("summary") or ""
+        self.query_one("#call-description", TextArea).text = state.get("description") or ""
+        for widget_id in ("impact", "urgency", "channel"):
+            if state.get(widget_id):
+                self.query_one(f"#call-{widget_id}", Input).value = state[widget_id]
+        if state.get("service"):  # the service's defaults must not undo the kept levels
+            self._kept_levels = (state.get("impact"), state.get("urgency"))
+        focus = ("#call-summary" if state.get("caller") and state.get("service")
+                 else "#call-service" if state.get("caller") else None)
+        if focus == "#call-summary":
+            self.query_one("#call-summary", Input).focus()
+        elif focus:
+            self.query_one("#call-service", ServicePicker).input.focus()
 
     # -- pickers ----------------------------------------------------------------------------
 
@@ -143,9 +196,11 @@ class LogCallScreen(PobScreen):
                 self.query_one("#call-caller-info", Static).update("")
             self._show_priority()
         elif event.picker.id == "call-service":
+            kept, self._kept_levels = self._kept_levels, None
             if row:
-                self.query_one("#call-impact", Input).value = str(row.get("impact") or 3)
-                self.query_one("#call-urgency", Input).value = str(row.get("urgency") or 3)
+                impact, urgency = kept or (row.get("impact"), row.get("urgency"))
+                self.query_one("#call-impact", Input).value = str(impact or 3)
+                self.query_one("#call-urgency", Input).value = str(urgency or 3)
             self.search_known()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="call-context")
@@ -408,4 +463,22 @@ class LogCallScreen(PobScreen):
         self.notify(message.text, severity="warning", markup=False)
 
     def action_cancel(self) -> None:
-        self.dismiss()
+        """escape: closes an open suggestion list first (the picker's own binding); a form
+        with data asks whether to keep it as a draft (`n` offers it back) or discard it."""
+        if not self.has_data():
+            self.dismiss()
+            return
+        from pob_tui.tui.screens.dialogs import ChoiceDialog
+
+        def answered(key: str | None) -> None:
+            if key == "k":
+                self.app.call_draft = self.form_state()  # type: ignore[attr-defined]
+                self.notify(_("Call kept as a draft: n brings it back"), markup=False)
+                self.dismiss()
+            elif key == "d":
+                self.dismiss()
+
+        self.app.push_screen(ChoiceDialog(_("Leave this call?"), [
+            ("k", _("keep it as a draft (n brings it back)")),
+            ("d", _("discard it")),
+        ]), answered)

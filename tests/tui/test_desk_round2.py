@@ -1,0 +1,95 @@
+"""Issue 13: the service desk as a new agent meets it, at 80x24 (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from pob_tui.db import Database, make_engine
+from tests.tui.conftest import screen_text, settle
+from tests.tui.test_desk_flows import desk_url, incident, make, notes, type_text  # noqa: F401
+
+
+async def test_escape_closes_the_matches_first_then_keeps_a_draft(desk_url, make_app) -> None:
+    from pob_tui.tui.screens.dialogs import ChoiceDialog
+    from pob_tui.tui.screens.log_call import LogCallScreen
+    from pob_tui.tui.screens.queue import QueueScreen
+    from pob_tui.tui.widgets.pickers import CallerPicker
+
+    app = make(make_app, desk_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await type_text(pilot, "kari")
+        await settle(pilot)
+        caller = app.screen.query_one("#call-caller", CallerPicker)
+        assert caller.results.display
+        await pilot.press("escape")  # closes the suggestions, not the form
+        await settle(pilot)
+        assert isinstance(app.screen, LogCallScreen) and not caller.results.display
+        await pilot.press("enter")
+        await type_text(pilot, "print")
+        await settle(pilot)
+        await pilot.press("enter")
+        await type_text(pilot, "Skanneren sender ikke")
+        await settle(pilot)
+        await pilot.press("escape")  # a form with data asks
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceDialog)
+        assert "keep it as a draft" in screen_text(app)
+        await pilot.press("k")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        assert "Call kept as a draft: n brings it back" in notes(app)
+        await pilot.press("n")  # offered back
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Kari Nordmann (kari.n)" in text and "Skanneren sender ikke" in text
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "Logged INC-000013" in notes(app)
+        await pilot.press("n")  # the draft is gone once logged; an empty form just closes
+        await settle(pilot)
+        assert "Kari" not in app.screen.query_one("#call-caller", CallerPicker).input.value
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+    inc = incident(desk_url, "INC-000013")
+    assert (inc["caller"], inc["service"]) == ("kari.n", "PRINT")
+    assert inc["summary"] == "Skanneren sender ikke"
+
+
+async def test_escape_then_discard_leaves_nothing(desk_url, make_app) -> None:
+    from pob_tui.tui.screens.queue import QueueScreen
+
+    app = make(make_app, desk_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await type_text(pilot, "kari")
+        await settle(pilot)
+        await pilot.press("escape", "escape")
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        assert app.call_draft is None
+
+
+async def test_enter_with_no_caller_match_says_so_and_stays(desk_url, make_app) -> None:
+    from pob_tui.tui.widgets.pickers import CallerPicker
+
+    app = make(make_app, desk_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await type_text(pilot, "zzqx")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        caller = app.screen.query_one("#call-caller", CallerPicker)
+        assert "No caller matches “zzqx”" in notes(app)
+        assert caller.input.has_focus
+        # enter before the results arrived: the focus comes back when none match
+        await pilot.press(*["backspace"] * 4)
+        await type_text(pilot, "qqq")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert caller.input.has_focus and caller.selected is None
