@@ -93,3 +93,51 @@ async def test_enter_with_no_caller_match_says_so_and_stays(desk_url, make_app) 
         await pilot.press("enter")
         await settle(pilot)
         assert caller.input.has_focus and caller.selected is None
+
+
+async def test_teams_enter_logs_on_the_service_named_teams(desk_url, make_app) -> None:
+    from pob_tui.models import Service
+
+    db = Database(make_engine(desk_url))
+    with db.session() as s:
+        s.add_all([Service(code="LMS", name="Læringsplattform (Teams for skole)",
+                           keywords="teams", search="lms"),
+                   Service(code="TEAMS", name="Teams", search="teams")])
+    db.dispose()
+    app = make(make_app, desk_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await type_text(pilot, "kari")
+        await pilot.press("enter")
+        await type_text(pilot, "teams")
+        await pilot.press("enter")
+        await type_text(pilot, "Lyd faller ut")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    assert incident(desk_url, "INC-000013")["service"] == "TEAMS"
+
+
+async def test_known_errors_panel_shows_the_service_and_what_it_rests_on(desk_url,
+                                                                        make_app) -> None:
+    from types import SimpleNamespace
+
+    from tests.test_known_errors_scope import add_related
+
+    db = Database(make_engine(desk_url))
+    add_related(SimpleNamespace(db=db))
+    db.dispose()
+    app = make(make_app, desk_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await type_text(pilot, "kari")
+        await pilot.press("enter")
+        await type_text(pilot, "m365")
+        await pilot.press("enter")
+        await type_text(pilot, "Outlook ber om passord")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "PRB-000001" in text and "PRB-000002" in text and "via Pålogging" in text
+        assert "PRB-000003" not in text  # Skoleportal's printing workaround is not offered

@@ -268,12 +268,22 @@ class LogCallScreen(PobScreen):
         self.known = message.rows
         known = self.query_one("#call-known", OptionList)
         known.clear_options()
-        known.add_options([
-            Option(Text.assemble((clean(r["number"]), "bold"), " ", plain(r["title"])))
-            for r in message.rows])
+        known.add_options([Option(self._known_line(r)) for r in message.rows])
         if message.rows:
             known.highlighted = 0
         self._show_workaround()
+
+    @staticmethod
+    def _known_line(row: dict[str, Any]) -> Text:
+        """A known error; one of another service says whose (via a service the chosen one
+        rests on, or any service while none is chosen)."""
+        line = Text.assemble((clean(row["number"]), "bold"), " ", plain(row["title"]))
+        other = row.get("via") or (row.get("service") if row.get("other_service") else None)
+        if other:
+            label = _("via {service}") if row.get("via") else _("service {service}")
+            line.append(" · ")
+            line.append(label.format(service=clean(other)), style="italic dim")
+        return line
 
     def _highlighted_known(self) -> dict[str, Any] | None:
         index = self.query_one("#call-known", OptionList).highlighted
