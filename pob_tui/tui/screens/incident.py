@@ -161,6 +161,7 @@ class IncidentScreen(PobScreen):
         self.others: list[str] = []
         """Other agents with this incident open (presence), shown in the title line."""
         self._last_form: tuple[FormDialog, dict[str, Any], Callable[..., None]] | None = None
+        self._opened_lock: dict[str, Any] | None = None
         self._own_save = False
         self._changed_elsewhere = False
         self._presence_id: tuple[int, int] | None = None
@@ -377,12 +378,20 @@ class IncidentScreen(PobScreen):
                 name += f" · {c.team}"
             out.append_text(plain(name))
             out.append("\n  ")
-            out.append(_("due {when}").format(when=self._local(c.due_at, "%a %d.%m %H:%M")))
+            out.append(_("due {when}").format(when=self._due(c.due_at)))
             out.append("  ")
             state = STATE_LABELS.get(c.state, c.state)
-            left = "" if c.stopped_at or c.state == "paused" else f" {format_left(c.left)}"
+            left = ("" if c.stopped_at or c.state == "paused"
+                    else f" {format_left(c.left, c.working_day)}")
             out.append(f"{state}{left}", style=styles.get(c.state))
         return out
+
+    def _due(self, when: datetime | None) -> str:
+        from zoneinfo import ZoneInfo
+
+        from pob_tui.sla.display import format_due
+
+        return format_due(when, ZoneInfo(self.timezone))
 
     def _timeline(self, d: dict[str, Any]) -> Text:
         out = Text()
@@ -419,10 +428,26 @@ class IncidentScreen(PobScreen):
             return False
         return True
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="incident-action")
+    def _lock(self) -> dict[str, Any]:
+        """The version and fields this screen shows now: what a save is based on."""
+        assert self.data is not None
+        return {"expected_version": self.data["version"], "seen": dict(self.data["seen"])}
+
     def act(self, kind: str, params: dict[str, Any], merge: dict[str, Any] | None = None,
             request_id: str | None = None) -> None:
-        """Run one service call with the version and snapshot this screen showed, through
+        """Save `kind` based on what the agent saw: the version a dialog was opened on (a
+        live refresh while it was open must not turn a stale choice into an overwrite),
+        else what the screen shows now."""
+        if self.data is None:
+            self.app.bell()
+            return
+        lock = self._opened_lock or self._lock()
+        self._act(kind, params, lock, merge, request_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="incident-action")
+    def _act(self, kind: str, params: dict[str, Any], lock: dict[str, Any],
+             merge: dict[str, Any] | None = None, request_id: str | None = None) -> None:
+        """Run one service call with the version and snapshot `lock`, through
         `retry.run_with_retry`: a dropped connection is retried with the same request id
         (never applied twice). `merge`: after a conflict, the fields the agent chose to
         keep ({"changes": ..., "keep": [...]}) are restored first, in the same
@@ -430,8 +455,7 @@ class IncidentScreen(PobScreen):
         from pob_tui.services import merge as merging
         from pob_tui.services import retry
 
-        assert self.database is not None and self.data is not None
-        lock = {"expected_version": self.data["version"], "seen": self.data["seen"]}
+        assert self.database is not None
         number = self.number
         retried = False
 
@@ -555,10 +579,16 @@ class IncidentScreen(PobScreen):
         if not self._guarded():
             return
 
+        opened = self._lock()  # the version this dialog was opened on
+
         def done(values: dict[str, Any] | None) -> None:
             if values is not None:
                 self._last_form = (dialog, values, then)
-                then(values)
+                self._opened_lock = opened
+                try:
+                    then(values)
+                finally:
+                    self._opened_lock = None
 
         self.app.push_screen(dialog, done)
 

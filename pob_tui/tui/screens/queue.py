@@ -291,7 +291,8 @@ class QueueScreen(AreaScreen):
             "summary": plain(row["summary"]),
             "team": plain(owner),
             "age": plain(format_age(row["opened_at"], now), justify="right"),
-            "sla": sla_cell(row.get("sla_left"), row.get("sla_state"), self._styles),
+            "sla": sla_cell(row.get("sla_left"), row.get("sla_state"), self._styles,
+                            row.get("sla_day")),
         }
         if row.get("vip"):
             cells["caller"].stylize("bold")
