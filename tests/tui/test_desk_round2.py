@@ -141,3 +141,27 @@ async def test_known_errors_panel_shows_the_service_and_what_it_rests_on(desk_ur
         text = screen_text(app)
         assert "PRB-000001" in text and "PRB-000002" in text and "via Pålogging" in text
         assert "PRB-000003" not in text  # Skoleportal's printing workaround is not offered
+
+
+async def test_sla_time_in_working_time_and_explain_shows_every_clock(desk_url,
+                                                                     make_app) -> None:
+    import re
+
+    from pob_tui.tui.screens.dialogs import ExplainDialog
+    from tests.tui.test_desk_flows import open_incident
+
+    app = make(make_app, desk_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert not re.search(r"\d+d\d+h", text)  # no 24-hour days
+        assert re.search(r"\d+ (wd|h|min)", text)
+        await open_incident(pilot, "INC-000001")
+        assert re.search(r"due \w{3} \d\d\.\d\d \d\d:\d\d", screen_text(app))
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, ExplainDialog)
+        text = screen_text(app)
+        print(text)
+        assert "Response" in text and "Resolution" in text
+        assert re.search(r"\w{3} \d\d\.\d\d\.2026 \d\d:\d\d–\d\d:\d\d  counted", text)

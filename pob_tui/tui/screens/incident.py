@@ -117,7 +117,7 @@ class DialogDataLoaded(Message):
 
 
 class ExplainLoaded(Message):
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: list[dict[str, Any]]) -> None:
         super().__init__()
         self.data = data
 
@@ -695,7 +695,7 @@ class IncidentScreen(PobScreen):
 
         assert self.database is not None
         with self.database.session() as session:
-            data = desk_views.explain_clock(session, self.number, now=self.pob.now())
+            data = desk_views.explain_clocks(session, self.number, now=self.pob.now())
         self.post_message(ExplainLoaded(data))
 
     def on_explain_loaded(self, message: ExplainLoaded) -> None:
