@@ -27,6 +27,7 @@ import os, sys
 fd = int(sys.argv[1])
 from pob_tui.tui.app import PobApp
 from pob_tui.tui.widgets.paged_table import PagedTable
+from pob_tui.services.identity import Actor
 
 class Bench(PobApp):
     def on_ready(self) -> None:
@@ -40,7 +41,7 @@ class Bench(PobApp):
                 self.exit()
                 return
 
-Bench(database_url=sys.argv[2], agent_username="bench").run(headless=True)
+Bench(database_url=sys.argv[2], actor=Actor("bench")).run(headless=True)
 """
 
 BARE_CHILD = r"""

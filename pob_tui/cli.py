@@ -11,12 +11,21 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pob_tui import __version__
 from pob_tui.commands import AREAS
+from pob_tui.commands.common import CommandContext
 from pob_tui.config import Settings, load_settings
 from pob_tui.errors import PobError
 from pob_tui.i18n import _, set_language
+
+if TYPE_CHECKING:
+    from pob_tui.services.identity import Actor
+
+# Named here rather than imported so that `pob --help` stays free of the ORM; a test checks
+# it equals identity.SERVE_SESSION_ENV.
+SERVE_SESSION_ENV = "POB_SERVE_SESSION"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -58,19 +67,22 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def cmd_tui(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_tui(args: argparse.Namespace, ctx: CommandContext) -> int:
     from pob_tui.tui.app import PobApp
 
     # The first screen shows at once and the database opens in a worker; if it cannot be
     # used the app ends and its one line goes to stderr with status 3, as for any command.
-    app = PobApp(settings=settings, exit_on_database_error=True)
+    app = PobApp(settings=ctx.settings, exit_on_database_error=True, actor=ctx.injected_actor,
+                 serve_record=ctx.serve_record)
     app.run()
     if app.failure:
         print(f"pob: {app.failure}", file=sys.stderr)
     return int(app.return_code or 0)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, actor: Actor | None = None) -> int:
+    """Run one `pob` command. `actor` is for tests and in-process callers: who acts is never
+    taken from argv, the environment or the configuration (see services/identity.py)."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -81,7 +93,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings(args)
         set_language(settings.language)
         handler = getattr(args, "handler", cmd_tui)
-        return handler(args, settings)
+        ctx = CommandContext(settings, injected_actor=actor,
+                             serve_record=os.environ.get(SERVE_SESSION_ENV) or None,
+                             remote=bool(os.environ.get(SERVE_SESSION_ENV)))
+        try:
+            return int(handler(args, ctx))
+        finally:
+            ctx.close()
     except PobError as exc:
         if debug:
             raise

@@ -11,9 +11,9 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
@@ -21,6 +21,9 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 from sqlmodel import Session
 
 from pob_tui.errors import DatabaseError, SchemaOutOfDate
+
+if TYPE_CHECKING:
+    from pob_tui.config import Settings
 
 # The newest migration. Checked against Alembic by a test; lets a start with an up-to-date
 # database skip loading Alembic at all (it costs a noticeable part of start-up).
@@ -100,11 +103,6 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) ->
         raise DatabaseError(f"cannot use {safe_url(url)}: {exc}") from None
     if backend == "sqlite":
         _sqlite_pragmas(engine, busy_timeout_ms)
-    else:
-        # Every committed ticket change notifies the other pobs (live queues).
-        from pob_tui.services import live
-
-        live.install()
     return engine
 
 
@@ -235,19 +233,39 @@ def _has_foreign_tables(engine: Engine) -> bool:
     return bool(names - {"alembic_version"})
 
 
+SETTINGS_KEY = "pob.settings"
+
+
+def _default_settings() -> Settings:
+    from pob_tui.config import Settings
+
+    return Settings()
+
+
+def settings_of(session: Session) -> Settings:
+    """The settings of the unit of work: `Database.session()` hands them to every session it
+    opens, so a rule that needs configuration (closing days, the SLA warning threshold)
+    reads the very settings the entry point loaded, and no module keeps a copy."""
+    found = session.info.get(SETTINGS_KEY)
+    if found is None:
+        raise RuntimeError("session opened without settings; use Database.session()")
+    return found  # type: ignore[no-any-return]
+
+
 @dataclass
 class Database:
-    """An engine plus a session factory; the one object services and the TUI share."""
+    """An engine, the settings it was opened with, and a session factory: the one object
+    services and the TUI share. Entry points open it with the settings they loaded; tests
+    that build one from an engine get the documented defaults."""
 
     engine: Engine
+    settings: Settings = field(default_factory=_default_settings)
 
     @classmethod
-    def open(
-        cls, url: str, *, busy_timeout_ms: int = 5000, auto_upgrade: bool = True
-    ) -> Database:
-        engine = make_engine(url, busy_timeout_ms=busy_timeout_ms)
-        ensure_schema(engine, auto_upgrade=auto_upgrade)
-        return cls(engine)
+    def open(cls, settings: Settings) -> Database:
+        engine = make_engine(settings.database_url, busy_timeout_ms=settings.busy_timeout_ms)
+        ensure_schema(engine, auto_upgrade=settings.auto_upgrade)
+        return cls(engine, settings)
 
     @property
     def url(self) -> str:
@@ -261,6 +279,7 @@ class Database:
     def session(self) -> Iterator[Session]:
         """A unit of work: commits on success, rolls back on any error."""
         with Session(self.engine, expire_on_commit=False) as session:
+            session.info[SETTINGS_KEY] = self.settings
             try:
                 yield session
                 session.commit()

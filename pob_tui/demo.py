@@ -15,7 +15,6 @@ Why it looks the way it does:
 from __future__ import annotations
 
 import bisect
-import getpass
 import itertools
 import json
 import math
@@ -442,6 +441,7 @@ def generate(
     replace: bool = False,
     progress: Progress | None = None,
     today: date | None = None,
+    operator: str | None = None,
 ) -> DemoSummary:
     """Fill the database at `url` with a demo municipality; refuses a non-empty database
     unless `replace`, then wipes every domain table first (same transaction).
@@ -458,7 +458,7 @@ def generate(
         now = None
         if today is None:  # no tickets from the future when run before noon
             today, now = date.today(), datetime.now(UTC).replace(microsecond=0)
-        gen = _Generator(SCALES[scale], seed, today, progress, now)
+        gen = _Generator(SCALES[scale], seed, today, progress, now, operator=operator)
         with engine.connect() as conn:
             sqlite = conn.dialect.name == "sqlite"
             if sqlite:
@@ -531,7 +531,8 @@ class _Generator:
     """Builds the rows step by step; each step writes its tables before the next reads."""
 
     def __init__(self, scale: Scale, seed: int, today: date, progress: Progress | None,
-                 now: datetime | None = None) -> None:
+                 now: datetime | None = None, *, operator: str | None = None) -> None:
+        self.operator = operator
         self.sc = scale
         self.rng = random.Random(seed)
         self.today = today
@@ -659,7 +660,7 @@ class _Generator:
 
         # people
         people: list[dict[str, Any]] = []
-        self.usernames: set[str] = {getpass.getuser().lower()}
+        self.usernames: set[str] = {self.operator.lower()} if self.operator else set()
         phones = rng.sample(range(10_000_000), sc.people + 200)
         self._phones = iter(phones)
         self._firsts, self._lasts = firsts, lasts
@@ -780,14 +781,11 @@ class _Generator:
             rl = ["customer_manager", *(["cab_member"] if i < 2 else [])]
             aid = agent(None, "Kundeansvarlig IT", rl)
             self.customer_managers[code] = self.agent_person[aid]
-        # the person running pob becomes an agent too (created last: no effect on the rest)
-        # On PostgreSQL the agent is the database login role, so that role gets one too.
-        user = getpass.getuser()
-        logins = [user.lower()]
-        if self.w.conn.dialect.name == "postgresql":
-            role = str(self.w.conn.execute(text("SELECT session_user")).scalar())
-            if role.lower() not in logins:
-                logins.append(role)
+        # Whoever ran `pob demo` (as identity.resolve_actor names them: the OS account on
+        # SQLite, the login on PostgreSQL) becomes an administrator agent, created last with
+        # the random state restored, so the rest of the data is the same whoever ran it.
+        self.os_agent: int | None = None
+        logins = [self.operator] if self.operator else []
         demo_roles = ["first_line", "second_line", "administrator", "change_manager",
                       "cab_member", "service_owner", "customer_manager"]
         for login in logins:
@@ -1715,6 +1713,6 @@ class _Generator:
         for prefix, value in (("INC", self.inc_id), ("PRB", self.prb_id), ("CHG", n_chg)):
             self.w.conn.execute(update(tc).where(tc.c.prefix == prefix).values(last_value=value))
         self.w.insert(_t(m.AdminEvent), [{
-            "id": 1, "at": self.now, "actor": getpass.getuser(), "action": "demo.generate",
+            "id": 1, "at": self.now, "actor": "pob", "action": "demo.generate",
             "target": f"scale={self.sc.name}", "detail": f"demo data up to {self.today}",
             "allowed": True}])

@@ -12,7 +12,7 @@ from pob_tui.cli import main
 from pob_tui.errors import InvalidInput, PermissionDenied
 from pob_tui.models import AdminEvent, Incident
 from pob_tui.services import agents, incidents
-from pob_tui.services.identity import Actor, current_actor, load_actor, login_name
+from pob_tui.services.identity import Actor, current_actor, load_actor, login_name, os_account
 from pob_tui.services.permissions import RULES, allowed, require
 
 ROLE_CASES = [
@@ -105,7 +105,7 @@ def test_identity_is_the_login_not_a_setting(world, backend, monkeypatch) -> Non
     if backend == "postgresql":
         assert name == make_url(world.db.engine.url).username  # the server's session_user
     else:
-        assert name == "anne"  # the OS user, as the OS reports it
+        assert name == os_account() != "anne"  # the OS account by uid; LOGNAME is ignored
 
 
 def test_agent_cli_and_postgres_login_role(world, backend, db_url, capsys) -> None:

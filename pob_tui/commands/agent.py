@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from pob_tui.commands.common import open_database
-from pob_tui.config import Settings
+from pob_tui.commands.common import CommandContext
 from pob_tui.i18n import _
 
 
@@ -31,15 +30,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     from pob_tui.commands.output import print_rows
     from pob_tui.errors import InvalidInput
     from pob_tui.services import agents
-    from pob_tui.services.identity import current_actor
 
-    database = open_database(settings)
+    database = ctx.database()
     with database.session() as session:
-        actor = current_actor(session)
+        actor = ctx.actor(session)
         if args.agent_command == "add":
             first, _sep, last = args.name.strip().partition(" ")
             if not last:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from pob_tui.commands.common import open_database, positive_int
-from pob_tui.config import Settings
+from pob_tui.commands.common import CommandContext, positive_int
 from pob_tui.i18n import _
 
 
@@ -24,21 +23,21 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, ctx: CommandContext) -> int:
+    settings = ctx.settings
     import sys
 
     from pob_tui.commands.output import print_table
     from pob_tui.services import audit_query
-    from pob_tui.services.identity import current_actor
 
     f = audit_query.AuditFilter(
         actor=args.actor, ticket=args.ticket,
         date_from=audit_query.parse_date(args.date_from) if args.date_from else None,
         date_to=audit_query.parse_date(args.date_to) if args.date_to else None,
         tz=settings.timezone)
-    database = open_database(settings)
+    database = ctx.database()
     with database.session() as session:
-        actor = current_actor(session)
+        actor = ctx.actor(session)
         rows = audit_query.list_events(session, actor, f, limit=max(1, args.limit),
                                        offset=args.offset)
     if args.format == "json":

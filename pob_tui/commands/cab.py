@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from pob_tui.commands.common import open_database
-from pob_tui.config import Settings
+from pob_tui.commands.common import CommandContext
 from pob_tui.i18n import _
 
 
@@ -34,13 +33,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, ctx: CommandContext) -> int:
+    settings = ctx.settings
     from pob_tui.commands.output import print_json, visible
     from pob_tui.reports import cab as report
     from pob_tui.services import cab as svc
-    from pob_tui.services.identity import current_actor
 
-    database = open_database(settings)
+    database = ctx.database()
     cmd = args.cab_command
     tz = settings.tzinfo
     with database.session() as session:
@@ -61,7 +60,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             else:
                 print(report.minutes_markdown(data, tz), end="")
             return 0
-        actor = current_actor(session)
+        actor = ctx.actor(session)
         if cmd in ("vote", "decide"):
             ref = svc.find_meeting(session, args.meeting, settings=settings) \
                 if args.meeting else None

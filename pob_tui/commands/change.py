@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from pob_tui.commands.common import open_database, positive_int
+from pob_tui.commands.common import CommandContext, positive_int
 from pob_tui.config import Settings
 from pob_tui.i18n import _
 
@@ -95,16 +95,16 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, ctx: CommandContext) -> int:
+    settings = ctx.settings
     from pob_tui.commands.output import print_json, print_rows
     from pob_tui.errors import InvalidInput
     from pob_tui.services import changes as svc
-    from pob_tui.services.identity import current_actor
 
-    database = open_database(settings)
+    database = ctx.database()
     cmd = args.change_command
     with database.session() as session:
-        actor = current_actor(session)
+        actor = ctx.actor(session)
         number = getattr(args, "number", None)
         if cmd == "new":
             ch = svc.create_change(session, actor, svc.NewChange(

@@ -1,14 +1,76 @@
-"""What every command shares: opening the database, knowing who acts, row output."""
+"""What every command shares: the settings, the database, who acts, and the streams.
+
+A handler is `run(args, ctx) -> exit status`. `ctx` opens the database once and resolves the
+actor once (through `identity.resolve_actor`, the one function every entry point uses), and
+carries the streams so the same handler serves a local terminal and a `pob serve` exec
+session (`remote`: file names other than `-` are refused there).
+"""
 
 from __future__ import annotations
 
+import sys
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING
+
 from pob_tui.config import Settings
-from pob_tui.db import Database
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from pob_tui.db import Database
+    from pob_tui.services.identity import Actor
+
+
+def _stdin() -> IO[bytes]:
+    return sys.stdin.buffer
+
+
+def _stdout() -> IO[str]:
+    return sys.stdout
+
+
+@dataclass
+class CommandContext:
+    """One command's run: settings, lazily opened database, the actor resolved once."""
+
+    settings: Settings
+    injected_actor: Actor | None = None
+    """Set by tests and in-process callers only (a Python argument, never argv/env/config)."""
+    serve_record: str | None = None
+    """The id of a `pob serve` session record (the record names the agent)."""
+    remote: bool = False
+    stdin: IO[bytes] = field(default_factory=_stdin)
+    stdout: IO[str] = field(default_factory=_stdout)
+    _database: Database | None = None
+    _actor: Actor | None = None
+
+    def database(self) -> Database:
+        if self._database is None:
+            self._database = open_database(self.settings)
+        return self._database
+
+    def actor(self, session: Session) -> Actor:
+        """Who acts, resolved on first use and kept for the rest of the command."""
+        if self._actor is None:
+            from pob_tui.services.identity import resolve_actor
+
+            self._actor = resolve_actor(session, injected=self.injected_actor,
+                                        serve_record=self.serve_record)
+        return self._actor
+
+    def close(self) -> None:
+        if self._database is not None:
+            self._database.dispose()
+            self._database = None
 
 
 def open_database(settings: Settings) -> Database:
-    return Database.open(settings.database_url, busy_timeout_ms=settings.busy_timeout_ms,
-                         auto_upgrade=settings.auto_upgrade)
+    """The configured database, schema checked, with live notifications wired in."""
+    from pob_tui.db import Database
+    from pob_tui.services import live
+
+    live.install()
+    return Database.open(settings)
 
 
 def positive_int(text: str) -> int:

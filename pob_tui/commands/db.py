@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from pob_tui.config import Settings
+from pob_tui.commands.common import CommandContext
 from pob_tui.i18n import _
 
 
@@ -20,7 +20,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     db.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, ctx: CommandContext) -> int:
+    settings = ctx.settings
     from sqlmodel import Session
 
     from pob_tui.commands.output import print_json

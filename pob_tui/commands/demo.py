@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 
+from pob_tui.commands.common import CommandContext
 from pob_tui.config import Settings
 from pob_tui.i18n import _
 
@@ -21,7 +22,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     demo.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, ctx: CommandContext) -> int:
+    settings = ctx.settings
     from pob_tui.db import safe_url
     from pob_tui.demo import generate
 
@@ -29,7 +31,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     progress = _progress_bar() if tty or os.environ.get("POB_PROGRESS") else _progress_lines()
     summary = generate(
         settings.database_url, scale=args.scale, seed=args.seed, replace=args.replace,
-        progress=progress,
+        progress=progress, operator=_operator(settings),
     )
     if tty:
         sys.stderr.write("\r\x1b[K")
@@ -40,6 +42,24 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         )
     )
     return 0
+
+
+def _operator(settings: Settings) -> str:
+    """Who runs the demo, as identity names them: the OS account on SQLite (by uid), the
+    login on PostgreSQL. That one becomes an administrator agent; no one else does."""
+    from sqlalchemy import text
+
+    from pob_tui.db import make_engine
+    from pob_tui.services.identity import os_account
+
+    if not settings.database_url.startswith("postgresql"):
+        return os_account()
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.connect() as conn:
+            return str(conn.execute(text("SELECT session_user")).scalar_one())
+    finally:
+        engine.dispose()
 
 
 def _progress_bar() -> Callable[[str, int, int], None]:

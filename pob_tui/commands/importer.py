@@ -10,8 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pob_tui.commands.common import open_database
-from pob_tui.config import Settings
+from pob_tui.commands.common import CommandContext
 from pob_tui.i18n import _
 
 KIND_NAMES = ("people", "org-units", "locations", "teams", "services", "cis", "ci-relations",
@@ -35,7 +34,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     exp.set_defaults(handler=run_export)
 
 
-def run_import(args: argparse.Namespace, settings: Settings) -> int:
+def run_import(args: argparse.Namespace, ctx: CommandContext) -> int:
     from pob_tui.errors import InvalidInput
     from pob_tui.importers import csvio
 
@@ -47,12 +46,11 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
     data = csvio.read_file(args.file)
     from pob_tui.commands.output import print_json
     from pob_tui.services.audit import record_admin_event
-    from pob_tui.services.identity import current_actor
     from pob_tui.services.permissions import require
 
-    database = open_database(settings)
+    database = ctx.database()
     with database.session() as session:
-        actor = current_actor(session)
+        actor = ctx.actor(session)
         require(session, actor, "import", target=f"{args.kind} {args.file}")
         result = csvio.import_csv(session, args.kind, data, name=args.file)
         record_admin_event(session, actor=actor.username, action="import",
@@ -67,15 +65,14 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def run_export(args: argparse.Namespace, settings: Settings) -> int:
+def run_export(args: argparse.Namespace, ctx: CommandContext) -> int:
     from pob_tui.importers import csvio
-    from pob_tui.services.identity import current_actor
     from pob_tui.services.permissions import require
 
-    database = open_database(settings)
+    database = ctx.database()
     with database.session() as session:
         if args.kind in ("costs", "funding"):
-            require(session, current_actor(session), "costs.read", target=f"export {args.kind}")
+            require(session, ctx.actor(session), "costs.read", target=f"export {args.kind}")
         if args.output:
             with open(args.output, "w", encoding="utf-8", newline="") as out:
                 csvio.export_csv(session, args.kind, out)

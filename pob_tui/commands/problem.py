@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from pob_tui.commands.common import open_database, positive_int
-from pob_tui.config import Settings
+from pob_tui.commands.common import CommandContext, positive_int
 from pob_tui.i18n import _
 
 
@@ -44,15 +43,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     from pob_tui.commands.output import print_fields, print_json, print_rows, visible
     from pob_tui.services import problems as svc
-    from pob_tui.services.identity import current_actor
 
-    database = open_database(settings)
+    database = ctx.database()
     cmd = args.problem_command
     with database.session() as session:
-        actor = current_actor(session)
+        actor = ctx.actor(session)
         if cmd == "new":
             p = svc.create_problem(session, actor, title=args.title,
                                    description=args.description, service=args.service,

@@ -11,8 +11,7 @@ import argparse
 from datetime import date, timedelta
 from typing import Any
 
-from pob_tui.commands.common import open_database
-from pob_tui.config import Settings
+from pob_tui.commands.common import CommandContext
 from pob_tui.i18n import _
 from pob_tui.reports.build import build_report
 
@@ -97,12 +96,11 @@ def _print(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: str) -> No
         print_rows(rows, columns, fmt)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, ctx: CommandContext) -> int:
+    settings = ctx.settings
     from pob_tui.models import utcnow
-    from pob_tui.services import sla as sla_service
 
-    sla_service.configure(settings)
-    database = open_database(settings)
+    database = ctx.database()
     if args.report == "sla":
         from pob_tui.reports.costs import Period
 

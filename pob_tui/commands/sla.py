@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from pob_tui.commands.common import open_database
-from pob_tui.config import Settings
+from pob_tui.commands.common import CommandContext
 from pob_tui.i18n import _
 
 
@@ -19,12 +18,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     from pob_tui.commands.output import print_json
     from pob_tui.services import sla
 
-    sla.configure(settings)
-    database = open_database(settings)
+    database = ctx.database()
     with database.session() as session:
         result = sla.check_breaches(session)
     if args.format == "json":

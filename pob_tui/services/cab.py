@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from pob_tui.config import Settings
+from pob_tui.db import settings_of
 from pob_tui.errors import InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
 from pob_tui.models import (
     Agent,
@@ -47,25 +48,23 @@ RUNNING = timedelta(hours=2)
 """A meeting counts as 'next' until this long after its start (it may be running)."""
 
 
-def _s(settings: Settings | None) -> Settings:
-    return settings or Settings()
 
 
 # --- the schedule --------------------------------------------------------------------------
 
 
-def slot_at(d: date, settings: Settings | None = None) -> datetime | None:
+def slot_at(d: date, settings: Settings) -> datetime | None:
     """The regular meeting on local date `d`, or None (not a CAB weekday, or closed)."""
-    s = _s(settings)
+    s = settings
     if d.weekday() not in s.cab_weekdays or not chg.is_working_day(d, s):
         return None
     return datetime.combine(d, s.cab_time, tzinfo=s.tzinfo).astimezone(UTC)
 
 
-def slots(after: datetime, settings: Settings | None = None, *, backwards: bool = False
+def slots(after: datetime, settings: Settings, *, backwards: bool = False
           ) -> Iterator[datetime]:
     """Regular meeting times strictly after (or before) `after`, nearest first."""
-    s = _s(settings)
+    s = settings
     d = chg.local_date(after, s)
     step = timedelta(days=-1 if backwards else 1)
     for _ in range(800):
@@ -75,9 +74,9 @@ def slots(after: datetime, settings: Settings | None = None, *, backwards: bool 
         d += step
 
 
-def cutoff(meeting_at: datetime, settings: Settings | None = None) -> datetime:
+def cutoff(meeting_at: datetime, settings: Settings) -> datetime:
     """Changes submitted before this time go on the meeting at `meeting_at`."""
-    s = _s(settings)
+    s = settings
     local = meeting_at.astimezone(s.tzinfo)
     day = chg.add_working_days(local.date(), -s.cab_cutoff_working_days, s)
     return datetime.combine(day, local.time(), tzinfo=s.tzinfo).astimezone(UTC)
@@ -110,6 +109,7 @@ def meeting_for_submission(session: Session, now: datetime, settings: Settings |
                            *, plan_only: bool = False) -> Any:
     """The first meeting whose cut-off is after `now` (created when needed). With
     `plan_only`, only its start time, and nothing is written."""
+    settings = settings or settings_of(session)
     for at in slots(now, settings):
         if cutoff(at, settings) <= now:
             continue
@@ -176,6 +176,7 @@ def _ref(m: CabMeeting) -> MeetingRef:
 
 def next_meeting(session: Session, now: datetime, settings: Settings | None = None
                  ) -> MeetingRef:
+    settings = settings or settings_of(session)
     since = now - RUNNING
     stored = session.execute(select(CabMeeting).where(
         CabMeeting.starts_at >= since, CabMeeting.status == "planned")
@@ -190,7 +191,8 @@ def next_meeting(session: Session, now: datetime, settings: Settings | None = No
 def find_meeting(session: Session, ref: str | date | datetime | None, *,
                  now: datetime | None = None, settings: Settings | None = None) -> MeetingRef:
     """`None`: the next meeting; a date: that day's meeting; "YYYY-MM-DD HH:MM": exactly."""
-    s = _s(settings)
+    settings = settings or settings_of(session)
+    s = settings
     now = now or utcnow()
     if ref is None or ref == "":
         return next_meeting(session, now, s)
@@ -226,6 +228,7 @@ def find_meeting(session: Session, ref: str | date | datetime | None, *,
 def adjacent_meeting(session: Session, current: datetime, step: int,
                      settings: Settings | None = None) -> MeetingRef:
     """The meeting before (step < 0) or after (step > 0) the one at `current`."""
+    settings = settings or settings_of(session)
     if step < 0:
         stored = session.execute(select(CabMeeting).where(CabMeeting.starts_at < current)
                                  .order_by(CabMeeting.starts_at.desc())).scalars().first()
@@ -272,7 +275,8 @@ def agenda(session: Session, meeting: str | date | datetime | MeetingRef | None 
            with_impact: bool = True) -> dict[str, Any]:
     """The meeting and its items, ordered by risk (high first), then planned start. Each
     item carries risk reasons, impact counts, conflicts, earlier decisions and votes."""
-    s = _s(settings)
+    settings = settings or settings_of(session)
+    s = settings
     now = now or utcnow()
     ref = meeting if isinstance(meeting, MeetingRef) else find_meeting(
         session, meeting, now=now, settings=s)
@@ -353,6 +357,7 @@ def agenda(session: Session, meeting: str | date | datetime | MeetingRef | None 
 def minutes(session: Session, meeting: str | date | datetime | MeetingRef | None, *,
             now: datetime | None = None, settings: Settings | None = None) -> dict[str, Any]:
     """What the meeting decided: items with every vote, conditions and the decision."""
+    settings = settings or settings_of(session)
     data = agenda(session, meeting, now=now, settings=settings, with_impact=False)
     counts = {"approve": 0, "reject": 0, "defer": 0, "undecided": 0}
     for item in data["items"]:
@@ -424,6 +429,7 @@ def decide(session: Session, actor: Actor, number: str, value: str, *,
            now: datetime | None = None, settings: Settings | None = None) -> dict[str, Any]:
     """The chair's decision: approve -> approved, reject -> rejected, defer -> on the next
     meeting's agenda."""
+    settings = settings or settings_of(session)
     agent_id = require(session, actor, "cab.chair", number)
     _check_vote(value)
     now = now or utcnow()
@@ -439,7 +445,7 @@ def decide(session: Session, actor: Actor, number: str, value: str, *,
     mt.status = "held"
     mt.chair_id = agent_id
     result: dict[str, Any] = {"number": change.number, "decision": value}
-    note = f"CAB {mt.starts_at.astimezone(_s(settings).tzinfo):%Y-%m-%d}: {value}" + (
+    note = f"CAB {mt.starts_at.astimezone(settings.tzinfo):%Y-%m-%d}: {value}" + (
         f" ({conditions})" if conditions else "")
     if value == "approve":
         chg.move_status(session, change, agent_id, "approved", now, comment=note)
@@ -467,6 +473,7 @@ def decide(session: Session, actor: Actor, number: str, value: str, *,
 def move_item(session: Session, actor: Actor, number: str, to: str | date | datetime, *,
               now: datetime | None = None, settings: Settings | None = None) -> CabMeeting:
     """The coordinator moves a change to another (planned) meeting."""
+    settings = settings or settings_of(session)
     agent_id = require(session, actor, "change.manage", number)
     now = now or utcnow()
     change = chg.get_change(session, number, for_update=True)

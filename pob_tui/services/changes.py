@@ -40,6 +40,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 from pob_tui.config import Settings
+from pob_tui.db import settings_of
 from pob_tui.errors import InvalidInput, NotFound, TransitionNotAllowed
 from pob_tui.models import (
     Agent,
@@ -200,14 +201,14 @@ def _office_calendar(closing_days: tuple[str, ...], tz: str):
     return norwegian_office_calendar(closing_days=days, tz=tz)
 
 
-def is_working_day(d: date, settings: Settings | None = None) -> bool:
+def is_working_day(d: date, settings: Settings) -> bool:
     """Open on the Norwegian office calendar (weekday, no holiday, no closing day)."""
-    s = settings or Settings()
+    s = settings
     cal = _office_calendar(tuple(s.closing_days), s.timezone)
     return cal.is_open(datetime.combine(d, time(12, 0), tzinfo=s.tzinfo))
 
 
-def working_days_between(start: date, end: date, settings: Settings | None = None) -> int:
+def working_days_between(start: date, end: date, settings: Settings) -> int:
     """Working days d with start < d <= end (0 when end <= start)."""
     n, d = 0, start + timedelta(days=1)
     while d <= end:
@@ -216,7 +217,7 @@ def working_days_between(start: date, end: date, settings: Settings | None = Non
     return n
 
 
-def add_working_days(d: date, n: int, settings: Settings | None = None) -> date:
+def add_working_days(d: date, n: int, settings: Settings) -> date:
     """The n-th working day after (n > 0) or before (n < 0) `d`."""
     step = 1 if n >= 0 else -1
     left = abs(n)
@@ -227,11 +228,11 @@ def add_working_days(d: date, n: int, settings: Settings | None = None) -> date:
     return d
 
 
-def local_date(at: datetime, settings: Settings | None = None) -> date:
-    return at.astimezone((settings or Settings()).tzinfo).date()
+def local_date(at: datetime, settings: Settings) -> date:
+    return at.astimezone(settings.tzinfo).date()
 
 
-def parse_local(text: str | datetime | None, settings: Settings | None = None,
+def parse_local(text: str | datetime | None, settings: Settings,
                 what: str = "time") -> datetime | None:
     """"2026-12-01 18:00" (local time) -> aware UTC datetime."""
     if text is None or isinstance(text, datetime):
@@ -246,7 +247,7 @@ def parse_local(text: str | datetime | None, settings: Settings | None = None,
     except ValueError:
         raise InvalidInput(f"{what} {text!r} is not a time like \"2026-12-01 18:00\"") from None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=(settings or Settings()).tzinfo)
+        dt = dt.replace(tzinfo=settings.tzinfo)
     return dt.astimezone(UTC)
 
 
@@ -447,7 +448,8 @@ def list_templates(session: Session) -> list[dict[str, Any]]:
 def freeze_hits(session: Session, start: datetime, end: datetime,
                 settings: Settings | None = None) -> list[str]:
     """Names of the freeze windows (config and table) that the window touches."""
-    s = settings or Settings()
+    settings = settings or settings_of(session)
+    s = settings
     names = list(session.execute(
         select(FreezeWindow.name).where(FreezeWindow.starts_at < end,
                                         FreezeWindow.ends_at > start)
@@ -491,6 +493,7 @@ def create_change(session: Session, actor: Actor, data: NewChange, *,
                   now: datetime | None = None, settings: Settings | None = None
                   ) -> ChangeRequest:
     """A draft change request. Validates everything before writing anything."""
+    settings = settings or settings_of(session)
     agent_id = require(session, actor, "change.request")
     now = now or utcnow()
     title = (data.title or "").strip()
@@ -582,6 +585,7 @@ def move_status(session: Session, change: ChangeRequest, agent_id: int | None, t
 def refresh_risk(session: Session, change: ChangeRequest, now: datetime,
                  settings: Settings | None = None, impact: Impact | None = None) -> Risk:
     """Assess the change now (answers + impact + lead time) and store the result."""
+    settings = settings or settings_of(session)
     if impact is None:
         impact = analyse_impact(session, change_ci_ids(session, change.id),
                                 local_date(change.planned_start or now, settings))
@@ -602,6 +606,7 @@ def submit_change(session: Session, actor: Actor, number: str, *, now: datetime 
     """Submit and assess: standard -> approved; normal -> the next CAB's agenda (cut-off);
     emergency -> an emergency CAB called at once. Freeze windows refuse all but emergencies
     with a recorded reason."""
+    settings = settings or settings_of(session)
     from pob_tui.services import cab
 
     agent_id = require(session, actor, "change.request")
@@ -652,12 +657,13 @@ def submit_change(session: Session, actor: Actor, number: str, *, now: datetime 
     return change
 
 
-def _local_text(at: datetime, settings: Settings | None) -> str:
-    return at.astimezone((settings or Settings()).tzinfo).strftime("%Y-%m-%d %H:%M")
+def _local_text(at: datetime, settings: Settings) -> str:
+    return at.astimezone(settings.tzinfo).strftime("%Y-%m-%d %H:%M")
 
 
 def _check_freeze(session: Session, change: ChangeRequest, start: datetime, end: datetime,
                   settings: Settings | None) -> None:
+    settings = settings or settings_of(session)
     hits = freeze_hits(session, start, end, settings)
     if not hits:
         return
@@ -676,6 +682,7 @@ def update_change(session: Session, actor: Actor, number: str, *,
                   fields: dict[str, Any] | None = None, now: datetime | None = None,
                   settings: Settings | None = None) -> ChangeRequest:
     """Edit a draft (or a rejected change being revised: it goes back to draft)."""
+    settings = settings or settings_of(session)
     agent_id = require(session, actor, "change.request")
     now = now or utcnow()
     change = get_change(session, number, for_update=True)
@@ -721,6 +728,7 @@ def schedule_change(session: Session, actor: Actor, number: str, *,
                     planned_end: str | datetime | None = None, now: datetime | None = None,
                     settings: Settings | None = None) -> ChangeRequest:
     """Put an approved change in the calendar (optionally moving its window)."""
+    settings = settings or settings_of(session)
     agent_id = require(session, actor, "change.implement")
     now = now or utcnow()
     change = get_change(session, number, for_update=True)
@@ -939,7 +947,8 @@ def change_calendar(session: Session, week: date, *, settings: Settings | None =
                     with_conflicts: bool = True) -> list[dict[str, Any]]:
     """Changes (not drafts, rejected or closed) whose window touches the local week starting
     on the Monday of `week`, in start order, each with its conflicts."""
-    s = settings or Settings()
+    settings = settings or settings_of(session)
+    s = settings
     monday = week_start(week)
     lo = datetime.combine(monday, time(0), tzinfo=s.tzinfo).astimezone(UTC)
     hi = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=s.tzinfo).astimezone(UTC)
@@ -957,6 +966,7 @@ def change_calendar(session: Session, week: date, *, settings: Settings | None =
 
 def change_detail(session: Session, number: str, *, settings: Settings | None = None,
                   with_impact: bool = True) -> dict[str, Any]:
+    settings = settings or settings_of(session)
     change = get_change(session, number)
     cis = change_ci_ids(session, change.id)
     ci_names = list(session.execute(select(ConfigItem.name).where(ConfigItem.id.in_(cis))

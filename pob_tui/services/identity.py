@@ -1,13 +1,22 @@
-"""Who is acting: the agent behind this session.
+"""Who is acting: one function, `resolve_actor`, decides it for every entry point.
 
-On SQLite the agent is the operating-system user; on PostgreSQL it is the database login
-role (`session_user`), which the server has authenticated. Nothing in the configuration can
-change either, so nobody can act as someone else.
+- SQLite: the operating-system account of the process, looked up by its uid (never
+  `LOGNAME`/`USER`, which anyone can set).
+- PostgreSQL: the login the server authenticated (`session_user`). A login that is a member
+  of `pob_service` (the credentials only `pob serve` and server jobs hold) acts as the system
+  actor `pob`.
+- A `pob serve` session: the agent whose SSH key authenticated. The server writes a one-use,
+  short-lived session record and starts the session's program with the record's id; the
+  record, not the id, names the agent, and it is honoured only in a process that holds the
+  service's write credentials.
+
+No environment variable, flag or configuration value names the agent. Tests inject an
+`Actor` as a Python argument (`PobApp(actor=...)`, `cli.main(argv, actor=...)`).
 """
 
 from __future__ import annotations
 
-import getpass
+import os
 from dataclasses import dataclass, field
 
 from sqlalchemy import select, text
@@ -27,23 +36,59 @@ class Actor:
     team_id: int | None = None
     team_name: str | None = None
     roles: frozenset[str] = field(default_factory=frozenset)
+    system: bool = False
+    """The system actor `pob`: server jobs (mail, directory sync, SLA checks, demo) that run
+    with the service's own credentials. It may do what any role may; it has no agent id."""
 
     @property
     def registered(self) -> bool:
-        return self.agent_id is not None
+        return self.agent_id is not None or self.system
 
     def has(self, role: str) -> bool:
         return role in self.roles
 
 
+SYSTEM_USERNAME = "pob"
+SYSTEM_ACTOR = Actor(username=SYSTEM_USERNAME, name="pob", system=True)
+SERVICE_ROLE = "pob_service"
+SERVE_SESSION_ENV = "POB_SERVE_SESSION"
+"""Carries a serve session record's id from `pob serve` to the session's program. The id is
+not an identity claim: the record it points to is, and only pob_service can write those."""
+
+
+def os_account() -> str:
+    """The process's operating-system account, by uid (environment variables are ignored)."""
+    import pwd
+
+    uid = os.getuid()
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:  # no passwd entry (containers): the uid is still who runs
+        return f"uid{uid}"
+
+
 def login_name(session: Session) -> str:
-    """The authenticated user name: PostgreSQL's session_user, else the OS user."""
+    """The authenticated user name: PostgreSQL's session_user, else the OS account."""
     if session.get_bind().dialect.name == "postgresql":
         return str(session.execute(text("SELECT session_user")).scalar_one())
+    return os_account()
+
+
+def holds_service_credentials(session: Session) -> bool:
+    """Whether this process may write as pob itself: on PostgreSQL a login in pob_service;
+    on SQLite the account that owns the database file (the serve account's 0600 file)."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        return bool(session.execute(text(
+            "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :r) "
+            "AND pg_has_role(session_user, :r, 'MEMBER')"), {"r": SERVICE_ROLE}).scalar())
+    path = bind.url.database
+    if not path or path == ":memory:":
+        return True
     try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry (containers)
-        return "unknown"
+        return os.stat(path).st_uid == os.getuid()
+    except OSError:
+        return False
 
 
 def load_actor(session: Session, username: str) -> Actor:
@@ -65,12 +110,40 @@ def load_actor(session: Session, username: str) -> Actor:
     )
 
 
+def resolve_actor(session: Session, *, injected: Actor | None = None,
+                  serve_record: str | None = None) -> Actor:
+    """The one place that decides who acts in a session (see the module docstring).
+
+    `injected` is for tests and in-process callers only (a Python argument, never argv,
+    environment or configuration); its roles are reloaded from the database.
+    """
+    if injected is not None:
+        return injected if injected.system else load_actor(session, injected.username)
+    if serve_record is not None:
+        if not holds_service_credentials(session):
+            raise PermissionDenied(
+                "a serve session id was given to a process without pob's service "
+                "credentials; connect with ssh instead")
+        from pob_tui.services import serve_sessions
+
+        username = serve_sessions.claim_record(session, serve_record)
+        return load_actor(session, username)
+    name = login_name(session)
+    if session.get_bind().dialect.name == "postgresql" and holds_service_credentials(session):
+        actor = load_actor(session, name)
+        return actor if actor.agent_id is not None else SYSTEM_ACTOR
+    return load_actor(session, name)
+
+
 def current_actor(session: Session) -> Actor:
-    return load_actor(session, login_name(session))
+    """Who acts when nothing was injected and this is no serve session."""
+    return resolve_actor(session)
 
 
-def require_agent(actor: Actor) -> int:
-    """The agent id, or a refusal that says what to do."""
+def require_agent(actor: Actor) -> int | None:
+    """The agent id (None for the system actor), or a refusal that says what to do."""
+    if actor.system:
+        return None
     if actor.agent_id is None:
         raise PermissionDenied(
             f"{actor.username} is not registered as an agent; an administrator can add you "

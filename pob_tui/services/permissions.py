@@ -39,13 +39,15 @@ ROLE_NAMES = {
 
 
 def allowed(actor: Actor, action: str) -> bool:
-    return actor.registered and bool(actor.roles & RULES[action])
+    return actor.system or (actor.registered and bool(actor.roles & RULES[action]))
 
 
-def require(session: Session | None, actor: Actor, action: str, target: str | None = None) -> int:
-    """The actor's agent id if the action is allowed; else PermissionDenied, audited."""
+def require(session: Session | None, actor: Actor, action: str,
+            target: str | None = None) -> int | None:
+    """The actor's agent id (None for the system actor) if the action is allowed; else
+    PermissionDenied, audited."""
     agent_id = require_agent(actor)
-    if actor.roles & RULES[action]:
+    if actor.system or actor.roles & RULES[action]:
         return agent_id
     needed = " or ".join(sorted(ROLE_NAMES[r] for r in RULES[action]))
     if session is not None:

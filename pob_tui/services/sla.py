@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from pob_tui.config import Settings
+from pob_tui.db import settings_of
 from pob_tui.models import (
     Agent,
     Agreement,
@@ -51,15 +52,7 @@ from pob_tui.services.audit import record_ticket_event
 from pob_tui.sla import BusinessCalendar
 from pob_tui.sla.calendar import _norwegian_holiday_names
 
-_settings = Settings()
 _lock = threading.Lock()
-
-
-def configure(settings: Settings) -> None:
-    """Take closing days, short days and the warning threshold from the configuration."""
-    global _settings
-    _settings = settings
-    invalidate()
 
 
 # --- calendars -----------------------------------------------------------------------------
@@ -81,10 +74,9 @@ def _clip(spans: Iterable[tuple[str, str]], closing: str) -> list[tuple[str, str
     return [(a, min(b, closing)) for a, b in spans if a < closing]
 
 
-def build_calendar(row: Calendar, days: Iterable[CalendarDay] = (),
-                   settings: Settings | None = None) -> BusinessCalendar:
+def build_calendar(row: Calendar, days: Iterable[CalendarDay],
+                   settings: Settings) -> BusinessCalendar:
     """A BusinessCalendar from a calendar row, its local days and the configuration."""
-    settings = settings or _settings
     hours = {int(k): [tuple(x) for x in v] for k, v in json.loads(row.hours).items()}
     special: dict[date, list[tuple[str, str]]] = {}
     closed: dict[date, str] = {}
@@ -148,7 +140,8 @@ class _Reference:
     ola: dict[tuple[int, int], tuple[int, int]]
     team_calendar: dict[int, int | None]
     calendar_rows: dict[int, tuple[Calendar, list[CalendarDay]]]
-    calendars: dict[int, BusinessCalendar]
+    calendars: dict[tuple[int, tuple[object, ...]], BusinessCalendar]
+    """Built calendars by (calendar id, the configuration they were built with)."""
 
 
 _reference: dict[str, _Reference] = {}
@@ -198,15 +191,23 @@ def _load_reference(session: Session) -> _Reference:
     return ref
 
 
+def _calendar_key(settings: Settings) -> tuple[object, ...]:
+    """What of the configuration shapes a calendar (two configs, two calendars)."""
+    return (tuple(settings.closing_days), tuple(sorted(settings.short_days.items())))
+
+
 def calendar_by_id(session: Session, calendar_id: int) -> BusinessCalendar:
-    """The BusinessCalendar for a calendar row, built once per reference snapshot."""
+    """The BusinessCalendar for a calendar row under the session's settings, built once per
+    reference snapshot and configuration."""
+    settings = settings_of(session)
     ref = _load_reference(session)
-    cal = ref.calendars.get(calendar_id)
+    key = (calendar_id, _calendar_key(settings))
+    cal = ref.calendars.get(key)
     if cal is None:
         if calendar_id not in ref.calendar_rows:
             raise LookupError(f"calendar {calendar_id} does not exist")
         row, days = ref.calendar_rows[calendar_id]
-        cal = ref.calendars[calendar_id] = build_calendar(row, days)
+        cal = ref.calendars[key] = build_calendar(row, days, settings)
     return cal
 
 
@@ -412,7 +413,7 @@ def clock_states(session: Session, incident: Incident,
             state = "breached"
         elif waiting:
             state = "paused"
-        elif used >= target * _settings.sla_warning_threshold:
+        elif used >= target * settings_of(session).sla_warning_threshold:
             state = "at_risk"
         else:
             state = "ok"
@@ -434,6 +435,7 @@ def time_left(session: Session, rows: list[dict[str, Any]],
     clocks = {c.incident_id: c for c in session.execute(
         select(SlaClock).where(SlaClock.incident_id.in_(ids), SlaClock.kind == "resolution",
                                SlaClock.stopped_at.is_(None))).scalars()}
+    threshold = settings_of(session).sla_warning_threshold
     for row in rows:
         clock = clocks.get(row["id"])
         if clock is None:
@@ -451,8 +453,7 @@ def time_left(session: Session, rows: list[dict[str, Any]],
             left = cal.between(now, clock.due_at)
         row["sla_left"] = left
         row["sla_state"] = ("breached" if left <= timedelta(0) else
-                            "at_risk" if left <= target * (1 - _settings.sla_warning_threshold)
-                            else "ok")
+                            "at_risk" if left <= target * (1 - threshold) else "ok")
 
 
 def explain(session: Session, incident: Incident, kind: str = "resolution",
@@ -540,7 +541,7 @@ def check_breaches(session: Session, now: datetime | None = None) -> dict[str, i
         elif clock.warned_at is None:
             started_used = cal.between(clock.started_at, now)
             if started_used >= timedelta(minutes=clock.target_minutes) * \
-                    _settings.sla_warning_threshold:
+                    settings_of(session).sla_warning_threshold:
                 clock.warned_at = now
                 _notify_lead(session, clock.team_id or incident.team_id, incident,
                              f"{incident.number}: {clock.kind} deadline at risk")

@@ -9,8 +9,8 @@ are reported in one place (`report_worker_state`).
 from __future__ import annotations
 
 import asyncio
-import getpass
 import importlib
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
@@ -177,7 +177,8 @@ class PobApp(TeamworkMixin, App[None]):
         *,
         settings: Settings | None = None,
         database: Database | None = None,
-        agent_username: str | None = None,
+        actor: Actor | None = None,
+        serve_record: str | None = None,
         database_label: str | None = None,
         clock: Callable[[], datetime] | None = None,
         exit_on_database_error: bool = False,
@@ -201,7 +202,12 @@ class PobApp(TeamworkMixin, App[None]):
         self.database: Database | None = None
         self._given_database = database
         self._label_override = database_label
-        self.agent_username = agent_username or _os_user()
+        self._injected_actor = actor
+        """Who acts, when a test or an in-process caller says so (a Python argument only)."""
+        self._serve_record = serve_record
+        self._actor_lock = threading.Lock()
+        self.agent_username = actor.username if actor is not None else ""
+        """Resolved once with the session (identity.resolve_actor); empty until then."""
         self.call_draft: dict[str, Any] | None = None
         """A call form left with data in it (escape, then "keep"): `n` offers it back."""
         self.agent: AgentInfo | None = None
@@ -236,10 +242,10 @@ class PobApp(TeamworkMixin, App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="database")
     def open_database(self) -> None:
         """Connect and bring the schema up to date (migrations may run here)."""
-        from pob_tui.services import sla
+        from pob_tui.services import live
         from pob_tui.services.system import database_label
 
-        sla.configure(self.settings)
+        live.install()
         url = self.settings.database_url
         label = self._label_override or database_label(url)
         if self._given_database is not None:
@@ -248,11 +254,7 @@ class PobApp(TeamworkMixin, App[None]):
         from pob_tui.db import Database, safe_url
 
         try:
-            database = Database.open(
-                url,
-                busy_timeout_ms=self.settings.busy_timeout_ms,
-                auto_upgrade=self.settings.auto_upgrade,
-            )
+            database = Database.open(self.settings)
         except PobError as exc:
             self.post_message(DatabaseFailed(str(exc)))
             return
@@ -290,8 +292,11 @@ class PobApp(TeamworkMixin, App[None]):
 
         assert self.database is not None
         with self.database.session() as session:
+            if self.actor is None:  # resolved once per app, however the app was started
+                self.resolve_actor_once(session)
+            elif not self.actor.system:  # a reload (roles may have changed): fresh roles
+                self.actor = identity.load_actor(session, self.agent_username)
             agent = system.agent_info(session, self.agent_username)
-            self.actor = identity.load_actor(session, self.agent_username)
             empty = system.is_empty(session)
         self.post_message(SessionLoaded(agent, empty))
 
@@ -333,6 +338,7 @@ class PobApp(TeamworkMixin, App[None]):
                 self.post_message(DemoProgressed(text))
 
             kwargs["progress"] = progress
+        kwargs["operator"] = self.agent_username or None  # whoever opened the app
         demo.generate(self.settings.database_url, **kwargs)
         self.post_message(DemoLoaded())
 
@@ -393,11 +399,18 @@ class PobApp(TeamworkMixin, App[None]):
     def actor_in(self, session: Session) -> Actor:
         """The acting agent; loads it in `session` when the session worker has not yet.
         Blocks: call from a worker."""
-        if self.actor is None:
-            from pob_tui.services.identity import load_actor
+        return self.resolve_actor_once(session)
 
-            self.actor = load_actor(session, self.agent_username)
-        return self.actor
+    def resolve_actor_once(self, session: Session) -> Actor:
+        """Who acts, decided once for the life of the app (a serve record is one-use)."""
+        with self._actor_lock:
+            if self.actor is None:
+                from pob_tui.services import identity
+
+                self.actor = identity.resolve_actor(
+                    session, injected=self._injected_actor, serve_record=self._serve_record)
+                self.agent_username = self.actor.username
+            return self.actor
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -496,13 +509,6 @@ class PobApp(TeamworkMixin, App[None]):
                     severity="warning",
                     markup=False,
                 )
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name (containers without passwd entries)
-        return "unknown"
 
 
 __all__ = ["PobApp", "PobCommands"]

@@ -117,9 +117,10 @@ def make_app() -> Callable[..., object]:
     """PobApp with a pinned clock, fixed label and default settings (no user config)."""
     from pob_tui import PobApp
     from pob_tui.config import Settings
+    from pob_tui.services.identity import Actor
 
     def make(url: str, **kwargs: object) -> PobApp:
-        kwargs.setdefault("agent_username", "agent1")
+        kwargs.setdefault("actor", Actor("agent1"))
         kwargs.setdefault("database_label", LABEL)
         kwargs.setdefault("clock", clock)
         settings = kwargs.pop("settings", None) or Settings(database_url=url)

@@ -10,6 +10,7 @@ import pytest
 
 from pob_tui.config import Settings
 from pob_tui.db import Database, make_engine
+from pob_tui.services.identity import Actor
 from pob_tui.tui.screens.cab import CabScreen
 from pob_tui.tui.screens.catalog import CatalogScreen
 from pob_tui.tui.screens.changes import ChangesScreen
@@ -201,7 +202,7 @@ async def test_theme_from_settings_and_toggle(shell_url, make_app) -> None:
 
 
 async def test_unknown_agent_is_named_in_header(shell_url, make_app) -> None:
-    app = make_app(shell_url, agent_username="nobody")
+    app = make_app(shell_url, actor=Actor("nobody"))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert app.agent_label == "unknown agent nobody"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from pob_tui.models import Agent, AgentRole, Person
+from pob_tui.services.identity import Actor
 from tests.tui.conftest import screen_text, settle
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 50), id="160x50")]
@@ -32,7 +33,7 @@ def _admin(url: str) -> None:
 
 
 async def test_catalog_list_filter_and_detail(demo_app_url, make_app) -> None:
-    app = make_app(demo_app_url, agent_username="boss")
+    app = make_app(demo_app_url, actor=Actor("boss"))
     _admin(demo_app_url)
     async with app.run_test(size=(160, 50)) as pilot:
         await settle(pilot)
@@ -69,7 +70,7 @@ async def test_catalog_hides_amounts_from_roles_without_costs(demo_app_url, make
         code = s.execute(__import__("sqlalchemy").select(Service.code)).scalars().first()
         assert service_detail(s, code, now=datetime.now(UTC), with_costs=False)["costs"] == []
     db.dispose()
-    app = make_app(demo_app_url, agent_username="desk")
+    app = make_app(demo_app_url, actor=Actor("desk"))
     async with app.run_test(size=(160, 50)) as pilot:
         await settle(pilot)
         await pilot.press("5")
@@ -87,7 +88,7 @@ async def test_catalog_hides_amounts_from_roles_without_costs(demo_app_url, make
 
 
 async def test_reports_dashboard_and_costs(demo_app_url, make_app) -> None:
-    app = make_app(demo_app_url, agent_username="boss")
+    app = make_app(demo_app_url, actor=Actor("boss"))
     _admin(demo_app_url)
     async with app.run_test(size=(160, 50)) as pilot:
         await settle(pilot)
@@ -114,12 +115,12 @@ def _open_area(key: str):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("size", SIZES)
 def test_catalog_snapshot(snap_compare, demo_app_url, make_app, size) -> None:
     _admin(demo_app_url)
-    app = make_app(demo_app_url, agent_username="boss")
+    app = make_app(demo_app_url, actor=Actor("boss"))
     assert snap_compare(app, terminal_size=size, run_before=_open_area("5"))
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_kpi_dashboard_snapshot(snap_compare, demo_app_url, make_app, size) -> None:
     _admin(demo_app_url)
-    app = make_app(demo_app_url, agent_username="boss")
+    app = make_app(demo_app_url, actor=Actor("boss"))
     assert snap_compare(app, terminal_size=size, run_before=_open_area("7"))

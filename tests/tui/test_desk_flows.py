@@ -12,6 +12,7 @@ from sqlalchemy import select
 from pob_tui.db import Database, make_engine
 from pob_tui.models import Incident, Problem, Team
 from pob_tui.services import incidents as svc
+from pob_tui.services.identity import Actor
 from tests.factories import build_world, office_agreement
 from tests.tui.conftest import NOW, screen_text, settle
 
@@ -63,7 +64,7 @@ def desk_url(db_url: str) -> str:
 
 
 def make(make_app, url):  # type: ignore[no-untyped-def]
-    return make_app(url, agent_username="anne")
+    return make_app(url, actor=Actor("anne"))
 
 
 def incident(url: str, number: str) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from pob_tui.services.identity import Actor
 from tests.tui.conftest import settle
 from tests.tui.test_desk_flows import build_desk, type_text
 
@@ -23,7 +24,7 @@ def test_desk_queue(snap_compare, desk_url, make_app, size) -> None:
         await settle(pilot)
         await pilot.press("j", "space")
 
-    app = make_app(desk_url, agent_username="anne")
+    app = make_app(desk_url, actor=Actor("anne"))
     assert snap_compare(app, terminal_size=size, run_before=marked)
 
 
@@ -42,7 +43,7 @@ def test_desk_log_call(snap_compare, desk_url, make_app, size) -> None:
         await type_text(pilot, "Outlook henger hver morgen")
         await settle(pilot)
 
-    app = make_app(desk_url, agent_username="anne")
+    app = make_app(desk_url, actor=Actor("anne"))
     assert snap_compare(app, terminal_size=size, run_before=fill_form)
 
 
@@ -53,5 +54,5 @@ def test_desk_incident_detail(snap_compare, desk_url, make_app, size) -> None:
         await pilot.press("G", "enter")  # INC-000001, the oldest
         await settle(pilot)
 
-    app = make_app(desk_url, agent_username="anne")
+    app = make_app(desk_url, actor=Actor("anne"))
     assert snap_compare(app, terminal_size=size, run_before=open_detail)

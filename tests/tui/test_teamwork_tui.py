@@ -18,7 +18,7 @@ from pob_tui.db import Database, make_engine
 from pob_tui.models import Agent, AgentRole, Notification, Person, TicketEvent
 from pob_tui.services import incidents as svc
 from pob_tui.services import presence
-from pob_tui.services.identity import load_actor
+from pob_tui.services.identity import Actor, load_actor
 from tests.tui.conftest import screen_text, settle
 from tests.tui.test_desk_flows import build_desk
 
@@ -73,7 +73,7 @@ def grant(url: str, username: str, *roles: str) -> None:
 
 
 async def test_queue_updates_only_the_changed_row(team_url, make_app) -> None:
-    app = make_app(team_url, agent_username="anne")
+    app = make_app(team_url, actor=Actor("anne"))
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         queue = app.screen
@@ -106,7 +106,7 @@ async def test_detail_follows_another_agents_change_and_shows_presence(team_url,
         presence.open_ticket(s, "incident", inc.id, load_actor(s, "lars").agent_id)
 
     change(team_url, lars_opens)
-    app = make_app(team_url, agent_username="anne")
+    app = make_app(team_url, actor=Actor("anne"))
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         app.open_ticket("INC-000004")
@@ -139,7 +139,7 @@ async def test_detail_follows_another_agents_change_and_shows_presence(team_url,
 async def test_conflict_merge_field_by_field(team_url, make_app) -> None:
     from pob_tui.tui.screens.dialogs import ConflictDialog
 
-    app = make_app(team_url, agent_username="anne", live_updates=False)
+    app = make_app(team_url, actor=Actor("anne"), live_updates=False)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         app.open_ticket("INC-000004")
@@ -169,7 +169,7 @@ async def test_roles_grey_what_they_cannot_do(team_url, make_app) -> None:
     grant(team_url, "carl", "cab_member")
     for username, vote, chair, log_call in (("anne", None, None, True),
                                             ("carl", True, None, None)):
-        app = make_app(team_url, agent_username=username, live_updates=False)
+        app = make_app(team_url, actor=Actor(username), live_updates=False)
         async with app.run_test(size=(120, 30)) as pilot:
             await settle(pilot)
             assert app.screen.check_action("log_call", ()) is log_call
@@ -189,7 +189,7 @@ async def test_audit_screen_filters_and_exports(team_url, make_app, tmp_path: Pa
 
     grant(team_url, "anne", "administrator")
     monkeypatch.chdir(tmp_path)
-    app = make_app(team_url, agent_username="anne", live_updates=False)
+    app = make_app(team_url, actor=Actor("anne"), live_updates=False)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         app.action_audit_log()
@@ -221,7 +221,7 @@ async def test_sla_notifications_are_shown_once(team_url, make_app) -> None:
                            text="INC-000001: resolution deadline passed [bold]x"))
 
     change(team_url, notify_anne)
-    app = make_app(team_url, agent_username="anne", live_updates=False)
+    app = make_app(team_url, actor=Actor("anne"), live_updates=False)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         messages = [str(n.message) for n in app._notifications]
@@ -238,7 +238,7 @@ async def test_save_through_a_killed_connection_happens_once(team_url, make_app,
                                                              backend: str) -> None:
     if backend != "postgresql":
         pytest.skip("pg_terminate_backend is PostgreSQL's")
-    app = make_app(team_url, agent_username="anne", live_updates=False)
+    app = make_app(team_url, actor=Actor("anne"), live_updates=False)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         app.open_ticket("INC-000004")
