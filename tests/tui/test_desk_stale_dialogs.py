@@ -9,8 +9,19 @@ import asyncio
 from sqlalchemy import select
 
 from pob_tui.db import Database, make_engine
+from pob_tui.services.identity import Actor
 from tests.tui.conftest import screen_text, settle
 from tests.tui.test_desk_flows import desk_url, incident, open_incident  # noqa: F401
+
+
+async def wait_until(pilot, check, what: str) -> None:  # type: ignore[no-untyped-def]
+    """Poll `check` while the app runs (workers, live updates), at most ~10 s."""
+    for _ in range(100):
+        if check():
+            return
+        await asyncio.sleep(0.1)
+        await pilot.pause()
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def wait_for_version(pilot, screen, version: int) -> None:  # type: ignore[no-untyped-def]
@@ -27,8 +38,8 @@ async def test_two_agents_stale_assign_dialog_meets_the_conflict(desk_url, make_
     from pob_tui.tui.screens.dialogs import ConflictDialog, FormDialog
     from pob_tui.tui.screens.incident import IncidentScreen
 
-    anne = make_app(desk_url, agent_username="anne")
-    lars = make_app(desk_url, agent_username="lars")
+    anne = make_app(desk_url, actor=Actor("anne"))
+    lars = make_app(desk_url, actor=Actor("lars"))
     async with anne.run_test(size=(80, 24)) as pa, lars.run_test(size=(80, 24)) as pb:
         await settle(pa)
         await settle(pb)
@@ -40,9 +51,11 @@ async def test_two_agents_stale_assign_dialog_meets_the_conflict(desk_url, make_
         await settle(pa)
         assert isinstance(anne.screen, FormDialog)
         await open_incident(pb, "INC-000004")
+        await wait_until(pb, lambda: isinstance(lars.screen, IncidentScreen)
+                         and lars.screen.data is not None, "lars's incident screen")
         await pb.press("m")  # ...lars takes the incident meanwhile in his own pob
-        await settle(pb)
-        assert "INC-000004 saved" in [str(n.message) for n in lars._notifications]
+        await wait_until(pb, lambda: "INC-000004 saved" in [
+            str(n.message) for n in lars._notifications], "lars's save")
         await wait_for_version(pa, screen, version)  # anne's screen refreshed under it
         await pa.press("enter", "enter")  # "Me", no person: save
         await settle(pa)
@@ -73,7 +86,7 @@ async def test_cli_change_while_the_dialog_is_open_meets_the_conflict(desk_url,
         s.flush()
         s.add(AgentRole(agent_id=agent.id, role="first_line"))
     db.dispose()
-    app = make_app(desk_url, agent_username="anne")
+    app = make_app(desk_url, actor=Actor("anne"))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await open_incident(pilot, "INC-000004")
