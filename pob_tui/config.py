@@ -75,6 +75,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "hourly_rate": Key("number", 950, "NOK per agent hour, for time spent on tickets"),
         "currency": Key("string", "NOK", "currency shown on reports"),
     },
+    "phone": {
+        "region": Key("string", "NO", "country of phone numbers written without +, e.g. NO"),
+        "ring_wait_seconds": Key("number", 3, "how long `pob call ringing` waits for a pob"),
+    },
 }
 FREEFORM_SECTIONS = {"keymap", "freeze"}
 
@@ -105,6 +109,8 @@ class Settings:
     cab_cutoff_working_days: int = 1
     hourly_rate: Decimal = Decimal("950")
     currency: str = "NOK"
+    phone_region: str = "NO"
+    ring_wait_seconds: float = 3.0
     keymap: Mapping[str, str] = field(default_factory=dict)
     freeze: tuple[FreezeWindow, ...] = ()
     config_path: Path | None = None
@@ -130,6 +136,8 @@ ATTR = {
     ("cab", "cutoff_working_days"): "cab_cutoff_working_days",
     ("costs", "hourly_rate"): "hourly_rate",
     ("costs", "currency"): "currency",
+    ("phone", "region"): "phone_region",
+    ("phone", "ring_wait_seconds"): "ring_wait_seconds",
 }
 
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")

@@ -22,6 +22,7 @@ from pob_tui.models.change import (
     FreezeWindow,
 )
 from pob_tui.models.cmdb import CiRelation, ConfigItem, ServiceCi
+from pob_tui.models.desk import CallRing, CallTemplate
 from pob_tui.models.incident import FollowUp, Incident
 from pob_tui.models.org import ROLES, Agent, AgentRole, Location, OrgUnit, Person, Team
 from pob_tui.models.problem import Problem
@@ -51,6 +52,8 @@ __all__ = [
     "CabMember",
     "Calendar",
     "CalendarDay",
+    "CallRing",
+    "CallTemplate",
     "ChangeCi",
     "ChangeRequest",
     "ChangeTemplate",

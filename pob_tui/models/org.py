@@ -127,4 +127,5 @@ ROLES = (
     "service_owner",
     "customer_manager",
     "administrator",
+    "integration",
 )

@@ -28,13 +28,14 @@ RULES: dict[str, frozenset[str]] = {
     "import": frozenset({"administrator"}),
     "agent.admin": frozenset({"administrator"}),
     "audit.read": frozenset({"administrator", "change_manager", "customer_manager"}),
+    "call.ring": frozenset({"administrator", "integration"}),
 }
 
 ROLE_NAMES = {
     "first_line": "first line", "second_line": "second line",
     "change_manager": "change manager", "cab_member": "CAB member",
     "service_owner": "service owner", "customer_manager": "customer manager",
-    "administrator": "administrator",
+    "administrator": "administrator", "integration": "integration key",
 }
 
 

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pob_tui.db import Database, make_engine
 from tests.tui.conftest import screen_text, settle
-from tests.tui.test_desk_flows import desk_url, incident, make, notes, type_text  # noqa: F401
+from tests.tui.test_desk_flows import (
+    build_desk,
+    incident,
+    make,
+    notes,
+    type_text,
+)
+
+
+@pytest.fixture
+def desk_url(db_url: str) -> str:
+    build_desk(db_url)
+    return db_url
 
 
 async def test_escape_closes_the_matches_first_then_keeps_a_draft(desk_url, make_app) -> None:

@@ -6,12 +6,23 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import select
 
 from pob_tui.db import Database, make_engine
 from pob_tui.services.identity import Actor
 from tests.tui.conftest import screen_text, settle
-from tests.tui.test_desk_flows import desk_url, incident, open_incident  # noqa: F401
+from tests.tui.test_desk_flows import (
+    build_desk,
+    incident,
+    open_incident,
+)
+
+
+@pytest.fixture
+def desk_url(db_url: str) -> str:
+    build_desk(db_url)
+    return db_url
 
 
 async def wait_until(pilot, check, what: str) -> None:  # type: ignore[no-untyped-def]

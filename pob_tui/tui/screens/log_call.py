@@ -75,11 +75,16 @@ class LogCallScreen(PobScreen):
                 id="call.next_known_error", priority=True),
         Binding("ctrl+o", "note_existing", _("Note on open"), id="call.note_existing",
                 priority=True),
+        Binding("ctrl+g", "quick_call", _("Quick call"), id="call.quick_call", priority=True),
         Binding("escape", "cancel", _("Cancel"), id="call.cancel"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, ring: Any = None) -> None:
         super().__init__()
+        self.ring = ring
+        """A phone ring this pob took (`services.ring.RingCall`): the caller comes filled."""
+        self.template: Any = None
+        """The quick-call template applied (`services.templates.TemplateRow`), if any."""
         self.context: dict[str, Any] | None = None
         self.known: list[dict[str, Any]] = []
         self._saving = False
@@ -126,11 +131,60 @@ class LogCallScreen(PobScreen):
         self.set_status(_("Log a call"))
         self._show_priority()
         self.query_one("#call-caller", CallerPicker).input.focus()
+        if self.ring is not None:
+            self._show_ring(self.ring)
+            return
         draft = getattr(self.app, "call_draft", None)
         if draft:
             self.app.call_draft = None  # type: ignore[attr-defined]
             self.restore(draft)
             self.notify(_("The call you left is back (esc, d discards it)"), markup=False)
+
+    def _show_ring(self, ring: Any) -> None:
+        """The phone rang: the caller found by number is picked (their incidents show at
+        the side); an unknown number stays in the caller field to search on."""
+        caller = self.query_one("#call-caller", CallerPicker)
+        if ring.caller:
+            caller.set_row(ring.caller)
+            self.post_message(Picker.Picked(caller, ring.caller))
+            self.query_one("#call-service", ServicePicker).input.focus()
+            self.notify(_("Call from {number}").format(number=clean(ring.number)),
+                        markup=False)
+        else:
+            caller.input.value = ring.number
+            self.notify(_("No caller has the number {number}").format(
+                number=clean(ring.number)), severity="warning", markup=False)
+
+    # -- quick calls ------------------------------------------------------------------------
+
+    def action_quick_call(self) -> None:
+        from pob_tui.tui.screens.templates import TemplatePicker
+
+        def chosen(row: Any) -> None:
+            if row is not None:
+                self.apply_template(row)
+
+        self.app.push_screen(TemplatePicker(), chosen)
+
+    def apply_template(self, row: Any) -> None:
+        """Fill service, summary, impact and urgency from a template; with a resolution
+        code, ctrl+r then saves and resolves at first line without asking."""
+        self.template = row
+        service = self.query_one("#call-service", ServicePicker)
+        picked = {"id": row.service_id, "code": row.service, "name": row.service_name,
+                  "impact": row.impact or row.default_impact,
+                  "urgency": row.urgency or row.default_urgency, "subscribed": False}
+        service.set_row(picked)
+        self.post_message(Picker.Picked(service, picked))
+        self.query_one("#call-summary", Input).value = row.summary
+        caller = self.query_one("#call-caller", CallerPicker)
+        if caller.selected is None:
+            caller.input.focus()
+        else:
+            self.query_one("#call-summary", Input).focus()
+        if row.code:
+            self.notify(_("ctrl+r saves and resolves: {note}").format(
+                note=clean(row.resolution or row.summary)), markup=False)
 
     # -- drafts: a half-logged call is never lost -------------------------------------------
 
@@ -370,6 +424,11 @@ class LogCallScreen(PobScreen):
     def action_save_resolve(self) -> None:
         draft = self._draft()
         if draft is None:
+            return
+        t = self.template
+        if t is not None and t.code and draft["service"] == t.service_id:
+            self.save({**draft, "resolve_note": t.resolution or t.summary,
+                       "resolution_code": t.code})
             return
 
         def resolved(values: dict[str, Any] | None) -> None:
