@@ -11,6 +11,13 @@ databases `pob_desk_bench_<scale>` on the server given with --pg) and reused.
     python bench/desk.py --db URL              # an already filled database for --scale
 
 Goals: queue page and filter <= 100 ms, caller keystroke <= 30 ms, ratio <= 2.
+
+Issue 13 adds, on the small demo of each backend, driving the real app headless: the keys
+and time of a quick call from a template (`n`, caller, `enter`, `ctrl+g`, filter, `enter`,
+`ctrl+r`), and the time from a phone ring (`services.ring.ring`, which commits the ring) to
+the call form showing the caller with their incidents, p95 over 50 rings. Goals: ring p95
+<= 1 s on PostgreSQL, <= 2 s on SQLite; the script exits 1 on a miss (`--no-goal` to
+explore).
 """
 
 from __future__ import annotations
@@ -152,6 +159,120 @@ def report(backend: str, scale: str, big: dict, small: dict) -> None:
               f"{goal:6d}{flag}")
 
 
+RING_GOAL = {"postgresql": 1.0, "sqlite": 2.0}
+
+
+def desk_flow(url: str, rings: int) -> dict[str, float]:
+    """Quick-call keys and seconds, and ring-to-form seconds (median, p95), in the app."""
+    import asyncio
+    import shutil
+    import tempfile
+
+    from sqlalchemy import select
+
+    from pob_tui import PobApp
+    from pob_tui.config import Settings
+    from pob_tui.models import Agent, AgentRole, CallTemplate, Person
+    from pob_tui.services import ring
+    from pob_tui.services.identity import SYSTEM_ACTOR, Actor
+
+    tmp = None
+    if make_url(url).get_backend_name() == "sqlite":  # keep the cached demo as it was
+        tmp = Path(tempfile.mkdtemp()) / "flow.sqlite3"
+        shutil.copy(str(make_url(url).database), tmp)
+        url = f"sqlite:///{tmp}"
+    db = Database(make_engine(url))
+    with db.session() as s:
+        agent = s.execute(select(Agent.username).join(AgentRole, AgentRole.agent_id == Agent.id)
+                          .where(AgentRole.role == "first_line", Agent.active)
+                          .order_by(Agent.id)).scalars().first()
+        caller, phone = s.execute(select(Person.username, Person.phone)
+                                  .where(Person.active, Person.phone.is_not(None))
+                                  .order_by(Person.id)).first()
+        template = s.execute(select(CallTemplate.name).where(
+            CallTemplate.resolution_code.is_not(None)).order_by(CallTemplate.id)
+        ).scalars().first()
+    settings = Settings(database_url=url)
+    out: dict[str, float] = {}
+
+    async def until(pilot, check, limit: float = 10.0) -> float:  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        while not check():
+            if time.perf_counter() - started > limit:
+                raise SystemExit("timed out in the desk flow")
+            await asyncio.sleep(0.005)
+        return time.perf_counter()
+
+    async def run() -> None:
+        from pob_tui.tui.screens.log_call import LogCallScreen
+        from pob_tui.tui.screens.queue import QueueScreen
+
+        app = PobApp(url, settings=settings, actor=Actor(agent))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, QueueScreen)
+                        and app.actor is not None)
+            await pilot.pause()
+            filter_text = (template or "")[:4].lower()
+            keys = ["n", *caller, "enter", "ctrl+g", *filter_text, "enter", "ctrl+r"]
+            keys = ["space" if k == " " else k for k in keys]
+            started = time.perf_counter()
+            for key in keys:
+                await pilot.press(key)
+                if key in ("enter", "ctrl+g"):
+                    await app.workers.wait_for_complete()
+                    await pilot.pause()
+            done = await until(pilot, lambda: any(
+                "resolved at first line" in str(n.message) for n in app._notifications))
+            out["quick call keys"] = float(len(keys))
+            out["quick call keys beyond text"] = float(
+                len(keys) - len(caller) - len(filter_text))
+            out["quick call s"] = done - started
+            samples = []
+            for i in range(rings):
+                await until(pilot, lambda: isinstance(app.screen, QueueScreen))
+                started = time.perf_counter()
+                task = asyncio.create_task(asyncio.to_thread(
+                    lambda: _ring_once(ring, url, agent, phone, settings, SYSTEM_ACTOR)))
+                shown = await until(pilot, lambda: isinstance(app.screen, LogCallScreen)
+                                    and app.screen.context is not None)
+                samples.append(shown - started)
+                await task
+                app.screen.dismiss()
+                await pilot.pause()
+            samples.sort()
+            out["ring to form median s"] = statistics.median(samples)
+            out["ring to form p95 s"] = samples[min(len(samples) - 1, int(len(samples) * .95))]
+
+    asyncio.run(run())
+    db.dispose()
+    if tmp is not None:
+        shutil.rmtree(tmp.parent, ignore_errors=True)
+    return out
+
+
+def _ring_once(ring, url, agent, phone, settings, actor):  # type: ignore[no-untyped-def]
+    db = Database(make_engine(url))
+    try:
+        with db.session() as s:
+            return ring.ring(s, actor, agent, phone, settings=settings, wait=5)
+    finally:
+        db.dispose()
+
+
+def report_flow(backend: str, flow: dict[str, float]) -> bool:
+    goal = RING_GOAL[backend]
+    print(f"
+{backend}: quick call and phone ring (small demo, real app headless)")
+    print(f"  quick call: {int(flow['quick call keys'])} keys "
+          f"({int(flow['quick call keys beyond text'])} beyond the typed text), "
+          f"{flow['quick call s']:.2f} s")
+    p95 = flow["ring to form p95 s"]
+    ok = p95 <= goal
+    print(f"  ring to form: median {flow['ring to form median s']:.3f} s, p95 {p95:.3f} s, "
+          f"goal {goal:.1f} s, ratio {p95 / goal:.2f}{'' if ok else '  ! missed'}")
+    return ok
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=("small", "municipality", "history"),
@@ -159,6 +280,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--db", help="an already filled database for --scale (skips SQLite)")
     parser.add_argument("--pg", help="PostgreSQL server URL: also build and measure there")
     parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--rings", type=int, default=50)
+    parser.add_argument("--no-goal", action="store_true", help="never exit 1 on a miss")
     args = parser.parse_args(argv)
     runs = 15 if args.scale == "small" else args.runs
 
@@ -171,10 +294,14 @@ def main(argv: list[str] | None = None) -> None:
         targets.append(("sqlite", sqlite_demo(args.scale), sqlite_demo("small")))
     if args.pg:
         targets.append(("postgresql", pg_demo(args.pg, args.scale), pg_demo(args.pg, "small")))
+    missed = False
     for backend, big_url, small_url in targets:
         small = measure(small_url, runs)
         big = small if big_url == small_url else measure(big_url, runs)
         report(backend, args.scale, big, small)
+        missed |= not report_flow(backend, desk_flow(small_url, args.rings))
+    if missed and not args.no_goal:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -82,6 +82,8 @@ class PobCommands(Provider):
         commands.append((_("Log a call"), app.action_log_call, _("A new incident")))
         commands.append((_("Audit log"), app.action_audit_log,
                          _("Every ticket event and administrative action")))
+        commands.append((_("Quick-call templates"), app.action_templates,
+                         _("The call form's templates (administrators edit them)")))
         commands.append((_("Toggle light/dark theme"), app.action_toggle_theme, ""))
         seen: set[str] = set()
         for active in self.screen.active_bindings.values():
@@ -434,6 +436,11 @@ class PobApp(TeamworkMixin, App[None]):
         from pob_tui.tui.screens.log_call import LogCallScreen
 
         self.push_screen(LogCallScreen())
+
+    def action_templates(self) -> None:
+        from pob_tui.tui.screens.templates import TemplatesScreen
+
+        self.push_screen(TemplatesScreen())
 
     def action_audit_log(self) -> None:
         from pob_tui.tui.screens.audit import AuditScreen

@@ -79,7 +79,7 @@ async def test_ring_opens_the_call_form_in_the_answering_agents_pob_only(desk_ur
         finally:
             db.dispose()
 
-    async with anne.run_test(size=(80, 24)) as pa, lars.run_test(size=(80, 24)) as pb:
+    async with anne.run_test(size=(120, 30)) as pa, lars.run_test(size=(80, 24)) as pb:
         await settle(pa)
         await settle(pb)
         task = asyncio.create_task(asyncio.to_thread(phone_rings, "+47 912 34 567"))
@@ -89,6 +89,8 @@ async def test_ring_opens_the_call_form_in_the_answering_agents_pob_only(desk_ur
                          and anne.screen.context is not None, "the call form with the caller")
         caller = anne.screen.query_one("#call-caller", CallerPicker)
         assert caller.selected["username"] == "kari.n"
+        assert [i["number"] for i in anne.screen.context["open"]][-1] == "INC-000001"
+        await settle(pa)
         text = screen_text(anne)
         assert "Kari Nordmann" in text and "INC-000001" in text  # her open incidents
         await settle(pb)
@@ -100,3 +102,49 @@ async def test_ring_opens_the_call_form_in_the_answering_agents_pob_only(desk_ur
         assert task.result().taken and task.result().caller is None
         await wait_until(pa, lambda: isinstance(anne.screen, LogCallScreen), "the form")
         assert anne.screen.query_one("#call-caller", CallerPicker).input.value == "22 33 44 55"
+
+
+async def test_administrator_adds_and_removes_a_template_in_the_tui(desk_url,
+                                                                    make_app) -> None:
+    from pob_tui.models import Agent, AgentRole, Person
+    from pob_tui.tui.screens.templates import TemplatesScreen
+
+    db = Database(make_engine(desk_url))
+    with db.session() as s:
+        p = Person(username="ada", first_name="Ada", last_name="Admin")
+        s.add(p)
+        s.flush()
+        a = Agent(username="ada", person_id=p.id)
+        s.add(a)
+        s.flush()
+        s.add(AgentRole(agent_id=a.id, role="administrator"))
+    app = make_app(desk_url, actor=Actor("ada"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "quick-call templates")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TemplatesScreen)
+        assert "Passord utløpt" in screen_text(app)
+        await pilot.press("a")
+        await type_text(pilot, "Konto låst")
+        await pilot.press("enter")
+        await type_text(pilot, "M365")
+        await pilot.press("enter")
+        await type_text(pilot, "Kontoen er låst")
+        await pilot.press("enter", "enter", "enter")  # no impact, no urgency
+        await pilot.press("down", "enter")  # resolution code: solved
+        await type_text(pilot, "Låst opp")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Template Konto låst saved" in notes(app)
+        assert "Konto låst" in screen_text(app)
+        await pilot.press("x", "y")  # the first row (Konto låst, by name) after asking
+        await settle(pilot)
+        assert "Template Konto låst removed" in notes(app)
+    with db.session() as s:
+        assert [t.name for t in templates.list_templates(s)] == ["Passord utløpt",
+                                                                 "Skriver frakoblet"]
+    db.dispose()
