@@ -261,8 +261,7 @@ def _ring_once(ring, url, agent, phone, settings, actor):  # type: ignore[no-unt
 
 def report_flow(backend: str, flow: dict[str, float]) -> bool:
     goal = RING_GOAL[backend]
-    print(f"
-{backend}: quick call and phone ring (small demo, real app headless)")
+    print(f"\n{backend}: quick call and phone ring (small demo, real app headless)")
     print(f"  quick call: {int(flow['quick call keys'])} keys "
           f"({int(flow['quick call keys beyond text'])} beyond the typed text), "
           f"{flow['quick call s']:.2f} s")

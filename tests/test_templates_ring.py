@@ -7,6 +7,7 @@ import io
 import json
 
 import pytest
+
 from pob_tui.cli import main
 from pob_tui.config import Settings
 from pob_tui.errors import InvalidInput, NotFound, PermissionDenied

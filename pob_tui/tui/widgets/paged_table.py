@@ -98,11 +98,17 @@ class PagedTable(DataTable[Text]):
     def set_rows(
         self, rows: Iterable[tuple[Hashable, Mapping[str, Text]]], *, has_more: bool
     ) -> None:
-        """Replace all rows (first page or a refresh), keeping the cursor where it was."""
+        """Replace all rows (first page or a refresh), keeping the cursor on the row it was
+        on (by key: a new incident above it must not move the agent to another one), else
+        at the same height."""
         keep = self.cursor_row
+        key = self.row_key_at_cursor() if self.row_count else None
         self._rows = list(rows)
         self.has_more = has_more
         self._more_requested = False
+        if key is not None:
+            index = self.index_of(key)
+            keep = keep if index is None else index
         self._rebuild(keep_row=keep)
 
     def append_rows(
