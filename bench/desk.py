@@ -228,7 +228,7 @@ def desk_flow(url: str, rings: int) -> dict[str, float]:
                 len(keys) - len(caller) - len(filter_text))
             out["quick call s"] = done - started
             samples = []
-            for i in range(rings):
+            for _i in range(rings):
                 await until(pilot, lambda: isinstance(app.screen, QueueScreen))
                 started = time.perf_counter()
                 task = asyncio.create_task(asyncio.to_thread(

@@ -118,3 +118,24 @@ def test_ring_cli_exits_0_and_says_not_taken(admin_world, capsys, backend) -> No
     assert code == 0, err
     assert out.startswith("not taken: no running pob of anne took the call from "
                           "+47 91 23 45 67 (kari.n)")
+
+
+def test_cli_incident_show_gives_sla_in_working_time(admin_world, capsys, backend) -> None:
+    import re
+    from datetime import timedelta
+
+    from pob_tui.models import utcnow
+    from tests.factories import office_agreement
+
+    world, url, _me = admin_world
+    with world.db.session() as s:
+        office_agreement(s, {5: (480, 4650)})  # ten working days to resolve a P5
+    with world.db.session() as s:
+        svc.create_incident(s, world.anne, svc.NewIncident(
+            caller="kari.n", service="PRINT", summary="Toner", impact=3, urgency=3),
+            now=utcnow() - timedelta(minutes=1))
+    code, out, err = pob(capsys, url, "incident", "show", "INC-000001")
+    assert code == 0, err
+    line = next(x for x in out.splitlines() if x.startswith("SLA resolution"))
+    assert re.fullmatch(r"SLA resolution: due \w{3} \d\d\.\d\d \d\d:\d\d, ok (9|10) wd( \d h)?",
+                        line), line

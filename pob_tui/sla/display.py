@@ -13,6 +13,16 @@ from datetime import datetime, timedelta, tzinfo
 
 from pob_tui.i18n import _
 
+STATE_LABELS = {
+    "ok": _("ok"),
+    "at_risk": _("at risk"),
+    "breached": _("breached"),
+    "paused": _("paused"),
+    "met": _("met"),
+    "missed": _("missed"),
+    "stopped": _("stopped"),
+}
+
 DEFAULT_DAY = timedelta(hours=7, minutes=45)
 """A working day when the calendar is not known (the municipality's office hours)."""
 

@@ -11,17 +11,7 @@ from datetime import timedelta
 from rich.style import Style
 from rich.text import Text
 
-from pob_tui.i18n import _
-
-STATE_LABELS = {
-    "ok": _("ok"),
-    "at_risk": _("at risk"),
-    "breached": _("breached"),
-    "paused": _("paused"),
-    "met": _("met"),
-    "missed": _("missed"),
-    "stopped": _("stopped"),
-}
+from pob_tui.sla.display import STATE_LABELS
 
 _FALLBACK = {"ok": "", "at_risk": "yellow", "breached": "bold red", "paused": "dim",
              "met": "green", "missed": "red", "stopped": "dim"}
