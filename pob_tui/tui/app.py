@@ -90,6 +90,8 @@ class PobCommands(Provider):
             binding = active.binding
             if active.node is app or not binding.description or binding.system:
                 continue
+            if binding.id is None:  # Textual's generic widget keys (cursor up, page left)
+                continue
             if binding.action in seen:
                 continue
             seen.add(binding.action)
@@ -114,7 +116,18 @@ class PobCommands(Provider):
             from pob_tui.services.system import normalize_ticket_number
 
             number = normalize_ticket_number(query)
-        if number is not None:
+            digits = query.strip().lstrip("#")
+            if number is None and digits.isdigit() and len(digits) <= 9:
+                # plain digits: 654 finds INC-000654 (and a problem or change with it)
+                candidates = [normalize_ticket_number(f"{prefix}-{digits}")
+                              for prefix in ("INC", "PRB", "CHG")]
+            else:
+                candidates = [number]
+        else:
+            candidates = []
+        for number in candidates:
+            if number is None:
+                continue
             try:
                 ticket = await asyncio.to_thread(app.find_ticket_blocking, number)
             except Exception as exc:  # reported like a worker failure, once

@@ -12,7 +12,8 @@ from pob_tui.db import Database, make_engine
 from pob_tui.services import ring, templates
 from pob_tui.services.identity import SYSTEM_ACTOR, Actor
 from tests.tui.conftest import screen_text, settle
-from tests.tui.test_desk_flows import build_desk, incident, notes, type_text
+from tests.tui.desk_helpers import recorded
+from tests.tui.test_desk_flows import build_desk, incident, type_text
 from tests.tui.test_desk_stale_dialogs import wait_until
 
 
@@ -36,6 +37,8 @@ async def test_quick_call_with_a_template_resolves_in_one_more_key(desk_url,
     from pob_tui.tui.screens.templates import TemplatePicker
 
     app = make_app(desk_url, actor=Actor("anne"))
+
+    said = recorded(app)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         # the README's quick call: n kari enter ctrl+g pass enter ctrl+r
@@ -53,7 +56,7 @@ async def test_quick_call_with_a_template_resolves_in_one_more_key(desk_url,
         await pilot.press("ctrl+r")
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
-        assert "Logged INC-000013, resolved at first line" in notes(app)
+        assert "Logged INC-000013, resolved at first line" in said
     inc = incident(desk_url, "INC-000013")
     assert (inc["service"], inc["summary"], inc["status"]) == ("M365", "Passordet er utløpt",
                                                               "resolved")
@@ -119,6 +122,7 @@ async def test_administrator_adds_and_removes_a_template_in_the_tui(desk_url,
         s.flush()
         s.add(AgentRole(agent_id=a.id, role="administrator"))
     app = make_app(desk_url, actor=Actor("ada"))
+    said = recorded(app)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+p")
@@ -139,11 +143,11 @@ async def test_administrator_adds_and_removes_a_template_in_the_tui(desk_url,
         await type_text(pilot, "Låst opp")
         await pilot.press("enter")
         await settle(pilot)
-        assert "Template Konto låst saved" in notes(app)
+        assert "Template Konto låst saved" in said
         assert "Konto låst" in screen_text(app)
         await pilot.press("x", "y")  # the first row (Konto låst, by name) after asking
         await settle(pilot)
-        assert "Template Konto låst removed" in notes(app)
+        assert "Template Konto låst removed" in said
     with db.session() as s:
         assert [t.name for t in templates.list_templates(s)] == ["Passord utløpt",
                                                                  "Skriver frakoblet"]

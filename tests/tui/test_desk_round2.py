@@ -6,11 +6,11 @@ import pytest
 
 from pob_tui.db import Database, make_engine
 from tests.tui.conftest import screen_text, settle
+from tests.tui.desk_helpers import recorded
 from tests.tui.test_desk_flows import (
     build_desk,
     incident,
     make,
-    notes,
     type_text,
 )
 
@@ -28,6 +28,8 @@ async def test_escape_closes_the_matches_first_then_keeps_a_draft(desk_url, make
     from pob_tui.tui.widgets.pickers import CallerPicker
 
     app = make(make_app, desk_url)
+
+    said = recorded(app)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("n")
@@ -51,14 +53,14 @@ async def test_escape_closes_the_matches_first_then_keeps_a_draft(desk_url, make
         await pilot.press("k")
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
-        assert "Call kept as a draft: n brings it back" in notes(app)
+        assert "Call kept as a draft: n brings it back" in said
         await pilot.press("n")  # offered back
         await settle(pilot)
         text = screen_text(app)
         assert "Kari Nordmann (kari.n)" in text and "Skanneren sender ikke" in text
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "Logged INC-000013" in notes(app)
+        assert "Logged INC-000013" in said
         await pilot.press("n")  # the draft is gone once logged; an empty form just closes
         await settle(pilot)
         assert "Kari" not in app.screen.query_one("#call-caller", CallerPicker).input.value
@@ -91,6 +93,8 @@ async def test_enter_with_no_caller_match_says_so_and_stays(desk_url, make_app) 
     from pob_tui.tui.widgets.pickers import CallerPicker
 
     app = make(make_app, desk_url)
+
+    said = recorded(app)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("n")
@@ -99,7 +103,7 @@ async def test_enter_with_no_caller_match_says_so_and_stays(desk_url, make_app) 
         await pilot.press("enter")
         await settle(pilot)
         caller = app.screen.query_one("#call-caller", CallerPicker)
-        assert "No caller matches “zzqx”" in notes(app)
+        assert "No caller matches “zzqx”" in said
         assert caller.input.has_focus
         # enter before the results arrived: the focus comes back when none match
         await pilot.press(*["backspace"] * 4)
@@ -179,3 +183,38 @@ async def test_sla_time_in_working_time_and_explain_shows_every_clock(desk_url,
         print(text)
         assert "Response" in text and "Resolution" in text
         assert re.search(r"\w{3} \d\d\.\d\d\.2026 \d\d:\d\d–\d\d:\d\d  counted", text)
+
+
+async def test_small_things_cursor_reopen_palette_digits(desk_url, make_app) -> None:
+    from pob_tui.tui.screens.incident import IncidentScreen
+    from pob_tui.tui.screens.queue import QueueScreen
+    from pob_tui.tui.widgets.paged_table import PagedTable
+
+    app = make(make_app, desk_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(PagedTable)
+        await pilot.press("j", "j")
+        before = table.row_key_at_cursor()
+        await pilot.press("n")
+        await type_text(pilot, "kari")
+        await pilot.press("enter")
+        await type_text(pilot, "print")
+        await pilot.press("enter")
+        await type_text(pilot, "Ny sak")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        assert table.row_key_at_cursor() == before  # the cursor stays on its incident
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "13")  # plain digits jump to INC-000013
+        await settle(pilot)
+        text = screen_text(app)
+        assert "INC-000013" in text and "Cursor up" not in text
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentScreen) and app.screen.number == "INC-000013"
+        await pilot.press("o")  # reopen is not offered on a new incident
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentScreen)

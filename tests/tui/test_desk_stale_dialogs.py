@@ -12,6 +12,7 @@ from sqlalchemy import select
 from pob_tui.db import Database, make_engine
 from pob_tui.services.identity import Actor
 from tests.tui.conftest import screen_text, settle
+from tests.tui.desk_helpers import recorded
 from tests.tui.test_desk_flows import (
     build_desk,
     incident,
@@ -51,6 +52,7 @@ async def test_two_agents_stale_assign_dialog_meets_the_conflict(desk_url, make_
 
     anne = make_app(desk_url, actor=Actor("anne"))
     lars = make_app(desk_url, actor=Actor("lars"))
+    said_lars = recorded(lars)
     async with anne.run_test(size=(80, 24)) as pa, lars.run_test(size=(80, 24)) as pb:
         await settle(pa)
         await settle(pb)
@@ -65,8 +67,7 @@ async def test_two_agents_stale_assign_dialog_meets_the_conflict(desk_url, make_
         await wait_until(pb, lambda: isinstance(lars.screen, IncidentScreen)
                          and lars.screen.data is not None, "lars's incident screen")
         await pb.press("m")  # ...lars takes the incident meanwhile in his own pob
-        await wait_until(pb, lambda: "INC-000004 saved" in [
-            str(n.message) for n in lars._notifications], "lars's save")
+        await wait_until(pb, lambda: "INC-000004 saved" in said_lars, "lars's save")
         await wait_for_version(pa, screen, version)  # anne's screen refreshed under it
         await pa.press("enter", "enter")  # "Me", no person: save
         await settle(pa)

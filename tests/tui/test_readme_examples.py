@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.tui.conftest import settle
+from tests.tui.desk_helpers import recorded
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 KEYS = {"n", "enter", "ctrl+s", "ctrl+g", "ctrl+r", "escape", "tab"}
@@ -74,10 +75,11 @@ async def test_readme_key_sequence_works_on_the_small_demo(readme_demo, make_app
 
     parts = readme_sequence(section)
     app = make_app(readme_demo, actor=Actor(first_line_agent(readme_demo)))
+    said = recorded(app)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         extra = await play(pilot, parts)
         assert isinstance(app.screen, QueueScreen)
-        messages = [str(n.message) for n in app._notifications]
+        messages = said
         assert any(said in m for m in messages), messages
     assert extra == keys  # the README counts `n` too

@@ -291,6 +291,16 @@ class IncidentScreen(PobScreen):
             plain(d.get("description") or "–", multiline=True))
         self.query_one("#incident-timeline", Static).update(self._timeline(d))
         self._show_status()
+        self.refresh_bindings()
+
+    REOPENABLE = ("resolved", "closed")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer `o` reopen only on a resolved or closed incident (not on a new one)."""
+        if action == "reopen" and (self.data is None
+                                   or self.data.get("status") not in self.REOPENABLE):
+            return False
+        return super().check_action(action, parameters)
 
     def _say_who_changed(self, d: dict[str, Any]) -> None:
         events = d.get("events") or []
