@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from textual.widgets import Static
 
 from pob_tui.config import Settings
 from pob_tui.db import Database, make_engine
@@ -94,8 +95,9 @@ async def test_ring_opens_the_call_form_in_the_answering_agents_pob_only(desk_ur
         assert caller.selected["username"] == "kari.n"
         assert [i["number"] for i in anne.screen.context["open"]][-1] == "INC-000001"
         await settle(pa)
-        text = screen_text(anne)
-        assert "Kari Nordmann" in text and "INC-000001" in text  # her open incidents
+        panel = str(anne.screen.query_one("#call-caller-info", Static).render())
+        assert "Kari Nordmann" in panel and "INC-000001" in panel  # her open incidents
+        assert "Kari Nordmann (kari.n)" in caller.input.value
         await settle(pb)
         assert isinstance(lars.screen, QueueScreen)  # no effect on another agent
         await pa.press("escape", "d")  # leave the form, discarding it

@@ -218,3 +218,26 @@ async def test_small_things_cursor_reopen_palette_digits(desk_url, make_app) -> 
         await pilot.press("o")  # reopen is not offered on a new incident
         await settle(pilot)
         assert isinstance(app.screen, IncidentScreen)
+
+
+async def test_80x24_footers_show_the_most_used_keys_and_more(desk_url, make_app) -> None:
+    from tests.tui.test_desk_flows import open_incident
+
+    app = make(make_app, desk_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await open_incident(pilot, "INC-000004")
+        footer = screen_text(app).splitlines()[-1]
+        for shown in ("? more", "r Resolve", "p Wait", "a Assign", "x Escalate"):
+            assert shown in footer, footer
+        await pilot.press("question_mark")  # all keys, with the ids [keymap] uses
+        await settle(pilot)
+        text = screen_text(app)
+        assert "incident.satisfaction" in text and "PagedTable" not in text
+        await pilot.press("escape", "escape")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        footer = screen_text(app).splitlines()[-1]
+        for shown in ("F1 more", "^s Save", "^r Save+resolve", "^g Quick call"):
+            assert shown in footer, footer

@@ -75,11 +75,10 @@ async def test_readme_key_sequence_works_on_the_small_demo(readme_demo, make_app
 
     parts = readme_sequence(section)
     app = make_app(readme_demo, actor=Actor(first_line_agent(readme_demo)))
-    said = recorded(app)
+    shown = recorded(app)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         extra = await play(pilot, parts)
-        assert isinstance(app.screen, QueueScreen)
-        messages = said
-        assert any(said in m for m in messages), messages
+        assert isinstance(app.screen, QueueScreen), shown
+        assert any(said in m for m in shown), shown
     assert extra == keys  # the README counts `n` too

@@ -127,22 +127,25 @@ class IncidentScreen(PobScreen):
 
     HELP_TITLE = _("Incident")
     BINDINGS: ClassVar[list[Binding]] = [
-        Binding("escape", "close", _("Back"), id="incident.close"),
+        # The footer shows these in this order and cuts the rest at 80 columns, so "? more"
+        # (all keys, with their ids) comes first and the most used follow.
+        Binding("question_mark", "app.help", _("more"), id="incident.more"),
+        Binding("r", "resolve", _("Resolve"), id="incident.resolve"),
+        Binding("p", "wait", _("Wait"), id="incident.wait"),
+        Binding("a", "assign", _("Assign"), id="incident.assign"),
+        Binding("m", "assign_me", _("Take"), id="incident.assign_me"),
+        Binding("x", "escalate", _("Escalate"), id="incident.escalate"),
         Binding("c", "comment", _("Comment"), id="incident.comment"),
         Binding("w", "work_note", _("Work note"), id="incident.work_note"),
-        Binding("t", "timer", _("Timer"), id="incident.timer"),
-        Binding("m", "assign_me", _("Take"), id="incident.assign_me"),
-        Binding("a", "assign", _("Assign"), id="incident.assign"),
-        Binding("x", "escalate", _("Escalate"), id="incident.escalate"),
+        Binding("e", "explain", _("Explain SLA"), id="incident.explain"),
+        Binding("S", "satisfaction", _("Satisfaction"), id="incident.satisfaction"),
+        Binding("P", "link_problem", _("Link problem"), id="incident.link_problem"),
         Binding("i", "in_progress", _("In progress"), id="incident.in_progress"),
-        Binding("p", "wait", _("Wait"), id="incident.wait"),
-        Binding("r", "resolve", _("Resolve"), id="incident.resolve"),
+        Binding("t", "timer", _("Timer"), id="incident.timer"),
         Binding("C", "close_incident", _("Close"), id="incident.close_incident"),
         Binding("o", "reopen", _("Reopen"), id="incident.reopen"),
         Binding("K", "cancel", _("Cancel incident"), id="incident.cancel"),
-        Binding("S", "satisfaction", _("Satisfaction"), id="incident.satisfaction"),
-        Binding("P", "link_problem", _("Link problem"), id="incident.link_problem"),
-        Binding("e", "explain", _("Explain SLA"), id="incident.explain"),
+        Binding("escape", "close", _("Back"), id="incident.close"),
         Binding("j", "scroll('down')", _("Scroll down"), show=False, id="incident.down"),
         Binding("k", "scroll('up')", _("Scroll up"), show=False, id="incident.up"),
     ]

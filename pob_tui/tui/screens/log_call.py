@@ -66,16 +66,19 @@ class LogCallScreen(PobScreen):
 
     HELP_TITLE = _("Log a call")
     BINDINGS: ClassVar[list[Binding]] = [
+        # Footer order: "F1 more" first so it always fits at 80 columns (`?` types a
+        # question mark here), then the most used keys.
+        Binding("f1", "app.help", _("more"), id="call.more", priority=True),
         Binding("ctrl+s", "save", _("Save"), id="call.save", priority=True),
         Binding("ctrl+r", "save_resolve", _("Save+resolve"), id="call.save_resolve",
                 priority=True),
-        Binding("ctrl+k", "apply_known_error", _("Apply known error"), id="call.known_error",
+        Binding("ctrl+g", "quick_call", _("Quick call"), id="call.quick_call", priority=True),
+        Binding("ctrl+k", "apply_known_error", _("Known error"), id="call.known_error",
                 priority=True),
-        Binding("ctrl+n", "next_known_error", _("Next known error"), show=False,
-                id="call.next_known_error", priority=True),
+        Binding("ctrl+n", "next_known_error", _("Next known"), id="call.next_known_error",
+                priority=True),
         Binding("ctrl+o", "note_existing", _("Note on open"), id="call.note_existing",
                 priority=True),
-        Binding("ctrl+g", "quick_call", _("Quick call"), id="call.quick_call", priority=True),
         Binding("escape", "cancel", _("Cancel"), id="call.cancel"),
     ]
 
