@@ -113,6 +113,11 @@ def main(argv: Sequence[str] | None = None, *, actor: Actor | None = None) -> in
     except Exception as exc:
         if debug:
             raise
+        if getattr(getattr(exc, "orig", None), "sqlstate", None) == "42501":
+            # The database refused (pob_reader logins read only; audit rows are append-only).
+            print(_("pob: not permitted by the database: {reason}").format(
+                reason=str(getattr(exc, "orig", exc)).splitlines()[0]), file=sys.stderr)
+            return 5
         print(
             _("pob: unexpected error: {error} (run with POB_DEBUG=1 for details)").format(
                 error=f"{type(exc).__name__}: {exc}"

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 # The newest migration. Checked against Alembic by a test; lets a start with an up-to-date
 # database skip loading Alembic at all (it costs a noticeable part of start-up).
-SCHEMA_HEAD = "0003"
+SCHEMA_HEAD = "0005"
 PG_UPGRADE_LOCK = 0x706F62  # "pob": serialises concurrent upgrades on PostgreSQL
 
 
@@ -108,7 +108,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) ->
 
 def _sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
@@ -129,7 +129,7 @@ def check_connection(engine: Engine) -> None:
         ) from None
 
 
-def alembic_config(engine: Engine | None = None):
+def alembic_config(engine: Engine | None = None) -> Any:
     from alembic.config import Config
 
     cfg = Config()

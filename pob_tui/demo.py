@@ -514,15 +514,30 @@ def _clear_or_refuse(conn: Connection, url: str, replace: bool) -> None:
             "incidents); use --replace to overwrite it"
         )
     if used:
+        # The audit tables are append-only (triggers, migration 0005). Replacing the demo is
+        # the schema owner's operation: it lifts those triggers in this transaction only, and
+        # they are back before it commits (on SQLite re-created from their own stored SQL).
+        audit = ("ticket_event", "admin_event")
         if conn.dialect.name == "postgresql":
+            for name in audit:
+                conn.execute(text(f"ALTER TABLE {name} DISABLE TRIGGER USER"))
             names = ", ".join(f'"{t.name}"' for t in tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            for name in audit:
+                conn.execute(text(f"ALTER TABLE {name} ENABLE TRIGGER USER"))
         else:
+            triggers = conn.execute(text(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
+                "('ticket_event', 'admin_event')")).all()
+            for name, _sql in triggers:
+                conn.execute(text(f'DROP TRIGGER "{name}"'))
             conn.execute(update(_t(m.OrgUnit)).values(customer_manager_id=None))
             conn.execute(update(_t(m.Team)).values(lead_agent_id=None))
             conn.execute(update(_t(m.OrgUnit)).values(parent_id=None))
             for t in reversed(tables):
                 conn.execute(t.delete())
+            for _name, sql in triggers:
+                conn.execute(text(sql))
     conn.execute(update(_t(m.TicketCounter)).values(last_value=0))
 
 

@@ -41,6 +41,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
         choice = metafunc.config.getoption("--db")
         backends = BACKENDS if choice == "both" else (choice,)
+        # Backend-only tests are chosen here, at collection, not skipped at run time.
+        if metafunc.definition.get_closest_marker("pg_only"):
+            backends = tuple(b for b in backends if b == "postgresql")
+        # Pilot flows and snapshots run on SQLite; what differs by backend (live updates,
+        # reconnects) is marked both_backends, and the services have their own tests on both.
+        in_tui = "tests/tui/" in str(metafunc.definition.path).replace("\\", "/")
+        if metafunc.definition.get_closest_marker("sqlite_only") or (
+                in_tui and not metafunc.definition.get_closest_marker("both_backends")):
+            backends = tuple(b for b in backends if b == "sqlite")
         metafunc.parametrize("backend", backends, scope="function")
 
 

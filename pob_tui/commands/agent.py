@@ -13,7 +13,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     asub = parser.add_subparsers(dest="agent_command", metavar="ACTION", required=True,
                                  parser_class=type(parser))
     add = asub.add_parser("add", parents=[common], help=_("add an agent"))
-    add.add_argument("username", help=_("OS user (SQLite) or database login role (PostgreSQL)"))
+    add.add_argument("username", help=_("the agent's name: their OS account (SQLite), "
+                                        "database login (PostgreSQL) or name in pob serve"))
     add.add_argument("--name", required=True, help=_("first and last name"))
     add.add_argument("--team", help=_("team code or name"))
     add.add_argument("--role", action="append", dest="roles", metavar="ROLE",
@@ -21,7 +22,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                             "service_owner, customer_manager, administrator (repeat)"))
     add.add_argument("--person", help=_("existing person's username, if not the same"))
     add.add_argument("--create-role", action="store_true",
-                     help=_("PostgreSQL: also create the login role and grant pob_agent"))
+                     help=_("PostgreSQL: also create a read-only login (pob_reader)"))
     ls = asub.add_parser("list", parents=[common], help=_("list agents"))
     ls.add_argument("--all", action="store_true", help=_("include disabled agents"))
     ls.add_argument("--format", choices=("table", "json", "csv"), default="table")

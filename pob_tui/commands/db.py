@@ -1,4 +1,4 @@
-"""`pob db upgrade|current|status`."""
+"""`pob db upgrade|current|status|grant`."""
 
 from __future__ import annotations
 
@@ -17,6 +17,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     status = dbsub.add_parser("status", parents=[common],
                               help=_("schema revision and row counts"))
     status.add_argument("--format", choices=("text", "json"), default="text")
+    grant = dbsub.add_parser(
+        "grant", parents=[common],
+        help=_("PostgreSQL: create and grant the roles pob_service and pob_reader"))
+    grant.add_argument("--service-login", metavar="LOGIN",
+                       help=_("also make this login (created if missing) a member of "
+                              "pob_service: the login pob serve uses"))
     db.set_defaults(handler=run)
 
 
@@ -38,6 +44,21 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
 
     engine = make_engine(settings.database_url, busy_timeout_ms=settings.busy_timeout_ms)
     check_connection(engine)
+    if args.db_command == "grant":
+        from pob_tui.services import grants
+
+        with ctx.database().session() as session:
+            report = grants.grant(session, service_login=args.service_login)
+        print(_("Granted pob_service (read and write through pob) and pob_reader (read only)."))
+        for role in report.created:
+            print(_("  created role {role}").format(role=role))
+        for member in report.members_moved:
+            print(_("  {login}: pob_agent replaced by pob_reader").format(login=member))
+        for role in report.dropped:
+            print(_("  dropped role {role}").format(role=role))
+        if report.service_login:
+            print(_("  {login} is a member of pob_service").format(login=report.service_login))
+        return 0
     if args.db_command == "upgrade":
         before = current_revision(engine)
         upgrade(engine)

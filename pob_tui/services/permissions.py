@@ -46,13 +46,15 @@ def allowed(actor: Actor, action: str) -> bool:
 def require(session: Session | None, actor: Actor, action: str,
             target: str | None = None) -> int | None:
     """The actor's agent id (None for the system actor) if the action is allowed; else
-    PermissionDenied, audited."""
-    agent_id = require_agent(actor)
-    if actor.system or actor.roles & RULES[action]:
-        return agent_id
-    needed = " or ".join(sorted(ROLE_NAMES[r] for r in RULES[action]))
+    PermissionDenied, audited (unregistered users' attempts too)."""
+    if actor.system:
+        return None
+    if actor.agent_id is not None and actor.roles & RULES[action]:
+        return actor.agent_id
     if session is not None:
         _audit_denial(session, actor, action, target)
+    require_agent(actor)  # an unregistered user: the refusal says how to become an agent
+    needed = " or ".join(sorted(ROLE_NAMES[r] for r in RULES[action]))
     raise PermissionDenied(f"{action} needs the role {needed}; {actor.username} has "
                            + (", ".join(sorted(ROLE_NAMES.get(r, r) for r in actor.roles))
                               or "no roles"))

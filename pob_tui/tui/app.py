@@ -295,7 +295,7 @@ class PobApp(TeamworkMixin, App[None]):
     def on_database_failed(self, message: DatabaseFailed) -> None:
         if self.exit_on_database_error:
             self.failure = message.message
-            self.exit(return_code=3)
+            self.exit(return_code=message.exit_code)
             return
         self.database_label = _("no database")
         self.push_screen(DatabaseErrorScreen(message.message))
@@ -303,10 +303,17 @@ class PobApp(TeamworkMixin, App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="session")
     def load_session(self) -> None:
         """Who the agent is, and whether this is a first start on an empty database."""
-        from pob_tui.services import identity, system
+        from pob_tui.services import grants, identity, system
 
         assert self.database is not None
         with self.database.session() as session:
+            if not grants.can_write(session):
+                login = identity.login_name(session)
+                self.post_message(DatabaseFailed(_(
+                    "the database login {login} may only read; agents work in pob through "
+                    "its SSH front door: ssh -p 2222 <pob server> (see the README)"
+                ).format(login=login), exit_code=5))
+                return
             if self.actor is None:  # resolved once per app, however the app was started
                 self.resolve_actor_once(session)
             elif not self.actor.system:  # a reload (roles may have changed): fresh roles

@@ -27,9 +27,10 @@ class DatabaseOpened(Message):
 class DatabaseFailed(Message):
     """The database could not be opened; `message` is the one line to show."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, exit_code: int = 3) -> None:
         super().__init__()
         self.message = message
+        self.exit_code = exit_code
 
 
 class SessionLoaded(Message):

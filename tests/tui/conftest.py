@@ -6,27 +6,14 @@ tests do not depend on the demo generator; tests using `demo_url` cover the real
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
 from pob_tui.db import Database, make_engine
 from pob_tui.models import Agent, AgentRole, ConfigItem, Incident, Person, Service, Team
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
-    """Run `async def` tests here with asyncio.run (no async plugin in the test deps)."""
-    if not inspect.iscoroutinefunction(pyfuncitem.obj):
-        return None
-    names = pyfuncitem._fixtureinfo.argnames
-    kwargs = {name: pyfuncitem.funcargs[name] for name in names}
-    asyncio.run(pyfuncitem.obj(**kwargs))
-    return True
-
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 LABEL = "sqlite test.sqlite3"
@@ -112,6 +99,21 @@ def shell_url(db_url: str) -> Iterator[str]:
     yield db_url
 
 
+def record_notifications(app):  # type: ignore[no-untyped-def]
+    """Keep every notification the app shows in `app.notes` (the public `notify` is
+    wrapped; Textual's own list is private)."""
+    app.notes = []
+    real = app.notify
+
+    def notify(message, *args, **kwargs):  # type: ignore[no-untyped-def]
+        app.notes.append(SimpleNamespace(message=str(message),
+                                         severity=kwargs.get("severity", "information")))
+        return real(message, *args, **kwargs)
+
+    app.notify = notify
+    return app
+
+
 @pytest.fixture
 def make_app() -> Callable[..., object]:
     """PobApp with a pinned clock, fixed label and default settings (no user config)."""
@@ -124,7 +126,7 @@ def make_app() -> Callable[..., object]:
         kwargs.setdefault("database_label", LABEL)
         kwargs.setdefault("clock", clock)
         settings = kwargs.pop("settings", None) or Settings(database_url=url)
-        return PobApp(url, settings=settings, **kwargs)  # type: ignore[arg-type]
+        return record_notifications(PobApp(url, settings=settings, **kwargs))  # type: ignore[arg-type]
 
     return make
 

@@ -26,7 +26,7 @@ from tests.tui.conftest import MARKUP_SUMMARIES, fill, screen_text, settle
 
 
 def notifications(app) -> list[str]:  # type: ignore[no-untyped-def]
-    return [n.message for n in app._notifications]
+    return [n.message for n in app.notes]
 
 
 async def test_queue_lists_open_incidents_newest_first(shell_url, make_app) -> None:

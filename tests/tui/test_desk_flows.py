@@ -77,7 +77,7 @@ def incident(url: str, number: str) -> dict:
 
 
 def notes(app) -> list[str]:  # type: ignore[no-untyped-def]
-    return [str(n.message) for n in app._notifications]
+    return [str(n.message) for n in app.notes]
 
 
 async def type_text(pilot, text: str) -> None:  # type: ignore[no-untyped-def]

@@ -1,19 +1,24 @@
 """The frame every pob screen shares: header, area tabs, body, footer.
 
 Screens load their data in thread workers when the app says the data changed
-(`PobApp.data_version`: the database opened, demo data arrived). Worker failures are not
-handled here: they go to the one place that reports them, `PobApp.report_worker_state`.
+(`PobApp.data_version`: the database opened, demo data arrived). A failed worker is handled
+once, here: the screen takes down every loading indicator it shows (so nothing spins for
+ever), says it could not load, calls `worker_failed` for screen-specific state, and the
+error goes to the one place that reports it, `PobApp.report_worker_state`.
 """
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual.app import ComposeResult
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Static
-from textual.worker import Worker
+from textual.worker import Worker, WorkerState
 
+from pob_tui.i18n import _
 from pob_tui.tui.widgets.header import AREAS_BY_MODE, AreaBar, PobHeader
 
 if TYPE_CHECKING:
@@ -65,7 +70,23 @@ class PobScreen(Screen[None]):
         self.query_one(AreaBar).set_status(text)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.restore_after_failure(event.worker)
         self.pob.report_worker_state(event)
+
+    def restore_after_failure(self, worker: Worker[object]) -> None:
+        """Leave no spinner behind a failed worker; the data stays as it was."""
+        if self.loading:
+            self.loading = False
+        for widget in self.query("*"):
+            if widget.loading:
+                widget.loading = False
+        with contextlib.suppress(NoMatches):  # a modal or a screen without area tabs
+            self.set_status(_("could not load"))
+        self.worker_failed(worker)
+
+    def worker_failed(self, worker: Worker[object]) -> None:
+        """Screen-specific state to put right when `worker` failed (default: nothing)."""
 
     def permission_for(self, action: str, parameters: tuple[object, ...]) -> str | None:
         """The permission an action needs; override for actions whose need depends on

@@ -10,7 +10,6 @@ a modal (field: yours -> theirs) and writes nothing. State rules live in
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -193,7 +192,8 @@ class IncidentScreen(PobScreen):
         self.set_interval(HEARTBEAT_SECONDS, self.beat)
 
     def on_unmount(self) -> None:
-        """Leave: remove this agent's presence row (in a thread: no DB on the loop)."""
+        """Leave: remove this agent's presence row, in an app worker (the screen's own
+        workers end with it; tests can wait for this one instead of sleeping)."""
         ident, database = self._presence_id, self.database
         if ident is None or database is None:
             return
@@ -206,7 +206,8 @@ class IncidentScreen(PobScreen):
             except Exception:  # the row goes stale on its own after two minutes
                 return
 
-        threading.Thread(target=close, name="pob-presence-close", daemon=True).start()
+        self.app.run_worker(close, thread=True, group="presence-close", exit_on_error=False,
+                            name="pob-presence-close")
 
     # -- presence and live changes ----------------------------------------------------------
 
