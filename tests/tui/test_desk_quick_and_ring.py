@@ -65,6 +65,7 @@ async def test_quick_call_with_a_template_resolves_in_one_more_key(desk_url,
     assert (inc["impact"], inc["urgency"]) == (3, 2)
 
 
+@pytest.mark.both_backends
 async def test_ring_opens_the_call_form_in_the_answering_agents_pob_only(desk_url,
                                                                          make_app) -> None:
     from pob_tui.tui.screens.log_call import LogCallScreen

@@ -46,6 +46,7 @@ async def wait_for_version(pilot, screen, version: int) -> None:  # type: ignore
     raise AssertionError("the live update did not arrive")
 
 
+@pytest.mark.both_backends
 async def test_two_agents_stale_assign_dialog_meets_the_conflict(desk_url, make_app) -> None:
     from pob_tui.tui.screens.dialogs import ConflictDialog, FormDialog
     from pob_tui.tui.screens.incident import IncidentScreen
@@ -79,6 +80,7 @@ async def test_two_agents_stale_assign_dialog_meets_the_conflict(desk_url, make_
     assert incident(desk_url, "INC-000004")["assignee"] == "lars"
 
 
+@pytest.mark.both_backends
 async def test_cli_change_while_the_dialog_is_open_meets_the_conflict(desk_url,
                                                                      make_app) -> None:
     from pob_tui.cli import main
