@@ -241,3 +241,24 @@ async def test_80x24_footers_show_the_most_used_keys_and_more(desk_url, make_app
         footer = screen_text(app).splitlines()[-1]
         for shown in ("F1 more", "^s Save", "^r Save+resolve", "^g Quick call"):
             assert shown in footer, footer
+
+
+async def test_change_form_dates_are_empty_with_the_format_beside(desk_url, make_app) -> None:
+    from textual.widgets import Input
+
+    from pob_tui.tui.screens.changes import ChangeFormScreen
+
+    app = make(make_app, desk_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("3", "n")
+        await settle(pilot)
+        assert isinstance(app.screen, ChangeFormScreen)
+        for key in ("start", "end"):
+            field = app.screen.query_one(f"#cf-{key}", Input)
+            assert field.value == "" and field.placeholder == ""
+        assert "YYYY-MM-DD HH:MM" in screen_text(app)
+        await type_text(pilot, "Bytte")
+        await pilot.press("tab")
+        await type_text(pilot, "x")  # focus does not select all: typing appends
+        assert app.screen.query_one("#cf-type", Input).value == "normalx"
