@@ -452,9 +452,21 @@ class PobApp(TeamworkMixin, App[None]):
 
         self.push_screen(FollowUpsScreen())
 
+    def not_an_agent(self) -> bool:
+        """True (and say how to become one) when the user is no registered agent."""
+        if self.actor is None or self.actor.registered:
+            return False
+        name = self.actor.username
+        self.notify(_("You are not an agent in pob yet. An administrator adds you with: "
+                      "pob agent add {name} --name \"First Last\" --role first_line").format(
+                          name=name), severity="warning", markup=False, timeout=15)
+        return True
+
     def action_log_call(self) -> None:
         from pob_tui.tui.screens.log_call import LogCallScreen
 
+        if self.not_an_agent():
+            return
         self.push_screen(LogCallScreen())
 
     def action_templates(self) -> None:
@@ -480,6 +492,8 @@ class PobApp(TeamworkMixin, App[None]):
         greyed) when the agent's roles do not allow it."""
         if self.actor is None:  # before the session loads; importing the rules now would
             return True  # load the ORM on the event loop before the first screen
+        if not self.actor.registered:  # the key works and says how to become an agent
+            return True
         from pob_tui.services.permissions import allowed
 
         return True if allowed(self.actor, permission) else None

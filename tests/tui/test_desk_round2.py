@@ -262,3 +262,16 @@ async def test_change_form_dates_are_empty_with_the_format_beside(desk_url, make
         await pilot.press("tab")
         await type_text(pilot, "x")  # focus does not select all: typing appends
         assert app.screen.query_one("#cf-type", Input).value == "normalx"
+
+
+async def test_n_tells_a_non_agent_how_to_become_one(desk_url, make_app) -> None:
+    from pob_tui.services.identity import Actor
+    from pob_tui.tui.screens.queue import QueueScreen
+
+    app = make_app(desk_url, actor=Actor("stranger"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        assert any("pob agent add stranger" in str(n.message) for n in app.notes)

@@ -427,6 +427,8 @@ class QueueScreen(AreaScreen):
     def action_log_call(self) -> None:
         from pob_tui.tui.screens.log_call import LogCallScreen
 
+        if self.pob.not_an_agent():
+            return
         self.app.push_screen(LogCallScreen(), lambda _r: self.action_refresh())
 
     def action_follow_ups(self) -> None:
