@@ -106,8 +106,12 @@ async def test_ring_opens_the_call_form_in_the_answering_agents_pob_only(desk_ur
         task = asyncio.create_task(asyncio.to_thread(phone_rings, "22 33 44 55"))
         await wait_until(pa, lambda: task.done(), "the second ring's answer")
         assert task.result().taken and task.result().caller is None
-        await wait_until(pa, lambda: isinstance(anne.screen, LogCallScreen), "the form")
-        assert anne.screen.query_one("#call-caller", CallerPicker).input.value == "22 33 44 55"
+        await wait_until(pa, lambda: isinstance(anne.screen, LogCallScreen)
+                         and anne.screen.query("#call-caller")
+                         and anne.screen.query_one("#call-caller", CallerPicker).input.value
+                         == "22 33 44 55", "the form with the number to search on")
+        assert any("No caller has the number 22 33 44 55" in str(n.message)
+                   for n in anne.notes)
 
 
 async def test_administrator_adds_and_removes_a_template_in_the_tui(desk_url,

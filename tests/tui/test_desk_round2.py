@@ -233,7 +233,7 @@ async def test_80x24_footers_show_the_most_used_keys_and_more(desk_url, make_app
         await pilot.press("question_mark")  # all keys, with the ids [keymap] uses
         await settle(pilot)
         text = screen_text(app)
-        assert "incident.satisfaction" in text and "PagedTable" not in text
+        assert "incident.resolve" in text and "PagedTable" not in text
         await pilot.press("escape", "escape")
         await settle(pilot)
         await pilot.press("n")

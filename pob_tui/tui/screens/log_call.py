@@ -68,7 +68,7 @@ class LogCallScreen(PobScreen):
     BINDINGS: ClassVar[list[Binding]] = [
         # Footer order: "F1 more" first so it always fits at 80 columns (`?` types a
         # question mark here), then the most used keys.
-        Binding("f1", "app.help", _("more"), id="call.more", priority=True),
+        Binding("f1", "app.help", _("more"), id="call.more", priority=True, key_display="F1"),
         Binding("ctrl+s", "save", _("Save"), id="call.save", priority=True),
         Binding("ctrl+r", "save_resolve", _("Save+resolve"), id="call.save_resolve",
                 priority=True),
