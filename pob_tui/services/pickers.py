@@ -83,7 +83,8 @@ def search_people(session: Session, text: str, *, limit: int = 15,
                 .where(Person.active, *conds)
                 .order_by(Person.last_name, Person.first_name, Person.id).limit(n))
 
-    exact_hits: list[Any] = [func.lower(Person.username) == exact, Person.phone == text.strip()]
+    # usernames are stored lowercase: compare the column as is, so its unique index is used
+    exact_hits: list[Any] = [Person.username == exact, Person.phone == text.strip()]
     forms = phone_forms(text, region=region)
     if forms:
         exact_hits.append(_digits(Person.phone).in_(forms))
