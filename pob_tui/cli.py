@@ -118,6 +118,12 @@ def main(argv: Sequence[str] | None = None, *, actor: Actor | None = None) -> in
             print(_("pob: not permitted by the database: {reason}").format(
                 reason=str(getattr(exc, "orig", exc)).splitlines()[0]), file=sys.stderr)
             return 5
+        from pob_tui.db import operational_failure
+
+        line = operational_failure(exc)
+        if line:
+            print(f"pob: {line}", file=sys.stderr)
+            return 3
         print(
             _("pob: unexpected error: {error} (run with POB_DEBUG=1 for details)").format(
                 error=f"{type(exc).__name__}: {exc}"

@@ -8,6 +8,7 @@ checked against it by a test, so the two cannot drift apart.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -41,7 +42,9 @@ def default_config_path() -> Path:
 class Key:
     """One setting: its TOML type (as a name used in error messages) and default."""
 
-    kind: str  # "string", "number", "integer", "boolean", "weekdays", "time", "list", "table"
+    kind: str  # "string", "number", "integer", "boolean", "weekdays", "time", "list", "table",
+    # "fields" (a sub-table of string values with fixed names, merged over the default) or
+    # "mapping" (a free-form sub-table of string -> string, e.g. directory value -> unit code)
     default: Any
     doc: str
 
@@ -79,8 +82,53 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "region": Key("string", "NO", "country of phone numbers written without +, e.g. NO"),
         "ring_wait_seconds": Key("number", 3, "how long `pob call ringing` waits for a pob"),
     },
+    "import": {
+        "max_line_bytes": Key("integer", 1048576, "longest line a CSV import reads (bytes)"),
+        "max_file_mb": Key("integer", 200, "largest file a CSV import reads (MiB)"),
+    },
+    "serve": {
+        "listen": Key("string", "127.0.0.1:2222", "pob serve: HOST:PORT to listen on"),
+        "host_key": Key("string", "", "pob serve: host key file; empty: in the data dir"),
+        "idle_timeout_minutes": Key("integer", 60, "pob serve: end idle sessions; 0: never"),
+        "max_sessions": Key("integer", 100, "pob serve: open sessions at most"),
+        "max_sessions_per_agent": Key("integer", 5, "pob serve: open sessions per agent"),
+        "mail_watch": Key("boolean", False, "pob serve: fetch mail every minute"),
+        "directory_sync_at": Key("time", None, "pob serve: daily directory sync, HH:MM"),
+    },
 }
 FREEFORM_SECTIONS = {"keymap", "freeze"}
+
+# pob person field -> directory attribute: Active Directory's names (issue 16's contract).
+DIRECTORY_ATTRIBUTES: dict[str, str] = {
+    "id": "objectGUID",
+    "username": "sAMAccountName",
+    "first_name": "givenName",
+    "last_name": "sn",
+    "email": "mail",
+    "phone": "telephoneNumber",
+    "mobile": "mobile",
+    "title": "title",
+    "org_unit": "department",
+    "location": "physicalDeliveryOfficeName",
+    "disabled": "userAccountControl",
+}
+SCHEMA["directory"] = {
+    "url": Key("string", "", "ldaps://host or ldap://host; empty: no directory sync"),
+    "start_tls": Key("boolean", False, "ldap:// upgraded with StartTLS"),
+    "ca_file": Key("string", "", "CA bundle for a private CA; empty: the system's"),
+    "bind_dn": Key("string", "", "DN of the sync account"),
+    "password": Key("string", "", "its password (or password_command, or the environment)"),
+    "password_command": Key("string", "", "a command that prints the password"),
+    "base_dn": Key("string", "", "where people are searched"),
+    "filter": Key("string", "(&(objectClass=user)(objectCategory=person))", "LDAP filter"),
+    "page_size": Key("integer", 500, "entries per page (paged-results control)"),
+    "timeout_seconds": Key("integer", 30, "connect and per-request timeout"),
+    "max_deactivate_share": Key("number", 0.05, "refuse a run deactivating more (unless --force)"),
+    "org_unit_from": Key("string", "attribute", "'attribute' or 'ou_level'"),
+    "ou_level": Key("integer", 1, "1 = the OU right under base_dn"),
+    "attributes": Key("fields", DIRECTORY_ATTRIBUTES, "pob field = directory attribute"),
+    "org_units": Key("mapping", {}, "directory value = pob org-unit code"),
+}
 
 
 @dataclass(frozen=True)
@@ -111,8 +159,33 @@ class Settings:
     currency: str = "NOK"
     phone_region: str = "NO"
     ring_wait_seconds: float = 3.0
+    import_max_line_bytes: int = 1048576
+    import_max_file_mb: int = 200
+    serve_listen: str = "127.0.0.1:2222"
+    serve_host_key: str = ""
+    serve_idle_timeout_minutes: int = 60
+    serve_max_sessions: int = 100
+    serve_max_sessions_per_agent: int = 5
+    serve_mail_watch: bool = False
+    serve_directory_sync_at: time | None = None
     keymap: Mapping[str, str] = field(default_factory=dict)
     freeze: tuple[FreezeWindow, ...] = ()
+    directory_url: str = ""
+    directory_start_tls: bool = False
+    directory_ca_file: str = ""
+    directory_bind_dn: str = ""
+    directory_password: str = ""
+    directory_password_command: str = ""
+    directory_base_dn: str = ""
+    directory_filter: str = "(&(objectClass=user)(objectCategory=person))"
+    directory_page_size: int = 500
+    directory_timeout_seconds: int = 30
+    directory_max_deactivate_share: float = 0.05
+    directory_org_unit_from: str = "attribute"
+    directory_ou_level: int = 1
+    directory_attributes: Mapping[str, str] = field(
+        default_factory=lambda: dict(DIRECTORY_ATTRIBUTES))
+    directory_org_units: Mapping[str, str] = field(default_factory=dict)
     config_path: Path | None = None
 
     @property
@@ -138,6 +211,16 @@ ATTR = {
     ("costs", "currency"): "currency",
     ("phone", "region"): "phone_region",
     ("phone", "ring_wait_seconds"): "ring_wait_seconds",
+    **{("directory", name): f"directory_{name}" for name in SCHEMA["directory"]},
+    ("import", "max_line_bytes"): "import_max_line_bytes",
+    ("import", "max_file_mb"): "import_max_file_mb",
+    ("serve", "listen"): "serve_listen",
+    ("serve", "host_key"): "serve_host_key",
+    ("serve", "idle_timeout_minutes"): "serve_idle_timeout_minutes",
+    ("serve", "max_sessions"): "serve_max_sessions",
+    ("serve", "max_sessions_per_agent"): "serve_max_sessions_per_agent",
+    ("serve", "mail_watch"): "serve_mail_watch",
+    ("serve", "directory_sync_at"): "serve_directory_sync_at",
 }
 
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -169,7 +252,8 @@ def _convert(where: str, key: Key, value: Any) -> Any:
             raise bad("a whole number >= 0")
         return value
     if key.kind == "number":
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 \
+                or not math.isfinite(value):  # TOML allows nan and inf
             raise bad("a number >= 0")
         return value
     if key.kind == "weekdays":
@@ -195,6 +279,18 @@ def _convert(where: str, key: Key, value: Any) -> Any:
         ):
             raise bad("a table of day -> \"HH:MM\"")
         return dict(value)
+    if key.kind in ("fields", "mapping"):
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise bad("a table of names = \"strings\"")
+        if key.kind == "mapping":
+            return dict(value)
+        unknown = sorted(set(value) - set(key.default))
+        if unknown:
+            raise ConfigError(f"{where}: unknown name {unknown[0]!r}; expected one of "
+                              + ", ".join(sorted(key.default)))
+        return {**key.default, **value}
     raise AssertionError(key.kind)  # pragma: no cover
 
 
@@ -239,6 +335,8 @@ def load_settings(
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except RecursionError:  # tomllib recurses per nesting level
+            raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: cannot be read: {exc}") from None
         for section, body in data.items():
@@ -283,6 +381,11 @@ def load_settings(
             values["hourly_rate"] = Decimal(str(values["hourly_rate"]))
         except InvalidOperation:  # pragma: no cover - validated as a number above
             raise ConfigError(f"{path}: costs.hourly_rate: expected a number") from None
+    for attr, name in (("import_max_line_bytes", "import.max_line_bytes"),
+                       ("import_max_file_mb", "import.max_file_mb")):
+        if values.get(attr) == 0:
+            raise ConfigError(f"{used_path or 'environment'}: {name}: expected a whole "
+                              "number > 0, got 0")
     if "sla_warning_threshold" in values and not 0 < values["sla_warning_threshold"] < 1:
         raise ConfigError(
             f"{used_path or 'environment'}: sla.warning_threshold: expected a number between 0 "
@@ -296,12 +399,31 @@ def load_settings(
             f"{used_path or 'environment'}: general.timezone: expected an IANA time zone like "
             f"Europe/Oslo, got {tz!r}"
         ) from None
+    _check_directory(values, used_path)
     lang = values.get("language", "")
     if lang not in ("", "en", "nb"):
         raise ConfigError(
             f"{used_path or 'environment'}: general.language: expected 'en' or 'nb', got {lang!r}"
         )
     return Settings(**values, keymap=keymap, freeze=tuple(freeze), config_path=used_path)
+
+
+def _check_directory(values: dict[str, Any], where: Path | None) -> None:
+    """Cross-key rules of [directory] (each value's type is already checked)."""
+    origin = where or "environment"
+    if values.get("directory_org_unit_from", "attribute") not in ("attribute", "ou_level"):
+        raise ConfigError(f"{origin}: directory.org_unit_from: expected 'attribute' or "
+                          f"'ou_level', got {values['directory_org_unit_from']!r}")
+    share = values.get("directory_max_deactivate_share", 0.05)
+    if not 0 <= share <= 1:
+        raise ConfigError(f"{origin}: directory.max_deactivate_share: expected a number "
+                          f"between 0 and 1, got {share}")
+    if values.get("directory_page_size", 500) < 1:
+        raise ConfigError(f"{origin}: directory.page_size: expected a whole number >= 1")
+    url = values.get("directory_url", "")
+    if url and not url.lower().startswith(("ldap://", "ldaps://")):
+        raise ConfigError(f"{origin}: directory.url: expected ldap://host or ldaps://host, "
+                          f"got {url!r}")
 
 
 def _keymap(path: Path, body: Any) -> dict[str, str]:
@@ -313,7 +435,29 @@ def _keymap(path: Path, body: Any) -> dict[str, str]:
                 f"{path}: keymap.{name}: expected keys as a string like \"ctrl+n\", "
                 f"got {_type_name(keys)}"
             )
+        for key in keys.split(","):
+            if not valid_key(key.strip()):
+                raise ConfigError(
+                    f"{path}: keymap.{name}: {key.strip()!r} is not a key; expected keys "
+                    "like \"ctrl+n\", \"f2\" or \"x\", separated by commas")
     return dict(body)
+
+
+_MODIFIERS = {"ctrl", "shift", "alt", "meta", "super", "hyper"}
+
+
+def valid_key(key: str) -> bool:
+    """A key Textual can bind: modifiers joined by + and a key name or one character."""
+    from textual.keys import KEY_NAME_REPLACEMENTS, Keys, key_to_character
+
+    *mods, base = key.split("+") if not key.endswith("++") else [*key[:-2].split("+"), "+"]
+    if not base or any(m not in _MODIFIERS for m in mods):
+        return False
+    if len(base) == 1:
+        return base.isprintable() and not base.isspace()
+    names = {k.value for k in Keys}
+    return (base in names or base in KEY_NAME_REPLACEMENTS
+            or base in KEY_NAME_REPLACEMENTS.values() or key_to_character(base) is not None)
 
 
 def _freeze(path: Path, body: Any) -> list[FreezeWindow]:

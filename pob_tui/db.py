@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlmodel import Session
@@ -40,8 +41,21 @@ def migrations_dir() -> Path:
     raise DatabaseError("pob is installed without its migrations; reinstall it")  # pragma: no cover
 
 
+def _netloc_ats(url: str) -> int:
+    """How many `@` the part before the host holds: more than one means a password with an
+    unencoded `@`, which URL parsers split in the wrong place."""
+    rest = url.split("://", 1)[1] if "://" in url else ""
+    return rest.split("/", 1)[0].count("@")
+
+
 def safe_url(url: str | URL) -> str:
     """The URL as a user may see it: password replaced by ***."""
+    if isinstance(url, str) and _netloc_ats(url) > 1:
+        # user:p@ss@host: hide everything up to the last @ of the netloc, not up to the first
+        scheme, rest = url.split("://", 1)
+        netloc, _, path = rest.partition("/")
+        user = netloc.split(":", 1)[0] if ":" in netloc.split("@", 1)[0] else "***"
+        return f"{scheme}://{user}:***@{netloc.rsplit('@', 1)[1]}" + (f"/{path}" if path else "")
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
@@ -69,6 +83,10 @@ def _driver_message(exc: BaseException) -> str:
 
 def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) -> Engine:
     """An engine with pob's connection settings. Nothing is connected yet."""
+    if _netloc_ats(url) > 1:
+        raise DatabaseError(
+            f"database URL {safe_url(url)!r}: the password holds an '@'; percent-encode it "
+            "as %40 (e.g. postgresql+psycopg://user:p%40ss@host/db)")
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -79,14 +97,6 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) ->
     backend = parsed.get_backend_name()
     kwargs: dict[str, Any] = {"echo": echo}
     if backend == "sqlite":
-        database = parsed.database or ""
-        if database and database != ":memory:" and not database.startswith("file:"):
-            try:
-                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise DatabaseError(
-                    f"cannot create the folder for {safe_url(url)}: {exc.strerror}"
-                ) from None
         kwargs["connect_args"] = {"timeout": busy_timeout_ms / 1000, "check_same_thread": False}
     elif backend == "postgresql":
         if parsed.drivername == "postgresql":
@@ -106,9 +116,60 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) ->
     return engine
 
 
+AFTER_TRANSACTION = "pob_after_transaction"
+"""`session.info` key of `Database.session()`: writes to run in their own transaction once
+this one has ended, committed or not. On SQLite a session holds the write lock, so a second
+session that writes (an audited permission denial) must wait for it to end."""
+
+SQLITE_BEGIN = "pob_sqlite_begin"
+"""Execution option naming how a SQLite transaction begins: "DEFERRED" (the default, for
+reads) or "IMMEDIATE" (a unit of work that may write: `Database.session()`)."""
+
+
+def sqlite_path(url: str | URL) -> Path | None:
+    """The file of a SQLite URL; None for PostgreSQL, memory and `file:` URIs."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") \
+            or database.startswith("file:"):
+        return None
+    return Path(database).expanduser()
+
+
+def prepare_sqlite(url: str | URL, *, create: bool) -> bool:
+    """Before SQLite opens a file: refuse a missing one unless `create` (a typo in `--db`
+    must not make a new, empty database), or create it and its folder private (0600/0700).
+    True if a new file was created. Nothing to do for PostgreSQL."""
+    from pob_tui.files import create_private, private_dir
+
+    path = sqlite_path(url)
+    if path is None or path.exists():
+        return False
+    if not create:
+        raise DatabaseError(
+            f"no database at {str(path)!r}; create one with `pob db upgrade` or `pob demo`, "
+            "or check --db / database.url"
+        )
+    try:
+        private_dir(path.parent)
+        return create_private(path)
+    except OSError as exc:
+        raise DatabaseError(
+            f"cannot create the database {str(path)!r}: {exc.strerror or exc}"
+        ) from None
+
+
 def _sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # pysqlite starts a transaction only before INSERT/UPDATE/DELETE, so the SELECT
+        # that read a version ran outside it and two processes could both save on the same
+        # version (issue 12). We switch the driver's own handling off and emit BEGIN below
+        # (SQLAlchemy's "Serializable isolation / Savepoints / Transactional DDL" recipe).
+        dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
@@ -116,6 +177,14 @@ def _sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # A write transaction takes the write lock at its start (waiting up to the busy
+        # timeout), so what it reads cannot change before it writes: no lost update, and no
+        # SQLITE_BUSY from upgrading a read lock half-way through.
+        mode = conn.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
 
 
 def check_connection(engine: Engine) -> None:
@@ -198,14 +267,7 @@ def ensure_schema(engine: Engine, *, auto_upgrade: bool = True) -> None:
     head = head_revision()
     if current == head:
         return
-    from alembic.script import ScriptDirectory
-
-    script = ScriptDirectory.from_config(alembic_config())
-    if current is not None and current not in {s.revision for s in script.walk_revisions()}:
-        raise SchemaOutOfDate(
-            f"database {safe_url(engine.url)} has schema revision {current}, newer than this "
-            f"pob knows ({head}); upgrade pob"
-        )
+    refuse_newer(engine, current)
     if current is None and _has_foreign_tables(engine):
         raise DatabaseError(
             f"database {safe_url(engine.url)} holds tables that are not pob's; "
@@ -217,6 +279,22 @@ def ensure_schema(engine: Engine, *, auto_upgrade: bool = True) -> None:
             f"{head}; run `pob db upgrade`"
         )
     upgrade(engine)
+
+
+def refuse_newer(engine: Engine, current: str | None) -> None:
+    """A schema revision this pob does not know comes from a newer pob: say so (exit 3)
+    rather than let Alembic fail with "Can't locate revision"."""
+    from alembic.script import ScriptDirectory
+
+    from pob_tui import __version__
+
+    script = ScriptDirectory.from_config(alembic_config())
+    if current is not None and current not in {s.revision for s in script.walk_revisions()}:
+        raise SchemaOutOfDate(
+            f"this database is newer than pob {__version__}; upgrade pob "
+            f"({safe_url(engine.url)} is at schema {current}, this pob knows up to "
+            f"{head_revision()})"
+        )
 
 
 def _fast_revision(engine: Engine) -> str | None:
@@ -260,12 +338,24 @@ class Database:
 
     engine: Engine
     settings: Settings = field(default_factory=_default_settings)
+    created: bool = False
+    """True when `open(create=True)` made a new SQLite file (callers say where)."""
+    _write_engine: Engine = field(init=False, repr=False)
+    _local: threading.local = field(default_factory=threading.local, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Sessions bind to a view of the engine whose transactions begin IMMEDIATE on
+        # SQLite (the option means nothing to PostgreSQL, which locks rows instead).
+        self._write_engine = self.engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
 
     @classmethod
-    def open(cls, settings: Settings) -> Database:
+    def open(cls, settings: Settings, *, create: bool = False) -> Database:
+        """Open and upgrade. A missing SQLite file is an error unless `create` (only
+        `pob demo`, `pob db upgrade` and the TUI's first run create a database)."""
+        created = prepare_sqlite(settings.database_url, create=create)
         engine = make_engine(settings.database_url, busy_timeout_ms=settings.busy_timeout_ms)
         ensure_schema(engine, auto_upgrade=settings.auto_upgrade)
-        return cls(engine, settings)
+        return cls(engine, settings, created=created)
 
     @property
     def url(self) -> str:
@@ -277,15 +367,57 @@ class Database:
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: commits on success, rolls back on any error."""
-        with Session(self.engine, expire_on_commit=False) as session:
-            session.info[SETTINGS_KEY] = self.settings
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        """A unit of work: commits on success, rolls back on any error. On SQLite it holds
+        the write lock from its first statement (`BEGIN IMMEDIATE`).
+
+        A session opened inside another one in the same thread (looking an actor up while
+        a save is open) begins DEFERRED instead: it can read, and waiting for the lock its
+        own thread holds would only time out."""
+        depth = getattr(self._local, "depth", 0)
+        if depth == 0:
+            self._local.after = []
+        after: list[Callable[[Session], None]] = self._local.after
+        bind = self._write_engine if depth == 0 else self.engine
+        self._local.depth = depth + 1
+        try:
+            with Session(bind, expire_on_commit=False) as session:
+                session.info[SETTINGS_KEY] = self.settings
+                session.info[AFTER_TRANSACTION] = after
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+        finally:
+            self._local.depth = depth
+            if depth == 0:
+                self._local.after = []
+                for write in after:  # e.g. an audited denial: written on its own
+                    with Session(self._write_engine) as own:
+                        own.info[SETTINGS_KEY] = self.settings
+                        write(own)
+                        own.commit()
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def operational_failure(exc: BaseException) -> str | None:
+    """One line for a database that cannot be used mid-command (exit 3), or None when
+    `exc` is not such a failure (then it is a bug). SQLite busy and read-only files are
+    the usual ones."""
+    from sqlalchemy.exc import OperationalError
+
+    if not isinstance(exc, OperationalError):
+        return None
+    reason = _driver_message(exc)
+    low = reason.lower()
+    if "database is locked" in low or "database is busy" in low:
+        return ("the database is busy: another program has held a lock for longer than the "
+                "busy timeout; nothing was saved, try again")
+    if "readonly" in low or "read-only" in low:
+        return ("the database is read-only for you (the file or its folder, where SQLite keeps "
+                f"its WAL file): {reason}")
+    return f"the database failed: {reason}"
+

@@ -36,8 +36,9 @@ from sqlalchemy import Connection, Table, bindparam, func, select, text, update
 from sqlmodel import SQLModel
 
 import pob_tui.models as m
-from pob_tui.db import ensure_schema, make_engine, safe_url
+from pob_tui.db import SQLITE_BEGIN, ensure_schema, make_engine, prepare_sqlite, safe_url
 from pob_tui.errors import InvalidInput
+from pob_tui.models.incident import PRIORITY_MATRIX
 from pob_tui.services.numbers import format_number
 
 __all__ = ["SCALES", "DemoSummary", "Scale", "generate"]
@@ -354,8 +355,9 @@ SCHOOL_SERVICES = ("Visma Flyt Skole", "Vigilo", "Skoleportal", "Elev-PC og Chro
                    "Læringsplattform (Teams for skole)", "Visma Flyt Barnehage")
 
 PRIORITY_WEIGHTS = [(1, 0.005), (2, 0.05), (3, 0.30), (4, 0.40), (5, 0.245)]
-MATRIX = {1: [(1, 1)], 2: [(1, 2), (2, 1)], 3: [(1, 3), (2, 2), (3, 1)], 4: [(2, 3), (3, 2)],
-          5: [(3, 3)]}
+MATRIX: dict[int, list[tuple[int, int]]] = {}  # priority -> the (impact, urgency) giving it
+for _pair, _prio in sorted(PRIORITY_MATRIX.items()):
+    MATRIX.setdefault(_prio, []).append(_pair)
 CHANNELS = [("phone", 55), ("email", 18), ("self_service", 15), ("walk_in", 5),
             ("monitoring", 7)]
 
@@ -455,6 +457,17 @@ def _domain_tables() -> list[Table]:
 
 # --------------------------------------------------------------------------- public API
 
+def _raw_pragmas(conn: Connection, *pragmas: str) -> None:
+    """Run PRAGMAs on the driver connection: pob's engine begins a transaction before any
+    SQLAlchemy statement (see db.SQLITE_BEGIN), and these may not run inside one."""
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for pragma in pragmas:
+            cur.execute(pragma)
+    finally:
+        cur.close()
+
+
 def generate(
     url: str,
     *,
@@ -474,6 +487,7 @@ def generate(
     if scale not in SCALES:
         raise InvalidInput(f"unknown demo scale {scale!r}; choose one of {', '.join(SCALES)}")
     started = time.perf_counter()
+    prepare_sqlite(url, create=True)  # the demo may create the database (private, 0600)
     engine = make_engine(url)
     try:
         ensure_schema(engine)
@@ -483,19 +497,16 @@ def generate(
         gen = _Generator(SCALES[scale], seed, today, progress, now, operator=operator)
         with engine.connect() as conn:
             sqlite = conn.dialect.name == "sqlite"
-            if sqlite:
-                conn.exec_driver_sql("PRAGMA synchronous=OFF")
-                conn.exec_driver_sql("PRAGMA cache_size=-262144")
-                conn.commit()
+            if sqlite:  # outside any transaction (SQLite refuses these inside one)
+                _raw_pragmas(conn, "PRAGMA synchronous=OFF", "PRAGMA cache_size=-262144")
+                conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
             with conn.begin():
                 _clear_or_refuse(conn, url, replace)
                 gen.run(_Writer(conn))
                 if not sqlite:
                     _reset_sequences(conn)
             if sqlite:
-                conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
-                conn.exec_driver_sql("PRAGMA optimize")
-                conn.commit()
+                _raw_pragmas(conn, "PRAGMA synchronous=NORMAL", "PRAGMA optimize")
     finally:
         engine.dispose()
     summary = DemoSummary(scale=scale, seed=seed, counts=gen.counts(), steps=gen.steps)

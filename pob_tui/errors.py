@@ -64,3 +64,8 @@ class PermissionDenied(PobError):
     """The agent lacks the role an action needs."""
 
     exit_code = 5
+
+
+class InconsistentData(DatabaseError):
+    """Stored data breaks a rule pob relies on (a loop in the org tree, a total that does
+    not add up): a report refuses rather than show a smaller figure."""

@@ -34,8 +34,11 @@ def test_db_status_json_counts(db_url: str, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_db_upgrade_and_current(empty_url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "--db", empty_url, "db", "current")
-    assert (code, out.strip()) == (0, "(empty database)")
+    code, out, err = run(capsys, "--db", empty_url, "db", "current")
+    if empty_url.startswith("sqlite"):  # a missing file is not created (issue 12, item 6)
+        assert code == 3 and "no database at" in err
+    else:
+        assert (code, out.strip()) == (0, "(empty database)")
     code, out, _ = run(capsys, "db", "upgrade", "--db", empty_url)  # flag after the command
     assert code == 0 and head_revision() in out
     code, out, _ = run(capsys, "--db", empty_url, "db", "current")
@@ -47,7 +50,7 @@ def test_db_upgrade_and_current(empty_url: str, capsys: pytest.CaptureFixture[st
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("sqlite:////proc/no/such/dir/pob.sqlite3", "cannot create the folder"),
+        ("sqlite:////proc/no/such/dir/pob.sqlite3", "no database at '/proc/no/such/dir"),
         ("mysql://user@host/db", "pob supports sqlite and postgresql"),
         ("not a url", "is not valid"),
         ("postgresql+psycopg://postgres:hunter2@127.0.0.1:1/x", "Connection refused"),
@@ -128,20 +131,23 @@ def test_postgres_without_auto_upgrade_names_the_command(tmp_path, capsys) -> No
 
         settings = load_settings(config, database_url=pg_url_for(name), env={})
         with pytest.raises(SchemaOutOfDate, match="run `pob db upgrade`"):
-            Database.open(settings.database_url, auto_upgrade=settings.auto_upgrade)
+            Database.open(settings)
         assert main(["--db", pg_url_for(name), "db", "upgrade"]) == 0
-        Database.open(pg_url_for(name), auto_upgrade=False).dispose()
+        Database.open(settings).dispose()
     finally:
         pg_drop_database(name)
 
 
 def test_sqlite_upgrades_on_open(tmp_path) -> None:
+    from pob_tui.config import Settings
+
     url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
-    database = Database.open(url, auto_upgrade=False)  # SQLite always upgrades on start
+    settings = Settings(database_url=url, auto_upgrade=False)
+    database = Database.open(settings, create=True)  # SQLite always upgrades on start
     with database.session() as s:
         s.add(Person(username="ola", first_name="Ola", last_name="Nordmann"))
     database.dispose()
-    assert (tmp_path / "fresh.sqlite3").exists()
+    assert (tmp_path / "fresh.sqlite3").stat().st_mode & 0o777 == 0o600  # issue 12, item 7
 
 
 def test_sqlite_pragmas(db_url: str, backend: str) -> None:

@@ -1,7 +1,7 @@
 """Quick-call templates and phone rings (issue 13): tables call_template and call_ring.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0004
 Create Date: 2026-11-29 13:28:05.453635
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import pob_tui.models.base
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

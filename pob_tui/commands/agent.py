@@ -1,4 +1,4 @@
-"""`pob agent add|list|disable`: who may work in pob (administrators)."""
+"""`pob agent add|list|disable|key`: who may work in pob (administrators)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     dis = asub.add_parser("disable", parents=[common], help=_("disable an agent"))
     dis.add_argument("username")
     parser.set_defaults(handler=run)
+    from pob_tui.commands import agent_key
+
+    agent_key.register(asub, common)
 
 
 def run(args: argparse.Namespace, ctx: CommandContext) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from pob_tui.commands.common import CommandContext, positive_int
+from pob_tui.commands.common import CommandContext, positive_int, search_text
 from pob_tui.config import Settings
 from pob_tui.i18n import _
 
@@ -88,7 +88,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     ls = csub.add_parser("list", parents=[common], help=_("list changes"))
     ls.add_argument("--status", help=_("a status, several with commas, or 'open'"))
     ls.add_argument("--type", choices=("standard", "normal", "emergency"))
-    ls.add_argument("--search")
+    ls.add_argument("--search", type=search_text)
     ls.add_argument("--week", metavar="DATE", help=_("the calendar week holding DATE"))
     ls.add_argument("--limit", type=positive_int, default=50)
     ls.add_argument("--format", choices=("table", "json", "csv"), default="table")

@@ -8,6 +8,7 @@ session (`remote`: file names other than `-` are refused there).
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
@@ -65,7 +66,8 @@ class CommandContext:
 
 
 def open_database(settings: Settings) -> Database:
-    """The configured database, schema checked, with live notifications wired in."""
+    """The configured database, schema checked, with live notifications wired in. A missing
+    SQLite file is "no database at PATH" (exit 3): only demo and db upgrade create one."""
     from pob_tui.db import Database
     from pob_tui.services import live
 
@@ -76,10 +78,22 @@ def open_database(settings: Settings) -> Database:
 def positive_int(text: str) -> int:
     import argparse
 
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not re.fullmatch(r"[+-]?[0-9]+", text):  # int() also takes 1_000 and ٣
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
     return value
+
+
+def search_text(text: str) -> str:
+    """argparse type for --search: at most MAX_SEARCH_CHARS characters (exit 2 beyond)."""
+    import argparse
+
+    from pob_tui.textsafe import MAX_SEARCH_CHARS
+
+    if len(text) > MAX_SEARCH_CHARS:
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_SEARCH_CHARS} characters, got {len(text)}")
+    return text
+

@@ -36,12 +36,20 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
         current_revision,
         head_revision,
         make_engine,
+        prepare_sqlite,
+        refuse_newer,
         safe_url,
+        sqlite_path,
         upgrade,
     )
     from pob_tui.errors import SchemaOutOfDate
     from pob_tui.services.dbinfo import entity_counts
 
+    # Only `upgrade` creates a missing SQLite file (and says where); the others refuse it.
+    created = prepare_sqlite(settings.database_url, create=args.db_command == "upgrade")
+    if created:
+        print(_("Created a new database at {path}.").format(
+            path=sqlite_path(settings.database_url)))
     engine = make_engine(settings.database_url, busy_timeout_ms=settings.busy_timeout_ms)
     check_connection(engine)
     if args.db_command == "grant":
@@ -61,6 +69,7 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
         return 0
     if args.db_command == "upgrade":
         before = current_revision(engine)
+        refuse_newer(engine, before)
         upgrade(engine)
         after = current_revision(engine)
         if before == after:
@@ -72,6 +81,7 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
         print(current_revision(engine) or _("(empty database)"))
         return 0
     revision = current_revision(engine)
+    refuse_newer(engine, revision)
     head = head_revision()
     counts: dict[str, int] = {}
     if revision == head:

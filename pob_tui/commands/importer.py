@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                          help=_("import master data from CSV (checked first, all or nothing)"))
     imp.add_argument("kind", choices=KIND_NAMES, metavar="KIND",
                      help=", ".join(KIND_NAMES))
-    imp.add_argument("file", nargs="?", metavar="FILE.csv")
+    imp.add_argument("file", nargs="?", metavar="FILE.csv", help=_("- reads standard input"))
     imp.add_argument("--template", action="store_true",
                      help=_("print an empty CSV with the columns and exit"))
     imp.add_argument("--format", choices=("text", "json"), default="text")
@@ -43,7 +43,17 @@ def run_import(args: argparse.Namespace, ctx: CommandContext) -> int:
         return 0
     if not args.file:
         raise InvalidInput("give the CSV file to import, or --template")
-    data = csvio.read_file(args.file)
+    if args.file == "-":  # standard input: how a CSV reaches pob over ssh
+        limit = ctx.settings.import_max_file_mb * 1024 * 1024
+        data = ctx.stdin.read(limit + 1)
+        if len(data) > limit:
+            raise InvalidInput(f"standard input: larger than {ctx.settings.import_max_file_mb} "
+                               "MiB; raise [import] max_file_mb or split the file")
+    elif ctx.remote:
+        raise InvalidInput("over ssh the CSV comes on standard input: give - as the file")
+    else:
+        data = csvio.read_file(args.file, max_line_bytes=ctx.settings.import_max_line_bytes,
+                               max_file_mb=ctx.settings.import_max_file_mb)
     from pob_tui.commands.output import print_json
     from pob_tui.services.audit import record_admin_event
     from pob_tui.services.permissions import require
@@ -62,10 +72,13 @@ def run_import(args: argparse.Namespace, ctx: CommandContext) -> int:
     else:
         print(_("{kind}: {rows} rows; {created} created, {updated} updated, {unchanged} "
                 "unchanged.").format(**result.as_dict()))
+        print(_("Read the file as {encoding}.").format(encoding=result.encoding))
     return 0
 
 
 def run_export(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from pob_tui.errors import InvalidInput
+    from pob_tui.files import open_export
     from pob_tui.importers import csvio
     from pob_tui.services.permissions import require
 
@@ -73,8 +86,10 @@ def run_export(args: argparse.Namespace, ctx: CommandContext) -> int:
     with database.session() as session:
         if args.kind in ("costs", "funding"):
             require(session, ctx.actor(session), "costs.read", target=f"export {args.kind}")
+        if args.output and ctx.remote:
+            raise InvalidInput("over ssh -o is refused: the CSV comes on standard output")
         if args.output:
-            with open(args.output, "w", encoding="utf-8", newline="") as out:
+            with open_export(args.output) as out:
                 csvio.export_csv(session, args.kind, out)
         else:
             csvio.export_csv(session, args.kind, sys.stdout)

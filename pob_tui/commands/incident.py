@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from pob_tui.commands.common import CommandContext, positive_int
+from pob_tui.commands.common import CommandContext, positive_int, search_text
 from pob_tui.i18n import _
 
 LIST_COLUMNS = ("number", "priority", "status", "caller", "service", "summary", "team",
@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     ls.add_argument("--status")
     ls.add_argument("--team")
     ls.add_argument("--assignee")
-    ls.add_argument("--search")
+    ls.add_argument("--search", type=search_text)
     ls.add_argument("--sort", choices=("age", "newest", "priority", "due", "number", "status",
                                        "resolved"))
     ls.add_argument("--limit", type=positive_int, default=50)

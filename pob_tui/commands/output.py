@@ -1,30 +1,32 @@
 """Printing results for people (aligned tables) and scripts (JSON, CSV).
 
-User-typed text can hold terminal escape sequences; on a terminal they are shown as
-visible escapes (`\\x1b` -> `^[`) so a summary can never clear the screen or retitle the
-window. JSON and CSV carry the text unchanged (they are data; the reader decides).
+User-typed text can hold terminal escape sequences; they are shown as visible escapes
+(`\\x1b` -> `^[`) so a summary can never clear the screen or retitle the window, in tables
+and in CSV alike (CSV often lands on a terminal). CSV cells are also guarded against
+spreadsheet formulas, and JSON escapes C0 and C1 controls; see `pob_tui.textsafe`.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TextIO
 
-_CONTROL = {i: f"^{chr(i + 64)}" for i in range(32) if chr(i) not in "\t"}
-_CONTROL[0x7F] = "^?"
-_CONTROL.update({i: f"\\x{i:02x}" for i in range(0x80, 0xA0)})
+from pob_tui.textsafe import (
+    cell_width,
+    clip_cells,
+    csv_row,
+    json_dumps,
+    markdown_inline,
+    pad_cells,
+    visible,
+)
 
-
-def visible(value: Any) -> str:
-    """Text safe to write to a terminal: control characters made visible."""
-    if value is None:
-        return ""
-    return str(value).translate(_CONTROL)
+__all__ = ["print_csv", "print_fields", "print_json", "print_markdown", "print_rows",
+           "print_table", "visible"]
 
 
 def _jsonable(value: Any) -> Any:
@@ -37,7 +39,7 @@ def _jsonable(value: Any) -> Any:
 
 def print_json(data: Any, out: TextIO | None = None) -> None:
     out = out or sys.stdout
-    json.dump(data, out, indent=2, ensure_ascii=False, default=_jsonable)
+    out.write(json_dumps(data, default=_jsonable))
     out.write("\n")
 
 
@@ -45,9 +47,9 @@ def print_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
               out: TextIO | None = None) -> None:
     out = out or sys.stdout
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
+    writer.writerow(csv_row(columns))
     for row in rows:
-        writer.writerow([_cell(row.get(c)) for c in columns])
+        writer.writerow(csv_row(row.get(c) for c in columns))
 
 
 def _cell(value: Any) -> str:
@@ -64,16 +66,16 @@ def print_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
     """A plain aligned table; long cells are cut with an ellipsis."""
     out = out or sys.stdout
     headers = list(headers or columns)
-    cells = [[_clip(visible(_cell(r.get(c))), max_width) for c in columns] for r in rows]
-    widths = [max([len(h), *(len(row[i]) for row in cells)]) for i, h in enumerate(headers)]
-    out.write("  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True))
+    cells = [[clip_cells(visible(_cell(r.get(c))), max_width) for c in columns] for r in rows]
+    headers = [visible(h.upper()) for h in headers]
+    # widths in terminal cells: an emoji takes two, a combining mark none
+    widths = [max([cell_width(h), *(cell_width(row[i]) for row in cells)])
+              for i, h in enumerate(headers)]
+    out.write("  ".join(pad_cells(h, w) for h, w in zip(headers, widths, strict=True))
               .rstrip() + "\n")
     for row in cells:
-        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
-
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+        out.write("  ".join(pad_cells(c, w) for c, w in zip(row, widths, strict=True))
+                  .rstrip() + "\n")
 
 
 def print_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: str,
@@ -101,6 +103,5 @@ def print_markdown(rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
     out.write("| " + " | ".join(columns) + " |\n")
     out.write("|" + "|".join(" --- " for _ in columns) + "|\n")
     for row in rows:
-        cells = [visible(_cell(row.get(c))).replace("|", "\\|").replace("\n", " ")
-                 for c in columns]
+        cells = [markdown_inline(_cell(row.get(c))) for c in columns]  # no HTML, no links
         out.write("| " + " | ".join(cells) + " |\n")

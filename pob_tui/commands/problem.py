@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from pob_tui.commands.common import CommandContext, positive_int
+from pob_tui.commands.common import CommandContext, positive_int, search_text
 from pob_tui.i18n import _
 
 
@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     ls = psub.add_parser("list", parents=[common])
     ls.add_argument("--status")
     ls.add_argument("--known-errors", action="store_true")
-    ls.add_argument("--search")
+    ls.add_argument("--search", type=search_text)
     ls.add_argument("--limit", type=positive_int, default=50)
     ls.add_argument("--format", choices=("table", "json", "csv"), default="table")
     up = psub.add_parser("update", parents=[common])

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -50,6 +51,7 @@ from pob_tui.models import (
 from pob_tui.models.catalog import COST_KINDS, LIFECYCLES
 from pob_tui.models.cmdb import CI_CLASSES, RELATION_KINDS
 from pob_tui.services.incidents import RESOLUTION_CODES
+from pob_tui.textsafe import csv_row, csv_uncell
 
 MAX_ERRORS = 50
 
@@ -83,11 +85,16 @@ def _text(max_len: int) -> Callable[[str], str]:
     return parse
 
 
+_ASCII_INT = re.compile(r"[+-]?[0-9]+\Z")
+# int() and Decimal() also take 1_000, 1e3 and digits of other scripts (٣): a spreadsheet
+# would not, so neither do we.
+_ASCII_AMOUNT = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?\Z")
+
+
 def _int(v: str) -> int:
-    try:
-        return int(v)
-    except ValueError:
-        raise CellError(f"expected a whole number, got {v!r}") from None
+    if not _ASCII_INT.match(v):
+        raise CellError(f"expected a whole number, got {v!r}")
+    return int(v)
 
 
 def _year(v: str) -> int:
@@ -125,6 +132,8 @@ def _money(v: str) -> Decimal:
     raw = v.replace(" ", "").replace("\u00a0", "")
     if "," in raw and "." not in raw:
         raw = raw.replace(",", ".")  # Norwegian decimal comma
+    if not _ASCII_AMOUNT.match(raw):
+        raise CellError(f"expected an amount like 1234.50, got {v!r}")
     try:
         d = Decimal(raw)
     except InvalidOperation:
@@ -291,11 +300,29 @@ def _table(model: type[SQLModel]) -> Table:
 
 
 def decode(data: bytes, name: str) -> str:
+    return decode_with_encoding(data, name)[0]
+
+
+def decode_with_encoding(data: bytes, name: str) -> tuple[str, str]:
+    """The text and the encoding it was read as: a BOM decides (UTF-8, UTF-16); else
+    UTF-8 if the bytes are valid UTF-8, else Windows-1252 (what Excel's "CSV
+    (semikolondelt)" writes in Norway)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError as exc:
+            raise ImportFailed([f"{name}: not valid UTF-16 text (byte {exc.start})"]) from None
+    encoding = "UTF-8 with BOM" if data.startswith(b"\xef\xbb\xbf") else "UTF-8"
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
+        return data.decode("utf-8-sig"), encoding
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError as exc:  # the five bytes cp1252 leaves undefined
         line = data[: exc.start].count(b"\n") + 1
-        raise ImportFailed([f"{name}:{line}: not UTF-8 text (byte {exc.start})"]) from None
+        raise ImportFailed([f"{name}:{line}: neither UTF-8 nor Windows-1252 text "
+                            f"(byte {exc.start})"]) from None
 
 
 def sniff_delimiter(text: str) -> str:
@@ -324,10 +351,12 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    encoding: str = "text"  # how the bytes were read: UTF-8, UTF-16, Windows-1252...
 
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "rows": self.rows, "created": self.created,
-                "updated": self.updated, "unchanged": self.unchanged}
+                "updated": self.updated, "unchanged": self.unchanged,
+                "encoding": self.encoding}
 
 
 def import_csv(session: Session, kind: str, data: bytes | str, *, name: str = "<csv>",
@@ -335,7 +364,12 @@ def import_csv(session: Session, kind: str, data: bytes | str, *, name: str = "<
     """Check every row of `data`, then upsert them all (see the module docstring). The
     caller checks the permission and owns the transaction."""
     spec = _kind(kind)
-    text = decode(data, name) if isinstance(data, bytes) else data.lstrip("\ufeff")
+    encoding = "text"
+    if isinstance(data, bytes):
+        text, encoding = decode_with_encoding(data, name)
+    else:
+        text = data.lstrip("\ufeff")
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))  # lines are limited
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
     errors: list[str] = []
     try:
@@ -387,7 +421,10 @@ def import_csv(session: Session, kind: str, data: bytes | str, *, name: str = "<
         deferred: dict[str, str] = {}
         for h, cell in zip(header, raw, strict=True):
             col = by_name[h]
-            cell = cell.strip()
+            cell = csv_uncell(cell.strip())
+            if "\x00" in cell:  # PostgreSQL refuses it in text, SQLite would store it
+                errors.append(f"{name}:{line}: column {h!r}: contains a NUL byte")
+                continue
             if not cell:
                 if col.required:
                     errors.append(f"{name}:{line}: column {h!r}: required, but empty")
@@ -423,9 +460,67 @@ def import_csv(session: Session, kind: str, data: bytes | str, *, name: str = "<
             else:
                 seen[key] = line
         parsed.append((line, values, deferred))
+    if spec.model is OrgUnit and "parent" in header:
+        errors.extend(_org_cycles(session, parsed, name))
+    if spec.model is Person:
+        errors.extend(_username_case(session, parsed, name))
     if errors:
         raise ImportFailed(errors)
-    return _write(session, spec, parsed, header)
+    result = _write(session, spec, parsed, header)
+    result.encoding = encoding
+    return result
+
+
+def _username_case(session: Session,
+                   parsed: list[tuple[int, dict[str, Any], dict[str, str]]],
+                   name: str) -> list[str]:
+    """Usernames that differ only in case are the same user (a unique index on
+    lower(username) backs this up): refuse them in the file and against the database."""
+    from sqlalchemy import func
+
+    by_lower: dict[str, tuple[str, int]] = {}
+    out: list[str] = []
+    for line, values, _deferred in parsed:
+        user = values.get("username")
+        if not user:
+            continue
+        first = by_lower.setdefault(user.lower(), (user, line))
+        if first[0] != user:
+            out.append(f"{name}:{line}: column 'username': {user!r} differs only in case "
+                       f"from {first[0]!r} on line {first[1]}")
+    keys = list(by_lower)
+    for i in range(0, len(keys), 5000):
+        for existing in session.execute(select(Person.username).where(
+                func.lower(Person.username).in_(keys[i: i + 5000]))).scalars():
+            user, line = by_lower[existing.lower()]
+            if user != existing:
+                out.append(f"{name}:{line}: column 'username': {user!r} differs only in "
+                           f"case from the existing {existing!r}")
+    return out
+
+
+def _org_cycles(session: Session, parsed: list[tuple[int, dict[str, Any], dict[str, str]]],
+                name: str) -> list[str]:
+    """The file's parents over the database's: a loop (A -> B -> A) is refused naming the
+    units, since the units in it would drop out of every rolled-up cost total."""
+    from sqlalchemy.orm import aliased
+
+    from pob_tui.services.org_units import cycle_text, find_cycle
+
+    up = aliased(OrgUnit)
+    parents: dict[str, str | None] = dict(session.execute(
+        select(OrgUnit.code, up.code).outerjoin(up, up.id == OrgUnit.parent_id)).all())
+    for _line, values, deferred in parsed:
+        parents[values["code"]] = deferred.get("parent_id")
+    out: list[str] = []
+    reported: set[frozenset[str]] = set()
+    for line, values, _deferred in parsed:
+        loop = find_cycle(parents, values["code"])
+        if loop and len(loop) > 2 and frozenset(loop) not in reported:  # self: _row_rules
+            reported.add(frozenset(loop))
+            out.append(f"{name}:{line}: column 'parent': the org units would form a cycle "
+                       f"{cycle_text(loop)}")
+    return out
 
 
 def _row_rules(spec: Kind, values: dict[str, Any], deferred: dict[str, str]) -> list[str]:
@@ -573,13 +668,45 @@ def export_csv(session: Session, kind: str, out: io.TextIOBase | Any) -> int:
     writer = csv.writer(out, lineterminator="\n")
     n = -1
     for row in export_rows(session, kind):
-        writer.writerow(row)
+        writer.writerow(csv_row(row))  # `import` reads the guarded cells back (csv_uncell)
         n += 1
     return n
 
 
-def read_file(path: str | Path) -> bytes:
+MiB = 1024 * 1024
+
+
+def read_file(path: str | Path, *, max_line_bytes: int = MiB, max_file_mb: int = 200,
+              ) -> bytes:
+    """The file's bytes, read in chunks so `/dev/zero` or a line without end stops at the
+    limit (`[import] max_line_bytes`, `max_file_mb`) instead of filling the memory."""
+    where = repr(str(path))
+    if "\x00" in str(path):
+        raise InvalidInput(f"{where}: a file name cannot contain a NUL byte")
+    max_file = max_file_mb * MiB
+    chunks: list[bytes] = []
+    size = line_len = 0
+    line = 1
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb") as f:
+            while chunk := f.read(MiB):
+                size += len(chunk)
+                if size > max_file:
+                    raise InvalidInput(
+                        f"{where}: larger than {max_file_mb} MiB; raise [import] max_file_mb "
+                        "or split the file")
+                start = 0
+                while True:
+                    nl = chunk.find(b"\n", start)
+                    line_len += (len(chunk) if nl == -1 else nl) - start
+                    if line_len > max_line_bytes:
+                        raise InvalidInput(
+                            f"{where}:{line}: line longer than {max_line_bytes} bytes; raise "
+                            "[import] max_line_bytes if it is meant to be")
+                    if nl == -1:
+                        break
+                    line_len, start, line = 0, nl + 1, line + 1
+                chunks.append(chunk)
     except OSError as exc:
-        raise InvalidInput(f"{path}: cannot be read: {exc.strerror or exc}") from None
+        raise InvalidInput(f"{where}: cannot be read: {exc.strerror or exc}") from None
+    return b"".join(chunks)

@@ -23,9 +23,11 @@ from pob_tui.models.change import (
 )
 from pob_tui.models.cmdb import CiRelation, ConfigItem, ServiceCi
 from pob_tui.models.desk import CallRing, CallTemplate
+from pob_tui.models.directory import DirectoryRun, PersonUnitHistory
 from pob_tui.models.incident import FollowUp, Incident
 from pob_tui.models.org import ROLES, Agent, AgentRole, Location, OrgUnit, Person, Team
 from pob_tui.models.problem import Problem
+from pob_tui.models.serve import AgentKey, ServeSession
 from pob_tui.models.sla import (
     Agreement,
     AgreementService,
@@ -43,6 +45,7 @@ __all__ = [
     "ROLES",
     "AdminEvent",
     "Agent",
+    "AgentKey",
     "AgentRole",
     "Agreement",
     "AgreementService",
@@ -59,6 +62,7 @@ __all__ = [
     "ChangeTemplate",
     "CiRelation",
     "ConfigItem",
+    "DirectoryRun",
     "FollowUp",
     "FreezeWindow",
     "Funding",
@@ -68,7 +72,9 @@ __all__ = [
     "OlaTarget",
     "OrgUnit",
     "Person",
+    "PersonUnitHistory",
     "Problem",
+    "ServeSession",
     "Service",
     "ServiceCi",
     "ServiceCost",

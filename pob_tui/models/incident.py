@@ -20,6 +20,12 @@ INCIDENT_STATUSES = (
     "cancelled",
 )
 OPEN_STATUSES = ("new", "assigned", "in_progress", "waiting_caller", "waiting_supplier")
+# ITIL impact x urgency -> priority (DESIGN.md): the one definition; the demo and the
+# services derive what they need from it.
+PRIORITY_MATRIX: dict[tuple[int, int], int] = {
+    (1, 1): 1, (1, 2): 2, (2, 1): 2, (1, 3): 3, (2, 2): 3, (3, 1): 3,
+    (2, 3): 4, (3, 2): 4, (3, 3): 5,
+}
 WAITING_STATUSES = ("waiting_caller", "waiting_supplier")
 CHANNELS = ("phone", "email", "walk_in", "self_service", "monitoring")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, func, text
 from sqlmodel import Field, SQLModel
 
 
@@ -54,6 +54,9 @@ class Person(SQLModel, table=True):
         # cheap however many people there are (a plain index elsewhere, unused but harmless).
         Index("ix_person_search_trgm", "search", postgresql_using="gin",
               postgresql_ops={"search": "gin_trgm_ops"}),
+        Index("ix_person_directory_id", "directory_id", unique=True),
+        # Kari.N and kari.n are one person (issue 12): unique whatever the case.
+        Index("uq_person_username_lower", func.lower(text("username")), unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -68,6 +71,11 @@ class Person(SQLModel, table=True):
     vip: bool = False
     active: bool = True
     search: str = Field(default="", sa_column=Column(String(400), nullable=False, default=""))
+    # The directory's stable id (objectGUID as its canonical GUID string, entryUUID as is)
+    # for people who came from a directory sync; NULL for people kept by hand. A UNIQUE
+    # index allows any number of NULLs on both backends (an index, not a constraint, so
+    # SQLite can add it without rebuilding the person table).
+    directory_id: str | None = Field(default=None, max_length=64)
 
     @property
     def name(self) -> str:
@@ -101,6 +109,9 @@ class Agent(SQLModel, table=True):
     role (PostgreSQL) that identifies the agent."""
 
     __tablename__ = "agent"
+    __table_args__ = (
+        Index("uq_agent_username_lower", func.lower(text("username")), unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=64, unique=True)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from pob_tui.models import ChangeRequest
+from pob_tui.textsafe import markdown_inline as _md
 
 VOTE_WORDS = {"approve": "approved", "reject": "rejected", "defer": "deferred"}
 
@@ -49,9 +50,9 @@ def agenda_markdown(data: dict[str, Any], tz: ZoneInfo | None = None) -> str:
     if m.get("cutoff"):
         lines.append(f"Cut-off: {_when(m['cutoff'], tz)}")
     if m.get("chair"):
-        lines.append(f"Chair: {_clean(m['chair'])}")
+        lines.append(f"Chair: {_md(m['chair'])}")
     if m.get("members"):
-        lines.append("Members: " + ", ".join(_clean(x) for x in m["members"]))
+        lines.append("Members: " + ", ".join(_md(x) for x in m["members"]))
     lines.append("")
     if not data["items"]:
         lines.append("No changes on the agenda.")
@@ -60,35 +61,35 @@ def agenda_markdown(data: dict[str, Any], tz: ZoneInfo | None = None) -> str:
     for i, it in enumerate(data["items"], 1):
         lines.append(f"| {i} | {it['number']} | {it['risk'] or '-'} | {it['type']} | "
                      f"{_when(it['planned_start'], tz)} – {_when(it['planned_end'], tz)} | "
-                     f"{_clean(it['title'])} |")
+                     f"{_md(it['title'])} |")
     for i, it in enumerate(data["items"], 1):
-        lines += ["", f"## {i}. {it['number']} {_clean(it['title'])}", ""]
+        lines += ["", f"## {i}. {it['number']} {_md(it['title'])}", ""]
         lines.append(f"- Risk: {it['risk'] or '-'}"
-                     + (" (" + "; ".join(_clean(r) for r in it["risk_reasons"]) + ")"
+                     + (" (" + "; ".join(_md(r) for r in it["risk_reasons"]) + ")"
                         if it["risk_reasons"] else ""))
         lines.append(f"- Window: {_when(it['planned_start'], tz)} – "
                      f"{_when(it['planned_end'], tz)}")
         if it.get("team") or it.get("implementer"):
-            lines.append(f"- Team: {_clean(it.get('team'))}; implementer: "
-                         f"{_clean(it.get('implementer'))}")
+            lines.append(f"- Team: {_md(it.get('team'))}; implementer: "
+                         f"{_md(it.get('implementer'))}")
         if it.get("cis"):
-            lines.append("- CIs: " + ", ".join(_clean(c) for c in it["cis"]))
+            lines.append("- CIs: " + ", ".join(_md(c) for c in it["cis"]))
         if it.get("impact"):
             lines.append("- Impact: " + _impact_text(it["impact"]))
             if it.get("impact_services"):
-                lines.append("- Services: " + ", ".join(_clean(s) for s in it["impact_services"]))
+                lines.append("- Services: " + ", ".join(_md(s) for s in it["impact_services"]))
         for c in it.get("conflicts") or []:
-            lines.append(f"- Conflict: {_clean(c['detail'])}")
+            lines.append(f"- Conflict: {_md(c['detail'])}")
         for d in it.get("earlier_decisions") or []:
             lines.append(f"- Earlier: CAB {d.get('meeting')} {VOTE_WORDS.get(d['vote'], d['vote'])}"
-                         + (f" ({_clean(d['conditions'])})" if d.get("conditions") else ""))
+                         + (f" ({_md(d['conditions'])})" if d.get("conditions") else ""))
         for v in it.get("votes") or []:
-            lines.append(f"- Vote: {_clean(v['member'])} {v['vote']}"
-                         + (f" ({_clean(v['conditions'])})" if v.get("conditions") else ""))
+            lines.append(f"- Vote: {_md(v['member'])} {v['vote']}"
+                         + (f" ({_md(v['conditions'])})" if v.get("conditions") else ""))
         if it.get("chair_decision"):
             d = it["chair_decision"]
             lines.append(f"- Decision: {VOTE_WORDS.get(d['vote'], d['vote'])}"
-                         + (f" ({_clean(d['conditions'])})" if d.get("conditions") else ""))
+                         + (f" ({_md(d['conditions'])})" if d.get("conditions") else ""))
     return "\n".join(lines) + "\n"
 
 
@@ -115,25 +116,25 @@ def minutes_markdown(data: dict[str, Any], tz: ZoneInfo | None = None) -> str:
     kind = "Emergency CAB" if m["kind"] == "emergency" else "CAB"
     lines = [f"# {kind} minutes {m['date']} {m['time']}", ""]
     if m.get("chair"):
-        lines.append(f"Chair: {_clean(m['chair'])}")
+        lines.append(f"Chair: {_md(m['chair'])}")
     if m.get("members"):
-        lines.append("Members: " + ", ".join(_clean(x) for x in m["members"]))
+        lines.append("Members: " + ", ".join(_md(x) for x in m["members"]))
     s = data["summary"]
     lines += ["", f"Approved {s['approve']}, rejected {s['reject']}, deferred {s['defer']}, "
                   f"undecided {s['undecided']}.", ""]
     lines += ["| Change | Title | Risk | Decision | Conditions |", "|---|---|---|---|---|"]
     for it in data["items"]:
         d = it.get("chair_decision") or {}
-        lines.append(f"| {it['number']} | {_clean(it['title'])} | {it['risk'] or '-'} | "
+        lines.append(f"| {it['number']} | {_md(it['title'])} | {it['risk'] or '-'} | "
                      f"{VOTE_WORDS.get(it['decision'] or '', 'not decided')} | "
-                     f"{_clean(d.get('conditions'))} |")
+                     f"{_md(d.get('conditions'))} |")
     for it in data["items"]:
         if not it.get("votes"):
             continue
         lines += ["", f"## {it['number']} votes", ""]
         for v in it["votes"]:
-            lines.append(f"- {_clean(v['member'])}: {v['vote']}"
-                         + (f" ({_clean(v['conditions'])})" if v.get("conditions") else ""))
+            lines.append(f"- {_md(v['member'])}: {v['vote']}"
+                         + (f" ({_md(v['conditions'])})" if v.get("conditions") else ""))
     return "\n".join(lines) + "\n"
 
 

@@ -16,6 +16,11 @@ The allocation, as the README documents it:
 * Amounts are whole øre. Shares are rounded with the largest-remainder method, first over the
   holders (an org unit's people who have the same days, or one person), then evenly over the
   people of a group, so allocated + unallocated equals the total exactly.
+* A person's org unit is dated (`person_unit_history`, written by the directory sync): each
+  day is charged to the unit the person belonged to that day, so a person who moved is charged
+  to the old unit until the move and to the new one from the move day on, and a leaver stops
+  being charged after the day they left. A person with no history rows at all belongs to
+  `person.org_unit_id` for the whole period, as before.
 
 Why this shape: people who share a unit and have no subscription of their own always get the
 same days, so the heavy work is per (service, unit), not per (service, person). One year for
@@ -27,7 +32,7 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -35,13 +40,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from pob_tui.errors import InvalidInput
+from pob_tui.errors import InconsistentData, InvalidInput
 from pob_tui.models import (
     Incident,
     OrgUnit,
     Person,
+    PersonUnitHistory,
     Problem,
     Service,
     ServiceCost,
@@ -170,6 +177,21 @@ class SubRow:
     person_key: str = ""
     """The person's username: orders ties in rounding by natural key, not by id, so a
     database rebuilt from CSV rounds the same way."""
+    in_group: bool = True
+    """False for a person whose dated history puts them in no unit for the whole period
+    (they left before it, or moved during it): no unit's subscription covers them here."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Part of the period a person who moved (or came or left) during it spent in one unit,
+    as ordinal days clipped to the period. Such people are allocated one by one."""
+
+    person_id: int
+    unit_id: int | None
+    lo: int
+    hi: int
+    person_key: str = ""
 
 
 @dataclass
@@ -185,6 +207,8 @@ class Inputs:
     unit_people: dict[int | None, int]  # org unit (None: no unit) -> people
     subscriptions: list[SubRow]
     units: dict[int, tuple[str, str]] = field(default_factory=dict)  # id -> (code, name)
+    segments: list[Segment] = field(default_factory=list)
+    """People whose unit changes within the period; `unit_people` does not count them."""
 
 
 @dataclass
@@ -254,9 +278,17 @@ def _descendants(parents: Mapping[int, int | None]) -> dict[int, list[int]]:
     return out
 
 
+def _clip(intervals: Iterable[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
+    return [(max(a, lo), min(b, hi)) for a, b in intervals if a <= hi and b >= lo]
+
+
 def compute(inputs: Inputs) -> Allocation:
     """The allocation for `inputs`: per service, its holders and their øre."""
     below = _descendants(inputs.parents)
+    dated: dict[int, list[Segment]] = defaultdict(list)
+    for seg in inputs.segments:
+        dated[seg.person_id].append(seg)
+    dated_order = sorted(dated, key=lambda p: (dated[p][0].person_key, p))
     by_service: dict[int, list[SubRow]] = defaultdict(list)
     for row in inputs.subscriptions:
         by_service[row.service_id].append(row)
@@ -272,6 +304,7 @@ def compute(inputs: Inputs) -> Allocation:
         own: dict[int, list[tuple[int, int]]] = defaultdict(list)
         own_unit: dict[int, int | None] = {}
         own_key: dict[int, str] = {}
+        own_in_group: dict[int, bool] = {}
         for r in rows:
             if r.unit_id is not None:
                 for u in below.get(r.unit_id, (r.unit_id,)):
@@ -280,15 +313,37 @@ def compute(inputs: Inputs) -> Allocation:
                 own[r.person_id].append((r.lo, r.hi))
                 own_unit[r.person_id] = r.person_unit_id
                 own_key[r.person_id] = r.person_key
+                own_in_group[r.person_id] = r.in_group
         personal_in: dict[int | None, int] = defaultdict(int)
         holders: list[Holder] = []
         for pid in sorted(own, key=lambda p: (own_key[p], p)):
+            if pid in dated:
+                continue
             unit = own_unit[pid]
-            personal_in[unit] += 1
-            days = union_days(own[pid] + covered.get(unit, []) if unit is not None
-                              else own[pid])
+            if own_in_group[pid]:
+                personal_in[unit] += 1
+                days = union_days(own[pid] + covered.get(unit, []) if unit is not None
+                                  else own[pid])
+            else:
+                days = union_days(own[pid])
             if days:
                 holders.append(Holder(unit, pid, 1, days))
+        # People who moved, came or left during the period: each day to that day's unit;
+        # their own subscriptions' days outside every segment go to their current unit.
+        for pid in dated_order:
+            mine = own.get(pid, [])
+            inside = 0
+            for seg in sorted(dated[pid], key=lambda g: g.lo):
+                mine_in = _clip(mine, seg.lo, seg.hi)
+                inside += union_days(mine_in)
+                unit_cov = _clip(covered.get(seg.unit_id, []), seg.lo, seg.hi) \
+                    if seg.unit_id is not None else []
+                days = union_days(mine_in + unit_cov)
+                if days:
+                    holders.append(Holder(seg.unit_id, pid, 1, days))
+            rest = union_days(mine) - inside
+            if rest:
+                holders.append(Holder(own_unit.get(pid), pid, 1, rest))
         groups = []
         for unit in sorted(covered, key=lambda u: (inputs.units.get(u, ("",))[0], u)):
             n = inputs.unit_people.get(unit, 0) - personal_in.get(unit, 0)
@@ -342,6 +397,7 @@ class Allocation:
 
     def person_cents(self, members: Mapping[int | None, Sequence[int]],
                      service_ids: Iterable[int] | None = None,
+                     only_units: Container[int | None] | None = None,
                      ) -> dict[int, dict[int, tuple[int, int]]]:
         """person -> service -> (days, øre). `members` lists each unit's people (by id);
         a group's øre are split evenly over its people who hold no subscription of their
@@ -353,8 +409,12 @@ class Allocation:
             personal = {h.person_id for h in alloc.holders if h.person_id is not None}
             for h in alloc.holders:
                 if h.person_id is not None:
-                    out[h.person_id][sid] = (h.days, h.cents)
+                    # a person who moved holds one share per unit: add them up
+                    d0, c0 = out[h.person_id].get(sid, (0, 0))
+                    out[h.person_id][sid] = (d0 + h.days, c0 + h.cents)
                     continue
+                if only_units is not None and h.unit_id not in only_units:
+                    continue  # a caller who asks about one unit's people (person_detail)
                 people = [p for p in members.get(h.unit_id, ()) if p not in personal]
                 if len(people) != h.people:  # members changed under us: refuse to guess
                     raise InvalidInput("the people of an org unit changed while reading")
@@ -406,31 +466,80 @@ def load_inputs(session: Session, period: Period, *, hourly_rate: Decimal, tz: Z
 
     units = {r[0]: (r[1], r[2], r[3]) for r in session.execute(
         select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.code, OrgUnit.name))}
-    unit_people: dict[int | None, int] = {
-        r[0]: int(r[1]) for r in session.execute(
-            select(Person.org_unit_id, func.count()).group_by(Person.org_unit_id))}
-
     start_o, end_o = period.start.toordinal(), period.end.toordinal()
+    has_history, whole, overlaps = _history_terms(period)
+    unit_people: dict[int | None, int] = defaultdict(int)
+    for unit, n in session.execute(select(Person.org_unit_id, func.count())
+                                   .where(~has_history).group_by(Person.org_unit_id)):
+        unit_people[unit] += int(n)
+    for unit, n in session.execute(select(H.org_unit_id, func.count()).where(whole)
+                                   .group_by(H.org_unit_id)):
+        unit_people[unit] += int(n)
+    segments = []
+    for pid, unit, frm, to, uname in session.execute(
+            select(H.person_id, H.org_unit_id, H.valid_from, H.valid_to, Person.username)
+            .join(Person, Person.id == H.person_id)
+            .where(overlaps, ~whole).order_by(H.person_id, H.valid_from)):
+        lo = start_o if frm is None else max(frm.toordinal(), start_o)
+        hi = end_o if to is None else min(to.toordinal(), end_o)
+        if lo <= hi:
+            segments.append(Segment(pid, unit, lo, hi, uname))
+
     sub_q = (select(Subscription.service_id, Subscription.org_unit_id, Subscription.person_id,
                     Subscription.valid_from, Subscription.valid_to, Person.org_unit_id,
-                    Person.username)
+                    Person.username, H.id, H.org_unit_id, has_history)
              .outerjoin(Person, Person.id == Subscription.person_id)
+             .outerjoin(H, and_(H.person_id == Person.id, whole))
              .where(Subscription.valid_from <= period.end,
                     or_(Subscription.valid_to.is_(None), Subscription.valid_to >= period.start)))
     if service_ids is not None:
         sub_q = sub_q.where(Subscription.service_id.in_(service_ids))
     subs = []
-    for sid, unit, pid, frm, to, punit, uname in session.execute(sub_q):
+    for sid, unit, pid, frm, to, punit, uname, whole_id, whole_unit, dated in \
+            session.execute(sub_q):
         a = max(frm.toordinal(), start_o)
         b = end_o if to is None else min(to.toordinal(), end_o)
         if a <= b and sid in services:
-            subs.append(SubRow(sid, unit, pid, punit, a, b, uname or ""))
+            if whole_id is not None:  # the history puts them in one unit all period
+                subs.append(SubRow(sid, unit, pid, whole_unit, a, b, uname or ""))
+            else:
+                subs.append(SubRow(sid, unit, pid, punit, a, b, uname or "",
+                                   in_group=pid is None or not dated))
     return Inputs(
         period=period, services=services, cost_cents=dict(cost_cents), minutes=dict(minutes),
         hourly_rate=hourly_rate, parents={u: v[0] for u, v in units.items()},
-        unit_people=unit_people, subscriptions=subs,
-        units={u: (v[1], v[2]) for u, v in units.items()},
+        unit_people=dict(unit_people), subscriptions=subs,
+        units={u: (v[1], v[2]) for u, v in units.items()}, segments=segments,
     )
+
+
+H = PersonUnitHistory
+
+
+def _history_terms(period: Period):  # type: ignore[no-untyped-def]
+    """SQL terms: the person has dated history; a row covers the whole period; a row
+    overlaps it. (Rows of one person never overlap, so at most one covers the period.)"""
+    inner = aliased(PersonUnitHistory)  # the outer query may join H itself
+    has_history = select(inner.id).where(inner.person_id == Person.id).correlate(Person).exists()
+    whole = and_(or_(H.valid_from.is_(None), H.valid_from <= period.start),
+                 or_(H.valid_to.is_(None), H.valid_to >= period.end))
+    overlaps = and_(or_(H.valid_from.is_(None), H.valid_from <= period.end),
+                    or_(H.valid_to.is_(None), H.valid_to >= period.start))
+    return has_history, whole, overlaps
+
+
+def group_unit(session: Session, person_id: int, current: int | None, period: Period,
+               ) -> tuple[bool, int | None]:
+    """(in a group, unit) for one person in `period`: the unit whose people they count
+    among, or (False, None) when their dated history changes (or ends) within the period."""
+    rows = session.execute(select(H.org_unit_id, H.valid_from, H.valid_to)
+                           .where(H.person_id == person_id)).all()
+    if not rows:
+        return True, current
+    for unit, frm, to in rows:
+        if (frm is None or frm <= period.start) and (to is None or to >= period.end):
+            return True, unit
+    return False, None
 
 
 def allocate(session: Session, period: Period, *, hourly_rate: Decimal,
@@ -438,21 +547,66 @@ def allocate(session: Session, period: Period, *, hourly_rate: Decimal,
              service_ids: Sequence[int] | None = None) -> Allocation:
     """One period's allocation (see the module docstring for the rules)."""
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
-    return compute(load_inputs(session, period, hourly_rate=hourly_rate, tz=zone,
-                               service_ids=service_ids))
+    inputs = load_inputs(session, period, hourly_rate=hourly_rate, tz=zone,
+                         service_ids=service_ids)
+    check_tree(inputs)
+    return compute(inputs)
+
+
+def check_tree(inputs: Inputs) -> None:
+    """A loop in the org tree drops its units from every rolled-up total: refuse it, naming
+    the units (import and editing refuse loops; this catches data from elsewhere)."""
+    from pob_tui.services.org_units import cycle_text, find_cycle
+
+    for unit in inputs.parents:
+        loop = find_cycle(inputs.parents, unit)
+        if loop:
+            codes = [inputs.units.get(u, (str(u), ""))[0] for u in loop]
+            raise InconsistentData(
+                f"the org units form a cycle {cycle_text(codes)}; cost totals would leave "
+                "them out. Fix their parents (pob import org-units) and run the report again")
+
+
+def check_adds_up(alloc: Allocation, shown_cents: int, what: str) -> None:
+    """allocated + unallocated must equal the total; a mismatch is an error, never a
+    smaller figure."""
+    total = sum(a.total_cents for a in alloc.services.values())
+    if shown_cents != total:
+        raise InconsistentData(
+            f"{what} add up to {money(shown_cents)} NOK but the services cost "
+            f"{money(total)} NOK; refusing to show a wrong total")
 
 
 def unit_members(session: Session, unit_ids: Iterable[int | None] | None = None,
-                 ) -> dict[int | None, list[int]]:
-    """Each unit's people by id (for the per-person split), optionally for some units."""
-    q = select(Person.org_unit_id, Person.id).order_by(Person.org_unit_id, Person.username)
+                 period: Period | None = None) -> dict[int | None, list[int]]:
+    """Each unit's people by id (for the per-person split), optionally for some units.
+
+    With `period`, the people a group counts in that period: those without dated history
+    by their current unit, and those whose history puts them in one unit all period; people
+    who moved during the period are allocated one by one and are not members."""
+    if period is None:
+        q = select(Person.org_unit_id, Person.id).order_by(Person.org_unit_id, Person.username)
+        if unit_ids is not None:
+            ids = [u for u in unit_ids if u is not None]
+            q = q.where(Person.org_unit_id.in_(ids))
+        out: dict[int | None, list[int]] = defaultdict(list)
+        for unit, pid in session.execute(q):
+            out[unit].append(pid)
+        return dict(out)
+    has_history, whole, _overlaps = _history_terms(period)
+    plain = select(Person.org_unit_id, Person.id, Person.username).where(~has_history)
+    dated = (select(H.org_unit_id, Person.id, Person.username)
+             .join(Person, Person.id == H.person_id).where(whole))
     if unit_ids is not None:
         ids = [u for u in unit_ids if u is not None]
-        q = q.where(Person.org_unit_id.in_(ids))
-    out: dict[int | None, list[int]] = defaultdict(list)
-    for unit, pid in session.execute(q):
-        out[unit].append(pid)
-    return dict(out)
+        plain = plain.where(Person.org_unit_id.in_(ids))
+        dated = dated.where(H.org_unit_id.in_(ids))
+    rows = [*session.execute(plain), *session.execute(dated)]
+    rows.sort(key=lambda r: (r[0] is None, r[0] or 0, r[2]))
+    grouped: dict[int | None, list[int]] = defaultdict(list)
+    for unit, pid, _name in rows:
+        grouped[unit].append(pid)
+    return dict(grouped)
 
 
 # --------------------------------------------------------------------------- reports
@@ -520,13 +674,15 @@ def costs_by_org_unit(alloc: Allocation) -> list[dict[str, Any]]:
     unallocated = sum(a.unallocated_cents for a in alloc.services.values())
     rows.append({"org_unit": "", "name": "(unallocated)", "depth": 0, "parent": None,
                  "own": money(unallocated), "total": money(unallocated)})
+    check_adds_up(alloc, sum(to_cents(r["total"]) for r in rows if r["depth"] == 0),
+                  "the org-unit totals")
     return rows
 
 
 def costs_by_person(session: Session, alloc: Allocation,
                     unit_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
     """What each person's access costs in the period (all services), most expensive first."""
-    members = unit_members(session)
+    members = unit_members(session, period=alloc.period)
     per = alloc.person_cents(members)
     if unit_ids is not None:
         keep = set(unit_ids)
@@ -556,12 +712,16 @@ def person_detail(session: Session, alloc: Allocation, username: str) -> list[di
         from pob_tui.errors import NotFound
 
         raise NotFound(f"no person with username {username!r}")
-    pid, unit = row
-    members = unit_members(session, [unit]) if unit is not None else {}
+    pid, current = row
+    in_group, unit = group_unit(session, pid, current, alloc.period)
+    members = unit_members(session, [unit], alloc.period) \
+        if in_group and unit is not None else {}
     sids = [sid for sid, a in alloc.services.items()
-            if any(h.person_id == pid or (h.person_id is None and h.unit_id == unit)
+            if any(h.person_id == pid or (in_group and h.person_id is None
+                                          and h.unit_id == unit)
                    for h in a.holders)]
-    per = alloc.person_cents(members, sids).get(pid, {})
+    per = alloc.person_cents(members, sids,
+                             only_units={unit} if in_group else set()).get(pid, {})
     rows = []
     for sid, (days, cents) in sorted(per.items(), key=lambda kv: -kv[1][1]):
         a = alloc.services[sid]
@@ -619,6 +779,11 @@ def chargeback(session: Session, alloc: Allocation, customer: str | None = None,
                 continue
             rows.append({"customer": code, "customer_name": name, "code": a.code,
                          "service": a.name, "people": people, "amount": money(cents)})
+    if not customer:  # every sector: with people outside units and unallocated, the total
+        outside = alloc.unit_own_cents().get(NO_UNIT, 0)
+        unallocated = sum(a.unallocated_cents for a in alloc.services.values())
+        check_adds_up(alloc, sum(to_cents(r["amount"]) for r in rows) + outside + unallocated,
+                      "the chargeback statements")
     return rows
 
 

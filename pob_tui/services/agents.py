@@ -47,7 +47,8 @@ def add_agent(session: Session, actor: Actor, username: str, *, first_name: str,
     if not _ROLE_NAME.match(username):
         raise InvalidInput(f"agent username {username!r}: use lowercase letters, digits, "
                            "'.', '-' or '_' (it is also the database login)")
-    if session.execute(select(Agent).where(Agent.username == username)).first():
+    if session.execute(select(Agent).where(func.lower(Agent.username) == username.lower())
+                       ).first():
         raise InvalidInput(f"agent {username} already exists")
     team_row: Team | None = find_team(session, team) if team else None
     if person:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -26,6 +25,7 @@ from pob_tui.errors import InvalidInput
 from pob_tui.models import AdminEvent, Agent, ChangeRequest, Incident, Problem, TicketEvent
 from pob_tui.services.identity import Actor
 from pob_tui.services.permissions import require
+from pob_tui.textsafe import csv_row, json_dumps
 
 COLUMNS = ("at", "source", "actor", "ticket", "action", "field", "old", "new", "detail",
            "allowed")
@@ -147,16 +147,13 @@ def to_csv(rows: Sequence[dict[str, Any]]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in rows:
-        writer.writerow(["" if row.get(c) is None else
-                         row[c].isoformat() if isinstance(row.get(c), datetime) else row[c]
-                         for c in COLUMNS])
+        writer.writerow(csv_row(row.get(c) for c in COLUMNS))  # formula-safe, controls visible
     return out.getvalue()
 
 
 def to_json(rows: Sequence[dict[str, Any]]) -> str:
-    return json.dumps([{c: (row[c].isoformat() if isinstance(row.get(c), datetime)
-                            else row.get(c)) for c in COLUMNS} for row in rows],
-                      ensure_ascii=False, indent=2)
+    return json_dumps([{c: (row[c].isoformat() if isinstance(row.get(c), datetime)
+                            else row.get(c)) for c in COLUMNS} for row in rows])
 
 
 def parse_date(text: str) -> date:

@@ -33,7 +33,6 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -66,6 +65,7 @@ from pob_tui.services.audit import record_ticket_event
 from pob_tui.services.identity import Actor
 from pob_tui.services.numbers import next_number
 from pob_tui.services.permissions import require
+from pob_tui.sla import workdays
 
 MAX_DEPTH = 4
 CHUNK = 900
@@ -193,39 +193,18 @@ RISK_ORDER = {"high": 0, "medium": 1, "low": 2, None: 3}
 # --- working days --------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=8)
-def _office_calendar(closing_days: tuple[str, ...], tz: str):
-    from pob_tui.sla import norwegian_office_calendar
-
-    days = [(int(md[:2]), int(md[3:])) for md in closing_days]
-    return norwegian_office_calendar(closing_days=days, tz=tz)
-
-
 def is_working_day(d: date, settings: Settings) -> bool:
-    """Open on the Norwegian office calendar (weekday, no holiday, no closing day)."""
-    s = settings
-    cal = _office_calendar(tuple(s.closing_days), s.timezone)
-    return cal.is_open(datetime.combine(d, time(12, 0), tzinfo=s.tzinfo))
+    """Open on the configured office calendar (sla.workdays holds the calendar code)."""
+    return workdays.is_working_day(d, tuple(settings.closing_days), settings.timezone)
 
 
 def working_days_between(start: date, end: date, settings: Settings) -> int:
-    """Working days d with start < d <= end (0 when end <= start)."""
-    n, d = 0, start + timedelta(days=1)
-    while d <= end:
-        n += is_working_day(d, settings)
-        d += timedelta(days=1)
-    return n
+    return workdays.working_days_between(start, end, tuple(settings.closing_days),
+                                         settings.timezone)
 
 
 def add_working_days(d: date, n: int, settings: Settings) -> date:
-    """The n-th working day after (n > 0) or before (n < 0) `d`."""
-    step = 1 if n >= 0 else -1
-    left = abs(n)
-    while left:
-        d += timedelta(days=step)
-        if is_working_day(d, settings):
-            left -= 1
-    return d
+    return workdays.add_working_days(d, n, tuple(settings.closing_days), settings.timezone)
 
 
 def local_date(at: datetime, settings: Settings) -> date:

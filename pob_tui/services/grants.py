@@ -27,7 +27,7 @@ READER_ROLE = "pob_reader"
 LEGACY_ROLE = "pob_agent"
 APPEND_ONLY = ("ticket_event", "admin_event")
 DELETABLE = ("sla_clock", "ticket_presence", "cab_agenda_item", "cab_member", "change_ci",
-             "notification")
+             "notification", "serve_session")
 NOT_FOR_READERS = ("service_cost", "funding", "serve_session", "alembic_version")
 """Tables a reader may not see: money (costs.read is a role rule), and live session secrets."""
 GRANT_LOCK = 0x706F6267  # "pobg"

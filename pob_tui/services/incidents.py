@@ -31,17 +31,18 @@ from pob_tui.models import (
     TicketEvent,
     utcnow,
 )
-from pob_tui.models.incident import CHANNELS, INCIDENT_STATUSES, OPEN_STATUSES, WAITING_STATUSES
+from pob_tui.models.incident import (
+    CHANNELS,
+    INCIDENT_STATUSES,
+    OPEN_STATUSES,
+    PRIORITY_MATRIX,
+    WAITING_STATUSES,
+)
 from pob_tui.services.audit import record_ticket_event
 from pob_tui.services.identity import Actor
 from pob_tui.services.numbers import next_number
 from pob_tui.services.permissions import require
 
-# ITIL impact x urgency -> priority (DESIGN.md).
-PRIORITY_MATRIX = {
-    (1, 1): 1, (1, 2): 2, (2, 1): 2, (1, 3): 3, (2, 2): 3, (3, 1): 3,
-    (2, 3): 4, (3, 2): 4, (3, 3): 5,
-}
 RESOLUTION_CODES = ("solved", "workaround", "known_error", "no_fault", "duplicate",
                     "user_error", "supplier", "change")
 

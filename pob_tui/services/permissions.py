@@ -61,10 +61,18 @@ def require(session: Session | None, actor: Actor, action: str,
 
 
 def _audit_denial(session: Session, actor: Actor, action: str, target: str | None) -> None:
+    from pob_tui.db import AFTER_TRANSACTION
     from pob_tui.models import AdminEvent
 
-    with Session(session.get_bind().engine if hasattr(session.get_bind(), "engine")
-                 else session.get_bind()) as own:
+    def write(own: Session) -> None:
         own.add(AdminEvent(actor=actor.username, action=action, target=target,
                            detail="denied", allowed=False))
+
+    after = session.info.get(AFTER_TRANSACTION)
+    if after is not None and session.get_bind().dialect.name == "sqlite":
+        after.append(write)  # this session holds SQLite's write lock until it ends
+        return
+    with Session(session.get_bind().engine if hasattr(session.get_bind(), "engine")
+                 else session.get_bind()) as own:
+        write(own)
         own.commit()

@@ -46,21 +46,6 @@ class AgentInfo:
 
 
 @dataclass(frozen=True)
-class QueueRow:
-    """One open incident as the queue lists it."""
-
-    id: int
-    number: str
-    priority: int
-    status: str
-    caller: str
-    service: str | None
-    summary: str
-    team: str | None
-    opened_at: datetime
-
-
-@dataclass(frozen=True)
 class TicketRef:
     """Enough of any ticket (incident, problem, change) to show a read-only view."""
 
@@ -131,31 +116,6 @@ def count_open_incidents(session: Session) -> int:
             select(func.count()).select_from(Incident).where(Incident.status.in_(OPEN_STATUSES))
         ).scalar_one()
     )
-
-
-def list_open_incidents(session: Session, *, limit: int = 200, offset: int = 0) -> list[QueueRow]:
-    """One page of open incidents, newest first (ties broken by id so pages are stable)."""
-    stmt = (
-        select(
-            Incident.id, Incident.number, Incident.priority, Incident.status,
-            Person.first_name, Person.last_name, Service.name, Incident.summary, Team.name,
-            Incident.opened_at,
-        )
-        .join(Person, Person.id == Incident.caller_id)
-        .outerjoin(Service, Service.id == Incident.service_id)
-        .outerjoin(Team, Team.id == Incident.team_id)
-        .where(Incident.status.in_(OPEN_STATUSES))
-        .order_by(Incident.opened_at.desc(), Incident.id.desc())
-        .limit(limit)
-        .offset(offset)
-    )
-    return [
-        QueueRow(
-            id=r[0], number=r[1], priority=r[2], status=r[3], caller=f"{r[4]} {r[5]}",
-            service=r[6], summary=r[7], team=r[8], opened_at=r[9],
-        )
-        for r in session.execute(stmt).all()
-    ]
 
 
 def ci_counts_by_class(session: Session) -> list[tuple[str, int]]:

@@ -43,7 +43,6 @@ from pob_tui.tui.screens.problems import KnownErrorCommands, ProblemsScreen
 from pob_tui.tui.screens.queue import QueueScreen
 from pob_tui.tui.screens.reports import ReportsScreen
 from pob_tui.tui.screens.startup import DatabaseErrorScreen, WelcomeScreen
-from pob_tui.tui.screens.ticket import TicketScreen
 from pob_tui.tui.teamwork import TeamworkMixin
 from pob_tui.tui.widgets.header import AREAS, AREAS_BY_MODE
 from pob_tui.tui.widgets.text import plain
@@ -269,7 +268,8 @@ class PobApp(TeamworkMixin, App[None]):
         from pob_tui.db import Database, safe_url
 
         try:
-            database = Database.open(self.settings)
+            # the first run creates the database (private) and says where
+            database = Database.open(self.settings, create=True)
         except PobError as exc:
             self.post_message(DatabaseFailed(str(exc)))
             return
@@ -287,6 +287,11 @@ class PobApp(TeamworkMixin, App[None]):
 
     def on_database_opened(self, message: DatabaseOpened) -> None:
         self.database = message.database
+        if message.database.created:
+            from pob_tui.db import sqlite_path
+
+            self.notify(_("Created a new database at {path}.").format(
+                path=sqlite_path(message.database.engine.url)), markup=False)
         self.database_label = message.label
         self.load_session()
         self.data_version += 1
@@ -416,7 +421,9 @@ class PobApp(TeamworkMixin, App[None]):
 
             self.push_screen(ProblemScreen(ticket.number))
         else:
-            self.push_screen(TicketScreen(ticket, timezone=self.settings.timezone))
+            from pob_tui.tui.screens.changes import ChangeDetailScreen
+
+            self.push_screen(ChangeDetailScreen(ticket.number))
 
     def actor_in(self, session: Session) -> Actor:
         """The acting agent; loads it in `session` when the session worker has not yet.

@@ -12,7 +12,7 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from pob_tui.db import Database
-    from pob_tui.services.system import AgentInfo, QueueRow, TicketRef
+    from pob_tui.services.system import AgentInfo, TicketRef
 
 
 class DatabaseOpened(Message):
@@ -52,16 +52,6 @@ class DemoProgressed(Message):
 
 class DemoLoaded(Message):
     """The demo data is in the database: everything should reload."""
-
-
-class IncidentsLoaded(Message):
-    """A page of the queue: `rows` starting at `offset`, of `total` open incidents."""
-
-    def __init__(self, rows: list[QueueRow], offset: int, total: int) -> None:
-        super().__init__()
-        self.rows = rows
-        self.offset = offset
-        self.total = total
 
 
 class CiCountsLoaded(Message):

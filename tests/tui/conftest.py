@@ -153,3 +153,15 @@ def demo_app_url(backend: str, request: pytest.FixtureRequest) -> str:
     """`demo_url`, or a skip while pob_tui.demo has not landed yet."""
     pytest.importorskip("pob_tui.demo")
     return request.getfixturevalue("demo_url")
+
+
+@pytest.fixture(autouse=True)
+def steady_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inputs do not blink in tests: a snapshot taken on a loaded machine must not depend on
+    whether the cursor was in its on or off half-second."""
+    from textual.reactive import reactive
+    from textual.widgets import Input
+
+    steady: reactive[bool] = reactive(False, init=False)
+    steady.__set_name__(Input, "cursor_blink")
+    monkeypatch.setattr(Input, "cursor_blink", steady)

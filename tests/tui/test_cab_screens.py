@@ -149,3 +149,16 @@ def test_cab_agenda_snapshot(snap_compare, cab_url, make_app, size) -> None:
         await settle(pilot)
 
     assert snap_compare(make_app(cab_url), terminal_size=size, run_before=open_cab)
+
+
+async def test_a_change_number_opens_the_change_detail(cab_url, make_app) -> None:
+    """CHG-... from the palette's ticket jump opens the change's own detail screen."""
+    from pob_tui.tui.screens.changes import ChangeDetailScreen
+
+    app = make_app(cab_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_ticket("CHG-000001")
+        await settle(pilot)
+        assert isinstance(app.screen, ChangeDetailScreen)
+        assert app.screen.number == "CHG-000001"

@@ -22,8 +22,10 @@ from textual.message import Message
 from textual.widgets import Input
 
 from pob_tui.errors import PobError
+from pob_tui.files import open_export
 from pob_tui.i18n import _
 from pob_tui.tui.screens.base import PobScreen
+from pob_tui.tui.widgets.limited_input import LimitedInput
 from pob_tui.tui.widgets.paged_table import PagedColumn, PagedTable
 from pob_tui.tui.widgets.text import plain
 
@@ -77,10 +79,10 @@ class AuditScreen(PobScreen):
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="audit-filters"):
-            yield Input(placeholder=_("person"), id="audit-actor")
-            yield Input(placeholder=_("ticket"), id="audit-ticket")
-            yield Input(placeholder=_("from YYYY-MM-DD"), id="audit-from")
-            yield Input(placeholder=_("to YYYY-MM-DD"), id="audit-to")
+            yield LimitedInput(placeholder=_("person"), id="audit-actor")
+            yield LimitedInput(placeholder=_("ticket"), id="audit-ticket")
+            yield LimitedInput(placeholder=_("from YYYY-MM-DD"), id="audit-from")
+            yield LimitedInput(placeholder=_("to YYYY-MM-DD"), id="audit-to")
         table = PagedTable(COLUMNS, page_size=PAGE_SIZE, select_on_enter=False,
                            id="audit-table")
         yield table
@@ -195,7 +197,12 @@ class AuditScreen(PobScreen):
             self.post_message(AuditRefused(str(exc)))
             return
         path = folder / f"pob-audit-{self.pob.now():%Y%m%d-%H%M%S}.csv"
-        path.write_text(audit_query.to_csv(rows), encoding="utf-8")
+        try:
+            with open_export(path) as out:  # 0600: the trail names people
+                out.write(audit_query.to_csv(rows))
+        except PobError as exc:
+            self.post_message(AuditRefused(str(exc)))
+            return
         self.post_message(AuditExported(str(path), len(rows)))
 
     def on_audit_exported(self, message: AuditExported) -> None:

@@ -21,6 +21,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Static
 from textual.worker import get_current_worker
 
+from pob_tui.errors import PobError
+from pob_tui.files import open_export
 from pob_tui.i18n import _
 from pob_tui.tui.messages import TicketsChanged
 from pob_tui.tui.screens.base import AreaScreen
@@ -385,7 +387,12 @@ class CabScreen(AreaScreen):
                     settings.tzinfo)
         day = ref.starts_at.astimezone(settings.tzinfo).strftime("%Y-%m-%d")
         path = Path.cwd() / f"cab-{what}-{day}.md"
-        path.write_text(text, encoding="utf-8")
+        try:
+            with open_export(path) as out:
+                out.write(text)
+        except PobError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            return
         label = _("Minutes") if what == "minutes" else _("Agenda")
         self.post_message(CabActed(_("{what} written to {path}").format(what=label,
                                                                          path=path)))

@@ -20,6 +20,7 @@ from textual.worker import get_current_worker
 
 from pob_tui.i18n import _
 from pob_tui.tui.screens.base import AreaScreen, PobScreen
+from pob_tui.tui.widgets.limited_input import LimitedInput
 from pob_tui.tui.widgets.paged_table import PagedColumn, PagedTable
 from pob_tui.tui.widgets.text import plain
 
@@ -107,7 +108,7 @@ class CatalogScreen(AreaScreen):
     ACTION_PERMISSIONS: ClassVar[dict[str, str]] = {"retire": "service.retire"}
 
     def compose_body(self) -> ComposeResult:
-        yield Input(placeholder=_("Filter services (enter applies, escape clears)"),
+        yield LimitedInput(placeholder=_("Filter services (enter applies, escape clears)"),
                     id="catalog-filter", classes="-hidden")
         table = PagedTable(CATALOG_COLUMNS, select_on_enter=False, id="catalog-table")
         table.loading = True

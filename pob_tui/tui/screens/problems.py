@@ -27,6 +27,7 @@ from pob_tui.i18n import _
 from pob_tui.tui.screens.base import AreaScreen, PobScreen
 from pob_tui.tui.screens.dialogs import FormDialog, text_dialog
 from pob_tui.tui.screens.queue import STATUS_LABELS as INCIDENT_STATUS_LABELS
+from pob_tui.tui.widgets.limited_input import LimitedInput
 from pob_tui.tui.widgets.paged_table import PagedColumn, PagedTable
 from pob_tui.tui.widgets.pickers import debounce
 from pob_tui.tui.widgets.text import clean, format_age, plain
@@ -97,7 +98,7 @@ class ProblemsScreen(AreaScreen):
     ACTION_PERMISSIONS: ClassVar[dict[str, str]] = {"new": "problem.work"}
 
     def compose_body(self) -> ComposeResult:
-        filter_input = Input(placeholder=_("filter: number or title"), id="problems-filter")
+        filter_input = LimitedInput(placeholder=_("filter: number or title"), id="problems-filter")
         filter_input.display = False
         yield filter_input
         table = PagedTable(COLUMNS, page_size=PAGE_SIZE, select_on_enter=False,

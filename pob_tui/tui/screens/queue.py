@@ -23,6 +23,7 @@ from textual.worker import get_current_worker
 from pob_tui.i18n import _
 from pob_tui.tui.messages import TicketsChanged
 from pob_tui.tui.screens.base import AreaScreen
+from pob_tui.tui.widgets.limited_input import LimitedInput
 from pob_tui.tui.widgets.paged_table import PagedColumn, PagedTable
 from pob_tui.tui.widgets.pickers import debounce
 from pob_tui.tui.widgets.sla_badge import sla_cell, sla_styles
@@ -187,7 +188,7 @@ class QueueScreen(AreaScreen):
 
     def compose_body(self) -> ComposeResult:
         yield ViewTabs(id="queue-views")
-        filter_input = Input(placeholder=_("filter: number, summary, caller, service"),
+        filter_input = LimitedInput(placeholder=_("filter: number, summary, caller, service"),
                              id="queue-filter")
         filter_input.display = False
         yield filter_input

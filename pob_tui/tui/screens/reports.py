@@ -21,7 +21,10 @@ from textual.message import Message
 from textual.widgets import DataTable, Label, Sparkline, Static
 from textual.worker import get_current_worker
 
+from pob_tui.errors import PobError
+from pob_tui.files import open_export
 from pob_tui.i18n import _
+from pob_tui.textsafe import csv_row
 from pob_tui.tui.screens.base import AreaScreen
 from pob_tui.tui.screens.catalog import RetireDone, mark_retiring_blocking, retire_message
 from pob_tui.tui.widgets.text import plain
@@ -49,7 +52,7 @@ def period_for(name: str, today: date):  # type: ignore[no-untyped-def]
         return Period(today - timedelta(days=29), today)
     if name == "last_90":
         return Period(today - timedelta(days=89), today)
-    return Period(date(today.year, 1, 1), today) if False else Period.year(today.year)
+    return Period.year(today.year)
 
 
 class ReportLoaded(Message):
@@ -218,11 +221,16 @@ class ReportsScreen(AreaScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="reports-export")
     def export(self, path: Path, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
-        with path.open("w", encoding="utf-8", newline="") as out:
+        try:
+            out = open_export(path)
+        except PobError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            return
+        with out:
             writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(columns)
-            for r in rows:
-                writer.writerow(["" if r.get(c) is None else r.get(c) for c in columns])
+            writer.writerow(csv_row(columns))
+            for r in rows:  # formula-safe cells, as `pob report --format csv` writes them
+                writer.writerow(csv_row(r.get(c) for c in columns))
         self.app.call_from_thread(self.notify, _("Wrote {path}").format(path=path),
                                   markup=False)
 

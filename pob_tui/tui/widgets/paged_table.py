@@ -45,6 +45,16 @@ class PagedTable(DataTable[Text]):
 
     HELP_TITLE = "List"
 
+    DEFAULT_CSS = """
+    PagedTable {
+        height: 1fr;
+        scrollbar-gutter: stable;
+        scrollbar-size-vertical: 1;
+        border: none;
+    }
+    """
+    """Its own look, so the table works outside pob's style sheet too."""
+
     BINDINGS = [
         Binding("j", "cursor_down", _("Down"), show=False, id="table.down"),
         Binding("k", "cursor_up", _("Up"), show=False, id="table.up"),

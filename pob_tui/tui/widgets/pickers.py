@@ -23,6 +23,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from pob_tui.i18n import _
+from pob_tui.tui.widgets.limited_input import LimitedInput
 from pob_tui.tui.widgets.text import clean, plain
 
 if TYPE_CHECKING:
@@ -45,6 +46,23 @@ def debounce(seconds: float) -> bool:
 
 class Picker(Vertical):
     """Search-as-you-type with a result list; `selected` holds the picked row."""
+
+    DEFAULT_CSS = """
+    Picker { height: auto; }
+    Picker .picker-row { height: 1; margin-bottom: 1; }
+    Picker .picker-label { width: 9; color: $text-muted; }
+    Picker .picker-input {
+        width: 1fr; height: 1; border: none; padding: 0 1; background: $boost;
+    }
+    Picker .picker-input:focus { background: $accent 25%; }
+    Picker.-picked .picker-input { color: $success; text-style: bold; }
+    Picker .picker-results {
+        height: auto; max-height: 6; margin: -1 0 1 9; border: none; padding: 0;
+        background: $surface;
+    }
+    """
+    """Its own look, so a picker works outside pob's style sheet (the call form's other
+    fields borrow `.picker-label` from pob.tcss)."""
 
     BINDINGS: ClassVar[list[Binding]] = [
         Binding("down", "move(1)", _("Next match"), show=False, id="picker.down"),
@@ -88,7 +106,7 @@ class Picker(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(classes="picker-row"):
             yield Label(self.LABEL, classes="picker-label", markup=False)
-            yield Input(placeholder=self.PLACEHOLDER, classes="picker-input")
+            yield LimitedInput(placeholder=self.PLACEHOLDER, classes="picker-input")
         results = OptionList(classes="picker-results")
         results.can_focus = False
         results.display = False

@@ -13,11 +13,14 @@ from datetime import datetime, timedelta
 from rich.text import Text
 
 from pob_tui.i18n import _
+from pob_tui.textsafe import BIDI_CONTROLS
 
 # C0 controls -> U+2400.., DEL -> ␡, C1 controls -> U+FFFD.
 _PICTURES = {code: chr(0x2400 + code) for code in range(0x20)}
 _PICTURES[0x7F] = "\u2421"
 _PICTURES.update({code: "\ufffd" for code in range(0x80, 0xA0)})
+# Bidi overrides could reorder what an agent reads ("Trojan source"): shown as <U+202E>.
+_PICTURES.update({ord(c): f"<U+{ord(c):04X}>" for c in BIDI_CONTROLS})
 _MULTILINE = dict(_PICTURES)
 del _MULTILINE[0x0A]
 _MULTILINE[0x09] = "    "
