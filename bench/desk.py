@@ -212,7 +212,7 @@ def desk_flow(url: str, rings: int) -> dict[str, float]:
     out: dict[str, float] = {}
     app_ref: list[Any] = []
 
-    async def until(pilot, check, what: str = "", limit: float = 10.0  # type: ignore[no-untyped-def]
+    async def until(pilot, check, what: str = "", limit: float = 60.0  # type: ignore[no-untyped-def]
                     ) -> float:
         started = time.perf_counter()
         while not check():
