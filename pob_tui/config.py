@@ -104,6 +104,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "notify_assignee": Key("strings", ["caller_reply"], "events that mail the assignee"),
         "templates_dir": Key("string", "", "directory of templates overriding the built-in"),
     },
+    "phone": {
+        "region": Key("string", "NO", "country of phone numbers written without +, e.g. NO"),
+        "ring_wait_seconds": Key("number", 3, "how long `pob call ringing` waits for a pob"),
+    },
     "import": {
         "max_line_bytes": Key("integer", 1048576, "longest line a CSV import reads (bytes)"),
         "max_file_mb": Key("integer", 200, "largest file a CSV import reads (MiB)"),
@@ -179,6 +183,8 @@ class Settings:
     cab_cutoff_working_days: int = 1
     hourly_rate: Decimal = Decimal("950")
     currency: str = "NOK"
+    phone_region: str = "NO"
+    ring_wait_seconds: float = 3.0
     import_max_line_bytes: int = 1048576
     import_max_file_mb: int = 200
     serve_listen: str = "127.0.0.1:2222"
@@ -251,6 +257,8 @@ ATTR = {
     ("costs", "hourly_rate"): "hourly_rate",
     ("costs", "currency"): "currency",
     **{("mail", name): f"mail_{name}" for name in SCHEMA["mail"]},
+    ("phone", "region"): "phone_region",
+    ("phone", "ring_wait_seconds"): "ring_wait_seconds",
     **{("directory", name): f"directory_{name}" for name in SCHEMA["directory"]},
     ("import", "max_line_bytes"): "import_max_line_bytes",
     ("import", "max_file_mb"): "import_max_file_mb",

@@ -113,6 +113,28 @@ _ALIASES = {"people": "person", "incidents": "incident", "problems": "problem",
 
 # --------------------------------------------------------------------------- static data
 
+QUICK_CALLS = [  # name, service, summary, impact, urgency, resolution code, note
+    ("Passord utløpt", "Brukerkonto og passord", "Passordet er utløpt", 3, 3, "solved",
+     "Passord tilbakestilt; brukeren byttet passord ved pålogging."),
+    ("Konto låst", "Brukerkonto og passord", "Kontoen er låst etter for mange forsøk", 3, 2,
+     "solved", "Kontoen låst opp; brukeren logget inn igjen."),
+    ("MFA ny telefon", "Tofaktorautentisering (MFA)", "Ny telefon: må registrere MFA på nytt",
+     3, 2, "solved", "MFA nullstilt; brukeren registrerte den nye telefonen."),
+    ("Utskriftskø står", "Skriver og utskrift", "Utskriftskøen står fast", 3, 3, "solved",
+     "Utskriftskøen tømt og skriveren startet på nytt."),
+    ("Skriver frakoblet", "Skriver og utskrift", "Skriveren vises som frakoblet", 3, 3, None,
+     None),
+    ("VPN hjemmefra", "VPN og hjemmekontor", "Får ikke koblet til VPN hjemmefra", 3, 2, None,
+     None),
+    ("Delt postkasse", "E-post", "Trenger tilgang til en delt postkasse", 3, 3, None, None),
+    ("Teams uten lyd", "Teams", "Ingen lyd i Teams-møter", 3, 2, "user_error",
+     "Riktig lydenhet valgt i Teams."),
+    ("Gjestenett", "Trådløst nett (Wi-Fi)", "Trenger gjestetilgang til trådløst nett", 3, 3,
+     "solved", "Gjestekode sendt på SMS."),
+    ("Hjemmeområdet fullt", "Filområder og hjemmeområde", "Hjemmeområdet er fullt", 3, 3,
+     None, None),
+]
+
 SECTORS = [  # code, name, cost-centre prefix
     ("OK", "Organisasjon og økonomi", "1"),
     ("OPP", "Oppvekst", "2"),
@@ -934,6 +956,12 @@ class _Generator:
                              "aud": aud, "pop": float(pop), "life": life, "barely": barely,
                              "imp": imp, "urg": urg})
         self.w.insert(_t(m.Service), services)
+        by_name = {svc["name"]: svc["id"] for svc in services if svc["lifecycle"] == "live"}
+        self.w.insert(_t(m.CallTemplate), [
+            {"id": i, "name": name, "service_id": by_name[service], "summary": summary,
+             "impact": imp, "urgency": urg, "resolution_code": code, "resolution_note": note}
+            for i, (name, service, summary, imp, urg, code, note)
+            in enumerate((t for t in QUICK_CALLS if t[1] in by_name), 1)])
         by_name = {s["name"]: s["id"] for s in services}
         self.w.insert(_t(m.AgreementService), [
             {"agreement_id": ag, "service_id": by_name[name]}

@@ -115,7 +115,8 @@ def test_agenda_order_votes_and_decisions(cw, backend) -> None:  # noqa: F811
         mins = cab.minutes(s, "2026-11-24", now=NOW)
         nxt = cab.agenda(s, "2026-11-26", now=NOW)
     assert mins["summary"] == {"approve": 1, "reject": 1, "defer": 1, "undecided": 0}
-    assert mins["meeting"]["status"] == "held"
+    # issue 13: deciding ahead of the meeting neither closes it nor changes its chair
+    assert mins["meeting"]["status"] == "planned" and mins["meeting"]["chair"] == "Lars Nettmann"
     item = next(i for i in mins["items"] if i["number"] == high)
     assert {(v["member"], v["vote"], v["conditions"]) for v in item["votes"]} == {
         ("Mia Test", "approve", "after 20:00"), ("Ola Test", "defer", None)}

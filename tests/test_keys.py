@@ -169,3 +169,31 @@ def test_agent_key_commands(world, db_url, tmp_path, capsys, monkeypatch) -> Non
     assert main(["agent", "key", "remove", rows[0]["fingerprint"]], actor=SYSTEM_ACTOR) == 0
     assert main(["agent", "key", "remove", rows[0]["fingerprint"]], actor=SYSTEM_ACTOR) == 2
     assert main(["agent", "key", "add", "lars", str(pub)], actor=world.lars) == 5
+
+
+def test_an_integration_key_may_ring_and_nothing_else(world, admin) -> None:
+    """The phone system's key resolves to an integration actor: `call.ring` is allowed,
+    every other rule refuses it (and the refusal is audited under its name)."""
+    from pob_tui.config import Settings
+    from pob_tui.services import incidents, ring
+    from pob_tui.services.identity import resolve_actor
+
+    text = public_key("phone@pbx")
+    with world.db.session() as s:
+        keys.add_key(s, admin, text, integration="telefoni")
+        token = serve_sessions.create_record(s, keys.key_owner(
+            s, keys.parse_public_key(text).key_data))
+    with world.db.session() as s:
+        phone = resolve_actor(s, serve_record=token)
+    assert phone.integration and phone.agent_id is None
+    with world.db.session() as s:
+        result = ring.ring(s, phone, "anne", "+47 912 34 567",
+                           settings=Settings(database_url="sqlite://"), wait=0)
+    assert result is not None
+    with world.db.session() as s, pytest.raises(PermissionDenied):
+        incidents.create_incident(s, phone, incidents.NewIncident(
+            caller="kari.n", service="M365", summary="ringer"))
+    with world.db.session() as s:
+        denied = s.execute(select(AdminEvent.actor).where(AdminEvent.allowed.is_(False))
+                           ).scalars().all()
+    assert "integration:telefoni" in denied

@@ -9,4 +9,4 @@ work is imported inside the handlers.
 from __future__ import annotations
 
 AREAS = ("db", "demo", "incident", "problem", "sla", "report", "change", "cab", "importer", "agent",
-         "audit", "directory", "serve", "ci", "outage", "mail", "org")
+         "audit", "directory", "serve", "ci", "outage", "mail", "org", "template", "call")

@@ -30,6 +30,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     mv.add_argument("number")
     mv.add_argument("--to", metavar="DATE", required=True)
     csub.add_parser("emergency", parents=[common], help=_("call an emergency CAB now"))
+    hold = csub.add_parser("hold", parents=[common],
+                           help=_("mark a meeting held (default: the next one)"))
+    hold.add_argument("meeting", nargs="?", help=_("YYYY-MM-DD or 'YYYY-MM-DD HH:MM'"))
     parser.set_defaults(handler=run)
 
 
@@ -78,4 +81,7 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
         elif cmd == "emergency":
             mt = svc.call_emergency_cab(session, actor)
             print(f"{mt.starts_at.astimezone(tz):%Y-%m-%d %H:%M}")
+        elif cmd == "hold":
+            mt = svc.hold_meeting(session, actor, args.meeting, settings=settings)
+            print(f"{mt.starts_at.astimezone(tz):%Y-%m-%d %H:%M} {mt.status}")
     return 0

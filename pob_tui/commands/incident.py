@@ -94,6 +94,7 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
                 print_json(_public(data))
             else:
                 _print_detail(data, print_fields, visible)
+                _print_clocks(session, args.number, ctx.settings)
         elif cmd == "update":
             _update(session, actor, args, svc)
             inc = svc.get_incident(session, args.number)
@@ -150,6 +151,30 @@ def _public(data: dict) -> dict:
     hidden = {"id", "caller_id", "service_id", "ci_id", "location_id", "team_id",
               "assignee_id", "opened_by_id", "problem_id", "caused_by_change_id"}
     return {k: v for k, v in data.items() if k not in hidden}
+
+
+def _print_clocks(session, number: str, settings) -> None:
+    """The SLA clocks as the TUI shows them: due time in the calendar's zone and the time
+    left in working time (`sla.display`, one formatter everywhere)."""
+    from zoneinfo import ZoneInfo
+
+    from pob_tui.services import incidents, sla
+    from pob_tui.sla.display import STATE_LABELS, format_due, format_left
+
+    inc = incidents.get_incident(session, number)
+    states = sla.clock_states(session, inc)
+    if not states:
+        return
+    print()
+    for c in states:
+        tz = sla.calendar_by_id(session, c.calendar_id).tz if c.calendar_id else \
+            ZoneInfo(settings.timezone)
+        left = "" if c.stopped_at or c.state == "paused" else \
+            " " + format_left(c.left, c.working_day)
+        name = c.kind + (f" ({c.team})" if c.team else "")
+        print(_("SLA {clock}: due {due}, {state}{left}").format(
+            clock=name, due=format_due(c.due_at, tz), state=STATE_LABELS.get(c.state, c.state),
+            left=left))
 
 
 def _print_detail(data: dict, print_fields, visible) -> None:

@@ -35,6 +35,7 @@ from sqlmodel import Session, SQLModel
 
 from pob_tui.errors import InvalidInput
 from pob_tui.models import (
+    CallTemplate,
     CiRelation,
     ConfigItem,
     Funding,
@@ -49,6 +50,7 @@ from pob_tui.models import (
 )
 from pob_tui.models.catalog import COST_KINDS, LIFECYCLES
 from pob_tui.models.cmdb import CI_CLASSES, RELATION_KINDS
+from pob_tui.services.incidents import RESOLUTION_CODES
 from pob_tui.textsafe import csv_row, csv_uncell
 
 MAX_ERRORS = 50
@@ -273,6 +275,15 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         Col("person", "person_id", _text(64), True, ref=_ref(Person, "username")),
         Col("month", "month", _month, True), Col("uses", "uses", _range(0, 10**9), default=0),
     ), ("service_id", "person_id", "month")),
+    Kind("templates", CallTemplate, (
+        Col("name", "name", _text(100), True),
+        Col("service", "service_id", _text(32), True, ref=_ref(Service, "code")),
+        Col("summary", "summary", _text(200), True),
+        Col("impact", "impact", _range(1, 3)), Col("urgency", "urgency", _range(1, 3)),
+        Col("code", "resolution_code", _choice(RESOLUTION_CODES),
+            doc="resolution code: the call is saved and resolved at first line"),
+        Col("resolution", "resolution_note", _text(4000)),
+    ), ("name",), "quick-call templates for the call form"),
     Kind("funding", Funding, (
         Col("org_unit", "org_unit_id", _text(32), True, ref=_ref(OrgUnit, "code")),
         Col("year", "year", _year, True), Col("amount", "amount", _money, True),
@@ -280,7 +291,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
 )}
 
 IMPORT_ORDER = ("org-units", "locations", "people", "teams", "services", "cis", "ci-relations",
-                "costs", "subscriptions", "usage", "funding")
+                "costs", "subscriptions", "usage", "funding", "templates")
 
 
 def _table(model: type[SQLModel]) -> Table:

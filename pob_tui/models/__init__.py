@@ -22,6 +22,7 @@ from pob_tui.models.change import (
     FreezeWindow,
 )
 from pob_tui.models.cmdb import CiRelation, ConfigItem, ServiceCi
+from pob_tui.models.desk import CallRing, CallTemplate
 from pob_tui.models.directory import DirectoryRun, PersonUnitHistory
 from pob_tui.models.incident import FollowUp, Incident, OutageService
 from pob_tui.models.mail import MailAttachment, MailMessage, MailState
@@ -55,6 +56,8 @@ __all__ = [
     "CabMember",
     "Calendar",
     "CalendarDay",
+    "CallRing",
+    "CallTemplate",
     "ChangeCi",
     "ChangeRequest",
     "ChangeTemplate",

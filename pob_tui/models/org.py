@@ -140,4 +140,5 @@ ROLES = (
     "service_owner",
     "customer_manager",
     "administrator",
+    "integration",
 )

@@ -281,6 +281,8 @@ def agenda(session: Session, meeting: str | date | datetime | MeetingRef | None 
     ref = meeting if isinstance(meeting, MeetingRef) else find_meeting(
         session, meeting, now=now, settings=s)
     out = {"meeting": _meeting_dict(session, ref, s), "items": []}
+    if held(ref, now):  # its time passed: held, though nobody marked it
+        out["meeting"]["status"] = "held"
     if ref.id is None:
         return out
     rows = session.execute(
@@ -442,8 +444,9 @@ def decide(session: Session, actor: Actor, number: str, value: str, *,
     session.add(CabDecision(meeting_id=mt.id, change_id=change.id, agent_id=agent_id,
                             vote=value, conditions=conditions, final=True, decided_at=now))
     item.decision = value
-    mt.status = "held"
-    mt.chair_id = agent_id
+    # A decision does not close the meeting nor make the decider its chair: a chair may
+    # decide an item ahead of Tuesday's meeting, which stays open for changes submitted
+    # before its cut-off (`hold_meeting` closes it; so does its time passing).
     result: dict[str, Any] = {"number": change.number, "decision": value}
     note = f"CAB {mt.starts_at.astimezone(settings.tzinfo):%Y-%m-%d}: {value}" + (
         f" ({conditions})" if conditions else "")
@@ -468,6 +471,32 @@ def decide(session: Session, actor: Actor, number: str, value: str, *,
     result["status"] = change.status
     session.flush()
     return result
+
+
+def held(meeting: CabMeeting | MeetingRef, now: datetime) -> bool:
+    """Held: the coordinator said so, or the meeting's time (and its running time) passed."""
+    return meeting.status == "held" or (meeting.status == "planned"
+                                        and meeting.starts_at + RUNNING <= now)
+
+
+def hold_meeting(session: Session, actor: Actor, meeting: str | date | datetime | None = None,
+                 *, now: datetime | None = None, settings: Settings | None = None
+                 ) -> CabMeeting:
+    """The coordinator marks a meeting held (its minutes are final; submissions go to the
+    next one). The chair stays who it was; a meeting without one gets the coordinator."""
+    settings = settings or settings_of(session)
+    agent_id = require(session, actor, "change.manage")
+    now = now or utcnow()
+    ref = find_meeting(session, meeting, now=now, settings=settings)
+    mt = session.get(CabMeeting, ref.id) if ref.id else _create_meeting(session, ref.starts_at)
+    assert mt is not None
+    if mt.status == "cancelled":
+        raise TransitionNotAllowed(f"the meeting on {mt.starts_at:%Y-%m-%d} was cancelled")
+    mt.status = "held"
+    if mt.chair_id is None:
+        mt.chair_id = agent_id
+    session.flush()
+    return mt
 
 
 def move_item(session: Session, actor: Actor, number: str, to: str | date | datetime, *,

@@ -162,6 +162,12 @@ def _calendar_tz(clocks: list[Any], session: Session) -> str | None:
     return None
 
 
+def explain_clocks(session: Session, number: str,
+                   now: datetime | None = None) -> list[dict[str, Any]]:
+    """`sla.explain_all` by incident number: response, resolution and OLA clocks."""
+    return sla.explain_all(session, incidents.get_incident(session, number), now)
+
+
 def explain_clock(session: Session, number: str, kind: str = "resolution",
                   now: datetime | None = None) -> dict[str, Any]:
     """`sla.explain` by incident number (the screen only knows numbers)."""

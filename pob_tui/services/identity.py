@@ -39,10 +39,13 @@ class Actor:
     system: bool = False
     """The system actor `pob`: server jobs (mail, directory sync, SLA checks, demo) that run
     with the service's own credentials. It may do what any role may; it has no agent id."""
+    integration: bool = False
+    """An integration key of `pob serve` (the phone system): role `integration` only, which
+    lets it ring (`call.ring`) and nothing else; it has no agent id."""
 
     @property
     def registered(self) -> bool:
-        return self.agent_id is not None or self.system
+        return self.agent_id is not None or self.system or self.integration
 
     def has(self, role: str) -> bool:
         return role in self.roles
@@ -51,6 +54,8 @@ class Actor:
 SYSTEM_USERNAME = "pob"
 SYSTEM_ACTOR = Actor(username=SYSTEM_USERNAME, name="pob", system=True)
 SERVICE_ROLE = "pob_service"
+INTEGRATION_PREFIX = "integration:"
+"""How a serve session record names an integration key's owner (services/serve_sessions)."""
 SERVE_SESSION_ENV = "POB_SERVE_SESSION"
 """Carries a serve session record's id from `pob serve` to the session's program. The id is
 not an identity claim: the record it points to is, and only pob_service can write those."""
@@ -135,6 +140,9 @@ def resolve_actor(session: Session, *, injected: Actor | None = None,
         # (below every entry point) loads without the SSH front door's code.
         serve_sessions = importlib.import_module("pob_tui.services.serve_sessions")
         username = str(serve_sessions.claim_record(session, serve_record))
+        if username.startswith(INTEGRATION_PREFIX):
+            return Actor(username=username, name=username[len(INTEGRATION_PREFIX):],
+                         roles=frozenset({"integration"}), integration=True)
         return load_actor(session, username)
     name = login_name(session)
     if session.get_bind().dialect.name == "postgresql" and holds_service_credentials(session):

@@ -195,6 +195,9 @@ def create_incident(session: Session, actor: Actor, data: NewIncident,
         ).scalars().first()
         if problem is None:
             raise NotFound(f"unknown problem {data.known_error!r}")
+        from pob_tui.services.problems import check_known_error_fits
+
+        check_known_error_fits(session, problem, service.id if service else None)
     if data.resolve_note is not None and data.resolution_code not in RESOLUTION_CODES:
         raise InvalidInput(f"unknown resolution code {data.resolution_code!r}")
 

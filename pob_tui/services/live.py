@@ -30,7 +30,8 @@ from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session as OrmSession
 
 CHANNEL = "pob_changes"
-KINDS = ("incident", "problem", "change")
+KINDS = ("incident", "problem", "change", "ring")
+"""`ring`: a phone ring for an agent's pob (`services.ring`), carried like a ticket change."""
 RESYNC = "resync"
 """`Change.kind` after a reconnect (notifications may have been missed) or a bulk write:
 reload all."""
@@ -63,8 +64,10 @@ class Change:
 
 
 def _kind_of(obj: object) -> str | None:
-    from pob_tui.models import ChangeRequest, Incident, Problem
+    from pob_tui.models import CallRing, ChangeRequest, Incident, Problem
 
+    if isinstance(obj, CallRing):
+        return "ring"
     if isinstance(obj, Incident):
         return "incident"
     if isinstance(obj, Problem):
@@ -218,7 +221,8 @@ class Poller:
     _marks: dict[str, tuple[str, dict[int, int]]] = field(default_factory=dict, init=False)
     _stopped: threading.Event = field(default_factory=threading.Event, init=False)
 
-    TABLES = (("incident", "incident"), ("problem", "problem"), ("change", "change_request"))
+    TABLES = (("incident", "incident"), ("problem", "problem"), ("change", "change_request"),
+              ("ring", "call_ring"))
 
     @classmethod
     def for_engine(cls, engine: Engine, interval: float = 1.0) -> Poller:

@@ -37,13 +37,14 @@ RULES: dict[str, frozenset[str]] = {
     "outage.declare": frozenset({"second_line", "change_manager", "administrator"}),
     "outage.link": frozenset({"first_line", "second_line", "change_manager", "cab_member",
                               "service_owner", "customer_manager", "administrator"}),
+    "call.ring": frozenset({"administrator", "integration"}),
 }
 
 ROLE_NAMES = {
     "first_line": "first line", "second_line": "second line",
     "change_manager": "change manager", "cab_member": "CAB member",
     "service_owner": "service owner", "customer_manager": "customer manager",
-    "administrator": "administrator",
+    "administrator": "administrator", "integration": "integration key",
 }
 
 
@@ -57,7 +58,7 @@ def require(session: Session | None, actor: Actor, action: str,
     PermissionDenied, audited (unregistered users' attempts too)."""
     if actor.system:
         return None
-    if actor.agent_id is not None and actor.roles & RULES[action]:
+    if (actor.agent_id is not None or actor.integration) and actor.roles & RULES[action]:
         return actor.agent_id
     if session is not None:
         _audit_denial(session, actor, action, target)

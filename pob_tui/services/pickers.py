@@ -24,14 +24,51 @@ from pob_tui.models import (
 from pob_tui.models.incident import OPEN_STATUSES
 
 
+def _escape(token: str) -> str:
+    return token.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _like(token: str) -> str:
-    return "%" + token.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return "%" + _escape(token) + "%"
 
 
-def search_people(session: Session, text: str, *, limit: int = 15) -> list[dict[str, Any]]:
+PHONE_CHARS = frozenset("+0123456789 -().")
+
+
+def phone_forms(text: str, *, region: str = "NO") -> list[str] | None:
+    """The digit strings a stored phone number may hold for a typed one (`+47 67 50 00 00`,
+    `0047 67500000`, `67 50 00 00` and `67500000` all give the same forms), or None when the
+    text is not a possible phone number. `phonenumbers` knows each country's prefixes and
+    lengths, which a digit-stripping rule of our own would get wrong abroad."""
+    import phonenumbers
+
+    if not text.strip() or not set(text) <= PHONE_CHARS or sum(c.isdigit() for c in text) < 5:
+        return None
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    national = str(number.national_number)
+    code = str(number.country_code)
+    return [national, code + national, "00" + code + national, "0" + national]
+
+
+def _digits(column: Any) -> Any:
+    """A stored phone number with its usual separators removed, in SQL (both backends)."""
+    out = column
+    for ch in (" ", "-", "(", ")", ".", "+"):
+        out = func.replace(out, ch, "")
+    return out
+
+
+def search_people(session: Session, text: str, *, limit: int = 15,
+                  region: str = "NO") -> list[dict[str, Any]]:
     """Active people matching every typed word, in name order; an exact username or phone
-    first. The name-ordered query can walk the (last_name, first_name) index and stop at
-    `limit` matches, so a one-letter keystroke does not sort thousands of people."""
+    number (however it is written, see `phone_forms`) first. The name-ordered query can walk
+    the (last_name, first_name) index and stop at `limit` matches, so a one-letter keystroke
+    does not sort thousands of people."""
     tokens = [t for t in text.lower().split() if t]
     if not tokens:
         return []
@@ -46,10 +83,17 @@ def search_people(session: Session, text: str, *, limit: int = 15) -> list[dict[
                 .where(Person.active, *conds)
                 .order_by(Person.last_name, Person.first_name, Person.id).limit(n))
 
-    first = list(session.execute(query(or_(Person.username == exact, Person.phone == exact),
-                                       n=2)))
-    rest = session.execute(query(*[Person.search.like(_like(t), escape="\\") for t in tokens],
-                                 n=limit))
+    # usernames are stored lowercase: compare the column as is, so its unique index is used
+    exact_hits: list[Any] = [Person.username == exact, Person.phone == text.strip()]
+    forms = phone_forms(text, region=region)
+    if forms:
+        exact_hits.append(_digits(Person.phone).in_(forms))
+    first = list(session.execute(query(or_(*exact_hits), n=3)))
+    if forms:  # a phone number: people whose number holds the typed digits
+        conds = [Person.search.like(_like(forms[0]), escape="\\")]
+    else:
+        conds = [Person.search.like(_like(t), escape="\\") for t in tokens]
+    rest = session.execute(query(*conds, n=limit))
     seen = {r[0] for r in first}
     rows = first + [r for r in rest if r[0] not in seen]
     return [{"id": r[0], "username": r[1], "name": f"{r[2]} {r[3]}", "phone": r[4],
@@ -100,9 +144,31 @@ def _subscribed_ids(person_id: int, on: date):
     )
 
 
+def service_rank(text: str) -> Any:
+    """How well a service's name or code matches `text`, as an SQL expression: 0 exact name
+    or code, 1 name or code begins with it, 2 a word of the name begins with it, 3 anything
+    else (keywords, inside a word). "teams" puts the service named Teams before
+    "Læringsplattform (Teams for skole)" and before services with the keyword teams.
+    Python lowercases the typed text; SQLite's lower() only folds ASCII, so names are
+    compared lowercased on both sides and Æ/Ø/Å typed in capitals still match the LIKEs."""
+    exact = " ".join(text.lower().split())
+    if not exact:
+        return literal(3)
+    name, code = func.lower(Service.name), func.lower(Service.code)
+    prefix = _escape(exact) + "%"
+    word = "%" + "(" + _escape(exact) + "%"
+    return case(
+        (or_(name == exact, code == exact), 0),
+        (or_(name.like(prefix, escape="\\"), code.like(prefix, escape="\\")), 1),
+        (or_(name.like("% " + prefix, escape="\\"), name.like(word, escape="\\"),
+             name.like("%-" + prefix, escape="\\")), 2),
+        else_=3)
+
+
 def search_services(session: Session, text: str, *, caller_id: int | None = None,
                     limit: int = 15, on: date | None = None) -> list[dict[str, Any]]:
-    """Live services matching name, code or keywords; the caller's subscribed ones first."""
+    """Live services matching name, code or keywords, best match first (`service_rank`);
+    among equally good matches the caller's subscribed services come first."""
     tokens = [t for t in text.lower().split() if t]
     hay = func.lower(Service.code + " " + Service.name + " " + func.coalesce(Service.keywords, ""))
     conds = [Service.lifecycle.in_(("live", "retiring")),
@@ -111,12 +177,11 @@ def search_services(session: Session, text: str, *, caller_id: int | None = None
     if caller_id is not None:
         subscribed = case((Service.id.in_(_subscribed_ids(caller_id, on or date.today())), 1),
                           else_=0)
-    code_hit = case((func.lower(Service.code) == " ".join(tokens), 0), else_=1) if tokens \
-        else literal(1)
+    rank = service_rank(text)
     stmt = (select(Service.id, Service.code, Service.name, Service.category,
                    Service.default_impact, Service.default_urgency, subscribed.label("sub"))
             .where(*conds)
-            .order_by(code_hit, subscribed.desc(), Service.name).limit(limit))
+            .order_by(rank, subscribed.desc(), Service.name).limit(limit))
     return [{"id": r[0], "code": r[1], "name": r[2], "category": r[3], "impact": r[4],
              "urgency": r[5], "subscribed": bool(r[6])} for r in session.execute(stmt)]
 

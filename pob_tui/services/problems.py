@@ -174,11 +174,46 @@ def _note_open_incidents(session: Session, problem: Problem, agent_id: int,
         inc.updated_at = now
 
 
+SERVICE_DEPTH = 4
+"""How many CI hops (depends on / runs on) a service's known errors reach."""
+
+
+def supporting_services(session: Session, service_id: int,
+                        depth: int = SERVICE_DEPTH) -> set[int]:
+    """The services `service_id` rests on: its CIs, what they depend on or run on (a few
+    hops), and the services built on those CIs. E-post rests on Exchange Online and the
+    network; it does not rest on Skoleportal. One query a hop."""
+    from pob_tui.models import CiRelation, ServiceCi
+
+    cis = set(session.execute(select(ServiceCi.ci_id).where(ServiceCi.service_id == service_id))
+              .scalars())
+    frontier = set(cis)
+    for _ in range(depth):
+        if not frontier:
+            break
+        nxt = set(session.execute(
+            select(CiRelation.target_id).where(CiRelation.source_id.in_(frontier),
+                                               CiRelation.kind.in_(("depends_on", "runs_on")))
+        ).scalars()) - cis
+        cis |= nxt
+        frontier = nxt
+    if not cis:
+        return set()
+    return set(session.execute(
+        select(ServiceCi.service_id).where(ServiceCi.ci_id.in_(cis),
+                                           ServiceCi.service_id != service_id)
+    ).scalars())
+
+
 def search_known_errors(session: Session, text: str = "", *, service_id: int | None = None,
                         limit: int = 10) -> list[dict[str, Any]]:
-    """Known errors whose title or symptoms share words with `text`, the service's first.
+    """Known errors whose title or symptoms share words with `text`.
 
-    Ranked by how many of the words match; with no words, the service's known errors."""
+    With a service: only that service's known errors and those of the services it rests on
+    (`supporting_services`; such rows carry `via` = that service's name), the service's own
+    first, so a workaround about printing is never offered for e-mail. Without a service:
+    any service's, each row naming its service. Ranked by how many words match; with no
+    words, the service's known errors."""
     words = [w for w in (text or "").lower().split() if len(w) >= 3][:8]
     conds = [Problem.known_error.is_(True), Problem.status != "closed"]
     hay = func.lower(func.coalesce(Problem.title, "") + " " + func.coalesce(Problem.symptoms, ""))
@@ -186,8 +221,9 @@ def search_known_errors(session: Session, text: str = "", *, service_id: int | N
         conds.append(or_(*[hay.like(f"%{w}%") for w in words]))
     elif service_id is None:
         return []
-    else:
-        conds.append(Problem.service_id == service_id)
+    if service_id is not None:
+        allowed = {service_id} | supporting_services(session, service_id)
+        conds.append(Problem.service_id.in_(allowed))
     rows = session.execute(
         select(Problem.number, Problem.title, Problem.symptoms, Problem.workaround,
                Problem.service_id, Service.name)
@@ -202,7 +238,24 @@ def search_known_errors(session: Session, text: str = "", *, service_id: int | N
 
     ranked = sorted(rows, key=score)[:limit]
     return [{"number": r[0], "title": r[1], "symptoms": r[2], "workaround": r[3],
-             "service": r[5]} for r in ranked]
+             "service": r[5],
+             "via": r[5] if service_id is not None and r[4] != service_id else None,
+             "other_service": service_id is None}
+            for r in ranked]
+
+
+def check_known_error_fits(session: Session, problem: Problem, service_id: int | None) -> None:
+    """Refuse resolving a call on `service_id` with another service's known error (one the
+    service does not rest on): its workaround is about something else."""
+    if service_id is None or problem.service_id is None or problem.service_id == service_id:
+        return
+    if problem.service_id in supporting_services(session, service_id):
+        return
+    theirs = session.get(Service, problem.service_id)
+    ours = session.get(Service, service_id)
+    raise InvalidInput(
+        f"{problem.number} is a known error of {theirs.name if theirs else '?'}, which "
+        f"{ours.name if ours else 'the service'} does not depend on")
 
 
 def list_problems(session: Session, *, status: str | None = None, known_error: bool | None = None,

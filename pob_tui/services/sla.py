@@ -392,6 +392,7 @@ class ClockState:
     met: bool | None
     state: str  # ok | at_risk | breached | met | missed | paused
     calendar_id: int | None
+    working_day: timedelta | None = None  # the calendar's day, for `sla.display.format_left`
 
 
 def clock_states(session: Session, incident: Incident,
@@ -422,14 +423,16 @@ def clock_states(session: Session, incident: Incident,
         else:
             state = "ok"
         out.append(ClockState(clock.kind, team, clock.due_at, clock.target_minutes, used, left,
-                              clock.stopped_at, clock.met, state, clock.calendar_id))
+                              clock.stopped_at, clock.met, state, clock.calendar_id,
+                              cal.working_day))
     return out
 
 
 def time_left(session: Session, rows: list[dict[str, Any]],
               now: datetime | None = None) -> None:
-    """Add `sla_left` (business time left on the resolution clock) and `sla_state` to queue
-    rows, in place: one indexed query for the page, calendar math per row."""
+    """Add `sla_left` (business time left on the resolution clock), `sla_day` (its
+    calendar's working day, to show the time in working days) and `sla_state` to queue rows,
+    in place: one indexed query for the page, calendar math per row."""
     now = now or utcnow()
     ids = [r["id"] for r in rows if r.get("resolution_due_at")]
     if not ids:
@@ -444,6 +447,7 @@ def time_left(session: Session, rows: list[dict[str, Any]],
             continue
         cal = calendar_by_id(session, clock.calendar_id)
         target = timedelta(minutes=clock.target_minutes)
+        row["sla_day"] = cal.working_day
         if row["status"] in WAITING_STATUSES:
             row["sla_left"] = None
             row["sla_state"] = "paused"
@@ -466,16 +470,42 @@ def explain(session: Session, incident: Incident, kind: str = "resolution",
         .order_by(SlaClock.started_at.desc())).scalars().first()
     if clock is None:
         return {"kind": kind, "segments": []}
-    cal = calendar_by_id(session, clock.calendar_id)
+    return _explain_clock(session, clock, _status_history(session, incident), now)
+
+
+CLOCK_ORDER = {"response": 0, "resolution": 1, "ola": 2}
+
+
+def explain_all(session: Session, incident: Incident,
+                now: datetime | None = None) -> list[dict[str, Any]]:
+    """`explain` for every clock of the incident: response, resolution, then each team's
+    OLA clock (a team's latest), so the explain view shows all of them."""
+    now = now or utcnow()
+    clocks = session.execute(select(SlaClock).where(SlaClock.incident_id == incident.id)
+                             .order_by(SlaClock.started_at.desc())).scalars().all()
+    latest: dict[tuple[str, int | None], SlaClock] = {}
+    for clock in clocks:
+        latest.setdefault((clock.kind, clock.team_id), clock)
     history = _status_history(session, incident)
+    ordered = sorted(latest.values(), key=lambda c: (CLOCK_ORDER.get(c.kind, 9), c.started_at))
+    return [_explain_clock(session, clock, history, now) for clock in ordered]
+
+
+def _explain_clock(session: Session, clock: SlaClock, history: Any,
+                   now: datetime) -> dict[str, Any]:
+    cal = calendar_by_id(session, clock.calendar_id)
     end = clock.stopped_at or now
     pauses = pauses_from([h for h in history if h[0] < end], end, stopped=("resolved",))
     segments = cal.explain(clock.started_at, max(clock.due_at, end), pauses)
     calendar = session.get(Calendar, clock.calendar_id)
+    team_id = clock.team_id
+    team = session.get(Team, team_id) if team_id else None
     return {
-        "kind": kind, "calendar": calendar.name if calendar else None, "tz": str(cal.tz),
+        "kind": clock.kind, "team": team.name if team else None,
+        "calendar": calendar.name if calendar else None, "tz": str(cal.tz),
         "target_minutes": clock.target_minutes, "started_at": clock.started_at,
-        "due_at": clock.due_at, "stopped_at": clock.stopped_at,
+        "due_at": clock.due_at, "stopped_at": clock.stopped_at, "met": clock.met,
+        "working_day": cal.working_day,
         "segments": [{"start": s.start, "end": s.end, "kind": s.kind, "label": s.label}
                      for s in segments],
     }

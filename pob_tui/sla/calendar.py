@@ -184,6 +184,14 @@ class BusinessCalendar:
         self._cov_lo = 0
         self._cov_hi = 0
 
+    @property
+    def working_day(self) -> timedelta:
+        """The longest opening day of the week: what "1 working day" means when time left is
+        shown to agents (see `sla.display.format_left`)."""
+        longest = max((sum(b - a for a, b in spans) for spans in self._week.values()),
+                      default=0)
+        return timedelta(microseconds=longest)
+
     # ------------------------------------------------------------------ day level
     def _is_holiday(self, d: date) -> bool:
         if self._holiday_years is not None and d.year not in self._holiday_years_done:

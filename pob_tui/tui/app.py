@@ -109,11 +109,15 @@ class PobCommands(Provider):
                          _("The outage and its linked calls, with one note")))
         commands.append((_("Audit log"), app.action_audit_log,
                          _("Every ticket event and administrative action")))
+        commands.append((_("Quick-call templates"), app.action_templates,
+                         _("The call form's templates (administrators edit them)")))
         commands.append((_("Toggle light/dark theme"), app.action_toggle_theme, ""))
         seen: set[str] = set()
         for active in self.screen.active_bindings.values():
             binding = active.binding
             if active.node is app or not binding.description or binding.system:
+                continue
+            if binding.id is None:  # Textual's generic widget keys (cursor up, page left)
                 continue
             if binding.action in seen:
                 continue
@@ -139,7 +143,18 @@ class PobCommands(Provider):
             from pob_tui.services.system import normalize_ticket_number
 
             number = normalize_ticket_number(query)
-        if number is not None:
+            digits = query.strip().lstrip("#")
+            if number is None and digits.isdigit() and len(digits) <= 9:
+                # plain digits: 654 finds INC-000654 (and a problem or change with it)
+                candidates = [normalize_ticket_number(f"{prefix}-{digits}")
+                              for prefix in ("INC", "PRB", "CHG")]
+            else:
+                candidates = [number]
+        else:
+            candidates = []
+        for number in candidates:
+            if number is None:
+                continue
             try:
                 ticket = await asyncio.to_thread(app.find_ticket_blocking, number)
             except Exception as exc:  # reported like a worker failure, once
@@ -236,6 +251,8 @@ class PobApp(TeamworkMixin, App[None]):
         self._actor_lock = threading.Lock()
         self.agent_username = actor.username if actor is not None else ""
         """Resolved once with the session (identity.resolve_actor); empty until then."""
+        self.call_draft: dict[str, Any] | None = None
+        """A call form left with data in it (escape, then "keep"): `n` offers it back."""
         self.agent: AgentInfo | None = None
         self.actor: Actor | None = None
         """The acting agent for services (roles, team); loaded with the session."""
@@ -475,10 +492,21 @@ class PobApp(TeamworkMixin, App[None]):
         from pob_tui.tui.screens.mail import MailScreen
 
         self.push_screen(MailScreen())
+    def not_an_agent(self) -> bool:
+        """True (and say how to become one) when the user is no registered agent."""
+        if self.actor is None or self.actor.registered:
+            return False
+        name = self.actor.username
+        self.notify(_("You are not an agent in pob yet. An administrator adds you with: "
+                      "pob agent add {name} --name \"First Last\" --role first_line").format(
+                          name=name), severity="warning", markup=False, timeout=15)
+        return True
 
     def action_log_call(self) -> None:
         from pob_tui.tui.screens.log_call import LogCallScreen
 
+        if self.not_an_agent():
+            return
         self.push_screen(LogCallScreen())
 
     def action_declare_outage(self) -> None:
@@ -518,6 +546,10 @@ class PobApp(TeamworkMixin, App[None]):
             self.call_from_thread(self.notify, str(exc), severity="warning", markup=False)
             return
         self.call_from_thread(self.notify, text, markup=False)
+    def action_templates(self) -> None:
+        from pob_tui.tui.screens.templates import TemplatesScreen
+
+        self.push_screen(TemplatesScreen())
 
     def action_audit_log(self) -> None:
         from pob_tui.tui.screens.audit import AuditScreen
@@ -539,6 +571,8 @@ class PobApp(TeamworkMixin, App[None]):
         greyed) when the agent's roles do not allow it."""
         if self.actor is None:  # before the session loads; importing the rules now would
             return True  # load the ORM on the event loop before the first screen
+        if not self.actor.registered:  # the key works and says how to become an agent
+            return True
         from pob_tui.services.permissions import allowed
 
         return True if allowed(self.actor, permission) else None

@@ -98,3 +98,11 @@ class NotificationsArrived(Message):
     def __init__(self, notes: list[dict[str, Any]]) -> None:
         super().__init__()
         self.notes = notes
+
+
+class RingTaken(Message):
+    """This agent's pob took a phone ring (`services.ring.RingCall`): open the call form."""
+
+    def __init__(self, call: Any) -> None:
+        super().__init__()
+        self.call = call

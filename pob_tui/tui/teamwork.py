@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 
 from pob_tui.i18n import _
-from pob_tui.tui.messages import ConnectionChanged, NotificationsArrived, TicketsChanged
+from pob_tui.tui.messages import (
+    ConnectionChanged,
+    NotificationsArrived,
+    RingTaken,
+    TicketsChanged,
+)
 
 if TYPE_CHECKING:
     from pob_tui.tui.app import PobApp
@@ -74,7 +79,11 @@ class TeamworkMixin:
 
     def on_tickets_changed(self: PobApp, message: TicketsChanged) -> None:  # type: ignore[misc]
         """Hand the change to every screen of every area, shown or not, so a queue in
-        another area is current when the agent comes back to it."""
+        another area is current when the agent comes back to it. A phone ring is not a
+        ticket: this agent's pob tries to take it (`services.ring.claim`)."""
+        if message.kind == "ring":
+            self.take_rings(message.ids)
+            return
         stacks = getattr(self, "_screen_stacks", {}) or {"": self.screen_stack}
         seen: set[int] = set()
         for stack in stacks.values():
@@ -82,6 +91,25 @@ class TeamworkMixin:
                 if id(screen) not in seen:
                     seen.add(id(screen))
                     screen.post_message(TicketsChanged(message.kind, message.ids))
+
+    @work(thread=True, exclusive=False, exit_on_error=False, group="rings")
+    def take_rings(self: PobApp, ids: tuple[int, ...]) -> None:  # type: ignore[misc]
+        from pob_tui.services import ring
+
+        actor = self.actor
+        if self.database is None or actor is None or actor.agent_id is None:
+            return
+        for ring_id in ids:
+            with self.database.session() as session:
+                call = ring.claim(session, actor.agent_id, ring_id)
+            if call is not None:
+                self.post_message(RingTaken(call))
+
+    def on_ring_taken(self: PobApp, message: RingTaken) -> None:  # type: ignore[misc]
+        """Open the call form with the caller (a form already open stays underneath)."""
+        from pob_tui.tui.screens.log_call import LogCallScreen
+
+        self.push_screen(LogCallScreen(ring=message.call))
 
     # -- connection state -------------------------------------------------------------------
 

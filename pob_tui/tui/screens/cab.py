@@ -111,6 +111,8 @@ class CabScreen(AreaScreen):
         Binding("e", "export('agenda')", _("Agenda.md"), id="cab.export_agenda"),
         Binding("m", "export('minutes')", _("Minutes.md"), id="cab.export_minutes"),
         Binding("f5", "refresh", _("Refresh"), show=False, id="cab.refresh"),
+        Binding("j", "row(1)", _("Down"), show=False, id="cab.down"),
+        Binding("k", "row(-1)", _("Up"), show=False, id="cab.up"),
     ]
 
     ACTION_PERMISSIONS: ClassVar[dict[str, str]] = {"vote": "cab.vote",
@@ -234,6 +236,12 @@ class CabScreen(AreaScreen):
         row = self.table.cursor_row
         items = self.data["items"]
         return items[row] if 0 <= row < len(items) else None
+
+    def action_row(self, step: int) -> None:
+        """j/k move in the agenda like everywhere else."""
+        table = self.table
+        if table.row_count:
+            table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + step)))
 
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
         self._show_detail()

@@ -376,14 +376,19 @@ class ChangeFormScreen(PobScreen):
     def compose_body(self) -> ComposeResult:
         placeholders = {"type": "normal | standard | emergency",
                         "template": _("standard changes: template name"),
-                        "ci": _("type to search, enter adds"),
-                        "start": "2026-12-01 18:00", "end": "2026-12-01 20:00"}
+                        "ci": _("type to search, enter adds")}
+        # Start and end stay empty (a grey example date looked filled in); the format is
+        # said beside them instead. Focus does not select all: tab then type appends.
         with VerticalScroll(id="change-form"):
             for key, label in self.FIELDS:
                 with Horizontal(classes="form-row"):
                     yield Label(label, classes="form-label")
                     yield Input(value="normal" if key == "type" else "", id=f"cf-{key}",
-                                placeholder=placeholders.get(key, ""), compact=True)
+                                placeholder=placeholders.get(key, ""), compact=True,
+                                select_on_focus=False)
+                    if key in ("start", "end"):
+                        yield Label(_("YYYY-MM-DD HH:MM"), classes="form-hint",
+                                    markup=False)
                 if key == "ci":
                     yield Static("", id="cf-cis", markup=False)
                     results = OptionList(id="cf-ci-results")

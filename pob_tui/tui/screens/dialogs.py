@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -337,43 +337,94 @@ class ConflictDialog(ModalScreen[dict[str, Any] | bool]):
         self.dismiss(False)
 
 
+CLOCK_LABELS = {"response": _("Response"), "resolution": _("Resolution"), "ola": _("OLA")}
+SEGMENT_LABELS = {"open": _("counted"), "closed": _("closed"), "holiday": _("holiday"),
+                  "paused": _("paused"), "pause": _("paused"), "weekend": _("weekend")}
+
+
 class ExplainDialog(ModalScreen[None]):
-    """Why an SLA clock is due when it is: counted segments, pauses, holidays."""
+    """Why each SLA clock (response, resolution, each team's OLA) is due when it is: every
+    counted, paused and closed segment with its date, in the calendar's zone."""
 
     BINDINGS: ClassVar[list[Binding]] = [
         Binding("escape", "close", _("Close"), id="explain.close"),
     ]
 
-    def __init__(self, data: dict[str, Any], timezone: str) -> None:
+    def __init__(self, data: dict[str, Any] | list[dict[str, Any]], timezone: str) -> None:
         super().__init__()
-        self.data = data
+        self.clocks = data if isinstance(data, list) else [data]
         self.timezone = timezone
 
     def compose(self) -> ComposeResult:
         from zoneinfo import ZoneInfo
 
-        tz = ZoneInfo(str(self.data.get("tz") or self.timezone))
-
-        def local(when: datetime | None) -> str:
-            return when.astimezone(tz).strftime("%a %Y-%m-%d %H:%M") if when else "–"
+        from pob_tui.sla.display import format_due, format_left, weekday_names
 
         with Vertical(classes="dialog -explain"):
-            yield Label(_("SLA clock: {kind}").format(kind=self.data.get("kind", "")),
-                        classes="dialog-title", markup=False)
-            if not self.data.get("segments"):
+            yield Label(_("SLA clocks"), classes="dialog-title", markup=False)
+            clocks = [c for c in self.clocks if c.get("segments")]
+            if not clocks:
                 yield Static(_("No clock runs on this incident."), markup=False)
-            else:
-                head = _("{calendar}; target {minutes} business minutes; due {due}").format(
-                    calendar=self.data.get("calendar") or "", due=local(self.data["due_at"]),
-                    minutes=self.data.get("target_minutes"))
-                yield Static(plain(head), classes="dialog-note")
-                with VerticalScroll(classes="explain-segments"):
-                    for seg in self.data["segments"]:
+            with VerticalScroll(classes="explain-segments"):
+                for data in clocks:
+                    tz = ZoneInfo(str(data.get("tz") or self.timezone))
+                    name = CLOCK_LABELS.get(data["kind"], data["kind"])
+                    if data.get("team"):
+                        name += " · " + data["team"]
+                    target = format_left(timedelta(minutes=data["target_minutes"]),
+                                         data.get("working_day"))
+                    head = Text.assemble((name, "bold"), "  ", plain(_(
+                        "target {target}, due {due}").format(
+                            target=target, due=format_due(data["due_at"], tz))))
+                    if data.get("stopped_at"):
+                        head.append("  ")
+                        head.append(_("met") if data.get("met") else _("stopped"))
+                    yield Static(head, classes="explain-head")
+                    for seg in data["segments"]:
+                        start = seg["start"].astimezone(tz)
+                        stop = seg["end"].astimezone(tz)
+                        day = f"{weekday_names()[start.weekday()]} {start:%d.%m.%Y}"
+                        until = (f"{stop:%H:%M}" if stop.date() == start.date()
+                                 else f"{weekday_names()[stop.weekday()]} {stop:%d.%m %H:%M}")
                         yield Static(Text.assemble(
-                            f"{local(seg['start'])} – {local(seg['end'])[-5:]}  ",
-                            (clean(seg["kind"]), "bold"), "  ", plain(seg.get("label") or ""),
+                            f"  {day} {start:%H:%M}–{until}  ",
+                            (SEGMENT_LABELS.get(seg["kind"], clean(seg["kind"])), "bold"),
+                            "  ", plain(seg.get("label") or ""),
                         ), classes=f"segment -{seg['kind']}")
             yield Label(_("esc: close"), classes="dialog-help", markup=False)
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+class ChoiceDialog(ModalScreen[str | None]):
+    """A question answered with one key: `choices` are (key, label); escape answers None.
+
+    Used where a single key would otherwise change or drop data without asking."""
+
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("escape", "answer('')", _("Cancel"), id="choice.cancel"),
+    ]
+
+    def __init__(self, question: str, choices: Sequence[tuple[str, str]]) -> None:
+        super().__init__()
+        self.question = question
+        self.choices = list(choices)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog -choice"):
+            yield Label(plain(self.question), classes="dialog-title")
+            for key, label in self.choices:
+                yield Label(Text.assemble((key, "bold"), "  ", plain(label)),
+                            classes="dialog-note")
+            yield Label(_("esc: cancel"), classes="dialog-help", markup=False)
+
+    def on_key(self, event: Any) -> None:
+        for key, _label in self.choices:
+            if event.key == key or event.character == key:
+                event.stop()
+                self.dismiss(key)
+                return
+
+    def action_answer(self, key: str) -> None:
+        self.dismiss(key or None)

@@ -23,6 +23,7 @@ from pob_tui.tui.widgets.text import plain
 class HelpGroup:
     title: str
     rows: list[tuple[str, str]] = field(default_factory=list)  # (keys, description)
+    ids: list[str] = field(default_factory=list)  # the binding id of each row, for [keymap]
 
 
 def _node_title(node: DOMNode) -> str:
@@ -31,7 +32,14 @@ def _node_title(node: DOMNode) -> str:
     title = getattr(node, "help_title", None) or getattr(node, "HELP_TITLE", None)
     if title:
         return str(title)
-    return type(node).__name__
+    # never an internal widget name: say what the agent sees
+    from textual.widgets import DataTable, Input, OptionList, TextArea
+
+    if isinstance(node, DataTable | OptionList):
+        return _("In the list")
+    if isinstance(node, Input | TextArea):
+        return _("In the field")
+    return _("Here")
 
 
 # Textual's generic screen keys (focus cycling, copy): true everywhere, noise in a key list.
@@ -44,6 +52,7 @@ def binding_groups(screen: Screen[object]) -> list[HelpGroup]:
     by_node: dict[int, HelpGroup] = {}
     keys: dict[tuple[int, str], list[str]] = {}
     descriptions: dict[tuple[int, str], str] = {}
+    ids: dict[tuple[int, str], str] = {}
     for _key, active in screen.active_bindings.items():
         binding: Binding = active.binding
         if binding.system or not binding.description or binding.action in _GENERIC_ACTIONS:
@@ -54,8 +63,10 @@ def binding_groups(screen: Screen[object]) -> list[HelpGroup]:
         slot = (node_id, binding.action)
         keys.setdefault(slot, []).append(app.get_key_display(binding))
         descriptions.setdefault(slot, binding.description)
+        ids.setdefault(slot, binding.id or "")
     for (node_id, _action), key_list in keys.items():
         by_node[node_id].rows.append((" ".join(key_list), descriptions[(node_id, _action)]))
+        by_node[node_id].ids.append(ids[(node_id, _action)])
     return [group for group in by_node.values() if group.rows]
 
 
@@ -79,10 +90,14 @@ class HelpScreen(ModalScreen[None]):
         with body:
             for group in self.groups:
                 yield Label(plain(group.title), classes="help-group")
-                for keys, description in group.rows:
+                for (keys, description), binding_id in zip(
+                        group.rows, group.ids or [""] * len(group.rows), strict=True):
+                    text = plain(description)
+                    if binding_id:  # what `[keymap]` in config.toml rebinds
+                        text.append(f"  {binding_id}", style="dim")
                     yield Horizontal(
                         Label(plain(keys), classes="help-key"),
-                        Label(plain(description), classes="help-description"),
+                        Label(text, classes="help-description"),
                         classes="help-row",
                     )
 

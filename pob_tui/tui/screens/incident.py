@@ -127,7 +127,7 @@ class DialogDataLoaded(Message):
 
 
 class ExplainLoaded(Message):
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: list[dict[str, Any]]) -> None:
         super().__init__()
         self.data = data
 
@@ -137,22 +137,25 @@ class IncidentScreen(PobScreen):
 
     HELP_TITLE = _("Incident")
     BINDINGS: ClassVar[list[Binding]] = [
-        Binding("escape", "close", _("Back"), id="incident.close"),
+        # The footer shows these in this order and cuts the rest at 80 columns, so "? more"
+        # (all keys, with their ids) comes first and the most used follow.
+        Binding("question_mark", "app.help", _("more"), id="incident.more"),
+        Binding("r", "resolve", _("Resolve"), id="incident.resolve"),
+        Binding("p", "wait", _("Wait"), id="incident.wait"),
+        Binding("a", "assign", _("Assign"), id="incident.assign"),
+        Binding("m", "assign_me", _("Take"), id="incident.assign_me"),
+        Binding("x", "escalate", _("Escalate"), id="incident.escalate"),
         Binding("c", "comment", _("Comment"), id="incident.comment"),
         Binding("w", "work_note", _("Work note"), id="incident.work_note"),
-        Binding("t", "timer", _("Timer"), id="incident.timer"),
-        Binding("m", "assign_me", _("Take"), id="incident.assign_me"),
-        Binding("a", "assign", _("Assign"), id="incident.assign"),
-        Binding("x", "escalate", _("Escalate"), id="incident.escalate"),
+        Binding("e", "explain", _("Explain SLA"), id="incident.explain"),
+        Binding("S", "satisfaction", _("Satisfaction"), id="incident.satisfaction"),
+        Binding("P", "link_problem", _("Link problem"), id="incident.link_problem"),
         Binding("i", "in_progress", _("In progress"), id="incident.in_progress"),
-        Binding("p", "wait", _("Wait"), id="incident.wait"),
-        Binding("r", "resolve", _("Resolve"), id="incident.resolve"),
+        Binding("t", "timer", _("Timer"), id="incident.timer"),
         Binding("C", "close_incident", _("Close"), id="incident.close_incident"),
         Binding("o", "reopen", _("Reopen"), id="incident.reopen"),
         Binding("K", "cancel", _("Cancel incident"), id="incident.cancel"),
-        Binding("S", "satisfaction", _("Satisfaction"), id="incident.satisfaction"),
-        Binding("P", "link_problem", _("Link problem"), id="incident.link_problem"),
-        Binding("e", "explain", _("Explain SLA"), id="incident.explain"),
+        Binding("escape", "close", _("Back"), id="incident.close"),
         Binding("u", "caller_card", _("Caller card"), show=False, id="incident.caller_card"),
         Binding("j", "scroll('down')", _("Scroll down"), show=False, id="incident.down"),
         Binding("k", "scroll('up')", _("Scroll up"), show=False, id="incident.up"),
@@ -172,6 +175,7 @@ class IncidentScreen(PobScreen):
         self.others: list[str] = []
         """Other agents with this incident open (presence), shown in the title line."""
         self._last_form: tuple[FormDialog, dict[str, Any], Callable[..., None]] | None = None
+        self._opened_lock: dict[str, Any] | None = None
         self._own_save = False
         self._changed_elsewhere = False
         self._presence_id: tuple[int, int] | None = None
@@ -330,6 +334,16 @@ class IncidentScreen(PobScreen):
         elif before is None:
             self.query_one("#incident-timeline", Static).update(Text("…", style="dim"))
         self._show_status()
+        self.refresh_bindings()
+
+    REOPENABLE = ("resolved", "closed")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer `o` reopen only on a resolved or closed incident (not on a new one)."""
+        if action == "reopen" and (self.data is None
+                                   or self.data.get("status") not in self.REOPENABLE):
+            return False
+        return super().check_action(action, parameters)
 
     def on_timeline_loaded(self, message: TimelineLoaded) -> None:
         d = self.data
@@ -428,12 +442,20 @@ class IncidentScreen(PobScreen):
                 name += f" · {c.team}"
             out.append_text(plain(name))
             out.append("\n  ")
-            out.append(_("due {when}").format(when=self._local(c.due_at, "%a %d.%m %H:%M")))
+            out.append(_("due {when}").format(when=self._due(c.due_at)))
             out.append("  ")
             state = STATE_LABELS.get(c.state, c.state)
-            left = "" if c.stopped_at or c.state == "paused" else f" {format_left(c.left)}"
+            left = ("" if c.stopped_at or c.state == "paused"
+                    else f" {format_left(c.left, c.working_day)}")
             out.append(f"{state}{left}", style=styles.get(c.state))
         return out
+
+    def _due(self, when: datetime | None) -> str:
+        from zoneinfo import ZoneInfo
+
+        from pob_tui.sla.display import format_due
+
+        return format_due(when, ZoneInfo(self.timezone))
 
     def _timeline(self, d: dict[str, Any]) -> Text:
         out = Text()
@@ -470,10 +492,26 @@ class IncidentScreen(PobScreen):
             return False
         return True
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="incident-action")
+    def _lock(self) -> dict[str, Any]:
+        """The version and fields this screen shows now: what a save is based on."""
+        assert self.data is not None
+        return {"expected_version": self.data["version"], "seen": dict(self.data["seen"])}
+
     def act(self, kind: str, params: dict[str, Any], merge: dict[str, Any] | None = None,
             request_id: str | None = None) -> None:
-        """Run one service call with the version and snapshot this screen showed, through
+        """Save `kind` based on what the agent saw: the version a dialog was opened on (a
+        live refresh while it was open must not turn a stale choice into an overwrite),
+        else what the screen shows now."""
+        if self.data is None:
+            self.app.bell()
+            return
+        lock = self._opened_lock or self._lock()
+        self._act(kind, params, lock, merge, request_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="incident-action")
+    def _act(self, kind: str, params: dict[str, Any], lock: dict[str, Any],
+             merge: dict[str, Any] | None = None, request_id: str | None = None) -> None:
+        """Run one service call with the version and snapshot `lock`, through
         `retry.run_with_retry`: a dropped connection is retried with the same request id
         (never applied twice). `merge`: after a conflict, the fields the agent chose to
         keep ({"changes": ..., "keep": [...]}) are restored first, in the same
@@ -481,8 +519,7 @@ class IncidentScreen(PobScreen):
         from pob_tui.services import merge as merging
         from pob_tui.services import retry
 
-        assert self.database is not None and self.data is not None
-        lock = {"expected_version": self.data["version"], "seen": self.data["seen"]}
+        assert self.database is not None
         number = self.number
         retried = False
 
@@ -606,10 +643,16 @@ class IncidentScreen(PobScreen):
         if not self._guarded():
             return
 
+        opened = self._lock()  # the version this dialog was opened on
+
         def done(values: dict[str, Any] | None) -> None:
             if values is not None:
                 self._last_form = (dialog, values, then)
-                then(values)
+                self._opened_lock = opened
+                try:
+                    then(values)
+                finally:
+                    self._opened_lock = None
 
         self.app.push_screen(dialog, done)
 
@@ -716,7 +759,7 @@ class IncidentScreen(PobScreen):
 
         assert self.database is not None
         with self.database.session() as session:
-            data = desk_views.explain_clock(session, self.number, now=self.pob.now())
+            data = desk_views.explain_clocks(session, self.number, now=self.pob.now())
         self.post_message(ExplainLoaded(data))
 
     def on_explain_loaded(self, message: ExplainLoaded) -> None:

@@ -67,13 +67,17 @@ class LogCallScreen(PobScreen):
 
     HELP_TITLE = _("Log a call")
     BINDINGS: ClassVar[list[Binding]] = [
+        # Footer order: "F1 more" first so it always fits at 80 columns (`?` types a
+        # question mark here), then the most used keys.
+        Binding("f1", "app.help", _("more"), id="call.more", priority=True, key_display="F1"),
         Binding("ctrl+s", "save", _("Save"), id="call.save", priority=True),
         Binding("ctrl+r", "save_resolve", _("Save+resolve"), id="call.save_resolve",
                 priority=True),
-        Binding("ctrl+k", "apply_known_error", _("Apply known error"), id="call.known_error",
+        Binding("ctrl+g", "quick_call", _("Quick call"), id="call.quick_call", priority=True),
+        Binding("ctrl+k", "apply_known_error", _("Known error"), id="call.known_error",
                 priority=True),
-        Binding("ctrl+n", "next_known_error", _("Next known error"), show=False,
-                id="call.next_known_error", priority=True),
+        Binding("ctrl+n", "next_known_error", _("Next known"), id="call.next_known_error",
+                priority=True),
         Binding("ctrl+o", "note_existing", _("Note on open"), id="call.note_existing",
                 priority=True),
         Binding("ctrl+l", "link_outage", _("Link to outage"), id="call.link_outage",
@@ -90,11 +94,16 @@ class LogCallScreen(PobScreen):
 
             open_person_card(self.app, caller["username"])
 
-    def __init__(self) -> None:
+    def __init__(self, ring: Any = None) -> None:
         super().__init__()
+        self.ring = ring
+        """A phone ring this pob took (`services.ring.RingCall`): the caller comes filled."""
+        self.template: Any = None
+        """The quick-call template applied (`services.templates.TemplateRow`), if any."""
         self.context: dict[str, Any] | None = None
         self.known: list[dict[str, Any]] = []
         self._saving = False
+        self._kept_levels: tuple[str | None, str | None] | None = None
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="call-body"):
@@ -138,6 +147,107 @@ class LogCallScreen(PobScreen):
         self.set_status(_("Log a call"))
         self._show_priority()
         self.query_one("#call-caller", CallerPicker).input.focus()
+        if self.ring is not None:
+            self._show_ring(self.ring)
+            return
+        draft = getattr(self.app, "call_draft", None)
+        if draft:
+            self.app.call_draft = None  # type: ignore[attr-defined]
+            self.restore(draft)
+            self.notify(_("The call you left is back (esc, d discards it)"), markup=False)
+
+    def _show_ring(self, ring: Any) -> None:
+        """The phone rang: the caller found by number is picked (their incidents show at
+        the side); an unknown number stays in the caller field to search on."""
+        caller = self.query_one("#call-caller", CallerPicker)
+        if ring.caller:
+            caller.set_row(ring.caller)
+            self.post_message(Picker.Picked(caller, ring.caller))
+            self.query_one("#call-service", ServicePicker).input.focus()
+            self.notify(_("Call from {number}").format(number=clean(ring.number)),
+                        markup=False)
+        else:
+            caller.input.value = ring.number
+            self.notify(_("No caller has the number {number}").format(
+                number=clean(ring.number)), severity="warning", markup=False)
+
+    # -- quick calls ------------------------------------------------------------------------
+
+    def action_quick_call(self) -> None:
+        from pob_tui.tui.screens.templates import TemplatePicker
+
+        def chosen(row: Any) -> None:
+            if row is not None:
+                self.apply_template(row)
+
+        self.app.push_screen(TemplatePicker(), chosen)
+
+    def apply_template(self, row: Any) -> None:
+        """Fill service, summary, impact and urgency from a template; with a resolution
+        code, ctrl+r then saves and resolves at first line without asking."""
+        self.template = row
+        service = self.query_one("#call-service", ServicePicker)
+        picked = {"id": row.service_id, "code": row.service, "name": row.service_name,
+                  "impact": row.impact or row.default_impact,
+                  "urgency": row.urgency or row.default_urgency, "subscribed": False}
+        service.set_row(picked)
+        self.post_message(Picker.Picked(service, picked))
+        self.query_one("#call-summary", Input).value = row.summary
+        caller = self.query_one("#call-caller", CallerPicker)
+        if caller.selected is None:
+            caller.input.focus()
+        else:
+            self.query_one("#call-summary", Input).focus()
+        if row.code:
+            self.notify(_("ctrl+r saves and resolves: {note}").format(
+                note=clean(row.resolution or row.summary)), markup=False)
+
+    # -- drafts: a half-logged call is never lost -------------------------------------------
+
+    def form_state(self) -> dict[str, Any]:
+        """Everything typed or picked, to keep when the agent leaves the form."""
+        caller = self.query_one("#call-caller", CallerPicker)
+        service = self.query_one("#call-service", ServicePicker)
+        ci = self.query_one("#call-ci", CiPicker)
+        return {
+            "caller": caller.selected, "caller_text": caller.input.value,
+            "service": service.selected, "service_text": service.input.value,
+            "ci": ci.selected, "ci_text": ci.input.value,
+            "summary": self.query_one("#call-summary", Input).value,
+            "description": self.query_one("#call-description", TextArea).text,
+            "impact": self.query_one("#call-impact", Input).value,
+            "urgency": self.query_one("#call-urgency", Input).value,
+            "channel": self.query_one("#call-channel", Input).value,
+        }
+
+    def has_data(self) -> bool:
+        state = self.form_state()
+        return any(state[key] for key in ("caller", "caller_text", "service", "service_text",
+                                         "ci", "ci_text", "summary", "description"))
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Put a kept draft back: picked rows stay picked, typed text stays typed."""
+        for picker_id, key in (("#call-caller", "caller"), ("#call-service", "service"),
+                               ("#call-ci", "ci")):
+            picker = self.query_one(picker_id, Picker)
+            if state.get(key):
+                picker.set_row(state[key])
+                self.post_message(Picker.Picked(picker, state[key]))
+            elif state.get(f"{key}_text"):
+                picker.input.value = state[f"{key}_text"]
+        self.query_one("#call-summary", Input).value = state.get("summary") or ""
+        self.query_one("#call-description", TextArea).text = state.get("description") or ""
+        for widget_id in ("impact", "urgency", "channel"):
+            if state.get(widget_id):
+                self.query_one(f"#call-{widget_id}", Input).value = state[widget_id]
+        if state.get("service"):  # the service's defaults must not undo the kept levels
+            self._kept_levels = (state.get("impact"), state.get("urgency"))
+        focus = ("#call-summary" if state.get("caller") and state.get("service")
+                 else "#call-service" if state.get("caller") else None)
+        if focus == "#call-summary":
+            self.query_one("#call-summary", Input).focus()
+        elif focus:
+            self.query_one("#call-service", ServicePicker).input.focus()
 
     # -- pickers ----------------------------------------------------------------------------
 
@@ -157,9 +267,11 @@ class LogCallScreen(PobScreen):
                 self.query_one("#call-caller-info", Static).update("")
             self._show_priority()
         elif event.picker.id == "call-service":
+            kept, self._kept_levels = self._kept_levels, None
             if row:
-                self.query_one("#call-impact", Input).value = str(row.get("impact") or 3)
-                self.query_one("#call-urgency", Input).value = str(row.get("urgency") or 3)
+                impact, urgency = kept or (row.get("impact"), row.get("urgency"))
+                self.query_one("#call-impact", Input).value = str(impact or 3)
+                self.query_one("#call-urgency", Input).value = str(urgency or 3)
             self.search_known()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="call-context")
@@ -227,12 +339,22 @@ class LogCallScreen(PobScreen):
         self.known = message.rows
         known = self.query_one("#call-known", OptionList)
         known.clear_options()
-        known.add_options([
-            Option(Text.assemble((clean(r["number"]), "bold"), " ", plain(r["title"])))
-            for r in message.rows])
+        known.add_options([Option(self._known_line(r)) for r in message.rows])
         if message.rows:
             known.highlighted = 0
         self._show_workaround()
+
+    @staticmethod
+    def _known_line(row: dict[str, Any]) -> Text:
+        """A known error; one of another service says whose (via a service the chosen one
+        rests on, or any service while none is chosen)."""
+        line = Text.assemble((clean(row["number"]), "bold"), " ", plain(row["title"]))
+        other = row.get("via") or (row.get("service") if row.get("other_service") else None)
+        if other:
+            label = _("via {service}") if row.get("via") else _("service {service}")
+            line.append(" · ")
+            line.append(label.format(service=clean(other)), style="italic dim")
+        return line
 
     def _highlighted_known(self) -> dict[str, Any] | None:
         index = self.query_one("#call-known", OptionList).highlighted
@@ -319,6 +441,11 @@ class LogCallScreen(PobScreen):
     def action_save_resolve(self) -> None:
         draft = self._draft()
         if draft is None:
+            return
+        t = self.template
+        if t is not None and t.code and draft["service"] == t.service_id:
+            self.save({**draft, "resolve_note": t.resolution or t.summary,
+                       "resolution_code": t.code})
             return
 
         def resolved(values: dict[str, Any] | None) -> None:
@@ -442,4 +569,22 @@ class LogCallScreen(PobScreen):
         self.notify(message.text, severity="warning", markup=False)
 
     def action_cancel(self) -> None:
-        self.dismiss()
+        """escape: closes an open suggestion list first (the picker's own binding); a form
+        with data asks whether to keep it as a draft (`n` offers it back) or discard it."""
+        if not self.has_data():
+            self.dismiss()
+            return
+        from pob_tui.tui.screens.dialogs import ChoiceDialog
+
+        def answered(key: str | None) -> None:
+            if key == "k":
+                self.app.call_draft = self.form_state()  # type: ignore[attr-defined]
+                self.notify(_("Call kept as a draft: n brings it back"), markup=False)
+                self.dismiss()
+            elif key == "d":
+                self.dismiss()
+
+        self.app.push_screen(ChoiceDialog(_("Leave this call?"), [
+            ("k", _("keep it as a draft (n brings it back)")),
+            ("d", _("discard it")),
+        ]), answered)

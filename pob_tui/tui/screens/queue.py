@@ -346,7 +346,8 @@ class QueueScreen(AreaScreen):
             "summary": plain(row["summary"]),
             "team": plain(owner),
             "age": plain(format_age(row["opened_at"], now), justify="right"),
-            "sla": sla_cell(row.get("sla_left"), row.get("sla_state"), self._styles),
+            "sla": sla_cell(row.get("sla_left"), row.get("sla_state"), self._styles,
+                            row.get("sla_day")),
         }
         if row.get("vip"):
             cells["caller"].stylize("bold")
@@ -489,6 +490,8 @@ class QueueScreen(AreaScreen):
     def action_log_call(self) -> None:
         from pob_tui.tui.screens.log_call import LogCallScreen
 
+        if self.pob.not_an_agent():
+            return
         self.app.push_screen(LogCallScreen(), lambda _r: self.action_refresh())
 
     def action_follow_ups(self) -> None:

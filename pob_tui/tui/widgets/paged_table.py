@@ -108,14 +108,18 @@ class PagedTable(DataTable[Text]):
     def set_rows(
         self, rows: Iterable[tuple[Hashable, Mapping[str, Text]]], *, has_more: bool
     ) -> None:
-        """Replace all rows (first page or a refresh), keeping the cursor where it was.
-
-        The columns stay when the layout did not change (every keystroke of a filter):
-        only the rows are swapped, which is what makes a new page cheap to show."""
+        """Replace all rows (first page or a refresh), keeping the cursor on the row it was
+        on (by key: a new incident above it must not move the agent to another one), else
+        at the same height. The columns stay when the layout did not change (every
+        keystroke of a filter): only the rows are swapped, which makes a new page cheap."""
         keep = self.cursor_row
+        key = self.row_key_at_cursor() if self.row_count else None
         self._rows = list(rows)
         self.has_more = has_more
         self._more_requested = False
+        if key is not None:
+            index = self.index_of(key)
+            keep = keep if index is None else index
         width = self.scrollable_content_region.width or self.size.width or 80
         if self._layout and self.columns and self._fit(width) == self._layout:
             self._replace_rows(keep)

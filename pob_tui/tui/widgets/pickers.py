@@ -71,8 +71,12 @@ class Picker(Vertical):
     BINDINGS: ClassVar[list[Binding]] = [
         Binding("down", "move(1)", _("Next match"), show=False, id="picker.down"),
         Binding("up", "move(-1)", _("Previous match"), show=False, id="picker.up"),
+        Binding("escape", "close_results", _("Close the matches"), show=False,
+                id="picker.close"),
     ]
     LABEL = ""
+    NO_MATCH = _("Nothing matches {text}")
+    """Said when enter finds no match; the focus stays in the field."""
     PLACEHOLDER = ""
     SEARCH_EMPTY = False
     """Search with no text typed (the CI picker lists the caller's own devices)."""
@@ -173,6 +177,9 @@ class Picker(Vertical):
         self._show(message.rows)
         if self._pick_when_ready:
             self._pick_when_ready = False
+            if not message.rows:  # the typist moved on: bring them back to say so
+                self._no_match()
+                return
             self.pick(0)
 
     def _show(self, rows: list[dict[str, Any]]) -> None:
@@ -207,8 +214,29 @@ class Picker(Vertical):
             self._pick_when_ready = True  # results for this text are on their way:
             self.screen.focus_next()  # the typist moves on, the pick lands meanwhile
             return
+        if not self.rows:
+            self._no_match()
+            return
         index = self.results.highlighted or 0
         self.pick(index)
+
+    def _no_match(self) -> None:
+        """Say that nothing matched and keep (or put) the focus here, so the next words
+        typed do not run into this field's neighbour or this field."""
+        self.app.bell()
+        self.notify(self.NO_MATCH.format(text=f"“{self.input.value.strip()}”"),
+                    severity="warning", markup=False)
+        self.input.focus()
+
+    def action_close_results(self) -> None:
+        """escape closes the open match list first; with none open it goes on to the
+        screen (which leaves the form)."""
+        from textual.actions import SkipAction
+
+        if not self.results.display:
+            raise SkipAction()
+        self.results.display = False
+        self._pick_when_ready = False
 
     def action_move(self, step: int) -> None:
         results = self.results
@@ -243,6 +271,7 @@ class CallerPicker(Picker):
     """People by name, username, phone or e-mail (`pickers.search_people`)."""
 
     LABEL = _("Caller")
+    NO_MATCH = _("No caller matches {text}")
     PLACEHOLDER = _("name, username, phone or e-mail")
 
     def search(self, session: Session, text: str) -> list[dict[str, Any]]:
@@ -267,6 +296,7 @@ class ServicePicker(Picker):
     """Live services by name, code or keyword; the caller's subscribed services first."""
 
     LABEL = _("Service")
+    NO_MATCH = _("No service matches {text}")
     PLACEHOLDER = _("name, code or keyword")
     caller_id: int | None = None
 
@@ -288,6 +318,7 @@ class CiPicker(Picker):
     """Configuration items by name; the caller's own devices first (listed when empty)."""
 
     LABEL = _("CI")
+    NO_MATCH = _("No CI matches {text}")
     PLACEHOLDER = _("optional: device or system name")
     SEARCH_EMPTY = True
     caller_id: int | None = None

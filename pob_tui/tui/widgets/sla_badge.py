@@ -11,35 +11,18 @@ from datetime import timedelta
 from rich.style import Style
 from rich.text import Text
 
-from pob_tui.i18n import _
-
-STATE_LABELS = {
-    "ok": _("ok"),
-    "at_risk": _("at risk"),
-    "breached": _("breached"),
-    "paused": _("paused"),
-    "met": _("met"),
-    "missed": _("missed"),
-    "stopped": _("stopped"),
-}
+from pob_tui.sla.display import STATE_LABELS
 
 _FALLBACK = {"ok": "", "at_risk": "yellow", "breached": "bold red", "paused": "dim",
              "met": "green", "missed": "red", "stopped": "dim"}
 
 
-def format_left(left: timedelta | None) -> str:
-    """Business time left, compact: '3h05', '45m', '2d4h'; negative means overdue ('-1h10')."""
-    if left is None:
-        return ""
-    sign = "-" if left < timedelta(0) else ""
-    minutes = int(abs(left) / timedelta(minutes=1))
-    if minutes < 60:
-        return f"{sign}{minutes}m"
-    hours, mins = divmod(minutes, 60)
-    if hours < 24:
-        return f"{sign}{hours}h{mins:02d}"
-    days, hours = divmod(hours, 24)
-    return f"{sign}{days}d{hours}h"
+def format_left(left: timedelta | None, day: timedelta | None = None) -> str:
+    """Business time left in working time ('45 min', '2 wd 3 h'): `sla.display.format_left`,
+    the one formatter the CLI and reports use too."""
+    from pob_tui.sla.display import format_left as working_time
+
+    return working_time(left, day)
 
 
 def sla_styles(variables: dict[str, str] | None = None) -> dict[str, Style]:
@@ -57,10 +40,10 @@ def sla_styles(variables: dict[str, str] | None = None) -> dict[str, Style]:
 
 
 def sla_cell(left: timedelta | None, state: str | None,
-             styles: dict[str, Style] | None = None) -> Text:
+             styles: dict[str, Style] | None = None, day: timedelta | None = None) -> Text:
     """The queue's SLA cell: time left coloured by state; 'paused' while waiting."""
     styles = styles or sla_styles()
     if state is None:
         return Text("–", justify="right", style="dim")
-    label = STATE_LABELS["paused"] if state == "paused" else format_left(left)
+    label = STATE_LABELS["paused"] if state == "paused" else format_left(left, day)
     return Text(label, justify="right", style=styles.get(state, Style()), no_wrap=True)
