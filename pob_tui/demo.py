@@ -535,7 +535,7 @@ def _clear_or_refuse(conn: Connection, url: str, replace: bool) -> None:
             "incidents); use --replace to overwrite it"
         )
     if used:
-        # The audit tables are append-only (triggers, migration 0005). Replacing the demo is
+        # The audit tables are append-only (triggers, migration 0004). Replacing the demo is
         # the schema owner's operation: it lifts those triggers in this transaction only, and
         # they are back before it commits (on SQLite re-created from their own stored SQL).
         audit = ("ticket_event", "admin_event")

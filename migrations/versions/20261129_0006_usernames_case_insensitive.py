@@ -3,7 +3,7 @@ for person and agent (issue 12). An existing pair such as Kari.N / kari.n stops 
 with the database's one-line error; merge those people first.
 
 Revision ID: 0006
-Revises: 0005 (written against 0003; the lead re-chains)
+Revises: 0005
 Create Date: 2026-11-29 14:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy import text
 
 revision: str = "0006"
-down_revision: str | None = "0010"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

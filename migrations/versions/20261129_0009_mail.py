@@ -13,7 +13,7 @@ from alembic import op
 import pob_tui.models.base
 
 revision: str = "0009"
-down_revision: str | None = "0008"  # 0003 in the brief; chained after main's head
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

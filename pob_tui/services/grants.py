@@ -3,7 +3,7 @@
 `pob db grant` (run by the schema owner; idempotent) keeps two group roles true to the schema:
 
 - `pob_service`: what `pob serve` and the server jobs log in as. Reads and writes pob's
-  tables, never changes or removes audit rows (grants here, triggers in migration 0005).
+  tables, never changes or removes audit rows (grants here, triggers in migration 0004).
 - `pob_reader`: an agent's own login, if one exists. Reads, writes nothing, and cannot read
   costs, funding or serve session records.
 

@@ -5,7 +5,7 @@ Grants keep the agents' own logins from writing at all (`pob db grant`); these t
 even pob's own service role from rewriting history. Only the schema owner, who can drop a
 trigger, can get past them, and `pob demo --replace` (an owner's operation) does so openly.
 
-Revision ID: 0005
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-29 13:50:00
 """
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0005"
+revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,7 +1,7 @@
 """Directory sync: person.directory_id, the dated history of a person's org unit, sync runs.
 
-Revision ID: 0010
-Revises: 0005
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-29 13:20:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from pob_tui.models.base import UTCDateTime
 
-revision: str = "0010"
-down_revision: str | None = "0005"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,8 +2,8 @@
 incident.opened_at, satisfaction by incident.satisfaction_at, SLA compliance by
 sla_clock.started_at. Without them the KPI dashboard reads all of history.
 
-Revision ID: 0011
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-29 13:30:00
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011"
+revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

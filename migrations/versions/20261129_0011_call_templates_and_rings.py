@@ -1,7 +1,7 @@
 """Quick-call templates and phone rings (issue 13): tables call_template and call_ring.
 
-Revision ID: 0007
-Revises: 0004
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-29 13:28:05.453635
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import pob_tui.models.base
 
-revision: str = "0007"
-down_revision: str | None = "0011"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

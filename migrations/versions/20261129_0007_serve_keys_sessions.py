@@ -1,6 +1,6 @@
 """SSH front door: agents' public keys (agent_key) and one-use session records (serve_session).
 
-Revision ID: 0004
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-29 13:20:00
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 import pob_tui.models.base
 
-revision: str = "0004"
+revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
