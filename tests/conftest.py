@@ -21,6 +21,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from pob_tui.db import Database, make_engine, upgrade
+from pob_tui.services import live
+
+# Entry points wire the live-update hook (commands.common.open_database, PobApp); tests that
+# build a Database from an engine get it here, once per process, as the entry points do.
+live.install()
 
 PG_URL = os.environ.get("POB_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ("sqlite", "postgresql")

@@ -150,9 +150,8 @@ def test_sqlite_upgrades_on_open(tmp_path) -> None:
     assert (tmp_path / "fresh.sqlite3").stat().st_mode & 0o777 == 0o600  # issue 12, item 7
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_pragmas(db_url: str, backend: str) -> None:
-    if backend != "sqlite":
-        pytest.skip("SQLite pragmas")
     engine = make_engine(db_url, busy_timeout_ms=1234)
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

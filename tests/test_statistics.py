@@ -13,9 +13,8 @@ from pob_tui.models import Incident
 from pob_tui.services import incidents
 
 
+@pytest.mark.sqlite_only
 def test_open_queue_plan_stays_on_the_status_index_after_analyze(world, backend) -> None:
-    if backend != "sqlite":
-        pytest.skip("sqlite_stat1 is SQLite's; PostgreSQL keeps per-value statistics")
     db = world.db
     start = datetime(2016, 1, 1, tzinfo=UTC)
     rows = [{"number": f"INC-{i + 1:06d}", "caller_id": world.kari_id, "summary": "old",

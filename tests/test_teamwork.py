@@ -50,7 +50,9 @@ CHILD = """
 import sys
 from pob_tui.db import Database, make_engine
 from pob_tui.services import incidents
+from pob_tui.services import live
 from pob_tui.services.identity import load_actor
+live.install()  # as every entry point does
 db = Database(make_engine(sys.argv[1]))
 with db.session() as s:
     incidents.comment(s, load_actor(s, "lars"), sys.argv[2], "fra en annen prosess")
@@ -93,9 +95,8 @@ def test_another_process_commit_is_seen_within_a_second(world, backend: str) -> 
     assert change.kind == "incident" and change.version == 2
 
 
+@pytest.mark.pg_only
 def test_notification_only_after_commit_and_not_for_rollback(world, backend: str) -> None:
-    if backend != "postgresql":
-        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
     number = _incident(world)
     listener = live.Listener(world.db.engine.url.render_as_string(hide_password=False),
                              wait=0.2)
@@ -115,9 +116,8 @@ def test_notification_only_after_commit_and_not_for_rollback(world, backend: str
         listener.stop()
 
 
+@pytest.mark.pg_only
 def test_listener_reconnects_after_its_backend_is_killed(world, backend: str) -> None:
-    if backend != "postgresql":
-        pytest.skip("PostgreSQL only")
     states: list[str] = []
     listener = live.Listener(world.db.engine.url.render_as_string(hide_password=False),
                              wait=0.2, backoff=(0.1,), on_state=states.append)
@@ -144,9 +144,8 @@ def test_listener_reconnects_after_its_backend_is_killed(world, backend: str) ->
         listener.stop()
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_poller_reports_each_change_once(world, backend: str) -> None:
-    if backend != "sqlite":
-        pytest.skip("polling is SQLite's")
     number = _incident(world)
     poller = live.Poller.for_engine(world.db.engine, interval=0.05)
     assert poller.poll() == []  # starting point
@@ -256,9 +255,8 @@ def test_commit_whose_answer_was_lost_is_not_applied_twice(world) -> None:
     assert _events(world.db, kind="comment") == 1
 
 
+@pytest.mark.pg_only
 def test_killed_backend_save_goes_through_exactly_once(world, backend: str) -> None:
-    if backend != "postgresql":
-        pytest.skip("pg_terminate_backend is PostgreSQL's")
     require_pg()
     number = _incident(world)
     with world.db.session() as s:  # a pooled connection that is about to die
@@ -305,9 +303,8 @@ def test_server_restart_mid_session(tmp_path) -> None:
         cluster.stop()
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_busy_beyond_the_timeout_gives_one_clear_line(world, backend: str) -> None:
-    if backend != "sqlite":
-        pytest.skip("SQLite locking")
     number = _incident(world)
     url = str(world.db.engine.url)
     impatient = Database(make_engine(url, busy_timeout_ms=150))

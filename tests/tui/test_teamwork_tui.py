@@ -232,10 +232,9 @@ async def test_sla_notifications_are_shown_once(team_url, make_app) -> None:
     db.dispose()
 
 
+@pytest.mark.pg_only
 async def test_save_through_a_killed_connection_happens_once(team_url, make_app,
                                                              backend: str) -> None:
-    if backend != "postgresql":
-        pytest.skip("pg_terminate_backend is PostgreSQL's")
     app = make_app(team_url, actor=Actor("anne"), live_updates=False)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
