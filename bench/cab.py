@@ -93,16 +93,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     repeat = args.repeat or (5 if args.scale == "small" else 11)
 
-    from sqlmodel import Session
 
-    from pob_tui.db import make_engine, upgrade
+    from pob_tui.db import Database, make_engine, upgrade
     from pob_tui.services import cab
 
     url = demo_url(args.scale)
     engine = make_engine(url)
     upgrade(engine)  # a cache from before a new migration
     now = datetime(TODAY.year, TODAY.month, TODAY.day, 11, tzinfo=UTC)  # noon in Oslo
-    with Session(engine) as session:
+    with Database(engine).session() as session:
         added = top_up(session, now)
         ref = cab.next_meeting(session, now)
         full = lambda: cab.agenda(session, ref, now=now)  # noqa: E731

@@ -56,7 +56,7 @@ def baseline(settings: Settings) -> float:
 
 def measure(label: str, url: str, server: Slapd, read_s: float, goal: bool) -> bool:
     settings = settings_for(url, server)
-    db = Database.open(settings)
+    db = Database.open(settings, create=True)
     try:
         t0, c0 = time.perf_counter(), time.process_time()
         first = run_sync(settings, create_units=True, database=db, today=date(2026, 11, 2))

@@ -353,6 +353,7 @@ class IncidentScreen(PobScreen):
         if self._say_after_timeline:
             self._say_after_timeline = False
             self._say_who_changed(d)
+            self._show_status()
         self.query_one("#incident-timeline", Static).update(self._timeline(d))
         self.timeline_shown = True
 
