@@ -239,6 +239,11 @@ class Settings:
     def tzinfo(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def directory_configured(self) -> bool:
+        """True when `[directory] url` is set: people's directory-owned fields are read-only."""
+        return bool(self.directory_url.strip())
+
 
 ATTR = {
     ("database", "url"): "database_url",

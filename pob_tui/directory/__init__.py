@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pob_tui.errors import PobError
+from pob_tui.models.directory import DIRECTORY_OWNED_FIELDS
 
 if TYPE_CHECKING:
     from datetime import date
@@ -18,12 +19,6 @@ if TYPE_CHECKING:
     from pob_tui.db import Database
     from pob_tui.directory.diff import SyncResult
 
-DIRECTORY_OWNED_FIELDS: tuple[str, ...] = (
-    "directory_id", "username", "first_name", "last_name", "email", "phone", "title",
-    "org_unit_id", "location_id", "active",
-)
-"""Person fields a sync writes: the org screens show them read-only for synced people
-(`person.directory_id` set), since the next night's sync would undo a hand edit."""
 
 
 class DirectoryUnavailable(PobError):
@@ -40,7 +35,7 @@ class SafetyLimitExceeded(PobError):
 
 def directory_configured(settings: Settings) -> bool:
     """True when `[directory] url` is set: people's directory-owned fields are read-only."""
-    return bool(settings.directory_url.strip())
+    return settings.directory_configured
 
 
 def run_sync(settings: Settings, *, dry_run: bool = False, force: bool = False,

@@ -9,6 +9,13 @@ from sqlmodel import Field, SQLModel
 
 from pob_tui.models.base import UTCDateTime, utcnow
 
+DIRECTORY_OWNED_FIELDS: tuple[str, ...] = (
+    "directory_id", "username", "first_name", "last_name", "email", "phone", "title",
+    "org_unit_id", "location_id", "active",
+)
+"""Person fields a sync writes: the org screens show them read-only for synced people
+(`person.directory_id` set), since the next night's sync would undo a hand edit."""
+
 
 class PersonUnitHistory(SQLModel, table=True):
     """Which org unit a person belonged to, from when to when (both days inclusive).

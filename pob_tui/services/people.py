@@ -31,6 +31,7 @@ from pob_tui.models import (
     Service,
     Subscription,
 )
+from pob_tui.models.directory import DIRECTORY_OWNED_FIELDS, PersonUnitHistory
 from pob_tui.models.incident import OPEN_STATUSES
 from pob_tui.services.audit import record_admin_event
 from pob_tui.services.identity import Actor
@@ -45,56 +46,23 @@ LANGUAGES = ("nb", "en")
 """What person.language may hold (the languages pob writes mail in)."""
 
 
-# --------------------------------------------------------------------------- adapter
-# The directory issue (branch `dir`) adds pob_tui.directory with DIRECTORY_OWNED_FIELDS and
-# directory_configured(settings), person.directory_id and the person_unit_history table; the
-# mail issue adds person.language. Until both have landed these fall back to "not there".
-
-def _owned_fields() -> frozenset[str]:
-    try:
-        from pob_tui.directory import DIRECTORY_OWNED_FIELDS  # type: ignore[attr-defined]
-    except ImportError:
-        return frozenset()
-    # The directory names model columns (org_unit_id); pob's edits name fields (org_unit).
-    return frozenset(f.removesuffix("_id") if f.endswith(("org_unit_id", "location_id"))
-                     else f for f in DIRECTORY_OWNED_FIELDS)
-
-
-def _directory_on(settings: Settings) -> bool:
-    try:
-        from pob_tui.directory import directory_configured  # type: ignore[attr-defined]
-    except ImportError:
-        return False
-    return bool(directory_configured(settings))
-
-
-def _unit_history_model() -> Any:
-    try:
-        from pob_tui.models.directory import PersonUnitHistory  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return PersonUnitHistory
-
-
-LANGUAGE = getattr(Person, "language", None)
-"""person.language when the column exists (mail issue), else None."""
-DIRECTORY_ID = getattr(Person, "directory_id", None)
+# Person fields only the directory may change, named as pob's edits name them (the model
+# columns org_unit_id/location_id are the fields org_unit/location).
+_OWNED_FIELDS = frozenset(f.removesuffix("_id") if f in ("org_unit_id", "location_id") else f
+                          for f in DIRECTORY_OWNED_FIELDS)
 
 
 def directory_owned(settings: Settings, from_directory: bool) -> frozenset[str]:
     """The fields of a person that only the directory may change (empty when no sync is
     configured or the person did not come from the directory)."""
-    if not from_directory or not _directory_on(settings):
+    if not from_directory or not settings.directory_configured:
         return frozenset()
-    owned = _owned_fields()
-    # The directory speaks of `disabled`; pob's field is `active`.
-    return owned | ({"active"} if "disabled" in owned else frozenset())
+    return _OWNED_FIELDS
 
 
 def _from_directory(person: Person) -> bool:
-    """Whether the directory keeps this person (its id is set; before the column exists,
-    everyone is taken as the directory's)."""
-    return DIRECTORY_ID is None or getattr(person, "directory_id", None) is not None
+    """Whether the directory keeps this person (a sync set their directory id)."""
+    return person.directory_id is not None
 
 
 # --------------------------------------------------------------------------- read models
@@ -269,13 +237,12 @@ def person_card(session: Session, settings: Settings, username: str, *, now: dat
                                      .where(OrgUnit.id.in_(chain_ids))).all())
         path = [names[i] for i in reversed(chain_ids)]
     history: list[UnitSpell] = []
-    model = _unit_history_model()
-    if model is not None:
-        history = [UnitSpell(c, n, f, t) for c, n, f, t in session.execute(
-            select(OrgUnit.code, OrgUnit.name, model.valid_from, model.valid_to)
-            .select_from(model).outerjoin(OrgUnit, OrgUnit.id == model.org_unit_id)
-            .where(model.person_id == person.id)
-            .order_by(model.valid_from.desc().nulls_last(), model.id.desc()))]
+    h = PersonUnitHistory
+    history = [UnitSpell(c, n, f, t) for c, n, f, t in session.execute(
+        select(OrgUnit.code, OrgUnit.name, h.valid_from, h.valid_to)
+        .select_from(h).outerjoin(OrgUnit, OrgUnit.id == h.org_unit_id)
+        .where(h.person_id == person.id)
+        .order_by(h.valid_from.desc().nulls_last(), h.id.desc()))]
     devices = [CardDevice(n, c, s) for n, c, s in session.execute(
         select(ConfigItem.name, ConfigItem.ci_class, ConfigItem.status)
         .where(ConfigItem.person_id == person.id).order_by(ConfigItem.name))]
@@ -303,9 +270,9 @@ def person_card(session: Session, settings: Settings, username: str, *, now: dat
         .limit(CARD_INCIDENTS))]
     open_count = int(session.execute(select(func.count()).select_from(Incident).where(
         Incident.caller_id == person.id, is_open)).scalar() or 0)
-    directory_id = getattr(person, "directory_id", None)
+    directory_id = person.directory_id
     return PersonCard(
-        person=row, title=person.title, language=getattr(person, "language", None),
+        person=row, title=person.title, language=person.language,
         unit_path=path, history=history, devices=devices, subscriptions=subscriptions,
         incidents=incidents, open_incidents=open_count,
         owned_fields=directory_owned(settings, _from_directory(person)),
@@ -388,15 +355,12 @@ def update_person(session: Session, actor: Actor, settings: Settings, username: 
         changes.append(("vip", bool(person.vip), bool(vip)))
         person.vip = bool(vip)
     if language is not UNSET:
-        if LANGUAGE is None:
-            raise InvalidInput("--language: this database does not keep a language per "
-                               "person yet")
         value = _clean(language, 8, "--language")
         if value not in LANGUAGES:
             raise InvalidInput(f"--language: {value!r}; expected one of {', '.join(LANGUAGES)}")
-        if value != getattr(person, "language", None):
-            changes.append(("language", getattr(person, "language", None), value))
-            setattr(person, "language", value)  # noqa: B010  (column may not exist yet)
+        if value != person.language:
+            changes.append(("language", person.language, value))
+            person.language = value
     if active is not UNSET and bool(active) != bool(person.active):
         changes.append(("active", bool(person.active), bool(active)))
         person.active = bool(active)

@@ -85,7 +85,7 @@ QUEUE_COLUMNS = (
     PagedColumn("summary", _("Summary"), 40, min_width=20, flex=True),
     PagedColumn("team", _("Team / assignee"), 26, min_width=12, drop=4),
     PagedColumn("age", _("Age"), 4, justify="right", drop=2),
-    PagedColumn("sla", _("SLA"), 6, justify="right"),
+    PagedColumn("sla", _("SLA"), 9, justify="right"),
 )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
@@ -59,18 +60,50 @@ class PobHeader(Horizontal):
 
 
 class AreaBar(Horizontal):
-    """The areas with their digit keys, the current one marked, and a status on the right."""
+    """The areas with their digit keys, the current one marked, and a status on the right.
+
+    When the titles and the status do not fit on one line (eight areas at 80 columns), the
+    areas other than the current one shrink to their digit: the status (what the list holds)
+    matters more than names the help screen and the palette also give.
+    """
 
     def __init__(self, active: str | None) -> None:
         super().__init__()
         self.active = active
+        self._status = ""
+        self._compact: bool | None = None
 
     def compose(self) -> ComposeResult:
         for area in AREAS:
-            tab = Label(f"{area.key} {area.title}", classes="area-tab", markup=False)
+            tab = Label(self._label(area, compact=False), classes="area-tab", markup=False)
             tab.set_class(area.mode == self.active, "-active")
             yield tab
         yield Label(id="area-status", markup=False)
 
+    def _label(self, area: Area, *, compact: bool) -> str:
+        if compact and area.mode != self.active:
+            return area.key
+        return f"{area.key} {area.title}"
+
+    def _fit(self) -> None:
+        width = self.size.width
+        if not width:
+            return
+        # Each tab has one cell of padding before it; the active one one more after it;
+        # the status two cells of padding.
+        full = sum(len(self._label(a, compact=False)) + 1 for a in AREAS) + 1
+        compact = full + cell_len(self._status) + 2 > width
+        if compact == self._compact:
+            return
+        self._compact = compact
+        for area, tab in zip(AREAS, self.query(".area-tab").results(Label), strict=False):
+            tab.update(self._label(area, compact=compact))
+
+    def on_resize(self) -> None:
+        self._fit()
+
     def set_status(self, text: str) -> None:
-        self.query_one("#area-status", Label).update(plain(text))
+        status = plain(text)
+        self._status = status.plain
+        self.query_one("#area-status", Label).update(status)
+        self._fit()
