@@ -83,9 +83,14 @@ def cmd_tui(args: argparse.Namespace, ctx: CommandContext) -> int:
 def main(argv: Sequence[str] | None = None, *, actor: Actor | None = None) -> int:
     """Run one `pob` command. `actor` is for tests and in-process callers: who acts is never
     taken from argv, the environment or the configuration (see services/identity.py)."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    for i, word in enumerate(words, 1):
+        if "\x00" in word:  # no database stores it, and PostgreSQL refuses it in any query
+            print(_("pob: argument {n} contains a NUL byte").format(n=i), file=sys.stderr)
+            return 2
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(words)
     except SystemExit as exc:  # --help, --version, or a bad flag (status 2, one line)
         return int(exc.code or 0)
     debug = bool(os.environ.get("POB_DEBUG"))

@@ -280,6 +280,11 @@ _TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _MMDD_RE = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 
 
+def _shown(path: Path | str) -> str:
+    """A file name as errors echo it: repr(), so a control character in it is inert."""
+    return repr(str(path))
+
+
 def _type_name(value: Any) -> str:
     names = {bool: "boolean", int: "integer", float: "number", str: "string", list: "list",
              dict: "table"}
@@ -391,15 +396,15 @@ def load_settings(
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+            raise ConfigError(f"{_shown(path)}: not valid TOML: {exc}") from None
         except RecursionError:  # tomllib recurses per nesting level
-            raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
+            raise ConfigError(f"{_shown(path)}: not valid TOML: nested too deeply") from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: cannot be read: {exc}") from None
+            raise ConfigError(f"{_shown(path)}: cannot be read: {exc}") from None
         for section, body in data.items():
             if section not in SCHEMA and section not in FREEFORM_SECTIONS:
                 raise ConfigError(
-                    f"{path}: unknown section [{section}]; expected one of "
+                    f"{_shown(path)}: unknown section [{section}]; expected one of "
                     + ", ".join(sorted([*SCHEMA, *FREEFORM_SECTIONS]))
                 )
             if section == "keymap":
@@ -409,19 +414,19 @@ def load_settings(
                 freeze = _freeze(path, body)
                 continue
             if not isinstance(body, dict):
-                raise ConfigError(f"{path}: [{section}] must be a table")
+                raise ConfigError(f"{_shown(path)}: [{section}] must be a table")
             for name, raw in body.items():
                 if name not in SCHEMA[section]:
                     raise ConfigError(
-                        f"{path}: unknown key {section}.{name}; expected one of "
+                        f"{_shown(path)}: unknown key {section}.{name}; expected one of "
                         + ", ".join(sorted(SCHEMA[section]))
                     )
                 key = SCHEMA[section][name]
                 values[ATTR[(section, name)]] = _convert(
-                    f"{path}: {section}.{name}", key, raw
+                    f"{_shown(path)}: {section}.{name}", key, raw
                 )
     elif explicit:
-        raise ConfigError(f"{path}: config file not found")
+        raise ConfigError(f"{_shown(path)}: config file not found")
 
     for (section, name), (var, raw) in _from_env(env).items():
         values[ATTR[(section, name)]] = _convert(
@@ -437,15 +442,16 @@ def load_settings(
         try:
             values["hourly_rate"] = Decimal(str(values["hourly_rate"]))
         except InvalidOperation:  # pragma: no cover - validated as a number above
-            raise ConfigError(f"{path}: costs.hourly_rate: expected a number") from None
+            raise ConfigError(f"{_shown(path)}: costs.hourly_rate: expected a number") from None
+    origin = _shown(used_path) if used_path else "environment"
     for attr, name in (("import_max_line_bytes", "import.max_line_bytes"),
                        ("import_max_file_mb", "import.max_file_mb")):
         if values.get(attr) == 0:
-            raise ConfigError(f"{used_path or 'environment'}: {name}: expected a whole "
+            raise ConfigError(f"{origin}: {name}: expected a whole "
                               "number > 0, got 0")
     if "sla_warning_threshold" in values and not 0 < values["sla_warning_threshold"] < 1:
         raise ConfigError(
-            f"{used_path or 'environment'}: sla.warning_threshold: expected a number between 0 "
+            f"{origin}: sla.warning_threshold: expected a number between 0 "
             f"and 1, got {values['sla_warning_threshold']}"
         )
     tz = values.get("timezone", "Europe/Oslo")
@@ -453,21 +459,21 @@ def load_settings(
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
-            f"{used_path or 'environment'}: general.timezone: expected an IANA time zone like "
+            f"{origin}: general.timezone: expected an IANA time zone like "
             f"Europe/Oslo, got {tz!r}"
         ) from None
     _check_directory(values, used_path)
     lang = values.get("language", "")
     if lang not in ("", "en", "nb"):
         raise ConfigError(
-            f"{used_path or 'environment'}: general.language: expected 'en' or 'nb', got {lang!r}"
+            f"{origin}: general.language: expected 'en' or 'nb', got {lang!r}"
         )
     return Settings(**values, keymap=keymap, freeze=tuple(freeze), config_path=used_path)
 
 
 def _check_directory(values: dict[str, Any], where: Path | None) -> None:
     """Cross-key rules of [directory] (each value's type is already checked)."""
-    origin = where or "environment"
+    origin = _shown(where) if where else "environment"
     if values.get("directory_org_unit_from", "attribute") not in ("attribute", "ou_level"):
         raise ConfigError(f"{origin}: directory.org_unit_from: expected 'attribute' or "
                           f"'ou_level', got {values['directory_org_unit_from']!r}")
@@ -485,17 +491,17 @@ def _check_directory(values: dict[str, Any], where: Path | None) -> None:
 
 def _keymap(path: Path, body: Any) -> dict[str, str]:
     if not isinstance(body, dict):
-        raise ConfigError(f"{path}: [keymap] must be a table of binding id = \"keys\"")
+        raise ConfigError(f"{_shown(path)}: [keymap] must be a table of binding id = \"keys\"")
     for name, keys in body.items():
         if not isinstance(keys, str) or not keys.strip():
             raise ConfigError(
-                f"{path}: keymap.{name}: expected keys as a string like \"ctrl+n\", "
+                f"{_shown(path)}: keymap.{name}: expected keys as a string like \"ctrl+n\", "
                 f"got {_type_name(keys)}"
             )
         for key in keys.split(","):
             if not valid_key(key.strip()):
                 raise ConfigError(
-                    f"{path}: keymap.{name}: {key.strip()!r} is not a key; expected keys "
+                    f"{_shown(path)}: keymap.{name}: {key.strip()!r} is not a key; expected keys "
                     "like \"ctrl+n\", \"f2\" or \"x\", separated by commas")
     return dict(body)
 
@@ -520,11 +526,11 @@ def valid_key(key: str) -> bool:
 def _freeze(path: Path, body: Any) -> list[FreezeWindow]:
     if not isinstance(body, list):
         raise ConfigError(
-            f"{path}: freeze: expected [[freeze]] tables with name, start and end dates"
+            f"{_shown(path)}: freeze: expected [[freeze]] tables with name, start and end dates"
         )
     windows = []
     for i, item in enumerate(body, start=1):
-        where = f"{path}: freeze #{i}"
+        where = f"{_shown(path)}: freeze #{i}"
         if not isinstance(item, dict) or set(item) - {"name", "start", "end"}:
             raise ConfigError(f"{where}: expected keys name, start, end")
         name, start, end = item.get("name"), item.get("start"), item.get("end")

@@ -109,8 +109,19 @@ def test_cli_bad_config_exit_status_in_a_real_process(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert proc.stderr.strip() == (
-        f"pob: {path}: database.url: expected a string, got boolean True"
+        f"pob: {str(path)!r}: database.url: expected a string, got boolean True"
     )
+
+
+def test_a_config_file_name_with_control_characters_is_echoed_inert(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file name reaches the terminal as repr(): an escape sequence in it stays text."""
+    path = tmp_path / "pob\x1b]0;owned\x07.toml"
+    path.write_text("[database\n")
+    assert main(["--config", str(path), "db", "status"]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\x07" not in err
+    assert err.startswith(f"pob: {str(path)!r}: not valid TOML")
 
 
 def test_bad_flag_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -165,3 +165,12 @@ def test_demo_administrator_is_the_login_that_ran_it(db_url, backend) -> None:
         engine.dispose()
     else:
         assert who == os_account()
+
+
+def test_a_nul_byte_in_any_argument_is_bad_input_on_both_databases(demo_url, capsys) -> None:
+    """PostgreSQL refuses NUL in every query (a search included); pob says which argument
+    holds it, exit 2, before anything is opened."""
+    code = main(["--db", demo_url, "incident", "list", "--search", "a\x00b"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.strip() == "pob: argument 6 contains a NUL byte"

@@ -124,3 +124,46 @@ def test_kpi_dashboard_snapshot(snap_compare, demo_app_url, make_app, size) -> N
     _admin(demo_app_url)
     app = make_app(demo_app_url, actor=Actor("boss"))
     assert snap_compare(app, terminal_size=size, run_before=_open_area("7"))
+
+
+async def test_reports_csv_export_is_formula_safe_and_private(demo_app_url, make_app,
+                                                              tmp_path, monkeypatch) -> None:
+    """`e` on the costs report writes a CSV finance opens in a spreadsheet: a service name
+    that looks like a formula starts with ', amounts stay numbers, the file is 0600."""
+    import csv
+    import stat
+
+    from sqlalchemy import select
+
+    from pob_tui.db import Database, make_engine
+    from pob_tui.models import Service
+
+    _admin(demo_app_url)
+    evil = '=HYPERLINK("http://x","y")'
+    db = Database(make_engine(demo_app_url))
+    with db.session() as s:
+        service = s.execute(select(Service).where(Service.lifecycle == "live")
+                            .order_by(Service.id)).scalars().first()
+        service.name = evil
+        code = service.code
+    db.dispose()
+    monkeypatch.chdir(tmp_path)
+    app = make_app(demo_app_url, actor=Actor("boss"))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("7")
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        written = list(tmp_path.glob("pob-costs-*.csv"))
+        assert len(written) == 1, [n.message for n in app.notes]
+        assert any("Wrote" in n.message for n in app.notes)
+    path = written[0]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    row = next(r for r in rows if r.get("code") == code)
+    assert row["service"] == "'" + evil
+    numeric = [row[k] for k in ("people", "total", "allocated", "unallocated")]
+    assert all(float(v) >= 0 for v in numeric)  # numbers, not quoted text

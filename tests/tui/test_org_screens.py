@@ -106,8 +106,8 @@ async def test_people_filter_card_and_log_call(org_url, make_app) -> None:
         table = app.screen.query_one("#org-people")
         assert table.row_count == 1 and table.row_key_at_cursor() == "kari.n"
         await pilot.press("enter", "enter")
-        await until(pilot, lambda: getattr(app.screen, "card", None) is not None)
-        await settle(pilot)
+        await until(pilot, lambda: getattr(app.screen, "card", None) is not None
+                    and "PC-KARI-01" in screen_text(app))
         text = screen_text(app)
         assert "Kari Nordmann" in text and "+4791234567" in text and "PC-KARI-01" in text, text
         assert "Oppvekst › Hosle skole" in text
@@ -183,6 +183,26 @@ async def test_agreement_target_with_preview(org_url, make_app, world) -> None:
 
 # --------------------------------------------------------------------------- snapshots
 
+async def steady(pilot) -> None:  # type: ignore[no-untyped-def]
+    """Settle until two rounds in a row show the same screen: a table fills in a later
+    layout pass than the message that gave it its rows."""
+    before = screen_text(pilot.app)
+    for _ in range(20):
+        await settle(pilot)
+        now = screen_text(pilot.app)
+        if now == before:
+            return
+        before = now
+
+
+def _tables_laid_out(screen) -> bool:  # type: ignore[no-untyped-def]
+    """Every table with rows has its height (a DataTable sizes itself when idle)."""
+    from textual.widgets import DataTable
+
+    return all(t.size.height > 1 for t in screen.query(DataTable)
+               if t.row_count and t.display)
+
+
 def _keys(*keys: str):  # type: ignore[no-untyped-def]
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await settle(pilot)
@@ -191,9 +211,8 @@ def _keys(*keys: str):  # type: ignore[no-untyped-def]
             await settle(pilot)
         screen = pilot.app.screen
         await until(pilot, lambda: getattr(screen, "detail", 1) is not None
-                    and getattr(screen, "card", 1) is not None)
-        await pilot.pause(0.3)  # tables sized to their rows after the last layout pass
-        await settle(pilot)
+                    and getattr(screen, "card", 1) is not None and _tables_laid_out(screen))
+        await steady(pilot)
 
     return run_before
 

@@ -461,6 +461,9 @@ class _Detail(PobScreen):
             table.add_row(*(v if isinstance(v, Text) else plain(v) for v in row),
                           key=keys[i] if keys else None)
         table.display = bool(rows)
+        # A table shown in the same pass that gave it its rows sizes itself when idle; one
+        # more layout after the next refresh paints its rows without waiting for a key.
+        self.call_after_refresh(table.refresh, layout=True)
 
     def _table(self, id: str, cursor: bool = False) -> DataTable[Any]:
         return DataTable(id=id, cursor_type="row" if cursor else "none", show_cursor=cursor,
