@@ -23,11 +23,12 @@ import asyncio
 import os
 import statistics
 import sys
-import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 CACHE = Path(os.environ.get("POB_BENCH_CACHE", "/tmp/pob-people-bench"))
 TODAY = date(2026, 11, 27)
@@ -56,46 +57,42 @@ def sqlite_demo(scale: str) -> str:
 
 async def measure(url: str, runs: int) -> dict[str, list[float]]:
     """Key-to-frame times (ms) for the people page and filter keystrokes."""
-    from pob_tui import PobApp
+    from _frames import FrameApp, idle, instrument, key_to_frame
+
     from pob_tui.config import Settings
     from pob_tui.services.identity import Actor
 
-    app = PobApp(url, settings=Settings(database_url=url), actor=Actor("bench"),
-                 database_label="bench", clock=lambda: NOW, live_updates=False)
+    instrument(["on_people_loaded"])
+    app = FrameApp(url, settings=Settings(database_url=url), actor=Actor("bench"),
+                   database_label="bench", clock=lambda: NOW, live_updates=False)
 
-    async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
-        for _ in range(3):
-            await pilot.pause()
-            await app.workers.wait_for_complete()
-        await pilot.pause()
-
-    async def timed(pilot, *keys: str) -> float:  # type: ignore[no-untyped-def]
-        start = time.perf_counter()
-        await pilot.press(*keys)
-        await app.workers.wait_for_complete()
-        await pilot.pause()  # the frame that shows the answer
-        return (time.perf_counter() - start) * 1000
+    def shown(search: str) -> Callable[[], bool]:
+        """The people table drew an answer to `search` after the key."""
+        return lambda: any(name == "on_people_loaded" and m.search == search
+                           for name, _s, m in app.applied)
 
     out: dict[str, list[float]] = {"people page": [], "filter keystroke": []}
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+        await idle(app)
         await pilot.press("8", "p")
-        await settle(pilot)
-        for _ in range(runs):  # r: the first page again (query, 200 rows drawn)
-            out["people page"].append(await timed(pilot, "r"))
-            await settle(pilot)
+        await idle(app)
+        for _ in range(runs):  # r: the first page again (query, rows drawn)
+            app.applied.clear()
+            out["people page"].append(await key_to_frame(app, ["r"], shown("")))
+            await idle(app)
         await pilot.press("slash")
-        await settle(pilot)
+        await idle(app)
         done = 0
         while done < runs:
             for word in FILTERS:
                 box = app.screen.query_one("#org-filter")
                 box.value = word[:-1]  # type: ignore[attr-defined]
-                await settle(pilot)
-                out["filter keystroke"].append(await timed(pilot, word[-1]))
+                await idle(app)
+                app.applied.clear()
+                out["filter keystroke"].append(
+                    await key_to_frame(app, [word[-1]], shown(word)))
+                await idle(app)
                 done += 1
-        table = app.screen.query_one("#org-people")
-        assert table.row_count >= 0
     return out
 
 
@@ -129,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
     small_url = sqlite_demo("small")
     big = asyncio.run(measure(big_url, runs))
     small = big if big_url == small_url else asyncio.run(measure(small_url, runs))
-    print(f"people list, key to frame (Pilot), {args.scale}: {people_count(big_url)} people; "
+    print(f"people list, key to frame, {args.scale}: {people_count(big_url)} people; "
           f"small: {people_count(small_url)} people; {runs} runs")
     print(f"{'measure':20} {'median':>8} {'p95':>8} {'small p95':>10} {'ratio':>6} {'goal':>6}")
     missed = []
