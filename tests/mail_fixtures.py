@@ -54,6 +54,8 @@ class _Handler:
         msg = email.message_from_bytes(envelope.original_content or envelope.content,
                                        policy=policy.default)
         msg["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        msg["X-Test-TLS"] = "yes" if _session.ssl else "no"  # how it arrived
+        msg["X-Test-Login"] = str(_session.auth_data or "")
         with self.server.lock:
             self.server.received.append(msg)  # type: ignore[arg-type]
         return "250 OK"
@@ -67,6 +69,48 @@ def smtp_server() -> Iterator[SmtpServer]:
     controller = Controller(_Handler(server), hostname="127.0.0.1", port=server.port)
     controller.start()
     yield server
+    controller.stop()
+
+
+@dataclass
+class TlsSmtp:
+    server: SmtpServer
+    ca_file: Path
+    wrong_ca: Path
+
+
+def _authenticate(_server, _session, _envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    ok = (isinstance(auth_data, LoginPassword) and auth_data.login == b"desk"
+          and auth_data.password == b"secret")
+    return AuthResult(success=ok, auth_data="desk" if ok else None)
+
+
+@pytest.fixture(scope="session")
+def tls_smtp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsSmtp]:
+    """An SMTP server that requires STARTTLS (certificate from a private CA) and a login
+    (`desk`/`secret`) before it takes mail."""
+    import ssl
+
+    from aiosmtpd.controller import Controller
+
+    root = tmp_path_factory.mktemp("smtp-tls")
+    try:
+        cert, key = make_certificate(root, "pob-test-ca")
+        wrong, _key = make_certificate(root, "other-ca")
+    except FileNotFoundError as exc:
+        if IN_CI:
+            pytest.fail(f"CI=true but {exc}")
+        pytest.skip(str(exc))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server = SmtpServer(free_port())
+    controller = Controller(_Handler(server), hostname="127.0.0.1", port=server.port,
+                            tls_context=context, require_starttls=True, auth_required=True,
+                            auth_require_tls=True, authenticator=_authenticate)
+    controller.start()
+    yield TlsSmtp(server, cert, wrong)
     controller.stop()
 
 
