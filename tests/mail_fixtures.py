@@ -54,6 +54,8 @@ class _Handler:
         msg = email.message_from_bytes(envelope.original_content or envelope.content,
                                        policy=policy.default)
         msg["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        msg["X-Test-TLS"] = "yes" if _session.ssl else "no"  # how it arrived
+        msg["X-Test-Login"] = str(_session.auth_data or "")
         with self.server.lock:
             self.server.received.append(msg)  # type: ignore[arg-type]
         return "250 OK"
@@ -67,6 +69,48 @@ def smtp_server() -> Iterator[SmtpServer]:
     controller = Controller(_Handler(server), hostname="127.0.0.1", port=server.port)
     controller.start()
     yield server
+    controller.stop()
+
+
+@dataclass
+class TlsSmtp:
+    server: SmtpServer
+    ca_file: Path
+    wrong_ca: Path
+
+
+def _authenticate(_server, _session, _envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    ok = (isinstance(auth_data, LoginPassword) and auth_data.login == b"desk"
+          and auth_data.password == b"secret")
+    return AuthResult(success=ok, auth_data="desk" if ok else None)
+
+
+@pytest.fixture(scope="session")
+def tls_smtp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsSmtp]:
+    """An SMTP server that requires STARTTLS (certificate from a private CA) and a login
+    (`desk`/`secret`) before it takes mail."""
+    import ssl
+
+    from aiosmtpd.controller import Controller
+
+    root = tmp_path_factory.mktemp("smtp-tls")
+    try:
+        cert, key = make_certificate(root, "pob-test-ca")
+        wrong, _key = make_certificate(root, "other-ca")
+    except FileNotFoundError as exc:
+        if IN_CI:
+            pytest.fail(f"CI=true but {exc}")
+        pytest.skip(str(exc))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server = SmtpServer(free_port())
+    controller = Controller(_Handler(server), hostname="127.0.0.1", port=server.port,
+                            tls_context=context, require_starttls=True, auth_required=True,
+                            auth_require_tls=True, authenticator=_authenticate)
+    controller.start()
+    yield TlsSmtp(server, cert, wrong)
     controller.stop()
 
 
@@ -86,10 +130,15 @@ class Dovecot:
     password: str
     maildir: Path
     base: Path
+    imaps_port: int = 0  # with TLS: implicit TLS here, STARTTLS (required) on `port`
 
     @property
     def url(self) -> str:
         return f"imap://127.0.0.1:{self.port}"
+
+    @property
+    def imaps_url(self) -> str:
+        return f"imaps://127.0.0.1:{self.imaps_port}"
 
 
 DOVECOT_CONF = """\
@@ -99,8 +148,7 @@ base_dir = {base}/run
 state_dir = {base}/state
 log_path = {base}/dovecot.log
 info_log_path = {base}/dovecot.log
-ssl = no
-disable_plaintext_auth = no
+{ssl}
 auth_mechanisms = plain login xoauth2 oauthbearer
 auth_failure_delay = 0
 mail_fsync = never
@@ -115,7 +163,9 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
+    ssl = {imaps_ssl}
   }}
 }}
 service anvil {{
@@ -152,10 +202,30 @@ def _dovecot_binary() -> str | None:
                                         if Path("/usr/sbin/dovecot").exists() else None)
 
 
+SSL_OFF = "ssl = no\ndisable_plaintext_auth = no"
+# TLS required: no login before STARTTLS on the imap port, implicit TLS on the imaps port.
+SSL_ON = ("ssl = required\ndisable_plaintext_auth = yes\nssl_cert = <{cert}\n"
+          "ssl_key = <{key}")
+
+
+def make_certificate(directory: Path, name: str) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (it is its own private CA): (cert, key)."""
+    if not shutil.which("openssl"):
+        raise FileNotFoundError("openssl is missing")
+    cert, key = directory / f"{name}.pem", directory / f"{name}.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", f"/CN=127.0.0.1/O={name}", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    for path in (cert, key):
+        os.chmod(path, 0o644)
+    return cert, key
+
+
 @contextlib.contextmanager
-def start_dovecot() -> Iterator[Dovecot]:
+def start_dovecot(tls: tuple[Path, Path] | None = None) -> Iterator[Dovecot]:
     """A Dovecot on a free loopback port with one user `desk` (password `secret`); raises
-    RuntimeError when it cannot start. Also used by bench/mail.py."""
+    RuntimeError when it cannot start. Also used by bench/mail.py. With `tls` (cert, key):
+    STARTTLS required on `port` and implicit TLS on `imaps_port`."""
     binary = _dovecot_binary()
     if binary is None:
         raise FileNotFoundError("dovecot is not installed (apt-get install dovecot-imapd)")
@@ -177,6 +247,7 @@ def start_dovecot() -> Iterator[Dovecot]:
         pwd.getpwuid(os.getuid()).pw_name
     login_group = grp.getgrgid(pwd.getpwnam(login_user).pw_gid).gr_name
     port = free_port()
+    imaps_port = free_port() if tls else 0
     # XOAUTH2: JWTs signed with OAUTH2_SECRET, validated locally by Dovecot (the key is
     # looked up as <azp>/<alg>/<kid>, here default/HS256/default).
     keys = base / "keys" / "default" / "HS256"
@@ -189,7 +260,10 @@ def start_dovecot() -> Iterator[Dovecot]:
         "username_attribute = sub\n", encoding="utf-8")
     (base / "users").write_text("desk:{PLAIN}secret::::::\n", encoding="utf-8")
     conf = base / "dovecot.conf"
-    conf.write_text(DOVECOT_CONF.format(base=base, port=port, uid=uid, gid=gid,
+    ssl = SSL_ON.format(cert=tls[0], key=tls[1]) if tls else SSL_OFF
+    conf.write_text(DOVECOT_CONF.format(base=base, port=port, uid=uid, gid=gid, ssl=ssl,
+                                        imaps_port=imaps_port,
+                                        imaps_ssl="yes" if tls else "no",
                                         login_user=login_user, login_group=login_group,
                                         first_uid=min(uid, 100)),
                     encoding="utf-8")
@@ -197,7 +271,7 @@ def start_dovecot() -> Iterator[Dovecot]:
                             stderr=subprocess.PIPE)
     try:
         _wait_for(proc, port, base)
-        yield Dovecot(port, "desk", "secret", base / "mail" / "desk", base)
+        yield Dovecot(port, "desk", "secret", base / "mail" / "desk", base, imaps_port)
     finally:
         proc.terminate()
         try:
@@ -230,6 +304,29 @@ def dovecot() -> Iterator[Dovecot]:
     try:
         with start_dovecot() as server:
             yield server
+    except FileNotFoundError as exc:
+        if IN_CI:
+            pytest.fail(f"CI=true but {exc}")
+        pytest.skip(str(exc))
+
+
+@dataclass
+class TlsDovecot:
+    server: Dovecot
+    ca_file: Path  # the private CA that signed the server's certificate
+    wrong_ca: Path  # another CA, which did not
+
+
+@pytest.fixture(scope="session")
+def tls_dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsDovecot]:
+    """A second Dovecot that speaks TLS only, with a certificate from a private CA."""
+    root = tmp_path_factory.mktemp("dovecot-tls")
+    os.chmod(root, 0o755)
+    try:
+        cert, key = make_certificate(root, "pob-test-ca")
+        wrong, _key = make_certificate(root, "other-ca")
+        with start_dovecot(tls=(cert, key)) as server:
+            yield TlsDovecot(server, cert, wrong)
     except FileNotFoundError as exc:
         if IN_CI:
             pytest.fail(f"CI=true but {exc}")

@@ -18,7 +18,13 @@ from pob_tui.channels.mail.imap import fetch_once, run_watch
 from pob_tui.config import load_settings
 from pob_tui.db import Database, make_engine
 from pob_tui.models import Incident
-from tests.mail_fixtures import Dovecot, dovecot, oauth2_token  # noqa: F401
+from tests.mail_fixtures import (  # noqa: F401
+    Dovecot,
+    TlsDovecot,
+    dovecot,
+    oauth2_token,
+    tls_dovecot,
+)
 
 CORPUS = Path(__file__).parent / "data" / "mail"
 
@@ -178,3 +184,52 @@ def test_xoauth2_with_a_token_from_a_command(sworld, mailbox, tmp_path) -> None:
 
     with pytest.raises(MailServerError, match="refused the login"):
         fetch_once(settings, sworld.db)
+
+
+def test_imaps_and_starttls_check_the_certificate_with_ca_file(sworld, tls_dovecot, tmp_path,  # noqa: F811
+                                                               capsys) -> None:
+    """TLS for real: a Dovecot with a certificate from a private CA. `imaps://` and `imap://`
+    (STARTTLS) both log in over TLS (Dovecot's log says so) with that CA as `ca_file`; with
+    another CA, or none (the system's), the certificate is refused: exit 3, one line."""
+    import ssl
+
+    from pob_tui.cli import main
+
+    server, ca = tls_dovecot.server, tls_dovecot.ca_file
+    context = ssl.create_default_context(cafile=str(ca))
+    log = server.base / "dovecot.log"
+
+    def last_login() -> str:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            lines = [line for line in log.read_text(encoding="utf-8").splitlines()
+                     if "Info: Login: user=<desk>," in line]
+            if lines and lines[-1] not in seen:
+                seen.add(lines[-1])
+                return lines[-1]
+            time.sleep(0.05)
+        raise AssertionError("no new login in Dovecot's log")
+
+    seen: set[str] = set()
+    for url, name in ((server.imaps_url, "new_request_utf8.eml"),
+                      (server.url, "iso8859_1_new.eml")):
+        with imaplib.IMAP4_SSL("127.0.0.1", server.imaps_port, ssl_context=context) as tls:
+            tls.login(server.user, server.password)
+            tls.append("INBOX", None, None, (CORPUS / name).read_bytes())
+        last_login()
+        settings = settings_for(sworld, server, mail_ca_file=str(ca))
+        settings = dataclasses.replace(settings, mail_imap_url=url)
+        [got] = fetch_once(settings, sworld.db)
+        assert got.result.action == "new", url
+        login = last_login()
+        assert ", TLS, session=" in login, login
+    for url in (server.imaps_url, server.url):
+        for ca_line in (f'ca_file = "{tls_dovecot.wrong_ca}"\n', ""):
+            cfg = tmp_path / "pob.toml"
+            cfg.write_text(f'[mail]\nimap_url = "{url}"\nimap_user = "desk"\n'
+                           f'imap_password = "secret"\n{ca_line}', encoding="utf-8")
+            assert main(["--config", str(cfg), "--db", str(sworld.db.engine.url), "mail",
+                         "fetch"]) == 3, (url, ca_line)
+            err = capsys.readouterr().err
+            assert "certificate verify failed" in err, err
+            assert len(err.strip().splitlines()) == 1, err

@@ -137,6 +137,60 @@ def test_unknown_sender_waits_in_needs_caller_until_an_agent_picks_one(world) ->
         assert svc.list_mail(s, view="needs_caller") == []
 
 
+def test_an_agent_creates_the_unknown_sender_as_the_caller_in_one_step(world) -> None:
+    from pob_tui.errors import InvalidInput, PermissionDenied
+    from pob_tui.models import AdminEvent, Person
+    from pob_tui.services.identity import Actor
+
+    r = ingest(world, "iso8859_1_new.eml")
+    with world.db.session() as s:
+        (row,) = svc.list_mail(s, view="needs_caller")
+    assert svc.split_name(row.name) == ("Børre", "Åsheim")
+    assert svc.suggest_username(row.address) == "borre.asheim"
+
+    def create(actor=world.anne, **kw):  # type: ignore[no-untyped-def]
+        values = dict(first_name="Børre", last_name="Åsheim", email=row.address,
+                      username="borre.asheim", phone="+4790000001") | kw
+        with world.db.session() as s:
+            return svc.create_caller(s, actor, r.ticket, **values).username
+
+    def counts() -> tuple[int, int, int]:
+        with world.db.session() as s:
+            return tuple(s.execute(select(func.count()).select_from(t)).scalar_one()
+                         for t in (Person, AdminEvent, TicketEvent))  # type: ignore[return-value]
+
+    before = counts()
+    # Taken username (whatever its case) or e-mail: one clean refusal, nothing written.
+    with pytest.raises(InvalidInput, match=r"username kari\.n is taken"):
+        create(username="Kari.N")
+    with pytest.raises(InvalidInput, match=r"e-mail KARI\.N@pob-kommune\.no is already kari\.n.s"):
+        create(email="KARI.N@pob-kommune.no")
+    with pytest.raises(InvalidInput, match="is not an e-mail address"):
+        create(email="borre")
+    with pytest.raises(PermissionDenied):
+        create(actor=Actor("someone"))
+    assert counts()[0] == before[0] and counts()[2] == before[2]
+
+    assert create() == "borre.asheim"
+    with world.db.session() as s:
+        assert svc.list_mail(s, view="needs_caller") == []
+        person = s.execute(select(Person).where(Person.username == "borre.asheim")).scalar_one()
+        assert (person.first_name, person.last_name, person.email, person.phone, person.active) \
+            == ("Børre", "Åsheim", "borre.asheim@pob-kommune.no", "+4790000001", True)
+        assert inc_svc.get_incident(s, r.ticket).caller_id == person.id
+        audit = s.execute(select(AdminEvent).where(AdminEvent.action == "person.create")
+                          ).scalar_one()
+        assert (audit.actor, audit.target) == ("anne", "borre.asheim")
+        assert r.ticket in (audit.detail or "")
+    assert ("field", "caller: borre.asheim") in events(world, r.ticket)
+    # Creating them again is refused; their next mail has a caller and needs nobody.
+    with pytest.raises(InvalidInput, match=r"username borre\.asheim is taken"):
+        create()
+    raw = (CORPUS / "iso8859_1_new.eml").read_bytes()
+    again = ingest(world, "", raw=raw.replace(b"Message-ID: <", b"Message-ID: <again."))
+    assert again.action == "new" and incident(world, again.ticket).caller_id == person.id
+
+
 def test_score_by_mail_records_satisfaction_and_a_low_one_the_follow_up(world) -> None:
     ingest(world, "new_request_utf8.eml")
     with world.db.session() as s:

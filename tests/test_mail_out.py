@@ -18,7 +18,7 @@ from pob_tui.db import Database, make_engine
 from pob_tui.models import MailMessage, Person
 from pob_tui.services import incidents as inc_svc
 from pob_tui.services import mail as svc
-from tests.mail_fixtures import SmtpServer, smtp, smtp_server  # noqa: F401
+from tests.mail_fixtures import SmtpServer, TlsSmtp, smtp, smtp_server, tls_smtp  # noqa: F401
 
 CORPUS = Path(__file__).parent / "data" / "mail"
 
@@ -193,3 +193,37 @@ def test_unreachable_smtp_server_is_exit_3(sworld, settings, capsys) -> None:
                    'from_address = "servicedesk@pob-kommune.no"\n', encoding="utf-8")
     assert main(["--config", str(cfg), "--db", str(sworld.db.engine.url), "mail", "send"]) == 3
     assert "cannot be used" in capsys.readouterr().err
+
+
+def test_starttls_with_a_private_ca_and_a_login(sworld, settings, tls_smtp: TlsSmtp,  # noqa: F811
+                                                capsys) -> None:
+    """A server that takes mail only after STARTTLS and a login: pob sends over TLS with the
+    private CA as `[mail] ca_file`; with another CA the certificate is refused (exit 3, one
+    line) and the mail stays queued."""
+    from pob_tui.cli import main
+
+    server = tls_smtp.server
+    server.take()
+    r = ingest(sworld, settings, "new_request_utf8.eml")
+    ingest(sworld, settings, "iso8859_1_new.eml")  # no caller, no acknowledgement
+    r2 = ingest(sworld, settings, "", raw=(CORPUS / "new_request_utf8.eml").read_bytes()
+                .replace(b"Message-ID: <", b"Message-ID: <second."))
+    cfg = Path(str(sworld.db.engine.url.database)).parent / "tls.toml"
+    base = (f'[mail]\nsmtp_url = "smtp://127.0.0.1:{server.port}"\n'
+            'smtp_user = "desk"\nsmtp_password = "secret"\n'
+            'from_address = "servicedesk@pob-kommune.no"\n')
+    cfg.write_text(base + f'ca_file = "{tls_smtp.wrong_ca}"\n', encoding="utf-8")
+    db = ["--config", str(cfg), "--db", str(sworld.db.engine.url)]
+    assert main([*db, "mail", "send"]) == 3
+    err = capsys.readouterr().err
+    assert "certificate verify failed" in err and len(err.strip().splitlines()) == 1, err
+    assert server.take() == []
+    tls = dataclasses.replace(settings, mail_smtp_url=f"smtp://127.0.0.1:{server.port}",
+                              mail_smtp_user="desk", mail_smtp_password="secret",
+                              mail_ca_file=str(tls_smtp.ca_file))
+    report = deliver(tls, sworld.db)
+    assert (report.sent, report.failed) == (2, 0)
+    got = server.take()
+    assert sorted(m["Subject"][:12] for m in got) == sorted(f"[{n}]" for n in
+                                                             (r.ticket, r2.ticket))
+    assert {(m["X-Test-TLS"], m["X-Test-Login"]) for m in got} == {("yes", "desk")}

@@ -505,9 +505,13 @@ def set_caller(session: Session, actor: Actor, number: str, caller: str | int, *
     from pob_tui.services.permissions import require
 
     agent_id = require(session, actor, "incident.work")
-    now = now or utcnow()
     incident = inc_svc.get_incident(session, number, for_update=True)
     person = inc_svc.find_person(session, caller)
+    return _set_caller(session, agent_id, incident, person, now or utcnow())
+
+
+def _set_caller(session: Session, agent_id: int | None, incident: Incident, person: Person,
+                now: datetime) -> Incident:
     old = incident.caller_id
     if old == person.id:
         return incident
@@ -519,6 +523,87 @@ def set_caller(session: Session, actor: Actor, number: str, caller: str | int, *
     incident.version += 1
     incident.updated_at = now
     return incident
+
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+_FOLD = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "ä": "a", "ö": "o", "ü": "u",
+                       "é": "e", "è": "e", "á": "a", "ó": "o", "ß": "ss"})
+
+
+def suggest_username(address: str | None) -> str:
+    """A username from an e-mail address's local part: `Borre.Asheim@x` -> `borre.asheim`."""
+    local = (address or "").partition("@")[0].strip().lower().translate(_FOLD)
+    return re.sub(r"[^a-z0-9._-]", "", local).strip("._-")[:64]
+
+
+def split_name(name: str | None) -> tuple[str, str]:
+    """First and last name from a From display name ("Åsheim, Børre" or "Børre Åsheim")."""
+    text = " ".join((name or "").replace('"', " ").split())
+    if "," in text:
+        last, _sep, first = text.partition(",")
+        return first.strip(), last.strip()
+    first, _sep, last = text.rpartition(" ")
+    return (first, last) if first else (last, "")
+
+
+def create_caller(session: Session, actor: Actor, number: str, *, first_name: str,
+                  last_name: str, email: str, username: str | None = None,
+                  phone: str | None = None, now: datetime | None = None) -> Person:
+    """An agent creates the unknown sender of a "Needs caller" incident as a person and makes
+    them its caller, in one transaction. A desk agent may do it (logging calls is their work);
+    the new person is audited as an admin event. A username or e-mail that is taken is
+    refused and nothing is written."""
+    from sqlalchemy.exc import IntegrityError
+
+    from pob_tui.services import incidents as inc_svc
+    from pob_tui.services.audit import record_admin_event
+    from pob_tui.services.permissions import require
+
+    agent_id = require(session, actor, "incident.work", target=f"caller of {number}")
+
+    def clean(value: str | None, max_len: int, what: str, required: bool = True) -> str | None:
+        text = " ".join((value or "").split()) or None
+        if text is None and required:
+            raise InvalidInput(f"{what} is missing")
+        if text is not None and len(text) > max_len:
+            raise InvalidInput(f"{what}: at most {max_len} characters")
+        return text
+
+    first = clean(first_name, 100, "first name") or ""
+    last = clean(last_name, 100, "last name") or ""
+    address = clean(email, 200, "e-mail") or ""
+    if "@" not in address or " " in address or address.startswith("@") \
+            or address.endswith("@"):
+        raise InvalidInput(f"e-mail {address!r} is not an e-mail address")
+    user = (clean(username, 64, "username", required=False)
+            or suggest_username(address)).lower()
+    if not USERNAME.match(user):
+        raise InvalidInput(f"username {user!r}: use lowercase letters, digits, '.', '-' "
+                           "or '_'")
+    tel = clean(phone, 32, "phone", required=False)
+    taken = session.execute(select(Person.username).where(
+        func.lower(Person.username) == user)).scalar()
+    if taken is not None:
+        raise InvalidInput(f"username {user} is taken; pick that person with p or choose "
+                           "another username")
+    owner = session.execute(select(Person.username).where(
+        func.lower(Person.email) == address.lower()).order_by(Person.id).limit(1)).scalar()
+    if owner is not None:
+        raise InvalidInput(f"e-mail {address} is already {owner}'s; pick them with p")
+    incident = inc_svc.get_incident(session, number, for_update=True)
+    person = Person(username=user, first_name=first, last_name=last, email=address,
+                    phone=tel, search=f"{first} {last} {user} {tel or ''} {address}"
+                    .lower()[:400])
+    session.add(person)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # created by someone else a moment ago
+        raise InvalidInput(f"username {user} is taken; pick that person with p or choose "
+                           "another username") from exc
+    record_admin_event(session, actor=actor.username, action="person.create", target=user,
+                       detail=f"caller of {incident.number}: {first} {last} <{address}>")
+    _set_caller(session, agent_id, incident, person, now or utcnow())
+    return person
 
 
 def last_event_id(session: Session) -> int:

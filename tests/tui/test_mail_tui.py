@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from pob_tui.channels.mail.config import MailConfig
 from pob_tui.db import Database, make_engine
@@ -93,3 +94,43 @@ def test_mail_view_snapshot(snap_compare, mail_url, make_app, size) -> None:
 
     app = make_app(mail_url, actor=Actor("anne"))
     assert snap_compare(app, terminal_size=size, run_before=open_mail)
+
+
+async def test_create_the_unknown_sender_as_caller_at_80x24(mail_url, make_app) -> None:
+    from pob_tui.models import Person
+    from pob_tui.services import incidents as inc_svc
+    from pob_tui.tui.widgets.paged_table import PagedTable
+
+    app = make_app(mail_url, actor=Actor("anne"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.action_mail()
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        form = screen_text(app)  # prefilled from the mail's From
+        assert "New caller of INC-000002" in form
+        for value in ("Børre", "Åsheim", "borre.asheim@pob-kommune.no", "Phone (optional)"):
+            assert value in form, value
+        assert form.count("borre.asheim") == 2  # e-mail and the suggested username
+        # An e-mail address someone already has: one clean line, nothing written.
+        await pilot.press("enter", "enter", "ctrl+u", *"kari.n@pob-kommune.no",
+                          "enter", "enter", "enter")
+        await settle(pilot)
+        assert [(n.message, n.severity) for n in app.notes] == [
+            ("e-mail kari.n@pob-kommune.no is already kari.n's; pick them with p", "warning")]
+        assert app.screen.query_one(PagedTable).row_count == 1
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press("enter", "enter", "enter", "enter", *"+4790000001", "enter")
+        await settle(pilot)
+        assert app.notes[-1].message == "INC-000002: caller borre.asheim created"
+        assert app.screen.query_one(PagedTable).row_count == 0
+    db = Database(make_engine(mail_url))
+    with db.session() as s:
+        person = s.execute(select(Person).where(Person.username == "borre.asheim")).scalar_one()
+        assert (person.email, person.phone) == ("borre.asheim@pob-kommune.no", "+4790000001")
+        assert inc_svc.get_incident(s, "INC-000002").caller_id == person.id
+        assert s.execute(select(Person).where(Person.email == "kari.n@pob-kommune.no")
+                         ).scalars().all()[0].username == "kari.n"
+    db.dispose()

@@ -1,7 +1,8 @@
 """Mail: what the intake ignored (and why), what it held, and incidents waiting for a caller.
 
 Reached from the palette ("Mail"). `[`/`]` switch the view (needs caller, ignored, held);
-Enter opens the incident; `p` picks the caller of a "Needs caller" incident.
+Enter opens the incident; `p` picks the caller of a "Needs caller" incident, `c` creates the
+sender as a new person (prefilled from the mail's From) and makes them its caller.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class MailScreen(PobScreen):
         Binding("left_square_bracket", "step(-1)", _("Previous view"), id="mail.prev_view"),
         Binding("enter", "open", _("Open incident"), id="mail.open"),
         Binding("p", "pick_caller", _("Pick caller"), id="mail.pick_caller"),
+        Binding("c", "create_caller", _("Create caller"), id="mail.create_caller"),
         Binding("escape", "close", _("Back"), id="mail.close"),
         Binding("r", "refresh", _("Refresh"), show=False, id="mail.refresh"),
     ]
@@ -64,6 +66,7 @@ class MailScreen(PobScreen):
     def __init__(self, view: str = "needs_caller") -> None:
         super().__init__()
         self.view = view
+        self.rows: dict[str, Any] = {}  # row key -> MailRow (for the create-caller form)
 
     def compose_body(self) -> ComposeResult:
         table = PagedTable(COLUMNS, page_size=PAGE_SIZE, select_on_enter=False,
@@ -98,6 +101,9 @@ class MailScreen(PobScreen):
             "subject": plain(r.subject or ""), "reason": plain(r.reason or ""),
             "age": plain(format_age(r.at, now), justify="right"),
         }) for r in message.rows[:PAGE_SIZE]]
+        if message.offset == 0:
+            self.rows = {}
+        self.rows.update((str(r.id), r) for r in message.rows[:PAGE_SIZE])
         if message.offset == 0:
             self.table.set_rows(rows, has_more=has_more)
             self.table.loading = False
@@ -142,6 +148,44 @@ class MailScreen(PobScreen):
         self.app.push_screen(FormDialog(
             _("Caller of {number}").format(number=number),
             [Field("caller", _("Caller (username, e-mail or phone)"))]), chosen)
+
+    def action_create_caller(self) -> None:
+        number = self._ticket()
+        row = self.rows.get(self.table.row_key_at_cursor() or "")
+        if number is None or row is None or self.view != "needs_caller":
+            return
+        from pob_tui.services.mail import split_name, suggest_username
+        from pob_tui.tui.screens.dialogs import Field, FormDialog
+
+        first, last = split_name(row.name)
+
+        def chosen(values: dict[str, Any] | None) -> None:
+            if values:
+                self.create_caller(number, {k: str(v or "") for k, v in values.items()})
+
+        self.app.push_screen(FormDialog(
+            _("New caller of {number}").format(number=number),
+            [Field("first_name", _("First name"), value=first),
+             Field("last_name", _("Last name"), value=last),
+             Field("email", _("E-mail"), value=row.address or ""),
+             Field("username", _("Username"), value=suggest_username(row.address)),
+             Field("phone", _("Phone (optional)"), required=False)]), chosen)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="mail-save")
+    def create_caller(self, number: str, values: dict[str, str]) -> None:
+        from pob_tui.services import mail
+
+        assert self.database is not None
+        try:
+            with self.database.session() as session:
+                person = mail.create_caller(session, self.pob.actor_in(session), number,
+                                            now=self.pob.now(), **values)
+                username = person.username
+        except PobError as exc:
+            self.post_message(CallerSet(str(exc), False))
+            return
+        self.post_message(CallerSet(_("{number}: caller {username} created").format(
+            number=number, username=username), True))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="mail-save")
     def set_caller(self, number: str, caller: str) -> None:
