@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -26,7 +27,12 @@ from pob_tui.files import open_export
 from pob_tui.i18n import _
 from pob_tui.textsafe import csv_row
 from pob_tui.tui.screens.base import AreaScreen
-from pob_tui.tui.screens.catalog import RetireDone, mark_retiring_blocking, retire_message
+from pob_tui.tui.screens.catalog import (
+    RetireDone,
+    mark_retiring_blocking,
+    nok,
+    retire_message,
+)
 from pob_tui.tui.widgets.text import plain
 
 VIEWS = {
@@ -41,6 +47,34 @@ PERIODS = ("this_year", "last_year", "last_30", "last_90")
 PERIOD_LABELS = {"this_year": _("this year"), "last_year": _("last year"),
                  "last_30": _("last 30 days"), "last_90": _("last 90 days")}
 BAR = "█"
+LEAD: dict[str, tuple[str, ...]] = {
+    "costs": ("total", "code", "service"),
+    "units": ("total", "org_unit", "name"),
+    "chargeback": ("amount", "customer", "code", "service"),
+    "subsidy": ("difference", "org_unit", "name"),
+    "retire": ("yearly_cost", "code", "service"),
+}
+"""The columns a view shows first: its amount, then what the row is (at 80 columns the
+rest scroll in from the right; the CSV export keeps the report's own order)."""
+
+
+def shown_columns(view: str, columns: tuple[str, ...]) -> tuple[str, ...]:
+    lead = tuple(c for c in LEAD.get(view, ()) if c in columns)
+    return lead + tuple(c for c in columns if c not in lead)
+
+
+def cell(column: str, value: Any) -> Text:
+    """One report cell for the screen: amounts in whole kroner grouped like the catalog
+    ("14 589 434"), shares as percent, the rest as plain text."""
+    if value is None:
+        return plain("")
+    if isinstance(value, Decimal):
+        return Text(nok(value), justify="right", no_wrap=True)
+    if column.endswith("share") or column.startswith("share"):
+        return Text(f"{float(value) * 100:.1f} %", justify="right", no_wrap=True)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return Text(str(value), justify="right", no_wrap=True)
+    return plain(value)
 
 
 def period_for(name: str, today: date):  # type: ignore[no-untyped-def]
@@ -181,12 +215,13 @@ class ReportsScreen(AreaScreen):
             rows = [r for r in message.rows if r["metric"].startswith("satisfaction:")]
             cols: tuple[str, ...] = ("metric", "value", "flag")
         else:
-            rows, cols = message.rows, message.columns
+            rows, cols = message.rows, shown_columns(message.view, message.columns)
         for c in cols:
             table.add_column(c.replace("_", " "), key=c)
         self._shown = rows
         for i, r in enumerate(rows):
-            table.add_row(*(plain("" if r.get(c) is None else r.get(c)) for c in cols),
+            table.add_row(*(cell(c, r.get(c)) if message.kpi is None
+                            else plain("" if r.get(c) is None else r.get(c)) for c in cols),
                           key=str(i))
         self.set_status(_("{n} rows").format(n=len(message.rows)))
 
