@@ -79,7 +79,7 @@ async def test_create_a_change_by_keys(cab_url, make_app) -> None:
         await settle(pilot)
         assert app.screen.query_one("#changes-table").row_count == 4
         # submit it from the list: the new one is the first row (newest first)
-        await pilot.press("g", "s")
+        await pilot.press("g", "s", "y")  # s asks first (issue 13)
         await settle(pilot)
     database = Database(make_engine(cab_url))
     with database.session() as s:

@@ -46,3 +46,143 @@ async def test_chargeback_at_80_columns_shows_the_amounts_first(demo_app_url,
         await settle(pilot)
         cells = [str(c) for r in range(table.row_count) for c in table.get_row_at(r)]
         assert any(re.fullmatch(r"\d+\.\d %", c) for c in cells), cells
+
+
+async def test_a_long_paste_into_the_summary_is_cut_and_the_rest_kept(desk_url,
+                                                                     make_app) -> None:
+    from textual import events
+    from textual.widgets import Input, TextArea
+
+    from tests.tui.desk_helpers import recorded
+
+    long = " ".join(f"word{i:03d}" for i in range(60))  # 479 characters
+    app = make(make_app, desk_url)
+    said = recorded(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await type_text(pilot, "kari")
+        await pilot.press("enter")
+        await type_text(pilot, "print")
+        await pilot.press("enter")
+        await settle(pilot)
+        summary = app.screen.query_one("#call-summary", Input)
+        assert summary.has_focus
+        summary.post_message(events.Paste(long))
+        await settle(pilot)
+        details = app.screen.query_one("#call-description", TextArea)
+        assert 150 < len(summary.value) <= 200 and long.startswith(summary.value)
+        assert f"{summary.value} {details.text}" == long  # nothing lost, nothing moved
+        assert any("the rest of the paste is in Details" in s for s in said), said
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    from tests.tui.test_desk_flows import incident
+
+    inc = incident(desk_url, "INC-000013")
+    assert inc["summary"] == summary.value
+
+
+async def test_a_paste_with_control_sequences_keeps_its_order(desk_url, make_app) -> None:
+    from textual import events
+    from textual.widgets import Input
+
+    app = make(make_app, desk_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await type_text(pilot, "kari")
+        await pilot.press("enter")
+        await type_text(pilot, "print")
+        await pilot.press("enter")
+        await type_text(pilot, "Feil: ")
+        summary = app.screen.query_one("#call-summary", Input)
+        summary.post_message(events.Paste(
+            "\x1b[31mrød\x1b[0m skjerm\x1b]0;title\x07 etter\x07 \x1b[2Joppdatering\x08"))
+        await settle(pilot)
+        await type_text(pilot, " nå")
+        assert summary.value == "Feil: rød skjerm etter␇ oppdatering␈ nå"
+        assert "\x1b" not in summary.value
+
+
+async def test_catalog_x_asks_before_retiring(demo_app_url, make_app) -> None:
+    from sqlalchemy import select
+
+    from pob_tui.db import Database, make_engine
+    from pob_tui.models import Service
+    from pob_tui.tui.screens.catalog import CatalogScreen
+    from pob_tui.tui.screens.dialogs import ConfirmDialog
+
+    def lifecycle(code: str) -> str:
+        db = Database(make_engine(demo_app_url))
+        with db.session() as s:
+            value = s.execute(select(Service.lifecycle).where(Service.code == code)).scalar_one()
+        db.dispose()
+        return value
+
+    _admin(demo_app_url)
+    app = make_app(demo_app_url, actor=Actor("boss"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        code = app.screen.table.row_key_at_cursor()
+        before = lifecycle(code)
+        assert before != "retiring"
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "draft a change" in screen_text(app)
+        await pilot.press("n")  # no: nothing happens
+        await settle(pilot)
+        assert isinstance(app.screen, CatalogScreen) and lifecycle(code) == before
+        await pilot.press("x", "escape")
+        await settle(pilot)
+        assert lifecycle(code) == before
+        await pilot.press("x", "y")
+        await settle(pilot)
+        assert lifecycle(code) == "retiring"
+
+
+async def test_change_list_s_asks_before_submitting(shell_url, make_app) -> None:
+    from sqlalchemy import select
+
+    from pob_tui.db import Database, make_engine
+    from pob_tui.models import Agent, AgentRole, ChangeRequest
+    from pob_tui.services import changes as chg
+    from pob_tui.services.identity import load_actor
+    from pob_tui.tui.screens.dialogs import ConfirmDialog
+    from tests.tui.conftest import NOW
+
+    db = Database(make_engine(shell_url))
+    with db.session() as s:
+        agent = s.execute(select(Agent).where(Agent.username == "agent1")).scalar_one()
+        s.add(AgentRole(agent_id=agent.id, role="change_manager"))
+    with db.session() as s:
+        number = chg.create_change(s, load_actor(s, "agent1"), chg.NewChange(
+            title="Move printer", cis=["prn-01"], planned_start="2026-12-08 18:00",
+            planned_end="2026-12-08 19:00", implementation_plan="plan",
+            backout_plan="back"), now=NOW).number
+
+    def status() -> str:
+        with db.session() as s:
+            return s.execute(select(ChangeRequest.status)
+                             .where(ChangeRequest.number == number)).scalar_one()
+
+    app = make_app(shell_url)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("3")
+            await settle(pilot)
+            await pilot.press("s")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmDialog)
+            assert number in screen_text(app)
+            await pilot.press("n")
+            await settle(pilot)
+            assert status() == "draft"
+            await pilot.press("s", "enter")
+            await settle(pilot)
+            assert status() != "draft"  # submitted (on to the CAB)
+    finally:
+        db.dispose()

@@ -226,9 +226,12 @@ class ChangesScreen(AreaScreen):
         self.app.push_screen(ChangeFormScreen(), lambda _r: self.action_refresh())
 
     def action_submit(self) -> None:
+        from pob_tui.tui.screens.dialogs import confirm
+
         number = self._number()
         if number:
-            self.act("submit", number)
+            confirm(self, _("Submit {number} for assessment?").format(number=number),
+                    lambda: self.act("submit", number))
 
     def action_schedule(self) -> None:
         number = self._number()

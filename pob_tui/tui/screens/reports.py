@@ -29,6 +29,7 @@ from pob_tui.textsafe import csv_row
 from pob_tui.tui.screens.base import AreaScreen
 from pob_tui.tui.screens.catalog import (
     RetireDone,
+    ask_retire,
     mark_retiring_blocking,
     nok,
     retire_message,
@@ -292,8 +293,8 @@ class ReportsScreen(AreaScreen):
         table = self.query_one("#reports-table", DataTable)
         if not table.row_count:
             return
-        row = self._rows[table.cursor_row]
-        self.retire(row["code"])
+        code = self._shown[table.cursor_row]["code"]
+        ask_retire(self, code, lambda: self.retire(code))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="reports-retire")
     def retire(self, code: str) -> None:
