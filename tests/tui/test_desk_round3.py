@@ -186,3 +186,28 @@ async def test_change_list_s_asks_before_submitting(shell_url, make_app) -> None
             assert status() != "draft"  # submitted (on to the CAB)
     finally:
         db.dispose()
+
+
+async def test_timeline_names_teams_and_agents_not_ids(desk_url, make_app) -> None:
+    from datetime import timedelta
+
+    from pob_tui.db import Database, make_engine
+    from pob_tui.services import incidents as svc
+    from pob_tui.services.identity import load_actor
+    from tests.tui.conftest import NOW
+    from tests.tui.test_desk_flows import open_incident
+
+    db = Database(make_engine(desk_url))
+    with db.session() as s:
+        svc.assign(s, load_actor(s, "anne"), "INC-000001", team="NETT",
+                   now=NOW - timedelta(hours=1))
+    db.dispose()
+    app = make(make_app, desk_url)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await open_incident(pilot, "INC-000001")
+        await settle(pilot)
+        text = screen_text(app)
+    assert "assignee: – -> " in text, text
+    assert not re.search(r"(assignee|team|service): [\d–]+ -> \d", text), text
+    assert re.search(r"team: Servicedesk -> Nettverk", text), text

@@ -234,7 +234,7 @@ FIELD_LABELS = {
     "service_id": _("service"), "ci_id": _("CI"), "team_id": _("team"),
     "assignee_id": _("assignee"), "escalation_level": _("escalation level"),
     "resolution_code": _("resolution code"), "resolution_note": _("resolution note"),
-    "problem_id": _("problem"), "channel": _("channel"),
+    "problem_id": _("problem"), "channel": _("channel"), "caller_id": _("caller"),
 }
 
 
