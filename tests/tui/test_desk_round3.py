@@ -211,3 +211,96 @@ async def test_timeline_names_teams_and_agents_not_ids(desk_url, make_app) -> No
     assert "assignee: – -> " in text, text
     assert not re.search(r"(assignee|team|service): [\d–]+ -> \d", text), text
     assert re.search(r"team: Servicedesk -> Nettverk", text), text
+
+
+async def test_light_theme_is_remembered_and_at_risk_reads(desk_url, make_app) -> None:
+    import json
+    import stat
+
+    from rich.style import Style
+
+    from pob_tui.config import state_path
+    from pob_tui.tui.widgets.sla_badge import MIN_CONTRAST, contrast
+
+    app = make(make_app, desk_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.theme == "textual-dark"
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert app.theme == "textual-light"
+    path = state_path()
+    assert json.loads(path.read_text())["theme"] == "textual-light"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert "theme" not in (app.settings.config_path.read_text()
+                           if app.settings.config_path else "")
+    again = make(make_app, desk_url)  # the next run starts light
+    async with again.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert again.theme == "textual-light"
+        styles = again.screen._styles
+        at_risk: Style = styles["at_risk"]
+        surface = again.theme_variables["surface"]
+        assert at_risk.color is not None
+        assert contrast(at_risk.color.get_truecolor().hex, surface) >= MIN_CONTRAST
+
+
+async def test_exports_go_to_the_export_dir_created_private(demo_app_url, make_app,
+                                                            tmp_path, monkeypatch) -> None:
+    import stat
+
+    _admin(demo_app_url)
+    started_in = tmp_path / "cwd"
+    started_in.mkdir()
+    monkeypatch.chdir(started_in)
+    folder = tmp_path / "home" / "Dokumenter" / "pob"  # missing: created 0700
+    app = make_app(demo_app_url, actor=Actor("boss"), export_dir=folder)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("7")
+        await settle(pilot)
+        await pilot.press("b", "e")
+        await settle(pilot)
+    written = list(folder.glob("pob-chargeback-*.csv"))
+    assert len(written) == 1, [n.message for n in app.notes]
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(written[0].stat().st_mode) == 0o600
+    assert list(started_in.iterdir()) == []  # nothing in the folder pob was started in
+
+
+def test_export_dir_defaults_to_the_documents_folder(monkeypatch, tmp_path) -> None:
+    import platformdirs
+
+    from pob_tui.config import Settings, load_settings
+
+    monkeypatch.setattr(platformdirs, "user_documents_dir", lambda: str(tmp_path / "Docs"))
+    assert Settings().export_path == tmp_path / "Docs"
+    config = tmp_path / "config.toml"
+    config.write_text('[general]\nexport_dir = "~/eksport"\n')
+    settings = load_settings(config_path=config)
+    assert settings.export_path == __import__("pathlib").Path("~/eksport").expanduser()
+
+
+async def test_export_in_a_serve_session_shows_the_ssh_command(demo_app_url, make_app,
+                                                               tmp_path) -> None:
+    from dataclasses import replace
+
+    from pob_tui.config import Settings
+
+    _admin(demo_app_url)
+    server_folder = tmp_path / "server-exports"
+    settings = replace(Settings(database_url=demo_app_url, export_dir=str(server_folder)),
+                       serve_listen="pob.kommune.example:2222")
+    app = make_app(demo_app_url, actor=Actor("boss"), settings=settings,
+                   serve_record="serve-session-1")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("7")
+        await settle(pilot)
+        await pilot.press("b", "e")
+        await settle(pilot)
+        start, end = app.screen._period.start, app.screen._period.end
+        said = " ".join(n.message for n in app.notes)
+    assert (f"ssh -p 2222 pob.kommune.example report chargeback --by service --from {start} "
+            f"--to {end} --format csv > pob-chargeback-{start}-{end}.csv") in said, said
+    assert not server_folder.exists()  # nothing written on the server

@@ -371,7 +371,8 @@ class LogCallScreen(PobScreen):
         before = details.text.rstrip("\n")
         details.text = f"{before}\n{message.rest}" if before else message.rest
         self.notify(_("The summary takes one line of up to {n} characters; the rest of the "
-                      "paste is in Details.").format(n=SUMMARY_MAX), severity="warning", markup=False)
+                      "paste is in Details.").format(n=SUMMARY_MAX),
+                    severity="warning", markup=False)
 
     @on(Input.Changed, "#call-summary")
     def _summary_typed(self, event: Input.Changed) -> None:

@@ -2,7 +2,8 @@
 
 Views: d dashboard, c costs by service, o costs by org unit, b chargeback, s subsidy,
 w kill-when-you-can (x marks the highlighted service retiring). p cycles the period,
-e writes the current view as CSV (the same file `pob report ... --format csv` prints).
+e writes the current view as CSV (the same file `pob report ... --format csv` prints)
+into `[general] export_dir`; in a `pob serve` session it shows the ssh command instead.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import csv
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -26,6 +26,7 @@ from pob_tui.errors import PobError
 from pob_tui.files import open_export
 from pob_tui.i18n import _
 from pob_tui.textsafe import csv_row
+from pob_tui.tui.exports import export_folder, show_remote_export, ssh_command
 from pob_tui.tui.screens.base import AreaScreen
 from pob_tui.tui.screens.catalog import (
     RetireDone,
@@ -269,12 +270,23 @@ class ReportsScreen(AreaScreen):
     def action_export(self) -> None:
         if not self._rows or self._period is None:
             return
-        name = f"pob-{self.view}-{self._period.start}-{self._period.end}.csv"
-        self.export(Path.cwd() / name, list(self._rows), self._columns)
+        start, end = self._period.start, self._period.end
+        name = f"pob-{self.view}-{start}-{end}.csv"
+        if self.pob.remote:  # the file would land on the server: say how to get it
+            _title, kind, by = VIEWS[self.view]
+            args = ["report", kind]
+            if kind not in ("kpi", "retire"):
+                args += ["--by", by]
+            args += ["--from", str(start), "--to", str(end), "--format", "csv"]
+            show_remote_export(self.app, ssh_command(self.pob.settings, args, name))
+            return
+        self.export(name, list(self._rows), self._columns)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="reports-export")
-    def export(self, path: Path, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+    def export(self, name: str, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+        """Write the view as CSV into the export folder (`[general] export_dir`)."""
         try:
+            path = export_folder(self.pob.settings) / name
             out = open_export(path)
         except PobError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
