@@ -304,3 +304,35 @@ async def test_export_in_a_serve_session_shows_the_ssh_command(demo_app_url, mak
     assert (f"ssh -p 2222 pob.kommune.example report chargeback --by service --from {start} "
             f"--to {end} --format csv > pob-chargeback-{start}-{end}.csv") in said, said
     assert not server_folder.exists()  # nothing written on the server
+
+
+async def test_cab_and_audit_exports_in_a_serve_session_show_ssh_commands(shell_url, make_app,
+                                                                         tmp_path) -> None:
+    from dataclasses import replace
+
+    from pob_tui.config import Settings
+    from tests.tui.test_cab_screens import fill_changes
+
+    fill_changes(shell_url)
+    server_folder = tmp_path / "server-exports"
+    settings = replace(Settings(database_url=shell_url, export_dir=str(server_folder)),
+                       serve_listen="pob.kommune.example:2222")
+    app = make_app(shell_url, settings=settings, serve_record="serve-session-1")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        app.action_audit_log()
+        await settle(pilot)
+        await pilot.press("ctrl+f", *"agent1", "enter")
+        await settle(pilot)
+        await pilot.press("ctrl+e")
+        await settle(pilot)
+        said = " ".join(n.message for n in app.notes)
+    assert ("ssh -p 2222 pob.kommune.example cab agenda --meeting 2026-12-01 --format md "
+            "> cab-agenda-2026-12-01.md") in said, said
+    assert re.search(r"ssh -p 2222 pob\.kommune\.example audit --actor agent1 --limit 10000 "
+                     r"--format csv > pob-audit-\d{8}-\d{6}\.csv", said), said
+    assert not server_folder.exists()
