@@ -336,3 +336,47 @@ async def test_cab_and_audit_exports_in_a_serve_session_show_ssh_commands(shell_
     assert re.search(r"ssh -p 2222 pob\.kommune\.example audit --actor agent1 --limit 10000 "
                      r"--format csv > pob-audit-\d{8}-\d{6}\.csv", said), said
     assert not server_folder.exists()
+
+
+async def test_change_timeline_reads_as_words_not_column_names(shell_url, make_app) -> None:
+    from pob_tui.tui.screens.changes import ChangeDetailScreen
+    from tests.tui.test_cab_screens import fill_changes
+
+    fill_changes(shell_url)
+    app = make_app(shell_url)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ChangeDetailScreen)
+        text = screen_text(app)
+    assert "agent1 status: draft → submitted" in text, text
+    assert "submitted: – → 2026-11-27 09:30" in text  # a time in the calendar's zone
+    assert "submitted_at" not in text and "T08:30:00" not in text
+
+
+async def test_problem_timeline_reads_as_words_not_column_names(desk_url, make_app) -> None:
+    from pob_tui.db import Database, make_engine
+    from pob_tui.services import problems
+    from pob_tui.services.identity import load_actor
+    from pob_tui.tui.screens.problems import ProblemScreen
+    from tests.tui.conftest import NOW
+
+    db = Database(make_engine(desk_url))
+    with db.session() as s:
+        number = problems.create_problem(s, load_actor(s, "anne"), title="Utskrift henger",
+                                         now=NOW).number
+    with db.session() as s:
+        problems.update_problem(s, load_actor(s, "anne"), number,
+                                root_cause="Driver", now=NOW)
+    db.dispose()
+    app = make(make_app, desk_url)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        app.push_screen(ProblemScreen(number))
+        await settle(pilot)
+        text = screen_text(app)
+    assert "root cause: – -> Driver" in text, text
+    assert "root_cause" not in text
