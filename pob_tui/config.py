@@ -38,6 +38,47 @@ def default_config_path() -> Path:
     return platformdirs.user_config_path(APP_NAME) / "config.toml"
 
 
+def state_path() -> Path:
+    """What the TUI remembers between runs (the chosen theme): the user's state folder,
+    not the config file, which stays the user's own."""
+    return platformdirs.user_state_path(APP_NAME) / "tui.json"
+
+
+def load_ui_state() -> dict[str, Any]:
+    """The remembered TUI state; empty when there is none or it cannot be read."""
+    import json
+
+    try:
+        data = json.loads(state_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def save_ui_state(**values: Any) -> None:
+    """Merge `values` into the remembered state: folder 0700, file 0600, written whole
+    (a temporary file renamed over it). A state that cannot be written is not an error."""
+    import json
+
+    path = state_path()
+    data = {**load_ui_state(), **values}
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(data, out)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except OSError:
+        return
+
+
+def default_export_dir() -> Path:
+    """Where the TUI writes exports when `[general] export_dir` is empty."""
+    return Path(platformdirs.user_documents_dir())
+
+
 @dataclass(frozen=True)
 class Key:
     """One setting: its TOML type (as a name used in error messages) and default."""
@@ -62,6 +103,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "language": Key("string", "", "'en' or 'nb'; empty: from the locale"),
         "timezone": Key("string", "Europe/Oslo", "zone for showing times and calendars"),
         "theme": Key("string", "textual-dark", "Textual theme, e.g. textual-light"),
+        "export_dir": Key("string", "", "folder the TUI writes exports to; empty: the "
+                          "user's documents folder"),
     },
     "sla": {
         "warning_threshold": Key("number", 0.75, "share of a clock's time that marks it at risk"),
@@ -174,6 +217,7 @@ class Settings:
     language: str = ""
     timezone: str = "Europe/Oslo"
     theme: str = "textual-dark"
+    export_dir: str = ""
     sla_warning_threshold: float = 0.75
     sla_check_interval_minutes: int = 5
     closing_days: tuple[str, ...] = ("12-24", "12-31")
@@ -236,6 +280,14 @@ class Settings:
     config_path: Path | None = None
 
     @property
+    def export_path(self) -> Path:
+        """The folder TUI exports go to: `[general] export_dir` (~ expanded), else the
+        user's documents folder."""
+        if self.export_dir.strip():
+            return Path(self.export_dir).expanduser()
+        return default_export_dir()
+
+    @property
     def tzinfo(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
@@ -252,6 +304,7 @@ ATTR = {
     ("general", "language"): "language",
     ("general", "timezone"): "timezone",
     ("general", "theme"): "theme",
+    ("general", "export_dir"): "export_dir",
     ("sla", "warning_threshold"): "sla_warning_threshold",
     ("sla", "check_interval_minutes"): "sla_check_interval_minutes",
     ("calendar", "closing_days"): "closing_days",

@@ -151,8 +151,63 @@ def incident_view(session: Session, number: str, now: datetime | None = None, *,
 
 
 def incident_timeline(session: Session, incident_id: int) -> list[dict[str, Any]]:
-    """The events of one incident, oldest first (the detail screen's second step)."""
-    return incidents.incident_events(session, incident_id)
+    """The events of one incident, oldest first (the detail screen's second step), with
+    the ids a change recorded (team, assignee, service, CI, caller, problem) given as the
+    names an agent reads: "team: Service desk -> Network", not "team: 1 -> 4"."""
+    events = incidents.incident_events(session, incident_id)
+    wanted: dict[str, set[int]] = {}
+    for ev in events:
+        if ev.get("field") in _NAMED_FIELDS:
+            for key in ("old", "new"):
+                ident = _as_id(ev.get(key))
+                if ident is not None:
+                    wanted.setdefault(ev["field"], set()).add(ident)
+    names = {f: _names(session, f, ids) for f, ids in wanted.items()}
+    for ev in events:
+        if ev.get("field") in names:
+            for key in ("old", "new"):
+                ident = _as_id(ev.get(key))
+                if ident is not None:
+                    ev[key] = names[ev["field"]].get(ident, ev[key])
+    return events
+
+
+_NAMED_FIELDS = ("team_id", "assignee_id", "service_id", "ci_id", "caller_id", "problem_id")
+
+
+def _as_id(value: Any) -> int | None:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _names(session: Session, field: str, ids: set[int]) -> dict[int, str]:
+    from pob_tui.models import Agent, ConfigItem, Problem
+
+    if field == "team_id":
+        rows = session.execute(select(Team.id, Team.name).where(Team.id.in_(ids)))
+        return {i: n for i, n in rows}
+    if field == "service_id":
+        rows = session.execute(select(Service.id, Service.code, Service.name)
+                               .where(Service.id.in_(ids)))
+        return {i: f"{n} ({c})" for i, c, n in rows}
+    if field == "ci_id":
+        rows = session.execute(select(ConfigItem.id, ConfigItem.name)
+                               .where(ConfigItem.id.in_(ids)))
+        return {i: n for i, n in rows}
+    if field == "problem_id":
+        rows = session.execute(select(Problem.id, Problem.number).where(Problem.id.in_(ids)))
+        return {i: n for i, n in rows}
+    if field == "caller_id":
+        rows = session.execute(select(Person.id, Person.first_name, Person.last_name,
+                                      Person.username).where(Person.id.in_(ids)))
+        return {i: f"{f} {ln} ({u})" for i, f, ln, u in rows}
+    rows = session.execute(select(Agent.id, Agent.username, Person.first_name,
+                                  Person.last_name)
+                           .outerjoin(Person, Person.id == Agent.person_id)
+                           .where(Agent.id.in_(ids)))
+    return {i: f"{f} {ln} ({u})" if f else u for i, u, f, ln in rows}
 
 
 def _calendar_tz(clocks: list[Any], session: Session) -> str | None:

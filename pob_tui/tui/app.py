@@ -266,7 +266,13 @@ class PobApp(TeamworkMixin, App[None]):
     def on_mount(self) -> None:
         if self.settings.keymap:
             self.set_keymap(dict(self.settings.keymap))
-        theme = self.settings.theme or THEMES[0]
+        from pob_tui.config import load_ui_state
+
+        # A `pob serve` session shares the server's state folder with every agent: it
+        # neither reads nor writes the remembered theme.
+        remembered = None if self.remote else load_ui_state().get("theme")
+        theme = (remembered if remembered in self.available_themes
+                 else self.settings.theme or THEMES[0])
         if theme in self.available_themes:
             self.theme = theme
         else:
@@ -275,8 +281,16 @@ class PobApp(TeamworkMixin, App[None]):
                 severity="warning",
                 markup=False,
             )
+        if not self.remote:  # after the start's own theme-changed signal has gone out
+            self.call_next(self.theme_changed_signal.subscribe, self, self._remember_theme)
         # Open the database once the first frame is on screen.
         self.call_after_refresh(self.open_database)
+
+    @property
+    def remote(self) -> bool:
+        """True in a `pob serve` session: the app runs on the server, files it writes land
+        there, not on the agent's machine."""
+        return self._serve_record is not None
 
     def now(self) -> datetime:
         """'Now' for ages and due times; tests pin it through `clock`."""
@@ -590,6 +604,13 @@ class PobApp(TeamworkMixin, App[None]):
 
     def action_toggle_theme(self) -> None:
         self.theme = THEMES[1] if self.current_theme.dark else THEMES[0]
+
+    def _remember_theme(self, theme: Any) -> None:
+        """A theme chosen in the app (ctrl+t or the palette) is the next run's theme,
+        kept in the user's state folder (`config.save_ui_state`), not in the config file."""
+        from pob_tui.config import save_ui_state
+
+        save_ui_state(theme=theme.name)
 
     def run_action_later(self, action: str, node: Any) -> None:
         """Run a binding's action in its own namespace (for palette commands)."""

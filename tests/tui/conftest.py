@@ -115,8 +115,9 @@ def record_notifications(app):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def make_app() -> Callable[..., object]:
-    """PobApp with a pinned clock, fixed label and default settings (no user config)."""
+def make_app(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., object]:
+    """PobApp with a pinned clock, fixed label and default settings (no user config);
+    exports go to a fresh folder (`export_dir=` names another), never the user's."""
     from pob_tui import PobApp
     from pob_tui.config import Settings
     from pob_tui.services.identity import Actor
@@ -125,7 +126,9 @@ def make_app() -> Callable[..., object]:
         kwargs.setdefault("actor", Actor("agent1"))
         kwargs.setdefault("database_label", LABEL)
         kwargs.setdefault("clock", clock)
-        settings = kwargs.pop("settings", None) or Settings(database_url=url)
+        export_dir = kwargs.pop("export_dir", None) or tmp_path_factory.mktemp("exports")
+        settings = kwargs.pop("settings", None) or Settings(database_url=url,
+                                                            export_dir=str(export_dir))
         return record_notifications(PobApp(url, settings=settings, **kwargs))  # type: ignore[arg-type]
 
     return make
@@ -183,3 +186,12 @@ def steady_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
     steady: reactive[bool] = reactive(False, init=False)
     steady.__set_name__(Input, "cursor_blink")
     monkeypatch.setattr(Input, "cursor_blink", steady)
+
+
+@pytest.fixture(autouse=True)
+def private_state(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+                  ) -> None:
+    """The TUI remembers the theme in the user's state folder: tests use their own (a
+    theme remembered on the machine must not change a snapshot, a test must not change
+    the user's)."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))

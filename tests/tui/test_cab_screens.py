@@ -79,7 +79,7 @@ async def test_create_a_change_by_keys(cab_url, make_app) -> None:
         await settle(pilot)
         assert app.screen.query_one("#changes-table").row_count == 4
         # submit it from the list: the new one is the first row (newest first)
-        await pilot.press("g", "s")
+        await pilot.press("g", "s", "y")  # s asks first (issue 13)
         await settle(pilot)
     database = Database(make_engine(cab_url))
     with database.session() as s:
@@ -96,8 +96,7 @@ async def test_create_a_change_by_keys(cab_url, make_app) -> None:
 
 async def test_vote_and_decide_through_the_agenda(cab_url, make_app, tmp_path,
                                                   monkeypatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    app = make_app(cab_url)
+    app = make_app(cab_url, export_dir=tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("4")

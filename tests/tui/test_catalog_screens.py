@@ -147,8 +147,7 @@ async def test_reports_csv_export_is_formula_safe_and_private(demo_app_url, make
         service.name = evil
         code = service.code
     db.dispose()
-    monkeypatch.chdir(tmp_path)
-    app = make_app(demo_app_url, actor=Actor("boss"))
+    app = make_app(demo_app_url, actor=Actor("boss"), export_dir=tmp_path)
     async with app.run_test(size=(160, 50)) as pilot:
         await settle(pilot)
         await pilot.press("7")

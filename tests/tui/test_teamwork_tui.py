@@ -186,8 +186,7 @@ async def test_audit_screen_filters_and_exports(team_url, make_app, tmp_path: Pa
     from pob_tui.tui.screens.audit import AuditScreen
 
     grant(team_url, "anne", "administrator")
-    monkeypatch.chdir(tmp_path)
-    app = make_app(team_url, actor=Actor("anne"), live_updates=False)
+    app = make_app(team_url, actor=Actor("anne"), live_updates=False, export_dir=tmp_path)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         app.action_audit_log()

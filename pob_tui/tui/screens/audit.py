@@ -10,7 +10,6 @@ the refusal is audited like any other.
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -178,12 +177,26 @@ class AuditScreen(PobScreen):
         self.query_one("#audit-actor", Input).focus()
 
     def action_export(self) -> None:
-        self.export_csv(Path.cwd())
+        if self.pob.remote:  # the file would land on the server: say how to get it
+            from pob_tui.tui.exports import show_remote_export, ssh_command
+
+            args = ["audit"]
+            for name, flag in (("actor", "--actor"), ("ticket", "--ticket"),
+                               ("from", "--from"), ("to", "--to")):
+                value = self._value(name)
+                if value:
+                    args += [flag, value]
+            args += ["--limit", str(EXPORT_LIMIT), "--format", "csv"]
+            show_remote_export(self.app, ssh_command(
+                self.pob.settings, args, f"pob-audit-{self.pob.now():%Y%m%d-%H%M%S}.csv"))
+            return
+        self.export_csv()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="audit-export")
-    def export_csv(self, folder: Path) -> None:
-        """Write the filtered trail as CSV to `folder` (the current directory)."""
+    def export_csv(self) -> None:
+        """Write the filtered trail as CSV into the export folder (`[general] export_dir`)."""
         from pob_tui.services import audit_query
+        from pob_tui.tui.exports import export_folder
 
         database = self.database
         if database is None:
@@ -196,8 +209,9 @@ class AuditScreen(PobScreen):
         except PobError as exc:
             self.post_message(AuditRefused(str(exc)))
             return
-        path = folder / f"pob-audit-{self.pob.now():%Y%m%d-%H%M%S}.csv"
         try:
+            name = f"pob-audit-{self.pob.now():%Y%m%d-%H%M%S}.csv"
+            path = export_folder(self.pob.settings) / name
             with open_export(path) as out:  # 0600: the trail names people
                 out.write(audit_query.to_csv(rows))
         except PobError as exc:

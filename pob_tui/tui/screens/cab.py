@@ -8,7 +8,6 @@ the agenda and the minutes as Markdown files.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -24,6 +23,7 @@ from textual.worker import get_current_worker
 from pob_tui.errors import PobError
 from pob_tui.files import open_export
 from pob_tui.i18n import _
+from pob_tui.tui.exports import export_folder
 from pob_tui.tui.messages import TicketsChanged
 from pob_tui.tui.screens.base import AreaScreen
 from pob_tui.tui.widgets.text import plain
@@ -354,6 +354,15 @@ class CabScreen(AreaScreen):
 
     def action_export(self, what: str) -> None:
         if self.database is not None and self.ref is not None:
+            if self.pob.remote:  # the file would land on the server: say how to get it
+                from pob_tui.tui.exports import show_remote_export, ssh_command
+
+                day = self.ref.starts_at.astimezone(self.pob.settings.tzinfo).strftime(
+                    "%Y-%m-%d")
+                show_remote_export(self.app, ssh_command(
+                    self.pob.settings, ["cab", what, "--meeting", day, "--format", "md"],
+                    f"cab-{what}-{day}.md"))
+                return
             if what == "minutes":
                 self.export_minutes(self.ref)
             else:
@@ -386,8 +395,8 @@ class CabScreen(AreaScreen):
                     cab.agenda(session, ref, now=self.pob.now(), settings=settings),
                     settings.tzinfo)
         day = ref.starts_at.astimezone(settings.tzinfo).strftime("%Y-%m-%d")
-        path = Path.cwd() / f"cab-{what}-{day}.md"
         try:
+            path = export_folder(settings) / f"cab-{what}-{day}.md"
             with open_export(path) as out:
                 out.write(text)
         except PobError as exc:

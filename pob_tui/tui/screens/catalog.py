@@ -84,6 +84,14 @@ def mark_retiring_blocking(app: Any, code: str) -> dict[str, Any]:
         return mark_retiring(session, actor, code, now=app.now())
 
 
+def ask_retire(screen: Any, code: str, then: Any) -> None:
+    """x marks a service retiring and drafts a change: asked first (default no)."""
+    from pob_tui.tui.screens.dialogs import confirm
+
+    confirm(screen, _("Mark {code} retiring and draft a change to retire it?").format(
+        code=code), then)
+
+
 def retire_message(result: dict[str, Any]) -> str:
     if result.get("change"):
         return _("{service} marked retiring; drafted change {change}").format(**result)
@@ -201,7 +209,7 @@ class CatalogScreen(AreaScreen):
     def action_retire(self) -> None:
         code = self.table.row_key_at_cursor()
         if code and self.database is not None:
-            self.retire(code)
+            ask_retire(self, code, lambda: self.retire(code))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="catalog-retire")
     def retire(self, code: str) -> None:
@@ -300,7 +308,7 @@ class ServiceScreen(PobScreen):
 
     def action_retire(self) -> None:
         if self.database is not None:
-            self.retire()
+            ask_retire(self, self.code, self.retire)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="service-retire")
     def retire(self) -> None:

@@ -6,7 +6,7 @@ change; n creates one; s submits, p schedules and o records the outcome of the s
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -35,6 +35,14 @@ STATUS_LABELS = {
 }
 TYPE_LABELS = {"standard": _("standard"), "normal": _("normal"), "emergency": _("emergency")}
 RISK_LABELS = {"high": _("high"), "medium": _("medium"), "low": _("low")}
+CHANGE_FIELD_LABELS = {
+    "status": _("status"), "planned_start": _("planned start"),
+    "planned_end": _("planned end"), "actual_start": _("actual start"),
+    "actual_end": _("actual end"), "outcome": _("outcome"), "review_note": _("review note"),
+    "risk_answers": _("risk answers"), "submitted_at": _("submitted"), "cis": _("CIs"),
+    "cab_meeting": _("CAB meeting"), "vote": _("vote"), "relation": _("relation"),
+}
+"""Timeline field names as an agent reads them (the events keep the column names)."""
 
 COLUMNS = (
     PagedColumn("number", _("Number"), 10),
@@ -76,6 +84,20 @@ class CisFound(Message):
 
 def _when(at, tz, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return at.astimezone(tz).strftime(fmt) if at else ""
+
+
+def _event_value(value: Any, tz: Any) -> str:
+    """An event's old or new value: a stored time in the calendar's zone, like the rest of
+    the screen, not as ISO text in UTC."""
+    if value is None:
+        return ""
+    text = str(value)
+    if len(text) >= 19 and text[4] == "-" and text[10] == "T":
+        try:
+            return _when(datetime.fromisoformat(text), tz)
+        except ValueError:
+            return text
+    return text
 
 
 class OutcomeScreen(ModalScreen[str | None]):
@@ -226,9 +248,12 @@ class ChangesScreen(AreaScreen):
         self.app.push_screen(ChangeFormScreen(), lambda _r: self.action_refresh())
 
     def action_submit(self) -> None:
+        from pob_tui.tui.screens.dialogs import confirm
+
         number = self._number()
         if number:
-            self.act("submit", number)
+            confirm(self, _("Submit {number} for assessment?").format(number=number),
+                    lambda: self.act("submit", number))
 
     def action_schedule(self) -> None:
         number = self._number()
@@ -338,9 +363,14 @@ class ChangeDetailScreen(PobScreen):
                 lines.append(f"{label}: {d[key]}")
         lines.append("")
         for ev in d["events"]:
-            what = ev["comment"] or (f"{ev['field']}: {ev['old']} → {ev['new']}"
+            old, new = _event_value(ev["old"], tz), _event_value(ev["new"], tz)
+            if ev["field"] == "status":
+                old, new = STATUS_LABELS.get(old, old), STATUS_LABELS.get(new, new)
+            field = CHANGE_FIELD_LABELS.get(ev["field"], ev["field"])
+            what = ev["comment"] or (f"{field}: {old or '–'} → {new or '–'}"
                                      if ev["field"] else "")
-            lines.append(f"{_when(ev['at'], tz)} {ev['actor'] or '-'} {ev['kind']} {what}")
+            kind = "" if ev["field"] and not ev["comment"] else f"{ev['kind']} "
+            lines.append(f"{_when(ev['at'], tz)} {ev['actor'] or '-'} {kind}{what}")
         self.query_one("#change-detail-text", Static).update(plain("\n".join(lines),
                                                                    multiline=True))
 

@@ -234,7 +234,7 @@ FIELD_LABELS = {
     "service_id": _("service"), "ci_id": _("CI"), "team_id": _("team"),
     "assignee_id": _("assignee"), "escalation_level": _("escalation level"),
     "resolution_code": _("resolution code"), "resolution_note": _("resolution note"),
-    "problem_id": _("problem"), "channel": _("channel"),
+    "problem_id": _("problem"), "channel": _("channel"), "caller_id": _("caller"),
 }
 
 
@@ -428,3 +428,27 @@ class ChoiceDialog(ModalScreen[str | None]):
 
     def action_answer(self, key: str) -> None:
         self.dismiss(key or None)
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """Yes or no before a single key changes data: y or enter says yes; n, escape or any
+    other key says no (the default), so a stray key never confirms."""
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog -choice"):
+            yield Label(plain(self.question), classes="dialog-title")
+            yield Label(_("y/enter: yes · n/esc: no"), classes="dialog-help", markup=False)
+
+    def on_key(self, event: Any) -> None:
+        event.stop()
+        event.prevent_default()
+        self.dismiss(event.key in ("y", "enter"))
+
+
+def confirm(screen: Any, question: str, then: Any) -> None:
+    """Ask `question`; call `then()` only on yes."""
+    screen.app.push_screen(ConfirmDialog(question), lambda yes: then() if yes else None)

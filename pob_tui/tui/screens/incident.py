@@ -433,7 +433,7 @@ class IncidentScreen(PobScreen):
         clocks = d.get("clocks") or []
         if not clocks:
             return Text(_("no SLA clock"), style="dim")
-        styles = sla_styles(self.app.theme_variables)
+        styles = sla_styles(self.app.get_css_variables())
         out = Text()
         for i, c in enumerate(clocks):
             if i:

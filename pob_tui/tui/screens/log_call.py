@@ -10,10 +10,11 @@ including the VIP bump; the service's defaults are filled in when it is picked.
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -28,9 +29,60 @@ from pob_tui.i18n import _
 from pob_tui.tui.screens.base import PobScreen
 from pob_tui.tui.screens.dialogs import Field, FormDialog, text_dialog
 from pob_tui.tui.screens.queue import STATUS_LABELS
+from pob_tui.tui.widgets.limited_input import LimitedInput
 from pob_tui.tui.widgets.outage_banner import OutageBanner
 from pob_tui.tui.widgets.pickers import CallerPicker, CiPicker, Picker, ServicePicker, debounce
 from pob_tui.tui.widgets.text import clean, plain
+
+SUMMARY_MAX = 200
+# Terminal escape sequences a pasted log or chat text may carry: CSI (colours, cursor
+# moves), OSC (titles, links, ended by BEL or ST) and the other two-character ESC codes.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+                      r"|\x9b[0-?]*[ -/]*[@-~]|\x1b[@-_]?")
+
+
+def pasted_text(text: str) -> str:
+    """A paste made inert in its own order: escape sequences dropped, line ends as \\n,
+    the other control characters shown as their pictures (tab as spaces)."""
+    text = _ESCAPES.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    return clean(text, multiline=True)
+
+
+class SummaryOverflow(Message):
+    """A paste did not fit the summary: `rest` goes into the description."""
+
+    def __init__(self, rest: str) -> None:
+        super().__init__()
+        self.rest = rest
+
+
+class SummaryInput(LimitedInput):
+    """The call's summary (200 characters). A paste keeps its order with its controls
+    neutralised; its first line fills the summary (cut at a word when too long) and what
+    does not fit goes on into the description (`SummaryOverflow`)."""
+
+    def _on_paste(self, event: events.Paste) -> None:
+        event.stop()
+        event.prevent_default()
+        text = pasted_text(event.text)
+        if not text:
+            return
+        first, _sep, more = text.partition("\n")
+        first = first.strip()
+        lo, hi = sorted(self.selection) if not self.selection.is_empty else (
+            self.cursor_position, self.cursor_position)
+        room = max(0, (self.max_length or SUMMARY_MAX) - (len(self.value) - (hi - lo)))
+        overflow = ""
+        if len(first) > room:
+            cut = first.rfind(" ", 0, room + 1)
+            cut = cut if cut > room // 2 else room
+            first, overflow = first[:cut].rstrip(), first[cut:].strip()
+        rest = "\n".join(p for p in (overflow, more.strip("\n")) if p.strip())
+        if first:
+            Input.replace(self, first, lo, hi)
+        if rest:
+            self.post_message(SummaryOverflow(rest))
+
 
 CHANNELS = ("phone", "email", "walk_in", "self_service", "monitoring")
 KNOWN_DEBOUNCE = 0.15
@@ -112,8 +164,8 @@ class LogCallScreen(PobScreen):
                 yield ServicePicker(id="call-service")
                 with Horizontal(classes="form-row"):
                     yield Label(_("Summary"), classes="picker-label", markup=False)
-                    yield Input(placeholder=_("what is wrong, in a few words"),
-                                max_length=200, id="call-summary")
+                    yield SummaryInput(placeholder=_("what is wrong, in a few words"),
+                                       max_length=SUMMARY_MAX, id="call-summary")
                 with Horizontal(classes="form-row -tall"):
                     yield Label(_("Details"), classes="picker-label", markup=False)
                     yield TextArea(id="call-description", soft_wrap=True,
@@ -313,6 +365,14 @@ class LogCallScreen(PobScreen):
         self._show_priority()
 
     # -- known errors -----------------------------------------------------------------------
+
+    def on_summary_overflow(self, message: SummaryOverflow) -> None:
+        details = self.query_one("#call-description", TextArea)
+        before = details.text.rstrip("\n")
+        details.text = f"{before}\n{message.rest}" if before else message.rest
+        self.notify(_("The summary takes one line of up to {n} characters; the rest of the "
+                      "paste is in Details.").format(n=SUMMARY_MAX),
+                    severity="warning", markup=False)
 
     @on(Input.Changed, "#call-summary")
     def _summary_typed(self, event: Input.Changed) -> None:

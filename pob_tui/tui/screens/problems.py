@@ -36,6 +36,11 @@ if TYPE_CHECKING:
     from pob_tui.tui.app import PobApp
 
 PAGE_SIZE = 100
+PROBLEM_FIELD_LABELS = {
+    "root_cause": _("root cause"), "workaround": _("workaround"), "symptoms": _("symptoms"),
+    "known_error": _("known error"), "status": _("status"), "incident": _("incident"),
+}
+"""Timeline field names as an agent reads them (the events keep the column names)."""
 PROBLEM_STATUS_LABELS = {
     "new": _("new"), "investigating": _("investigating"), "known_error": _("known error"),
     "resolved": _("resolved"), "closed": _("closed"),
@@ -341,8 +346,12 @@ class ProblemScreen(PobScreen):
             events.append_text(plain(ev.get("actor") or ""))
             events.append(f" {clean(ev['kind'])}", style="bold")
             if ev.get("field"):
-                events.append_text(plain(f" {ev['field']}: {ev.get('old') or '–'} -> "
-                                         f"{ev.get('new') or '–'}"))
+                old, new = ev.get("old"), ev.get("new")
+                if ev["field"] == "status":
+                    old = PROBLEM_STATUS_LABELS.get(str(old), old)
+                    new = PROBLEM_STATUS_LABELS.get(str(new), new)
+                field = PROBLEM_FIELD_LABELS.get(ev["field"], ev["field"])
+                events.append_text(plain(f" {field}: {old or '–'} -> {new or '–'}"))
             if ev.get("comment"):
                 events.append("  ")
                 events.append_text(plain(ev["comment"]))

@@ -221,7 +221,13 @@ class QueueScreen(AreaScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one(ViewTabs).show(self.view, self.sort)
-        self._styles = sla_styles(self.app.theme_variables)
+        self._styles = sla_styles(self.app.get_css_variables())
+        self.app.theme_changed_signal.subscribe(self, self._restyle)
+
+    def _restyle(self, _theme: Any) -> None:
+        """ctrl+t: the SLA cells take the new theme's colours (readable on light)."""
+        self._styles = sla_styles(self.app.get_css_variables())
+        self.action_refresh()
 
     @property
     def table(self) -> PagedTable:

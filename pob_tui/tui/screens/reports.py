@@ -2,14 +2,15 @@
 
 Views: d dashboard, c costs by service, o costs by org unit, b chargeback, s subsidy,
 w kill-when-you-can (x marks the highlighted service retiring). p cycles the period,
-e writes the current view as CSV (the same file `pob report ... --format csv` prints).
+e writes the current view as CSV (the same file `pob report ... --format csv` prints)
+into `[general] export_dir`; in a `pob serve` session it shows the ssh command instead.
 """
 
 from __future__ import annotations
 
 import csv
 from datetime import date, timedelta
-from pathlib import Path
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -25,8 +26,15 @@ from pob_tui.errors import PobError
 from pob_tui.files import open_export
 from pob_tui.i18n import _
 from pob_tui.textsafe import csv_row
+from pob_tui.tui.exports import export_folder, show_remote_export, ssh_command
 from pob_tui.tui.screens.base import AreaScreen
-from pob_tui.tui.screens.catalog import RetireDone, mark_retiring_blocking, retire_message
+from pob_tui.tui.screens.catalog import (
+    RetireDone,
+    ask_retire,
+    mark_retiring_blocking,
+    nok,
+    retire_message,
+)
 from pob_tui.tui.widgets.text import plain
 
 VIEWS = {
@@ -41,6 +49,34 @@ PERIODS = ("this_year", "last_year", "last_30", "last_90")
 PERIOD_LABELS = {"this_year": _("this year"), "last_year": _("last year"),
                  "last_30": _("last 30 days"), "last_90": _("last 90 days")}
 BAR = "█"
+LEAD: dict[str, tuple[str, ...]] = {
+    "costs": ("total", "code", "service"),
+    "units": ("total", "org_unit", "name"),
+    "chargeback": ("amount", "customer", "code", "service"),
+    "subsidy": ("difference", "org_unit", "name"),
+    "retire": ("yearly_cost", "code", "service"),
+}
+"""The columns a view shows first: its amount, then what the row is (at 80 columns the
+rest scroll in from the right; the CSV export keeps the report's own order)."""
+
+
+def shown_columns(view: str, columns: tuple[str, ...]) -> tuple[str, ...]:
+    lead = tuple(c for c in LEAD.get(view, ()) if c in columns)
+    return lead + tuple(c for c in columns if c not in lead)
+
+
+def cell(column: str, value: Any) -> Text:
+    """One report cell for the screen: amounts in whole kroner grouped like the catalog
+    ("14 589 434"), shares as percent, the rest as plain text."""
+    if value is None:
+        return plain("")
+    if isinstance(value, Decimal):
+        return Text(nok(value), justify="right", no_wrap=True)
+    if column.endswith("share") or column.startswith("share"):
+        return Text(f"{float(value) * 100:.1f} %", justify="right", no_wrap=True)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return Text(str(value), justify="right", no_wrap=True)
+    return plain(value)
 
 
 def period_for(name: str, today: date):  # type: ignore[no-untyped-def]
@@ -181,12 +217,13 @@ class ReportsScreen(AreaScreen):
             rows = [r for r in message.rows if r["metric"].startswith("satisfaction:")]
             cols: tuple[str, ...] = ("metric", "value", "flag")
         else:
-            rows, cols = message.rows, message.columns
+            rows, cols = message.rows, shown_columns(message.view, message.columns)
         for c in cols:
             table.add_column(c.replace("_", " "), key=c)
         self._shown = rows
         for i, r in enumerate(rows):
-            table.add_row(*(plain("" if r.get(c) is None else r.get(c)) for c in cols),
+            table.add_row(*(cell(c, r.get(c)) if message.kpi is None
+                            else plain("" if r.get(c) is None else r.get(c)) for c in cols),
                           key=str(i))
         self.set_status(_("{n} rows").format(n=len(message.rows)))
 
@@ -233,12 +270,23 @@ class ReportsScreen(AreaScreen):
     def action_export(self) -> None:
         if not self._rows or self._period is None:
             return
-        name = f"pob-{self.view}-{self._period.start}-{self._period.end}.csv"
-        self.export(Path.cwd() / name, list(self._rows), self._columns)
+        start, end = self._period.start, self._period.end
+        name = f"pob-{self.view}-{start}-{end}.csv"
+        if self.pob.remote:  # the file would land on the server: say how to get it
+            _title, kind, by = VIEWS[self.view]
+            args = ["report", kind]
+            if kind not in ("kpi", "retire"):
+                args += ["--by", by]
+            args += ["--from", str(start), "--to", str(end), "--format", "csv"]
+            show_remote_export(self.app, ssh_command(self.pob.settings, args, name))
+            return
+        self.export(name, list(self._rows), self._columns)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="reports-export")
-    def export(self, path: Path, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+    def export(self, name: str, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+        """Write the view as CSV into the export folder (`[general] export_dir`)."""
         try:
+            path = export_folder(self.pob.settings) / name
             out = open_export(path)
         except PobError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
@@ -257,8 +305,8 @@ class ReportsScreen(AreaScreen):
         table = self.query_one("#reports-table", DataTable)
         if not table.row_count:
             return
-        row = self._rows[table.cursor_row]
-        self.retire(row["code"])
+        code = self._shown[table.cursor_row]["code"]
+        ask_retire(self, code, lambda: self.retire(code))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="reports-retire")
     def retire(self, code: str) -> None:
