@@ -35,7 +35,7 @@ from sqlmodel import Session
 
 from pob_tui.config import Settings
 from pob_tui.db import settings_of
-from pob_tui.errors import InvalidInput, NotFound, TransitionNotAllowed
+from pob_tui.errors import ConflictError, InvalidInput, NotFound, TransitionNotAllowed
 from pob_tui.models import (
     Agent,
     ChangeCi,
@@ -246,6 +246,14 @@ def get_change(session: Session, number: str, *, for_update: bool = False) -> Ch
     return change
 
 
+def _check_version(change: ChangeRequest, expected_version: int | None) -> None:
+    """ConflictError if someone saved `change` since the version the agent saw."""
+    if expected_version is not None and change.version != expected_version:
+        raise ConflictError(
+            f"{change.number} was changed by someone else since you opened it (version "
+            f"{expected_version} -> {change.version}); review their change and try again")
+
+
 def change_ci_ids(session: Session, change_id: int) -> list[int]:
     return list(session.execute(select(ChangeCi.ci_id).where(ChangeCi.change_id == change_id)
                                 .order_by(ChangeCi.ci_id)).scalars())
@@ -448,7 +456,8 @@ def refresh_risk(session: Session, change: ChangeRequest, now: datetime,
 
 
 def submit_change(session: Session, actor: Actor, number: str, *, now: datetime | None = None,
-                  settings: Settings | None = None) -> ChangeRequest:
+                  settings: Settings | None = None,
+                  expected_version: int | None = None) -> ChangeRequest:
     """Submit and assess: standard -> approved; normal -> the next CAB's agenda (cut-off);
     emergency -> an emergency CAB called at once. Freeze windows refuse all but emergencies
     with a recorded reason."""
@@ -458,6 +467,7 @@ def submit_change(session: Session, actor: Actor, number: str, *, now: datetime 
     agent_id = require(session, actor, "change.request")
     now = now or utcnow()
     change = get_change(session, number, for_update=True)
+    _check_version(change, expected_version)
     check_transition(change, "submitted")
     if change.planned_start is None or change.planned_end is None:
         raise InvalidInput(f"{change.number} needs a planned start and end before submitting")
@@ -526,12 +536,14 @@ def update_change(session: Session, actor: Actor, number: str, *,
                   cis: Sequence[str | int] | None = None,
                   answers: dict[str, Any] | None = None,
                   fields: dict[str, Any] | None = None, now: datetime | None = None,
-                  settings: Settings | None = None) -> ChangeRequest:
+                  settings: Settings | None = None,
+                  expected_version: int | None = None) -> ChangeRequest:
     """Edit a draft (or a rejected change being revised: it goes back to draft)."""
     settings = settings or settings_of(session)
     agent_id = require(session, actor, "change.request")
     now = now or utcnow()
     change = get_change(session, number, for_update=True)
+    _check_version(change, expected_version)
     if change.status == "rejected":
         move_status(session, change, agent_id, "draft", now, comment="revised")
     if change.status != "draft":
@@ -572,12 +584,14 @@ def update_change(session: Session, actor: Actor, number: str, *,
 def schedule_change(session: Session, actor: Actor, number: str, *,
                     planned_start: str | datetime | None = None,
                     planned_end: str | datetime | None = None, now: datetime | None = None,
-                    settings: Settings | None = None) -> ChangeRequest:
+                    settings: Settings | None = None,
+                    expected_version: int | None = None) -> ChangeRequest:
     """Put an approved change in the calendar (optionally moving its window)."""
     settings = settings or settings_of(session)
     agent_id = require(session, actor, "change.implement")
     now = now or utcnow()
     change = get_change(session, number, for_update=True)
+    _check_version(change, expected_version)
     check_transition(change, "scheduled")
     start = parse_local(planned_start, settings, "planned start") or change.planned_start
     end = parse_local(planned_end, settings, "planned end") or change.planned_end
@@ -606,13 +620,15 @@ def start_change(session: Session, actor: Actor, number: str, *,
 
 
 def record_outcome(session: Session, actor: Actor, number: str, outcome: str, *,
-                   note: str | None = None, now: datetime | None = None) -> ChangeRequest:
+                   note: str | None = None, now: datetime | None = None,
+                   expected_version: int | None = None) -> ChangeRequest:
     """successful -> implemented; failed / backed_out -> those states (review required)."""
     agent_id = require(session, actor, "change.implement")
     now = now or utcnow()
     if outcome not in OUTCOMES:
         raise InvalidInput(f"unknown outcome {outcome!r}; expected one of " + ", ".join(OUTCOMES))
     change = get_change(session, number, for_update=True)
+    _check_version(change, expected_version)
     move_status(session, change, agent_id, OUTCOME_STATUS[outcome], now, comment=note)
     if change.actual_start is None:
         _set(session, change, agent_id, "actual_start", change.planned_start or now, now)
@@ -734,6 +750,33 @@ def find_conflicts(session: Session, change: ChangeRequest, impact: Impact | Non
     return out
 
 
+def window_conflicts(session: Session, actor: Actor, planned_start: str | datetime | None,
+                     planned_end: str | datetime | None, cis: Sequence[str | int] = (), *,
+                     settings: Settings | None = None) -> dict[str, Any]:
+    """What a change being drafted would clash with, before anything is saved: the live
+    changes in the calendar that `find_conflicts` reports and the freeze windows the planned
+    window touches. The implementer is the actor (a new change's default). Half-typed or
+    incomplete windows give no conflicts and say why in "problem"."""
+    settings = settings or settings_of(session)
+    out: dict[str, Any] = {"conflicts": [], "freeze": [], "problem": None}
+    try:
+        start = parse_local(planned_start, settings, "planned start")
+        end = parse_local(planned_end, settings, "planned end")
+        _check_window(start, end)
+        ci_ids = list(dict.fromkeys(_find_ci(session, ref).id for ref in cis))
+    except (InvalidInput, NotFound) as exc:
+        out["problem"] = str(exc)
+        return out
+    if start is None or end is None:
+        return out
+    probe = ChangeRequest(number="(new)", type="normal", title="", status="draft",
+                          planned_start=start, planned_end=end, implementer_id=actor.agent_id)
+    probe.id = 0  # never saved: compares unequal to every stored change
+    out["conflicts"] = find_conflicts(session, probe, cis=ci_ids)
+    out["freeze"] = freeze_hits(session, start, end, settings)
+    return out
+
+
 # --- reading -------------------------------------------------------------------------------
 
 LIST_COLUMNS = ("number", "type", "status", "risk", "planned_start", "planned_end", "title",
@@ -842,8 +885,9 @@ def change_detail(session: Session, number: str, *, settings: Settings | None = 
         impact = analyse_impact(session, cis, local_date(change.planned_start or utcnow(),
                                                          settings))
         data["impact"] = impact.as_dict()
+        # a draft shows what it would clash with before it is submitted
         data["conflicts"] = (find_conflicts(session, change, impact, cis=cis)
-                             if change.status in ACTIVE_STATUSES else [])
+                             if change.status in (*ACTIVE_STATUSES, "draft") else [])
         if change.planned_start and change.planned_end:
             data["freeze"] = freeze_hits(session, change.planned_start, change.planned_end,
                                          settings)

@@ -70,10 +70,22 @@ class ChangeActed(Message):
         self.note = note
 
 
+class ChangeConflict(Message):
+    def __init__(self, error: Any) -> None:
+        super().__init__()
+        self.error = error
+
+
 class ChangeDetailLoaded(Message):
     def __init__(self, data: dict[str, Any]) -> None:
         super().__init__()
         self.data = data
+
+
+class WindowChecked(Message):
+    def __init__(self, result: dict[str, Any]) -> None:
+        super().__init__()
+        self.result = result
 
 
 class CisFound(Message):
@@ -295,19 +307,136 @@ class ChangesScreen(AreaScreen):
 
 
 class ChangeDetailScreen(PobScreen):
-    """One change: risk with reasons, impact, conflicts, plans and history."""
+    """One change: risk with reasons, impact, conflicts (drafts too), plans and history; and
+    its actions by key: s submits (asks first), p sets the planned window (a draft's, or
+    schedules an approved change), o records the outcome with a note. Each action carries
+    the version the screen showed: a change saved meanwhile goes to the conflict view."""
 
-    BINDINGS = [Binding("i", "impact", _("Impact lists"), id="change.impact")]
+    HELP_TITLE = _("Change")
+    BINDINGS = [
+        Binding("s", "submit", _("Submit"), id="change.submit"),
+        Binding("p", "schedule", _("Schedule"), id="change.schedule"),
+        Binding("o", "outcome", _("Outcome"), id="change.outcome"),
+        Binding("i", "impact", _("Impact lists"), id="change.impact"),
+    ]
 
     def __init__(self, number: str) -> None:
         super().__init__()
         self.number = number
+        self.data: dict[str, Any] | None = None
+
+    def permission_for(self, action: str, parameters: tuple[object, ...]) -> str | None:
+        """As the CLI: submitting and a draft's window need change.request; scheduling and
+        the outcome need change.implement (the services check again)."""
+        if action == "submit":
+            return "change.request"
+        if action == "schedule":
+            status = self.data["status"] if self.data else "draft"
+            return "change.request" if status in ("draft", "rejected") else "change.implement"
+        if action == "outcome":
+            return "change.implement"
+        return None
 
     def action_impact(self) -> None:
         """The impact as lists with their reasons (the CMDB's impact screen)."""
         from pob_tui.tui.screens.cmdb import ImpactScreen
 
         self.app.push_screen(ImpactScreen(change=self.number))
+
+    def action_submit(self) -> None:
+        from pob_tui.tui.screens.dialogs import confirm
+
+        if self.data is None:
+            self.app.bell()
+            return
+        version = self.data["version"]
+        confirm(self, _("Submit {number} for assessment?").format(number=self.number),
+                lambda: self.act("submit", version))
+
+    def action_schedule(self) -> None:
+        from pob_tui.tui.screens.dialogs import Field, FormDialog
+
+        if self.data is None:
+            self.app.bell()
+            return
+        d, tz = self.data, self.pob.settings.tzinfo
+        version = d["version"]
+        draft = d["status"] in ("draft", "rejected")
+        title = (_("Planned window of {number}") if draft
+                 else _("Schedule {number}")).format(number=self.number)
+        dialog = FormDialog(title, [
+            Field("start", _("Planned start (YYYY-MM-DD HH:MM)"),
+                  value=_when(d["planned_start"], tz) or None),
+            Field("end", _("Planned end (YYYY-MM-DD HH:MM)"),
+                  value=_when(d["planned_end"], tz) or None),
+        ])
+        self.app.push_screen(dialog, lambda v: self.act("schedule", version, v) if v else None)
+
+    def action_outcome(self) -> None:
+        from pob_tui.tui.screens.dialogs import Field, FormDialog
+
+        if self.data is None:
+            self.app.bell()
+            return
+        version = self.data["version"]
+        dialog = FormDialog(_("Outcome of {number}").format(number=self.number), [
+            Field("outcome", _("Outcome"), kind="choice", choices=[
+                ("successful", _("Successful")), ("failed", _("Failed")),
+                ("backed_out", _("Backed out"))]),
+            Field("note", _("Note"), required=False),
+        ])
+        self.app.push_screen(dialog, lambda v: self.act("outcome", version, v) if v else None)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="change-detail-act")
+    def act(self, what: str, version: int, values: dict[str, Any] | None = None) -> None:
+        """One service call, based on the version the agent saw."""
+        from pob_tui.errors import ConflictError
+        from pob_tui.services import changes
+
+        database = self.database
+        if database is None:
+            return
+        app, values = self.pob, values or {}
+        try:
+            with database.session() as session:
+                actor = app.actor_in(session)
+                if what == "submit":
+                    ch = changes.submit_change(session, actor, self.number, now=app.now(),
+                                               settings=app.settings, expected_version=version)
+                elif what == "schedule" and self.data and self.data["status"] in (
+                        "draft", "rejected"):
+                    ch = changes.update_change(session, actor, self.number,
+                                               planned_start=values.get("start"),
+                                               planned_end=values.get("end"), now=app.now(),
+                                               settings=app.settings, expected_version=version)
+                elif what == "schedule":
+                    ch = changes.schedule_change(session, actor, self.number,
+                                                 planned_start=values.get("start"),
+                                                 planned_end=values.get("end"), now=app.now(),
+                                                 settings=app.settings,
+                                                 expected_version=version)
+                else:
+                    ch = changes.record_outcome(session, actor, self.number,
+                                                values.get("outcome") or "",
+                                                note=values.get("note"), now=app.now(),
+                                                expected_version=version)
+                note = f"{ch.number}: {STATUS_LABELS.get(ch.status, ch.status)}"
+        except ConflictError as exc:
+            self.post_message(ChangeConflict(exc))
+            return
+        self.post_message(ChangeActed(note))
+
+    def on_change_acted(self, message: ChangeActed) -> None:
+        self.notify(message.note, markup=False)
+        self.load_detail()
+
+    def on_change_conflict(self, message: ChangeConflict) -> None:
+        """Someone saved first: nothing was written; say so, r reloads."""
+        from pob_tui.tui.screens.dialogs import ConflictDialog
+
+        self.app.push_screen(
+            ConflictDialog(str(message.error), message.error.changes, can_merge=False),
+            lambda reload: self.load_detail() if reload else None)
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="change-detail"):
@@ -329,6 +458,8 @@ class ChangeDetailScreen(PobScreen):
         self.post_message(ChangeDetailLoaded(data))
 
     def on_change_detail_loaded(self, message: ChangeDetailLoaded) -> None:
+        self.data = message.data
+        self.refresh_bindings()
         d, tz = message.data, self.pob.settings.tzinfo
         imp = d.get("impact") or {}
         lines = [
@@ -384,7 +515,11 @@ class ChangeFormScreen(PobScreen):
     """A new change by keys: tab between fields, enter in the CI field adds the highlighted
     CI, F2-F6 answer the risk questions, ctrl+s saves the draft."""
 
+    HELP_TITLE = _("New change")
     BINDINGS = [
+        # "F1 more" first so it fits at 80 columns: `?` types into the fields here
+        Binding("f1", "app.help", _("more"), id="changes.form.more", priority=True,
+                key_display="F1"),
         Binding("ctrl+s", "save", _("Save"), id="changes.form.save"),
         *(Binding(key, f"answer('{name}')", label, id=f"changes.form.{name}")
           for key, name, label in QUESTION_KEYS),
@@ -419,6 +554,9 @@ class ChangeFormScreen(PobScreen):
                     if key in ("start", "end"):
                         yield Label(_("YYYY-MM-DD HH:MM"), classes="form-hint",
                                     markup=False)
+                if key == "end":
+                    # conflicts and freezes of the planned window, before saving
+                    yield Static("", id="cf-window", markup=False)
                 if key == "ci":
                     yield Static("", id="cf-cis", markup=False)
                     results = OptionList(id="cf-ci-results")
@@ -452,10 +590,47 @@ class ChangeFormScreen(PobScreen):
     def action_clear_cis(self) -> None:
         self.cis.clear()
         self._show_answers()
+        self._check_window()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "cf-ci" and self.database is not None:
             self.search(event.value)
+        elif event.input.id in ("cf-start", "cf-end"):
+            self._check_window()
+
+    def _check_window(self) -> None:
+        start, end = self._value("start"), self._value("end")
+        if not (start and end) or self.database is None:
+            self.query_one("#cf-window", Static).update("")
+            return
+        self.check_window(start, end, list(self.cis))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="change-form-window")
+    def check_window(self, start: str, end: str, cis: list[str]) -> None:
+        from pob_tui.services import changes
+
+        database = self.database
+        if database is None:
+            return
+        app = self.pob
+        with database.session() as session:
+            result = changes.window_conflicts(session, app.actor_in(session), start, end, cis,
+                                              settings=app.settings)
+        if not get_current_worker().is_cancelled:
+            self.post_message(WindowChecked(result))
+
+    def on_window_checked(self, message: WindowChecked) -> None:
+        r = message.result
+        lines = [_("Conflict: {detail}").format(detail=c["detail"]) for c in r["conflicts"]]
+        if r["freeze"]:
+            lines.append(_("Freeze: {names}").format(names=", ".join(r["freeze"])))
+        # a half-typed time is no news; a whole one that does not parse is
+        if r["problem"] and min(len(self._value("start")), len(self._value("end"))) >= 16:
+            lines.append(r["problem"])
+        text = plain("\n".join(lines), multiline=True)
+        if r["conflicts"] or r["freeze"]:
+            text.stylize("bold red")
+        self.query_one("#cf-window", Static).update(text)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="change-form-ci")
     def search(self, text: str) -> None:
@@ -490,6 +665,7 @@ class ChangeFormScreen(PobScreen):
                 results.clear_options()
                 self.found = []
                 self._show_answers()
+                self._check_window()
             return
         self.focus_next()
 
