@@ -151,7 +151,7 @@ class ChangesScreen(AreaScreen):
         Binding("f5", "refresh", _("Refresh"), show=False, id="changes.refresh"),
     ]
     ACTION_PERMISSIONS: ClassVar[dict[str, str]] = {
-        "new": "change.request", "submit": "change.request", "schedule": "change.manage",
+        "new": "change.request", "submit": "change.request", "schedule": "change.implement",
         "outcome": "change.implement"}
 
     def __init__(self) -> None:
@@ -621,9 +621,8 @@ class ChangeFormScreen(PobScreen):
 
     def on_window_checked(self, message: WindowChecked) -> None:
         r = message.result
-        lines = [_("Conflict: {detail}").format(detail=c["detail"]) for c in r["conflicts"]]
-        if r["freeze"]:
-            lines.append(_("Freeze: {names}").format(names=", ".join(r["freeze"])))
+        lines = [_("Freeze: {names}").format(names=", ".join(r["freeze"]))] if r["freeze"] else []
+        lines += [_("Conflict: {detail}").format(detail=c["detail"]) for c in r["conflicts"]]
         # a half-typed time is no news; a whole one that does not parse is
         if r["problem"] and min(len(self._value("start")), len(self._value("end"))) >= 16:
             lines.append(r["problem"])
