@@ -389,3 +389,65 @@ def test_success_rate(cw, backend) -> None:
         assert rate == {"total": 4, "successful": 3, "failed": 1, "backed_out": 0,
                         "rate": 0.75}
         assert change_success_rate(s, NOW - timedelta(days=9), NOW)["rate"] is None
+
+
+def test_drafts_see_their_conflicts_before_submitting(cw, backend) -> None:
+    """Issue 13 item 7: the detail of a draft and a window still being typed show what they
+    would clash with; nothing is written by the check."""
+    a = new(cw, title="A")  # app-visma, Thu 18-20, lars
+    submit(cw, a)
+    draft = new(cw, title="B", implementer="anne")  # same CI and window, still a draft
+    with cw.db.session() as s:
+        detail = chg.change_detail(s, draft)
+    assert detail["status"] == "draft"
+    assert [(c["number"], c["kind"]) for c in detail["conflicts"]] == [(a, "same_ci")]
+    with cw.db.session() as s:
+        s.add(FreezeWindow(name="School start", starts_at=datetime(2026, 11, 26, tzinfo=UTC),
+                           ends_at=datetime(2026, 11, 27, tzinfo=UTC)))
+    with cw.db.session() as s:
+        before = s.execute(select(func.count()).select_from(ChangeRequest)).scalar_one()
+        out = chg.window_conflicts(s, actor(cw, "lars"), "2026-11-26 19:00",
+                                   "2026-11-26 21:00", ["app-visma"])
+        after = s.execute(select(func.count()).select_from(ChangeRequest)).scalar_one()
+    assert before == after
+    assert {(c["number"], c["kind"]) for c in out["conflicts"]} == {(a, "same_ci"),
+                                                                    (a, "implementer")}
+    assert out["freeze"] == ["School start"] and out["problem"] is None
+    with cw.db.session() as s:
+        bad = chg.window_conflicts(s, actor(cw, "lars"), "2026-11-26 21:00",
+                                   "2026-11-26 19:00", [])
+        half = chg.window_conflicts(s, actor(cw, "lars"), "2026-11-26 19:00", None, [])
+    assert bad["conflicts"] == [] and "after the planned start" in bad["problem"]
+    assert half["conflicts"] == [] and half["freeze"] == []
+
+
+@pytest.mark.parametrize("call", ["submit", "update", "schedule", "outcome"])
+def test_change_actions_refuse_a_stale_version(cw, backend, call) -> None:
+    from pob_tui.errors import ConflictError
+
+    number = new(cw)
+    with cw.db.session() as s:
+        ch = chg.get_change(s, number)
+        if call == "schedule":
+            ch.status = "approved"
+        elif call == "outcome":
+            ch.status = "in_progress"
+        seen = ch.version
+        ch.version += 1  # someone saved meanwhile
+    who = actor(cw, "lars")
+    with cw.db.session() as s:
+        with pytest.raises(ConflictError, match="changed by someone else"):
+            if call == "submit":
+                chg.submit_change(s, who, number, now=NOW, expected_version=seen)
+            elif call == "update":
+                chg.update_change(s, who, number, fields={"title": "x"}, now=NOW,
+                                  expected_version=seen)
+            elif call == "schedule":
+                chg.schedule_change(s, who, number, now=NOW, expected_version=seen)
+            else:
+                chg.record_outcome(s, who, number, "successful", now=NOW,
+                                   expected_version=seen)
+    with cw.db.session() as s:
+        ch = chg.get_change(s, number)
+        assert ch.title == "Upgrade Visma" and ch.status in ("draft", "approved", "in_progress")
+        assert ch.version == seen + 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from pob_tui.db import Database, make_engine
@@ -68,6 +69,7 @@ async def test_a_draft_shows_its_conflicts_in_the_detail(cab_url, make_app) -> N
         assert "Conflict: same CI as CHG-000001" in text
 
 
+@pytest.mark.both_backends
 async def test_the_form_shows_conflicts_and_freezes_before_saving(cab_url, make_app) -> None:
     database = Database(make_engine(cab_url))
     with database.session() as s:
@@ -177,6 +179,7 @@ async def test_detail_o_records_the_outcome_with_a_note(cab_url, make_app) -> No
     assert "disk full, rolled back" in comments
 
 
+@pytest.mark.both_backends
 async def test_a_detail_action_on_a_stale_change_goes_to_the_conflict_view(
         cab_url, make_app) -> None:
     from pob_tui.tui.screens.changes import ChangeDetailScreen
