@@ -15,7 +15,14 @@ from pob_tui.models import ChangeRequest, FreezeWindow, TicketEvent
 from pob_tui.services import changes as chg
 from pob_tui.services.identity import load_actor
 from tests.tui.conftest import NOW, screen_text, settle
-from tests.tui.test_cab_screens import cab_url  # noqa: F401  (fixture)
+from tests.tui.test_cab_screens import fill_changes
+
+
+@pytest.fixture
+def cab_url(shell_url: str) -> str:
+    """agent1 requests, votes and implements; three changes on 1 December's agenda."""
+    fill_changes(shell_url)
+    return shell_url
 
 
 def draft(url: str, title: str, cis: list[str], start: str | None = None,
@@ -133,6 +140,8 @@ async def test_detail_submit_asks_first(cab_url, make_app) -> None:
 
 async def test_detail_p_sets_a_drafts_window_and_schedules_an_approved_one(
         cab_url, make_app) -> None:
+    from pob_tui.tui.screens.changes import ChangeDetailScreen
+
     plain_draft = draft(cab_url, "Swap the printer", ["prn-01"])
     approved = draft(cab_url, "Patch the switch", ["prn-01"], "2026-12-08 18:00",
                      "2026-12-08 19:00", status="approved")
@@ -146,8 +155,7 @@ async def test_detail_p_sets_a_drafts_window_and_schedules_an_approved_one(
         assert "Window: 2026-12-10 18:00 – 2026-12-10 19:00" in screen_text(app)
         await pilot.press("escape")
         await settle(pilot)
-        app.push_screen(__import__("pob_tui.tui.screens.changes", fromlist=["x"])
-                        .ChangeDetailScreen(approved))
+        app.push_screen(ChangeDetailScreen(approved))
         await settle(pilot)
         await pilot.press("p")
         await settle(pilot)
