@@ -247,3 +247,27 @@ async def test_help_on_the_change_screens_names_what_the_agent_sees(cab_url, mak
         for internal in ("ChangeFormScreen", "ChangeDetailScreen", "VerticalScroll", "Input",
                          "cf-", "change-form"):
             assert internal not in titles and internal not in text, internal
+
+
+async def test_detail_keys_the_state_does_not_allow_are_greyed(cab_url, make_app) -> None:
+    from pob_tui.tui.screens.changes import ChangeDetailScreen
+
+    number = draft(cab_url, "Swap the printer", ["prn-01"], "2026-12-08 18:00",
+                   "2026-12-08 19:00")
+    running = draft(cab_url, "Patch the switch", ["prn-01"], "2026-11-26 18:00",
+                    "2026-11-26 19:00", status="in_progress")
+    app = make_app(cab_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_change(pilot, app, number)
+        screen = app.screen
+        assert screen.check_action("submit", ()) is True
+        assert screen.check_action("schedule", ()) is True
+        assert screen.check_action("outcome", ()) is None  # a draft has no outcome
+        await pilot.press("o")
+        await settle(pilot)
+        assert app.screen is screen  # nothing opened
+        app.push_screen(ChangeDetailScreen(running))
+        await settle(pilot)
+        assert app.screen.check_action("submit", ()) is None
+        assert app.screen.check_action("schedule", ()) is None
+        assert app.screen.check_action("outcome", ()) is True

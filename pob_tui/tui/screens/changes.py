@@ -337,6 +337,20 @@ class ChangeDetailScreen(PobScreen):
             return "change.implement"
         return None
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys the change's state does not allow are greyed (the service would refuse)."""
+        allowed = super().check_action(action, parameters)
+        if not allowed or self.data is None or action not in ("submit", "schedule", "outcome"):
+            return allowed
+        from pob_tui.services.changes import TRANSITIONS  # loaded by the detail's worker
+
+        status = self.data["status"]
+        nexts = TRANSITIONS.get(status, ())
+        fits = {"submit": "submitted" in nexts,
+                "schedule": status in ("draft", "rejected") or "scheduled" in nexts,
+                "outcome": "implemented" in nexts}[action]
+        return True if fits else None
+
     def action_impact(self) -> None:
         """The impact as lists with their reasons (the CMDB's impact screen)."""
         from pob_tui.tui.screens.cmdb import ImpactScreen
