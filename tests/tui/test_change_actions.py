@@ -271,3 +271,32 @@ async def test_detail_keys_the_state_does_not_allow_are_greyed(cab_url, make_app
         assert app.screen.check_action("submit", ()) is None
         assert app.screen.check_action("schedule", ()) is None
         assert app.screen.check_action("outcome", ()) is True
+
+
+def test_change_form_with_conflicts_snapshot(snap_compare, cab_url, make_app) -> None:
+    """The new-change form at 80x24 with a window that clashes (shown before saving)."""
+    async def fill(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"Patch srv-00", "tab", "tab", "tab", *"srv-00")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("tab", *"2026-12-02 18:30", "tab", *"2026-12-02 19:30")
+        await settle(pilot)
+
+    assert snap_compare(make_app(cab_url), terminal_size=(80, 24), run_before=fill)
+
+
+def test_draft_change_detail_snapshot(snap_compare, cab_url, make_app) -> None:
+    """A draft's detail at 80x24: its conflicts and the action keys in the footer."""
+    number = draft(cab_url, "Move the Visma server", ["srv-00"], "2026-12-02 18:30",
+                   "2026-12-02 19:30")
+
+    async def show(pilot) -> None:  # type: ignore[no-untyped-def]
+        await open_change(pilot, pilot.app, number)
+
+    assert snap_compare(make_app(cab_url), terminal_size=(80, 24), run_before=show)
