@@ -150,7 +150,7 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
                 rows = svc.list_changes(session, status=args.status, type=args.type,
                                         search=args.search, limit=args.limit)
                 cols = LIST_COLUMNS
-            print_rows(rows, cols, args.format)
+            print_rows(rows, cols, args.format, tz=ctx.settings.tzinfo)
             return 0
         if cmd == "show":
             data = svc.change_detail(session, number, settings=settings)

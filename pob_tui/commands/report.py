@@ -87,13 +87,16 @@ def cost_period(args: argparse.Namespace, today: date | None = None):  # type: i
     return Period.year(args.year or today.year)
 
 
-def _print(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: str) -> None:
+def _print(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: str,
+           tz: Any = None) -> None:
+    """CSV and JSON keep the English keys and values; table and Markdown are for people
+    (headings, metrics and flags in the current language)."""
     from pob_tui.commands.output import print_markdown, print_rows
 
     if fmt == "md":
-        print_markdown(rows, columns)
+        print_markdown(rows, columns, tz=tz)
     else:
-        print_rows(rows, columns, fmt)
+        print_rows(rows, columns, fmt, tz=tz)
 
 
 def run(args: argparse.Namespace, ctx: CommandContext) -> int:
@@ -119,5 +122,5 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
             session, settings, args.report, period=period, by=getattr(args, "by", "service"),
             customer=getattr(args, "customer", None), person=getattr(args, "person", None),
             include_all=getattr(args, "all", False), actor=ctx.actor(session))
-    _print(rows, columns, args.format)
+    _print(rows, columns, args.format, settings.tzinfo)
     return 0
