@@ -99,7 +99,7 @@ def _early_language(words: list[str]) -> None:
         return
     try:
         set_language(_settings(known).language)
-    except PobError:
+    except (PobError, ValueError, OSError):  # e.g. a NUL byte in --config: reported below
         set_language(known.lang)
 
 
@@ -107,11 +107,11 @@ def main(argv: Sequence[str] | None = None, *, actor: Actor | None = None) -> in
     """Run one `pob` command. `actor` is for tests and in-process callers: who acts is never
     taken from argv, the environment or the configuration (see services/identity.py)."""
     words = list(sys.argv[1:] if argv is None else argv)
+    _early_language(words)
     for i, word in enumerate(words, 1):
         if "\x00" in word:  # no database stores it, and PostgreSQL refuses it in any query
             print(_("pob: argument {n} contains a NUL byte").format(n=i), file=sys.stderr)
             return 2
-    _early_language(words)
     parser = build_parser()
     try:
         args = parser.parse_args(words)

@@ -155,8 +155,8 @@ def _update(session, actor, args: argparse.Namespace, svc) -> None:
         svc.comment(session, actor, args.number, args.comment)
         did = True
     if not did:
-        raise InvalidInput("nothing to update; give --status, --assign, --team, --escalate, "
-                           "--comment, --work-note, --impact or --urgency")
+        raise InvalidInput(_("nothing to update; give --status, --assign, --team, --escalate, "
+                             "--comment, --work-note, --impact or --urgency"))
 
 
 def _public(data: dict) -> dict:

@@ -22,12 +22,14 @@ def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            _("expected a date YYYY-MM-DD, got {text}").format(text=repr(text))) from None
 
 
 def _year(text: str) -> int:
     if not text.isdigit() or not 1900 < int(text) < 3000:
-        raise argparse.ArgumentTypeError(f"expected a year like 2026, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            _("expected a year like 2026, got {text}").format(text=repr(text)))
     return int(text)
 
 
@@ -80,7 +82,7 @@ def cost_period(args: argparse.Namespace, today: date | None = None):  # type: i
 
     today = today or date.today()
     if args.year and (args.start or args.end):
-        raise InvalidInput("give either --year or --from/--to, not both")
+        raise InvalidInput(_("give either --year or --from/--to, not both"))
     if args.start or args.end:
         end = args.end or today
         return Period(args.start or date(end.year, 1, 1), end)
