@@ -70,6 +70,15 @@ def format_decimal(value: float | int | object, decimals: int = 0) -> str:
     return text.replace(".", ",") if _current == "nb" else text
 
 
+def local_number(value: object) -> str:
+    """A float or decimal as stored, with the current language's decimal sign ("4,66" in
+    nb); anything else as str()."""
+    text = str(value)
+    if _current == "nb" and not isinstance(value, bool | int | str):
+        return text.replace(".", ",")
+    return text
+
+
 class LazyLabels(Mapping[str, str]):
     """Display labels of stored values (states, kinds, columns) translated when read, not at
     import: `build` returns the table in the current language (its `_()` calls run then).

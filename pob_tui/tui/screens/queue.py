@@ -79,7 +79,7 @@ QUEUE_COLUMNS = (
     PagedColumn("mark", " ", 1),
     PagedColumn("number", _("Number"), 10),
     PagedColumn("priority", _("P"), 1),
-    PagedColumn("status", _("Status"), 13, min_width=11),
+    PagedColumn("status", _("Status"), 13, min_width=12),
     PagedColumn("caller", _("Caller"), 20, min_width=12),
     PagedColumn("service", _("Service"), 22, min_width=12, drop=3),
     PagedColumn("summary", _("Summary"), 40, min_width=20, flex=True),
