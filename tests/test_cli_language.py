@@ -217,3 +217,17 @@ def test_cab_agenda_and_minutes_in_norwegian() -> None:
     i18n.set_language("en")
     assert "(emergency, planned): 1 change\n" in report.agenda_text(data)
     assert "| CHG-000007 | Bytte brannmur | high | approved |" in report.minutes_markdown(data)
+
+
+def test_cab_weekdays_in_the_error_follow_the_language(cli_world, capsys) -> None:
+    """"no CAB meeting on ...; the CAB meets on Tue, Thu" named the days in English in nb."""
+    _world, url = cli_world
+    code, _out, err = pob(capsys, url, "--lang", "nb", "cab", "agenda", "--meeting",
+                          "2026-11-25")
+    assert code == 2 and "2026-11-25" in err
+    days = err.rsplit(";", 1)[1]
+    assert not re.search(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b", days), err
+    assert re.search(r"\b(man|tir|ons|tor|fre|lør|søn)\b", days), err
+    code, _out, err = pob(capsys, url, "--lang", "en", "cab", "agenda", "--meeting",
+                          "2026-11-25")
+    assert re.search(r"\b(Mon|Tue|Wed|Thu|Fri)\b", err.rsplit(";", 1)[1]), err
