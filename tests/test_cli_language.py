@@ -231,3 +231,18 @@ def test_cab_weekdays_in_the_error_follow_the_language(cli_world, capsys) -> Non
     code, _out, err = pob(capsys, url, "--lang", "en", "cab", "agenda", "--meeting",
                           "2026-11-25")
     assert re.search(r"\b(Mon|Tue|Wed|Thu|Fri)\b", err.rsplit(";", 1)[1]), err
+
+
+def test_change_show_in_norwegian_with_local_times(cli_world, capsys) -> None:
+    _world, url = cli_world
+    code, out, err = pob(capsys, url, "change", "new", "--title", "Bytte brannmur",
+                         "--start", "2026-12-02 20:00", "--end", "2026-12-02 21:00")
+    assert code == 0, err
+    number = out.split()[0]
+    code, out, err = pob(capsys, url, "--lang", "nb", "change", "show", number)
+    assert code == 0, err
+    assert re.search(r"^Status\s+utkast$", out, re.M), out
+    # 20:00 Oslo time, with weekday and offset, as the TUI shows a moment
+    assert "ons 02.12.2026 20:00 +01:00 - ons 02.12.2026 21:00 +01:00" in out, out
+    code, out, _ = pob(capsys, url, "change", "show", number, "--format", "json")
+    assert json.loads(out)["status"] == "draft"

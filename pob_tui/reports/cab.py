@@ -30,6 +30,12 @@ WORD_LABELS = LazyLabels(lambda: {
     "standard": _("standard"), "normal": _("normal"), "emergency": _("emergency"),
     # meeting status
     "planned": _("planned"), "held": _("held"), "cancelled": _("cancelled"),
+    # change status (as the changes screen shows them)
+    "draft": _("draft"), "submitted": _("submitted"), "assessed": _("assessed"),
+    "awaiting_cab": _("awaiting CAB"), "approved": _("approved"), "rejected": _("rejected"),
+    "scheduled": _("scheduled"), "in_progress": _("in progress"),
+    "implemented": _("implemented"), "failed": _("failed"), "backed_out": _("backed out"),
+    "reviewed": _("reviewed"), "closed": _("closed"),
 })
 """Stored words of the agenda and minutes as people read them (JSON keeps the words)."""
 
@@ -59,7 +65,8 @@ def _when(at: datetime | None, tz: ZoneInfo | None = None) -> str:
 def _impact_text(impact: dict[str, int] | None) -> str:
     if not impact:
         return ""
-    return _("{cis} CIs, {services} services, {people} people, {locations} locations").format(
+    return _("{cis} CIs, {services} services, {people} people, {locations} "
+             "locations").format(
         cis=impact["cis"], services=impact["services"],
         people=format_decimal(impact["people"]), locations=impact["locations"])
 
