@@ -77,6 +77,17 @@ async def test_queue_changes_and_cab_fit_in_norwegian(demo_app_url, nb_app_class
         assert "venter CAB" in changes
         for cut in ("midde…", "venter C…", "Konsekven…"):
             assert cut not in changes, changes
+        await pilot.press("w")  # the week calendar: implemented and closed changes
+        await settle(pilot)
+        week = screen_text(app)
+        for _week in range(4):  # back to a week with implemented changes
+            if "gjennomf" in week:
+                break
+            await pilot.press("left_square_bracket")
+            await settle(pilot)
+            week = screen_text(app)
+        assert "gjennomført" in week, week
+        assert "gjennomfø…" not in week and "tilbakefø…" not in week, week
 
         await pilot.press("4")
         await settle(pilot)

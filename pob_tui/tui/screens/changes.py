@@ -39,7 +39,7 @@ RISK_LABELS = {"high": _("high"), "medium": _("medium"), "low": _("low")}
 COLUMNS = (
     PagedColumn("number", _("Number"), 10),
     PagedColumn("type", _("Type"), 9, drop=2),
-    PagedColumn("status", _("Status"), 12, min_width=10),
+    PagedColumn("status", _("Status"), 12, min_width=11),
     PagedColumn("risk", _("Risk"), 7),
     PagedColumn("start", _("Start"), 11),
     PagedColumn("conflicts", _("!"), 2),
