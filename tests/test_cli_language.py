@@ -246,3 +246,12 @@ def test_change_show_in_norwegian_with_local_times(cli_world, capsys) -> None:
     assert "ons 02.12.2026 20:00 +01:00 - ons 02.12.2026 21:00 +01:00" in out, out
     code, out, _ = pob(capsys, url, "change", "show", number, "--format", "json")
     assert json.loads(out)["status"] == "draft"
+
+
+def test_cab_impact_counts_singular_and_plural() -> None:
+    from pob_tui.reports.cab import impact_text
+
+    one = {"cis": 1, "services": 1, "people": 1, "locations": 1}
+    many = {"cis": 2, "services": 3, "people": 1452, "locations": 0}
+    assert impact_text(one) == "1 CI, 1 service, 1 person, 1 location"
+    assert impact_text(many) == "2 CIs, 3 services, 1 452 people, 0 locations"

@@ -28,7 +28,8 @@ WORD_LABELS = LazyLabels(lambda: {
     "low": _("low"), "medium": _("medium"), "high": _("high"),
     # change type
     "standard": _("standard"), "normal": _("normal"), "emergency": _("emergency"),
-    # meeting status
+    # meeting kind and status
+    "regular": _("regular"),
     "planned": _("planned"), "held": _("held"), "cancelled": _("cancelled"),
     # change status (as the changes screen shows them)
     "draft": _("draft"), "submitted": _("submitted"), "assessed": _("assessed"),
@@ -63,12 +64,22 @@ def _when(at: datetime | None, tz: ZoneInfo | None = None) -> str:
 
 
 def _impact_text(impact: dict[str, int] | None) -> str:
+    """'2 CI-er, 1 tjeneste, 96 personer, 3 lokasjoner': each count with its singular or
+    plural, numbers as people read them (the TUI's CAB detail shows the same)."""
     if not impact:
         return ""
-    return _("{cis} CIs, {services} services, {people} people, {locations} "
-             "locations").format(
-        cis=impact["cis"], services=impact["services"],
-        people=format_decimal(impact["people"]), locations=impact["locations"])
+    cis, services = impact.get("cis", 0), impact.get("services", 0)
+    people, locations = impact.get("people", 0), impact.get("locations", 0)
+    return ", ".join((
+        ngettext("{n} CI", "{n} CIs", cis).format(n=format_decimal(cis)),
+        ngettext("{n} service", "{n} services", services).format(n=format_decimal(services)),
+        ngettext("{n} person", "{n} people", people).format(n=format_decimal(people)),
+        ngettext("{n} location", "{n} locations", locations).format(
+            n=format_decimal(locations)),
+    ))
+
+
+impact_text = _impact_text
 
 
 def _kind(meeting: dict[str, Any]) -> str:

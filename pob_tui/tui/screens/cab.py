@@ -23,7 +23,7 @@ from textual.worker import get_current_worker
 
 from pob_tui.errors import PobError
 from pob_tui.files import open_export
-from pob_tui.i18n import _, format_decimal, ngettext
+from pob_tui.i18n import _, ngettext
 from pob_tui.tui.messages import TicketsChanged
 from pob_tui.tui.screens.base import AreaScreen
 from pob_tui.tui.widgets.text import plain
@@ -34,17 +34,11 @@ DECISION_LABELS = {"approve": _("approved"), "reject": _("rejected"), "defer": _
 
 
 def impact_line(imp: dict[str, Any]) -> str:
-    """'Konsekvens: 2 CI-er, 1 tjeneste, 96 personer, 3 lokasjoner': each count with its
-    singular or plural, numbers as people read them."""
-    cis, services = imp.get("cis", 0), imp.get("services", 0)
-    people, locations = imp.get("people", 0), imp.get("locations", 0)
-    return _("Impact: {cis}, {services}, {people}, {locations}").format(
-        cis=ngettext("{n} CI", "{n} CIs", cis).format(n=format_decimal(cis)),
-        services=ngettext("{n} service", "{n} services", services).format(
-            n=format_decimal(services)),
-        people=ngettext("{n} person", "{n} people", people).format(n=format_decimal(people)),
-        locations=ngettext("{n} location", "{n} locations", locations).format(
-            n=format_decimal(locations)))
+    """'Konsekvens: 2 CI-er, 1 tjeneste, 96 personer, 3 lokasjoner' (as the agenda text)."""
+    from pob_tui.reports.cab import impact_text
+
+    return _("Impact: {impact}").format(impact=impact_text(
+        {k: imp.get(k, 0) for k in ("cis", "services", "people", "locations")}))
 
 
 class AgendaLoaded(Message):
