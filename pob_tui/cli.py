@@ -35,6 +35,13 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message}\n")
 
 
+class _QuietParser(argparse.ArgumentParser):
+    """Reads the global options only; a bad one is left to the real parser to report."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise ValueError(message)
+
+
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
     parser.add_argument("--config", metavar="PATH", default=default,
@@ -80,10 +87,27 @@ def cmd_tui(args: argparse.Namespace, ctx: CommandContext) -> int:
     return int(app.return_code or 0)
 
 
+def _early_language(words: list[str]) -> None:
+    """Choose the language before the parser is built, so `--help`, the parser's own lines and
+    every message use `--lang` or `[general] language`. A configuration that cannot be read
+    is reported later, by the full load, as one line."""
+    early = _QuietParser(add_help=False)
+    _global_options(early, suppress=False)
+    try:
+        known, _rest = early.parse_known_args(words)
+    except ValueError:  # e.g. `--lang sv`: the real parser says so
+        return
+    try:
+        set_language(_settings(known).language)
+    except (PobError, ValueError, OSError):  # e.g. a NUL byte in --config: reported below
+        set_language(known.lang)
+
+
 def main(argv: Sequence[str] | None = None, *, actor: Actor | None = None) -> int:
     """Run one `pob` command. `actor` is for tests and in-process callers: who acts is never
     taken from argv, the environment or the configuration (see services/identity.py)."""
     words = list(sys.argv[1:] if argv is None else argv)
+    _early_language(words)
     for i, word in enumerate(words, 1):
         if "\x00" in word:  # no database stores it, and PostgreSQL refuses it in any query
             print(_("pob: argument {n} contains a NUL byte").format(n=i), file=sys.stderr)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gettext
 import locale
 import os
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 DOMAIN = "pob"
@@ -57,7 +58,49 @@ def _(message: str) -> str:
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
+    """Singular or plural by the current language's rule: '1 tjeneste', '2 tjenester'."""
     return _translation.ngettext(singular, plural, n)
+
+
+def format_decimal(value: float | int | object, decimals: int = 0) -> str:
+    """A number as people read it: thousands apart with a space, as the catalog shows amounts
+    ("14 589 434"), and a decimal comma in Norwegian ("12,5"), a point in English."""
+    text = f"{float(value):,.{decimals}f}" if decimals else f"{round(float(value)):,}"  # type: ignore[arg-type]
+    text = text.replace(",", " ")
+    return text.replace(".", ",") if _current == "nb" else text
+
+
+def local_number(value: object) -> str:
+    """A float or decimal as stored, with the current language's decimal sign ("4,66" in
+    nb); anything else as str()."""
+    text = str(value)
+    if _current == "nb" and not isinstance(value, bool | int | str):
+        return text.replace(".", ",")
+    return text
+
+
+class LazyLabels(Mapping[str, str]):
+    """Display labels of stored values (states, kinds, columns) translated when read, not at
+    import: `build` returns the table in the current language (its `_()` calls run then).
+    A module-level dict of `_()` results would keep the language of the first import."""
+
+    def __init__(self, build: Callable[[], dict[str, str]]) -> None:
+        self._build = build
+        self._cache: tuple[str, dict[str, str]] | None = None
+
+    def _table(self) -> dict[str, str]:
+        if self._cache is None or self._cache[0] != _current:
+            self._cache = (_current, self._build())
+        return self._cache[1]
+
+    def __getitem__(self, key: str) -> str:
+        return self._table()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
 
 
 set_language(os.environ.get("POB_GENERAL_LANGUAGE") or None)

@@ -65,7 +65,8 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
         elif args.key_command == "list":
             rows = [dataclasses.asdict(r) for r in keys.list_keys(session, args.username)]
             print_rows(rows, ("username", "integration", "fingerprint", "key_type", "comment",
-                              "added_at"), args.format, cast(TextIO, ctx.stdout))
+                              "added_at"), args.format, cast(TextIO, ctx.stdout),
+                       tz=ctx.settings.tzinfo)
         else:
             row = keys.remove_key(session, ctx.actor(session), args.fingerprint)
             ctx.stdout.write(_("Key {fingerprint} removed.").format(

@@ -150,7 +150,7 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
                 rows = svc.list_changes(session, status=args.status, type=args.type,
                                         search=args.search, limit=args.limit)
                 cols = LIST_COLUMNS
-            print_rows(rows, cols, args.format)
+            print_rows(rows, cols, args.format, tz=ctx.settings.tzinfo)
             return 0
         if cmd == "show":
             data = svc.change_detail(session, number, settings=settings)
@@ -172,19 +172,26 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 def _print_detail(data: dict, settings: Settings) -> None:
     from pob_tui.commands.output import print_fields, visible
+    from pob_tui.reports.cab import WORD_LABELS
+    from pob_tui.sla.display import format_moment
 
     tz = settings.tzinfo
 
     def when(at):
-        return at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if at else None
+        """As the TUI shows a moment: the calendar's zone, with the offset."""
+        return format_moment(at, tz) if at else None
+
+    def word(value):
+        return WORD_LABELS.get(value, value) if value else "-"
 
     imp = data.get("impact") or {}
     print_fields([
         (_("Number"), data["number"]),
-        (_("Type"), data["type"] + (f" ({data['template']})" if data["template"] else "")),
-        (_("Status"), data["status"]),
+        (_("Type"), word(data["type"]) + (f" ({data['template']})" if data["template"]
+                                          else "")),
+        (_("Status"), word(data["status"])),
         (_("Title"), data["title"]),
-        (_("Risk"), f"{data['risk'] or '-'}: " + "; ".join(data["risk_reasons"])),
+        (_("Risk"), f"{word(data['risk'])}: " + "; ".join(data["risk_reasons"])),
         (_("Window"), f"{when(data['planned_start'])} - {when(data['planned_end'])}"),
         (_("Team"), data["team"]),
         (_("Implementer"), data["implementer"]),

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
 from pob_tui.config import Settings
+from pob_tui.i18n import _
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -79,10 +80,12 @@ def positive_int(text: str) -> int:
     import argparse
 
     if not re.fullmatch(r"[+-]?[0-9]+", text):  # int() also takes 1_000 and ٣
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            _("expected a whole number, got {text}").format(text=repr(text)))
     value = int(text)
     if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+        raise argparse.ArgumentTypeError(
+            _("expected a number >= 0, got {value}").format(value=value))
     return value
 
 
@@ -93,7 +96,7 @@ def search_text(text: str) -> str:
     from pob_tui.textsafe import MAX_SEARCH_CHARS
 
     if len(text) > MAX_SEARCH_CHARS:
-        raise argparse.ArgumentTypeError(
-            f"at most {MAX_SEARCH_CHARS} characters, got {len(text)}")
+        raise argparse.ArgumentTypeError(_("at most {limit} characters, got {n}").format(
+            limit=MAX_SEARCH_CHARS, n=len(text)))
     return text
 

@@ -9,6 +9,9 @@ from pob_tui.i18n import _
 
 LIST_COLUMNS = ("number", "priority", "status", "caller", "service", "summary", "team",
                 "assignee", "opened_at")
+"""The JSON and CSV contract: `service` is the service's code."""
+TABLE_COLUMNS = tuple("service_name" if c == "service" else c for c in LIST_COLUMNS)
+"""What people read: the service's name."""
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -37,7 +40,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     ls.add_argument("--assignee")
     ls.add_argument("--search", type=search_text)
     ls.add_argument("--sort", choices=("age", "newest", "priority", "due", "number", "status",
-                                       "resolved"))
+                                       "resolved"),
+                    help=_("order (default: newest first; the resolved view: last resolved "
+                           "first)"))
     ls.add_argument("--limit", type=positive_int, default=50)
     ls.add_argument("--format", choices=("table", "json", "csv"), default="table")
 
@@ -86,14 +91,17 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
         elif cmd == "list":
             rows = svc.list_incidents(session, actor=actor, view=args.view, status=args.status,
                                       team=args.team, assignee=args.assignee,
-                                      search=args.search, sort=args.sort, limit=args.limit)
-            print_rows(rows, LIST_COLUMNS, args.format)
+                                      search=args.search,
+                                      sort=args.sort or _default_sort(args.view),
+                                      limit=args.limit)
+            print_rows(rows, LIST_COLUMNS, args.format, tz=ctx.settings.tzinfo,
+                       table_columns=TABLE_COLUMNS)
         elif cmd == "show":
             data = svc.incident_detail(session, args.number)
             if args.format == "json":
                 print_json(_public(data))
             else:
-                _print_detail(data, print_fields, visible)
+                _print_detail(data, print_fields, visible, ctx.settings.tzinfo)
                 _print_clocks(session, args.number, ctx.settings)
         elif cmd == "update":
             _update(session, actor, args, svc)
@@ -109,6 +117,10 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
 
         deliver_if_configured(ctx.settings, database)
     return 0
+
+
+def _default_sort(view: str) -> str:
+    return "resolved" if view == "resolved" else "newest"
 
 
 def _update(session, actor, args: argparse.Namespace, svc) -> None:
@@ -143,8 +155,8 @@ def _update(session, actor, args: argparse.Namespace, svc) -> None:
         svc.comment(session, actor, args.number, args.comment)
         did = True
     if not did:
-        raise InvalidInput("nothing to update; give --status, --assign, --team, --escalate, "
-                           "--comment, --work-note, --impact or --urgency")
+        raise InvalidInput(_("nothing to update; give --status, --assign, --team, --escalate, "
+                             "--comment, --work-note, --impact or --urgency"))
 
 
 def _public(data: dict) -> dict:
@@ -177,10 +189,15 @@ def _print_clocks(session, number: str, settings) -> None:
             left=left))
 
 
-def _print_detail(data: dict, print_fields, visible) -> None:
+def _print_detail(data: dict, print_fields, visible, tz) -> None:
+    """For people: labels and statuses in the current language, times in the calendar's
+    zone with the offset (`--format json` keeps the stored values)."""
+    from pob_tui.reports.labels import value_label
+    from pob_tui.sla.display import format_moment
+
     print_fields([
         (_("Number"), data["number"]),
-        (_("Status"), data["status"]),
+        (_("Status"), value_label("status", data["status"])),
         (_("Priority"), _("P{priority} (impact {impact}, urgency {urgency})").format(
             priority=data["priority"], impact=data["impact"], urgency=data["urgency"])),
         (_("Caller"), f"{data['caller_name']} ({data['caller']})"
@@ -199,11 +216,11 @@ def _print_detail(data: dict, print_fields, visible) -> None:
         (_("Resolution"), f"{data['resolution_code']}: {data['resolution_note']}"
                           if data["resolution_code"] else None),
         (_("Satisfaction"), data["satisfaction"]),
-    ])
+    ], tz=tz)
     print()
     for ev in data["events"]:
         what = ev["comment"] or (f"{ev['field']}: {ev['old']} -> {ev['new']}" if ev["field"]
                                  else "")
         minutes = f" ({ev['minutes']} min)" if ev["minutes"] else ""
-        print(f"{ev['at']:%Y-%m-%d %H:%M}  {visible(ev['actor'] or '-'):<12} "
+        print(f"{format_moment(ev['at'], tz)}  {visible(ev['actor'] or '-'):<12} "
               f"{ev['kind']:<10} {visible(what)}{minutes}")

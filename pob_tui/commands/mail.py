@@ -82,7 +82,7 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
         with ctx.database().session() as session:
             rows = [asdict(r) for r in svc.list_mail(session, view=args.view)]
         print_rows(rows, ("at", "address", "subject", "action", "reason", "ticket"),
-                   args.format)
+                   args.format, tz=ctx.settings.tzinfo)
         return 0
     raise AssertionError(cmd)  # pragma: no cover
 

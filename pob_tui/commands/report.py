@@ -22,12 +22,14 @@ def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            _("expected a date YYYY-MM-DD, got {text}").format(text=repr(text))) from None
 
 
 def _year(text: str) -> int:
     if not text.isdigit() or not 1900 < int(text) < 3000:
-        raise argparse.ArgumentTypeError(f"expected a year like 2026, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            _("expected a year like 2026, got {text}").format(text=repr(text)))
     return int(text)
 
 
@@ -80,20 +82,23 @@ def cost_period(args: argparse.Namespace, today: date | None = None):  # type: i
 
     today = today or date.today()
     if args.year and (args.start or args.end):
-        raise InvalidInput("give either --year or --from/--to, not both")
+        raise InvalidInput(_("give either --year or --from/--to, not both"))
     if args.start or args.end:
         end = args.end or today
         return Period(args.start or date(end.year, 1, 1), end)
     return Period.year(args.year or today.year)
 
 
-def _print(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: str) -> None:
+def _print(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: str,
+           tz: Any = None) -> None:
+    """CSV and JSON keep the English keys and values; table and Markdown are for people
+    (headings, metrics and flags in the current language)."""
     from pob_tui.commands.output import print_markdown, print_rows
 
     if fmt == "md":
-        print_markdown(rows, columns)
+        print_markdown(rows, columns, tz=tz)
     else:
-        print_rows(rows, columns, fmt)
+        print_rows(rows, columns, fmt, tz=tz)
 
 
 def run(args: argparse.Namespace, ctx: CommandContext) -> int:
@@ -119,5 +124,5 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
             session, settings, args.report, period=period, by=getattr(args, "by", "service"),
             customer=getattr(args, "customer", None), person=getattr(args, "person", None),
             include_all=getattr(args, "all", False), actor=ctx.actor(session))
-    _print(rows, columns, args.format)
+    _print(rows, columns, args.format, settings.tzinfo)
     return 0

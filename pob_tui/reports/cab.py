@@ -10,10 +10,43 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from pob_tui.i18n import LazyLabels, _, format_decimal, ngettext
 from pob_tui.models import ChangeRequest
 from pob_tui.textsafe import markdown_inline as _md
 
 VOTE_WORDS = {"approve": "approved", "reject": "rejected", "defer": "deferred"}
+"""The English past tense of a vote (kept for callers); people read `DECISION_LABELS`."""
+
+DECISION_LABELS = LazyLabels(lambda: {
+    "approve": _("approved"), "reject": _("rejected"), "defer": _("deferred"),
+})
+VOTE_LABELS = LazyLabels(lambda: {
+    "approve": _("approve"), "reject": _("reject"), "defer": _("defer"),
+})
+WORD_LABELS = LazyLabels(lambda: {
+    # risk
+    "low": _("low"), "medium": _("medium"), "high": _("high"),
+    # change type
+    "standard": _("standard"), "normal": _("normal"), "emergency": _("emergency"),
+    # meeting kind and status
+    "regular": _("regular"),
+    "planned": _("planned"), "held": _("held"), "cancelled": _("cancelled"),
+    # change status (as the changes screen shows them)
+    "draft": _("draft"), "submitted": _("submitted"), "assessed": _("assessed"),
+    "awaiting_cab": _("awaiting CAB"), "approved": _("approved"), "rejected": _("rejected"),
+    "scheduled": _("scheduled"), "in_progress": _("in progress"),
+    "implemented": _("implemented"), "failed": _("failed"), "backed_out": _("backed out"),
+    "reviewed": _("reviewed"), "closed": _("closed"),
+})
+"""Stored words of the agenda and minutes as people read them (JSON keeps the words)."""
+
+
+def _word(value: str | None) -> str:
+    return WORD_LABELS.get(value, value) if value else "-"
+
+
+def _decision(vote: str | None) -> str:
+    return DECISION_LABELS.get(vote or "", vote or "")
 
 
 def _clean(value: Any) -> str:
@@ -31,10 +64,26 @@ def _when(at: datetime | None, tz: ZoneInfo | None = None) -> str:
 
 
 def _impact_text(impact: dict[str, int] | None) -> str:
+    """'2 CI-er, 1 tjeneste, 96 personer, 3 lokasjoner': each count with its singular or
+    plural, numbers as people read them (the TUI's CAB detail shows the same)."""
     if not impact:
         return ""
-    return (f"{impact['cis']} CIs, {impact['services']} services, {impact['people']:,} people, "
-            f"{impact['locations']} locations")
+    cis, services = impact.get("cis", 0), impact.get("services", 0)
+    people, locations = impact.get("people", 0), impact.get("locations", 0)
+    return ", ".join((
+        ngettext("{n} CI", "{n} CIs", cis).format(n=format_decimal(cis)),
+        ngettext("{n} service", "{n} services", services).format(n=format_decimal(services)),
+        ngettext("{n} person", "{n} people", people).format(n=format_decimal(people)),
+        ngettext("{n} location", "{n} locations", locations).format(
+            n=format_decimal(locations)),
+    ))
+
+
+impact_text = _impact_text
+
+
+def _kind(meeting: dict[str, Any]) -> str:
+    return _("Emergency CAB") if meeting["kind"] == "emergency" else _("CAB")
 
 
 def agenda_json(data: dict[str, Any]) -> dict[str, Any]:
@@ -44,96 +93,110 @@ def agenda_json(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def agenda_markdown(data: dict[str, Any], tz: ZoneInfo | None = None) -> str:
+    """The agenda for people, in the current language (the JSON keeps English words)."""
     m = data["meeting"]
-    kind = "Emergency CAB" if m["kind"] == "emergency" else "CAB"
-    lines = [f"# {kind} agenda {m['date']} {m['time']}", ""]
+    lines = [_("# {kind} agenda {date} {time}").format(kind=_kind(m), date=m["date"],
+                                                      time=m["time"]), ""]
     if m.get("cutoff"):
-        lines.append(f"Cut-off: {_when(m['cutoff'], tz)}")
+        lines.append(_("Cut-off: {when}").format(when=_when(m["cutoff"], tz)))
     if m.get("chair"):
-        lines.append(f"Chair: {_md(m['chair'])}")
+        lines.append(_("Chair: {name}").format(name=_md(m["chair"])))
     if m.get("members"):
-        lines.append("Members: " + ", ".join(_md(x) for x in m["members"]))
+        lines.append(_("Members: {names}").format(names=", ".join(_md(x) for x in m["members"])))
     lines.append("")
     if not data["items"]:
-        lines.append("No changes on the agenda.")
+        lines.append(_("No changes on the agenda."))
         return "\n".join(lines) + "\n"
-    lines += ["| # | Change | Risk | Type | Window | Title |", "|---|---|---|---|---|---|"]
+    heads = ("#", _("Change"), _("Risk"), _("Type"), _("Window"), _("Title"))
+    lines += ["| " + " | ".join(heads) + " |", "|---|---|---|---|---|---|"]
     for i, it in enumerate(data["items"], 1):
-        lines.append(f"| {i} | {it['number']} | {it['risk'] or '-'} | {it['type']} | "
+        lines.append(f"| {i} | {it['number']} | {_word(it['risk'])} | {_word(it['type'])} | "
                      f"{_when(it['planned_start'], tz)} – {_when(it['planned_end'], tz)} | "
                      f"{_md(it['title'])} |")
     for i, it in enumerate(data["items"], 1):
         lines += ["", f"## {i}. {it['number']} {_md(it['title'])}", ""]
-        lines.append(f"- Risk: {it['risk'] or '-'}"
+        lines.append("- " + _("Risk: {risk}").format(risk=_word(it["risk"]))
                      + (" (" + "; ".join(_md(r) for r in it["risk_reasons"]) + ")"
                         if it["risk_reasons"] else ""))
-        lines.append(f"- Window: {_when(it['planned_start'], tz)} – "
-                     f"{_when(it['planned_end'], tz)}")
+        lines.append("- " + _("Window: {start} – {end}").format(
+            start=_when(it["planned_start"], tz), end=_when(it["planned_end"], tz)))
         if it.get("team") or it.get("implementer"):
-            lines.append(f"- Team: {_md(it.get('team'))}; implementer: "
-                         f"{_md(it.get('implementer'))}")
+            lines.append("- " + _("Team: {team}; implementer: {implementer}").format(
+                team=_md(it.get("team")), implementer=_md(it.get("implementer"))))
         if it.get("cis"):
-            lines.append("- CIs: " + ", ".join(_md(c) for c in it["cis"]))
+            lines.append("- " + _("CIs: {names}").format(
+                names=", ".join(_md(c) for c in it["cis"])))
         if it.get("impact"):
-            lines.append("- Impact: " + _impact_text(it["impact"]))
+            lines.append("- " + _("Impact: {impact}").format(impact=_impact_text(it["impact"])))
             if it.get("impact_services"):
-                lines.append("- Services: " + ", ".join(_md(s) for s in it["impact_services"]))
+                lines.append("- " + _("Services: {names}").format(
+                    names=", ".join(_md(s) for s in it["impact_services"])))
         for c in it.get("conflicts") or []:
-            lines.append(f"- Conflict: {_md(c['detail'])}")
+            lines.append("- " + _("Conflict: {detail}").format(detail=_md(c["detail"])))
         for d in it.get("earlier_decisions") or []:
-            lines.append(f"- Earlier: CAB {d.get('meeting')} {VOTE_WORDS.get(d['vote'], d['vote'])}"
-                         + (f" ({_md(d['conditions'])})" if d.get("conditions") else ""))
+            lines.append("- " + _("Earlier: CAB {meeting} {decision}").format(
+                meeting=d.get("meeting"), decision=_decision(d["vote"]))
+                + (f" ({_md(d['conditions'])})" if d.get("conditions") else ""))
         for v in it.get("votes") or []:
-            lines.append(f"- Vote: {_md(v['member'])} {v['vote']}"
-                         + (f" ({_md(v['conditions'])})" if v.get("conditions") else ""))
+            lines.append("- " + _("Vote: {member} {vote}").format(
+                member=_md(v["member"]), vote=VOTE_LABELS.get(v["vote"], v["vote"]))
+                + (f" ({_md(v['conditions'])})" if v.get("conditions") else ""))
         if it.get("chair_decision"):
             d = it["chair_decision"]
-            lines.append(f"- Decision: {VOTE_WORDS.get(d['vote'], d['vote'])}"
+            lines.append("- " + _("Decision: {decision}").format(decision=_decision(d["vote"]))
                          + (f" ({_md(d['conditions'])})" if d.get("conditions") else ""))
     return "\n".join(lines) + "\n"
 
 
 def agenda_text(data: dict[str, Any], tz: ZoneInfo | None = None) -> str:
+    """The agenda as plain lines for the terminal, in the current language."""
     m = data["meeting"]
-    lines = [f"CAB {m['date']} {m['time']} ({m['kind']}, {m['status']}): "
-             f"{len(data['items'])} changes"]
+    n = len(data["items"])
+    lines = [_("CAB {date} {time} ({kind}, {status}): {changes}").format(
+        date=m["date"], time=m["time"], kind=_word(m["kind"]), status=_word(m["status"]),
+        changes=ngettext("{n} change", "{n} changes", n).format(n=n))]
     for i, it in enumerate(data["items"], 1):
-        lines.append(f"{i:>2}. {it['number']}  {(it['risk'] or '-'):<6} {it['type']:<9} "
+        lines.append(f"{i:>2}. {it['number']}  {_word(it['risk']):<7} {_word(it['type']):<9} "
                      f"{_when(it['planned_start'], tz)}  {_clean(it['title'])}")
         if it["risk_reasons"]:
-            lines.append("    risk: " + "; ".join(_clean(r) for r in it["risk_reasons"]))
+            lines.append("    " + _("risk: {reasons}").format(
+                reasons="; ".join(_clean(r) for r in it["risk_reasons"])))
         if it.get("impact"):
-            lines.append("    impact: " + _impact_text(it["impact"]))
+            lines.append("    " + _("impact: {impact}").format(
+                impact=_impact_text(it["impact"])))
         for c in it.get("conflicts") or []:
-            lines.append("    conflict: " + _clean(c["detail"]))
+            lines.append("    " + _("conflict: {detail}").format(detail=_clean(c["detail"])))
         for d in it.get("earlier_decisions") or []:
-            lines.append(f"    earlier: {d.get('meeting')} {d['vote']}")
+            lines.append("    " + _("earlier: {meeting} {decision}").format(
+                meeting=d.get("meeting"), decision=_decision(d["vote"])))
     return "\n".join(lines) + "\n"
 
 
 def minutes_markdown(data: dict[str, Any], tz: ZoneInfo | None = None) -> str:
+    """The minutes for people, in the current language (the JSON keeps English words)."""
     m = data["meeting"]
-    kind = "Emergency CAB" if m["kind"] == "emergency" else "CAB"
-    lines = [f"# {kind} minutes {m['date']} {m['time']}", ""]
+    lines = [_("# {kind} minutes {date} {time}").format(kind=_kind(m), date=m["date"],
+                                                       time=m["time"]), ""]
     if m.get("chair"):
-        lines.append(f"Chair: {_md(m['chair'])}")
+        lines.append(_("Chair: {name}").format(name=_md(m["chair"])))
     if m.get("members"):
-        lines.append("Members: " + ", ".join(_md(x) for x in m["members"]))
+        lines.append(_("Members: {names}").format(names=", ".join(_md(x) for x in m["members"])))
     s = data["summary"]
-    lines += ["", f"Approved {s['approve']}, rejected {s['reject']}, deferred {s['defer']}, "
-                  f"undecided {s['undecided']}.", ""]
-    lines += ["| Change | Title | Risk | Decision | Conditions |", "|---|---|---|---|---|"]
+    lines += ["", _("Approved {approve}, rejected {reject}, deferred {defer}, "
+                    "undecided {undecided}.").format(**s), ""]
+    heads = (_("Change"), _("Title"), _("Risk"), _("Decision"), _("Conditions"))
+    lines += ["| " + " | ".join(heads) + " |", "|---|---|---|---|---|"]
     for it in data["items"]:
         d = it.get("chair_decision") or {}
-        lines.append(f"| {it['number']} | {_md(it['title'])} | {it['risk'] or '-'} | "
-                     f"{VOTE_WORDS.get(it['decision'] or '', 'not decided')} | "
-                     f"{_md(d.get('conditions'))} |")
+        decision = _decision(it["decision"]) if it["decision"] else _("not decided")
+        lines.append(f"| {it['number']} | {_md(it['title'])} | {_word(it['risk'])} | "
+                     f"{decision} | {_md(d.get('conditions'))} |")
     for it in data["items"]:
         if not it.get("votes"):
             continue
-        lines += ["", f"## {it['number']} votes", ""]
+        lines += ["", _("## {number} votes").format(number=it["number"]), ""]
         for v in it["votes"]:
-            lines.append(f"- {_md(v['member'])}: {v['vote']}"
+            lines.append(f"- {_md(v['member'])}: {VOTE_LABELS.get(v['vote'], v['vote'])}"
                          + (f" ({_md(v['conditions'])})" if v.get("conditions") else ""))
     return "\n".join(lines) + "\n"
 

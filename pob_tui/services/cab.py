@@ -25,6 +25,7 @@ from sqlmodel import Session
 from pob_tui.config import Settings
 from pob_tui.db import settings_of
 from pob_tui.errors import InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
+from pob_tui.i18n import _
 from pob_tui.models import (
     Agent,
     AgentRole,
@@ -67,7 +68,7 @@ def slots(after: datetime, settings: Settings, *, backwards: bool = False
     s = settings
     d = chg.local_date(after, s)
     step = timedelta(days=-1 if backwards else 1)
-    for _ in range(800):
+    for _step in range(800):
         at = slot_at(d, s)
         if at is not None and (at < after if backwards else at > after):
             yield at
@@ -219,9 +220,11 @@ def find_meeting(session: Session, ref: str | date | datetime | None, *,
         return _ref(stored)
     at = slot_at(ref, s)
     if at is None:
-        days = ", ".join(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[d]
-                         for d in s.cab_weekdays)
-        raise NotFound(f"no CAB meeting on {ref}; the CAB meets on {days} (not on holidays)")
+        from pob_tui.sla.display import weekday_names
+
+        days = ", ".join(weekday_names()[d] for d in s.cab_weekdays)
+        raise NotFound(_("no CAB meeting on {date}; the CAB meets on {days} (not on "
+                         "holidays)").format(date=ref, days=days))
     return MeetingRef(at)
 
 

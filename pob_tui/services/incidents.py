@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from pob_tui.errors import ConflictError, InvalidInput, NotFound, TransitionNotAllowed
+from pob_tui.i18n import _
 from pob_tui.models import (
     Agent,
     ConfigItem,
@@ -88,7 +89,8 @@ def find_person(session: Session, ref: str | int) -> Person:
                                      Person.phone == value))
         ).scalars().first()
     if person is None:
-        raise NotFound(f"unknown caller {ref!r}: no person with that username, e-mail or phone")
+        raise NotFound(_("unknown caller {ref}: no person with that username, e-mail or "
+                         "phone").format(ref=repr(ref)))
     return person
 
 
@@ -102,7 +104,8 @@ def find_service(session: Session, ref: str | int) -> Service:
                                       func.lower(Service.name) == value.lower()))
         ).scalars().first()
     if service is None:
-        raise NotFound(f"unknown service {ref!r}: no service with that code or name")
+        raise NotFound(_("unknown service {ref}: no service with that code or name").format(
+            ref=repr(ref)))
     return service
 
 
@@ -142,7 +145,7 @@ def get_incident(session: Session, number: str, *, for_update: bool = False) -> 
         stmt = stmt.with_for_update()
     incident = session.execute(stmt).scalars().first()
     if incident is None:
-        raise NotFound(f"unknown incident {number!r}")
+        raise NotFound(_("unknown incident {number}").format(number=repr(number)))
     return incident
 
 
@@ -308,8 +311,8 @@ def _after(session: Session, incident: Incident, kind: str, now: datetime) -> No
 
 def _check_transition(incident: Incident, target: str) -> None:
     if target not in INCIDENT_STATUSES:
-        raise InvalidInput(f"unknown status {target!r}; expected one of "
-                           + ", ".join(INCIDENT_STATUSES))
+        raise InvalidInput(_("unknown status {status}; expected one of {choices}").format(
+            status=repr(target), choices=", ".join(INCIDENT_STATUSES)))
     if target not in TRANSITIONS[incident.status]:
         why = _WHY_NOT.get(incident.status, f"it is {incident.status.replace('_', ' ')}")
         raise TransitionNotAllowed(
@@ -607,8 +610,8 @@ def list_incidents(session: Session, *, actor: Actor | None = None, view: str = 
         conds.append(Incident.id.in_(list(ids)))
     if status:
         if status not in INCIDENT_STATUSES:
-            raise InvalidInput(f"unknown status {status!r}; expected one of "
-                               + ", ".join(INCIDENT_STATUSES))
+            raise InvalidInput(_("unknown status {status}; expected one of {choices}").format(
+                status=repr(status), choices=", ".join(INCIDENT_STATUSES)))
         conds.append(Incident.status == status)
     if team:
         conds.append(Incident.team_id == find_team(session, team).id)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
 
-from pob_tui.i18n import _
+from pob_tui.i18n import LazyLabels, _
 
-STATE_LABELS = {
+STATE_LABELS = LazyLabels(lambda: {
     "ok": _("ok"),
     "at_risk": _("at risk"),
     "breached": _("breached"),
@@ -21,7 +21,7 @@ STATE_LABELS = {
     "met": _("met"),
     "missed": _("missed"),
     "stopped": _("stopped"),
-}
+})
 
 DEFAULT_DAY = timedelta(hours=7, minutes=45)
 """A working day when the calendar is not known (the municipality's office hours)."""

@@ -97,10 +97,10 @@ async def test_reports_dashboard_and_costs(demo_app_url, make_app) -> None:
         assert "Solved at first line" in screen_text(app)
         await pilot.press("c")
         await settle(pilot)
-        assert "unallocated" in screen_text(app)
+        assert "Unallocated" in screen_text(app)  # the heading, as a label
         await pilot.press("w")
         await settle(pilot)
-        assert "cost per active" in screen_text(app)
+        assert "Cost per active" in screen_text(app)
 
 
 def _open_area(key: str):  # type: ignore[no-untyped-def]

@@ -22,7 +22,7 @@ from textual.worker import get_current_worker
 
 from pob_tui.errors import PobError
 from pob_tui.files import open_export
-from pob_tui.i18n import _
+from pob_tui.i18n import _, ngettext
 from pob_tui.tui.exports import export_folder
 from pob_tui.tui.messages import TicketsChanged
 from pob_tui.tui.screens.base import AreaScreen
@@ -31,6 +31,14 @@ from pob_tui.tui.widgets.text import plain
 RISK_LABELS = {"high": _("high"), "medium": _("medium"), "low": _("low")}
 VOTE_LABELS = {"approve": _("approve"), "reject": _("reject"), "defer": _("defer")}
 DECISION_LABELS = {"approve": _("approved"), "reject": _("rejected"), "defer": _("deferred")}
+
+
+def impact_line(imp: dict[str, Any]) -> str:
+    """'Konsekvens: 2 CI-er, 1 tjeneste, 96 personer, 3 lokasjoner' (as the agenda text)."""
+    from pob_tui.reports.cab import impact_text
+
+    return _("Impact: {impact}").format(impact=impact_text(
+        {k: imp.get(k, 0) for k in ("cis", "services", "people", "locations")}))
 
 
 class AgendaLoaded(Message):
@@ -128,7 +136,7 @@ class CabScreen(AreaScreen):
             yield Static("", id="cab-meeting", markup=False)
             table: DataTable[Text] = DataTable(id="cab-items", cursor_type="row",
                                                zebra_stripes=True)
-            table.add_column(_("Risk"), key="risk", width=6)
+            table.add_column(_("Risk"), key="risk", width=7)
             table.add_column(_("Change"), key="number", width=10)
             table.add_column(_("Start"), key="start", width=11)
             table.add_column(_("Impact"), key="impact", width=10)
@@ -192,7 +200,8 @@ class CabScreen(AreaScreen):
             m["status"], m["status"])
         self.query_one("#cab-meeting", Static).update(plain(
             f"{kind} {m['date']} {m['time']} · {status} · "
-            + _("{n} changes").format(n=len(message.data["items"]))
+            + ngettext("{n} change", "{n} changes", len(message.data["items"])).format(
+                n=len(message.data["items"]))
             + (" · " + _("chair {name}").format(name=m["chair"]) if m.get("chair") else "")))
         table = self.table
         row = table.cursor_row
@@ -254,13 +263,14 @@ class CabScreen(AreaScreen):
             return
         tz = self.pob.settings.tzinfo
         imp = item.get("impact") or {}
+        from pob_tui.tui.screens.changes import STATUS_LABELS, TYPE_LABELS
+
         lines = [
-            f"{item['number']} · {item['type']} · {item['status']} · "
+            f"{item['number']} · {TYPE_LABELS.get(item['type'], item['type'])} · "
+            f"{STATUS_LABELS.get(item['status'], item['status'])} · "
             + _("risk {risk}").format(risk=RISK_LABELS.get(item["risk"] or "", "-"))
             + ": " + "; ".join(item["risk_reasons"]),
-            _("Impact: {cis} CIs, {services} services, {people} people, {locations} "
-              "locations").format(**{k: imp.get(k, 0) for k in ("cis", "services", "people",
-                                                                  "locations")}),
+            impact_line(imp),
         ]
         if item.get("planned_start"):
             lines.append(_("Window: {start} – {end} · {team}").format(

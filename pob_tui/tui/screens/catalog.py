@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Sparkline, Static
 from textual.worker import get_current_worker
 
-from pob_tui.i18n import _
+from pob_tui.i18n import _, ngettext
 from pob_tui.tui.screens.base import AreaScreen, PobScreen
 from pob_tui.tui.widgets.limited_input import LimitedInput
 from pob_tui.tui.widgets.paged_table import PagedColumn, PagedTable
@@ -165,10 +165,11 @@ class CatalogScreen(AreaScreen):
         table.loading = False
         if self.focused is None:
             table.focus()
-        status = _("{n} services").format(n=len(cells))
+        status = ngettext("{n} service", "{n} services", len(cells)).format(n=len(cells))
         if message.search:
-            status = _("{n} services matching {search!r}").format(n=len(cells),
-                                                                  search=message.search)
+            status = ngettext("{n} service matching {search!r}",
+                              "{n} services matching {search!r}", len(cells)).format(
+                n=len(cells), search=message.search)
         self.set_status(status)
 
     def action_filter(self) -> None:

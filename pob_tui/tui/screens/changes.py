@@ -47,8 +47,8 @@ CHANGE_FIELD_LABELS = {
 COLUMNS = (
     PagedColumn("number", _("Number"), 10),
     PagedColumn("type", _("Type"), 9, drop=2),
-    PagedColumn("status", _("Status"), 12, min_width=9),
-    PagedColumn("risk", _("Risk"), 6),
+    PagedColumn("status", _("Status"), 12, min_width=11),
+    PagedColumn("risk", _("Risk"), 7),
     PagedColumn("start", _("Start"), 11),
     PagedColumn("conflicts", _("!"), 2),
     PagedColumn("title", _("Title"), 50, min_width=16, flex=True),

@@ -24,7 +24,7 @@ from textual.widgets.tree import TreeNode
 from textual.worker import get_current_worker
 
 from pob_tui.errors import PobError
-from pob_tui.i18n import _
+from pob_tui.i18n import LazyLabels, _
 from pob_tui.tui.screens.base import AreaScreen, PobScreen
 from pob_tui.tui.screens.dialogs import Field, FormDialog
 from pob_tui.tui.widgets.paged_table import PagedColumn, PagedTable
@@ -42,6 +42,16 @@ CI_CLASS_LABELS = {
     "phone": _("Phones"),
 }
 CI_STATUS_LABELS = {"planned": _("planned"), "in_use": _("in use"), "retired": _("retired")}
+CI_CLASS_NAMES = LazyLabels(lambda: {
+    "client": _("client"), "printer": _("printer"), "server": _("server"),
+    "database": _("database"), "application": _("application"), "network": _("network"),
+    "storage": _("storage"), "phone": _("phone"),
+})
+"""One CI's class as people read it (the filter above names the plural)."""
+
+
+def class_name(ci_class: str) -> str:
+    return CI_CLASS_NAMES.get(ci_class, ci_class)
 CLASS_VIEWS: tuple[str | None, ...] = (None, *CI_CLASS_LABELS)
 STATUS_VIEWS: tuple[str | None, ...] = (None, "in_use", "planned", "retired")
 OUT_LABELS = {"depends_on": _("depends on"), "runs_on": _("runs on"),
@@ -264,7 +274,7 @@ class CmdbScreen(AreaScreen):
         rows = message.rows[:PAGE_SIZE]
         more = len(message.rows) > PAGE_SIZE
         cells = [(r.name, {
-            "name": plain(r.name), "class": plain(r.ci_class),
+            "name": plain(r.name), "class": plain(class_name(r.ci_class)),
             "status": plain(CI_STATUS_LABELS.get(r.status, r.status)),
             "location": plain(r.location or ""), "owner": plain(r.owner_team or ""),
             "person": plain(r.person or ""), "serial": plain(r.serial or "")}) for r in rows]
@@ -444,7 +454,7 @@ class CiScreen(PobScreen):
         tree = self.ci_tree
         tree.clear()
         tree.root.set_label(Text.assemble((clean(d.row.name), "bold"), " ",
-                                          (d.row.ci_class, "dim")))
+                                          (class_name(d.row.ci_class), "dim")))
         tree.root.data = {"ci": d.row.name, "loaded": True}
         self._add_neighbours(tree.root, d.relations)
         tree.root.expand()
@@ -468,7 +478,7 @@ class CiScreen(PobScreen):
         r = d.row
         out = Text()
         out.append(clean(r.name), style="bold")
-        out.append(f"  {r.ci_class} · {CI_STATUS_LABELS.get(r.status, r.status)}\n")
+        out.append(f"  {class_name(r.ci_class)} · {CI_STATUS_LABELS.get(r.status, r.status)}\n")
         for label, value in ((_("Location"), d.location_name or r.location),
                              (_("Owner team"), d.owner_team_name),
                              (_("Person"), d.person_name and f"{d.person_name} ({r.person})"),

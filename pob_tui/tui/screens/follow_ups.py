@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 
-from pob_tui.i18n import _
+from pob_tui.i18n import _, ngettext
 from pob_tui.tui.screens.base import PobScreen
 from pob_tui.tui.widgets.paged_table import PagedColumn, PagedTable
 from pob_tui.tui.widgets.text import format_age, plain
@@ -82,7 +82,8 @@ class FollowUpsScreen(PobScreen):
             self.table.loading = False
         else:
             self.table.append_rows(rows, has_more=has_more)
-        self.set_status(_("{n} open follow-ups").format(n=self.table.loaded)
+        self.set_status(ngettext("{n} open follow-up", "{n} open follow-ups",
+                                 self.table.loaded).format(n=self.table.loaded)
                         + ("+" if has_more else ""))
 
     def on_paged_table_more_wanted(self, message: PagedTable.MoreWanted) -> None:

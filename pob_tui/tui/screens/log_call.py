@@ -25,7 +25,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from pob_tui.errors import PobError
-from pob_tui.i18n import _
+from pob_tui.i18n import LazyLabels, _
 from pob_tui.tui.screens.base import PobScreen
 from pob_tui.tui.screens.dialogs import Field, FormDialog, text_dialog
 from pob_tui.tui.screens.queue import STATUS_LABELS
@@ -85,6 +85,23 @@ class SummaryInput(LimitedInput):
 
 
 CHANNELS = ("phone", "email", "walk_in", "self_service", "monitoring")
+CHANNEL_LABELS = LazyLabels(lambda: {
+    "phone": _("phone"), "email": _("e-mail"), "walk_in": _("walk-in"),
+    "self_service": _("self-service"), "monitoring": _("monitoring"),
+})
+"""The channel as the agent reads and types it ("telefon" in nb); stored as the code."""
+
+
+def channel_code(text: str) -> str:
+    """The stored channel for what the field holds: a label in the current language or a
+    code; anything else goes to the service as typed (which names the valid ones)."""
+    value = text.strip()
+    if not value:
+        return "phone"
+    for code in CHANNELS:
+        if value.casefold() in (code.casefold(), CHANNEL_LABELS[code].casefold()):
+            return code
+    return value
 KNOWN_DEBOUNCE = 0.15
 
 
@@ -181,7 +198,8 @@ class LogCallScreen(PobScreen):
                     yield Label(id="call-priority", markup=False)
                 with Horizontal(classes="form-row"):
                     yield Label(_("Channel"), classes="picker-label", markup=False)
-                    yield Input("phone", suggester=SuggestFromList(CHANNELS),
+                    yield Input(CHANNEL_LABELS["phone"],
+                                suggester=SuggestFromList(list(CHANNEL_LABELS.values())),
                                 id="call-channel")
             with Vertical(id="call-side"):
                 yield OutageBanner(for_caller=True, id="call-outage")
@@ -490,7 +508,7 @@ class LogCallScreen(PobScreen):
             "service": service["id"] if service else None,
             "ci": ci["id"] if ci else None, "impact": impact, "urgency": urgency,
             "description": description or None,
-            "channel": self.query_one("#call-channel", Input).value.strip() or "phone",
+            "channel": channel_code(self.query_one("#call-channel", Input).value),
         }
 
     def action_save(self) -> None:

@@ -24,7 +24,7 @@ from textual.screen import ModalScreen
 from textual.widgets import ContentSwitcher, DataTable, Input, Label, Static
 from textual.worker import get_current_worker
 
-from pob_tui.i18n import _
+from pob_tui.i18n import _, format_decimal, ngettext
 from pob_tui.tui.screens.base import AreaScreen, PobScreen
 from pob_tui.tui.screens.dialogs import Field, FormDialog
 from pob_tui.tui.widgets.paged_table import PagedColumn, PagedTable
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 UNIT_COLUMNS = (
     PagedColumn("name", _("Unit"), 34, min_width=20, flex=True),
-    PagedColumn("manager", _("Customer manager"), 20, min_width=12, drop=3),
+    PagedColumn("manager", _("Customer manager"), 20, min_width=14, drop=3),
     PagedColumn("cost_centre", _("Cost centre"), 8, drop=4),
     PagedColumn("people", _("People"), 6, justify="right"),
     PagedColumn("subs", _("Subs"), 4, justify="right", drop=2),
@@ -67,9 +67,9 @@ FLAG = "⚑"
 def satisfaction_text(value: float | None, flagged: bool) -> Text:
     if value is None:
         return Text("-", justify="right")
-    text = Text(f"{value:.1f}", justify="right")
+    text = Text(format_decimal(value, 1), justify="right")
     if flagged:
-        text = Text(f"{FLAG}{value:.1f}", style="bold red", justify="right")
+        text = Text(f"{FLAG}{format_decimal(value, 1)}", style="bold red", justify="right")
     return text
 
 
@@ -324,7 +324,8 @@ class OrgScreen(AreaScreen):
             table.focus()
         if self.view == "units":
             flagged = sum(1 for r in self._units if r.flagged)
-            self.set_status(_("{n} units, {f} under 4").format(n=len(self._units), f=flagged))
+            self.set_status(ngettext("{n} unit, {f} under 4", "{n} units, {f} under 4",
+                                     len(self._units)).format(n=len(self._units), f=flagged))
 
     def on_people_loaded(self, message: PeopleLoaded) -> None:
         if message.search != self.search:
@@ -361,7 +362,8 @@ class OrgScreen(AreaScreen):
         table.set_rows(cells, has_more=False)
         table.loading = False
         if self.view == "agreements":
-            self.set_status(_("{n} agreements").format(n=len(cells)))
+            self.set_status(ngettext("{n} agreement", "{n} agreements", len(cells)).format(
+                n=len(cells)))
 
     def on_paged_table_more_wanted(self, message: PagedTable.MoreWanted) -> None:
         if message.table.id == "org-people" and self.database is not None:
@@ -814,7 +816,7 @@ class PreviewDialog(ModalScreen[bool]):
 
 
 def _pct(share: float | None) -> str:
-    return "-" if share is None else f"{share * 100:.1f} %"
+    return "-" if share is None else f"{format_decimal(share * 100, 1)} %"
 
 
 def preview_text(p: TargetPreview) -> Text:

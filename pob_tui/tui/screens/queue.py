@@ -75,11 +75,15 @@ SORTS: tuple[tuple[str, str], ...] = (
 )
 SORT_LABELS = dict(SORTS)
 
+# The commonest statuses fit whole at 80 columns in either language ("under arbeid",
+# "venter innm." in nb); the column labels are read when this module is imported, after
+# the language is chosen.
 QUEUE_COLUMNS = (
     PagedColumn("mark", " ", 1),
     PagedColumn("number", _("Number"), 10),
     PagedColumn("priority", _("P"), 1),
-    PagedColumn("status", _("Status"), 13, min_width=11),
+    PagedColumn("status", _("Status"), 13, min_width=max(
+        11, *(len(STATUS_LABELS[s]) for s in ("in_progress", "waiting_caller")))),
     PagedColumn("caller", _("Caller"), 20, min_width=12),
     PagedColumn("service", _("Service"), 22, min_width=12, drop=3),
     PagedColumn("summary", _("Summary"), 40, min_width=20, flex=True),

@@ -24,7 +24,8 @@ from textual.worker import get_current_worker
 
 from pob_tui.errors import PobError
 from pob_tui.files import open_export
-from pob_tui.i18n import _
+from pob_tui.i18n import _, format_decimal, local_number, ngettext
+from pob_tui.reports.labels import column_label, value_label
 from pob_tui.textsafe import csv_row
 from pob_tui.tui.exports import export_folder, show_remote_export, ssh_command
 from pob_tui.tui.screens.base import AreaScreen
@@ -73,10 +74,11 @@ def cell(column: str, value: Any) -> Text:
     if isinstance(value, Decimal):
         return Text(nok(value), justify="right", no_wrap=True)
     if column.endswith("share") or column.startswith("share"):
-        return Text(f"{float(value) * 100:.1f} %", justify="right", no_wrap=True)
+        return Text(f"{format_decimal(float(value) * 100, 1)} %", justify="right",
+                    no_wrap=True)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return Text(str(value), justify="right", no_wrap=True)
-    return plain(value)
+        return Text(local_number(value), justify="right", no_wrap=True)
+    return plain(value_label(column, value))
 
 
 def period_for(name: str, today: date):  # type: ignore[no-untyped-def]
@@ -100,6 +102,15 @@ class ReportLoaded(Message):
         self.columns = columns
         self.kpi = kpi
         self.period = period
+
+
+def _shown_value(column: str, value: Any) -> str:
+    """A cell as people read it: metric names, flags and statuses in the current language,
+    decimals with its decimal sign (the CSV export keeps the stored values)."""
+    if value is None:
+        return ""
+    value = value_label(column, value)
+    return local_number(value) if isinstance(value, float) else str(value)
 
 
 def bar(value: float, scale: float, width: int = 20) -> str:
@@ -219,29 +230,33 @@ class ReportsScreen(AreaScreen):
         else:
             rows, cols = message.rows, shown_columns(message.view, message.columns)
         for c in cols:
-            table.add_column(c.replace("_", " "), key=c)
+            table.add_column(column_label(c), key=c)
         self._shown = rows
         for i, r in enumerate(rows):
             table.add_row(*(cell(c, r.get(c)) if message.kpi is None
-                            else plain("" if r.get(c) is None else r.get(c)) for c in cols),
+                            else plain(_shown_value(c, r.get(c))) for c in cols),
                           key=str(i))
-        self.set_status(_("{n} rows").format(n=len(message.rows)))
+        self.set_status(ngettext("{n} row", "{n} rows", len(message.rows)).format(
+            n=len(message.rows)))
 
     def _show_kpi(self, k: Any) -> None:
         def pct(v: float | None) -> str:
-            return "-" if v is None else f"{v * 100:.1f} %"
+            return "-" if v is None else f"{format_decimal(v * 100, 1)} %"
+
+        def num(v: float | None) -> str:
+            return "-" if v is None else local_number(v)
 
         fl = k.first_line_share
         lines = [
             _("Calls: {calls} ({per} per working day, {days} working days)").format(
-                calls=k.calls, per=k.calls_per_working_day or "-", days=k.working_days),
+                calls=k.calls, per=num(k.calls_per_working_day or None),
+                days=k.working_days),
             _("Solved at first line: {share} (target 90 %){flag}").format(
                 share=pct(fl), flag=_("  BELOW TARGET") if fl is not None and fl < 0.9 else ""),
             _("SLA compliance (resolution): {share} of {n}").format(share=pct(k.sla_share),
                                                                    n=k.sla_total),
             _("Backlog: {n} open, median age {age} days · MTTR {mttr} h").format(
-                n=k.backlog, age=k.backlog_median_days if k.backlog_median_days is not None
-                else "-", mttr=k.mttr_hours if k.mttr_hours is not None else "-"),
+                n=k.backlog, age=num(k.backlog_median_days), mttr=num(k.mttr_hours)),
             _("Change success rate: {share} of {n}").format(share=pct(k.change_success),
                                                             n=k.changes_done),
         ]
