@@ -233,3 +233,60 @@ def test_snapshot_call_form_banner(snap_compare, outage_url, make_app, size) -> 
 
     assert snap_compare(make_app(outage_url, actor=Actor("anne")), terminal_size=size,
                         run_before=run)
+
+
+async def test_create_relate_and_retire_with_live_dependants_by_keys(cmdb_url, make_app
+                                                                    ) -> None:
+    """A second-line agent registers a CI, relates it, and is asked (naming them) before
+    retiring a CI that live CIs rest on; every change is audited."""
+    from sqlalchemy import select
+
+    from pob_tui.models import Agent, CiRelation, ConfigItem, TicketEvent
+
+    app = make_app(cmdb_url, actor=Actor("lars"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("6")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await type_text(pilot, "fw-09")
+        await pilot.press("enter", "enter", "enter", "enter", "enter", "enter")  # class, status
+        await type_text(pilot, "SN-0009")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert any("fw-09" in n.message for n in app.notes), [n.message for n in app.notes]
+
+        await pilot.press("slash")
+        await type_text(pilot, "esx")
+        await settle(pilot)
+        await pilot.press("enter", "enter")  # leave the filter, open the CI
+        await settle(pilot)
+        assert isinstance(app.screen, CiScreen)
+        await pilot.press("x")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "visma-app01" in text, text  # the live dependant is named before anything
+        await pilot.press("escape")
+        await settle(pilot)
+
+        await pilot.press("plus")
+        await settle(pilot)
+        await pilot.press("enter")  # the first relation kind
+        await type_text(pilot, "fw-09")
+        await pilot.press("enter")
+        await settle(pilot)
+
+    db = Database(make_engine(cmdb_url))
+    with db.session() as s:
+        ci = s.execute(select(ConfigItem).where(ConfigItem.name == "fw-09")).scalar_one()
+        assert ci.serial == "SN-0009"
+        esx = s.execute(select(ConfigItem).where(ConfigItem.name == "esx-host-07")).scalar_one()
+        assert esx.status == "in_use"  # asked, and the answer was no
+        assert s.execute(select(CiRelation).where(CiRelation.source_id == esx.id,
+                                                  CiRelation.target_id == ci.id)).first()
+        kinds = set(s.execute(
+            select(TicketEvent.kind).join(Agent, Agent.id == TicketEvent.actor_id)
+            .where(TicketEvent.ticket_type == "ci", Agent.username == "lars")).scalars())
+    db.dispose()
+    assert {"created", "related"} <= kinds, kinds
