@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.models import ChangeRequest
 from pob_tui.textsafe import markdown_inline as _md
@@ -141,11 +141,11 @@ def minutes_markdown(data: dict[str, Any], tz: ZoneInfo | None = None) -> str:
 def change_success_rate(session: Session, start: datetime, end: datetime) -> dict[str, Any]:
     """Changes with an outcome whose (actual, else planned) end falls in [start, end): how
     many succeeded, failed or were backed out, and the share that succeeded (None: none)."""
-    ended = func.coalesce(ChangeRequest.actual_end, ChangeRequest.planned_end)
+    ended = func.coalesce(col(ChangeRequest.actual_end), col(ChangeRequest.planned_end))
     rows = dict(session.execute(
-        select(ChangeRequest.outcome, func.count())
-        .where(ChangeRequest.outcome.is_not(None), ended >= start, ended < end)
-        .group_by(ChangeRequest.outcome)).all())
+        select(col(ChangeRequest.outcome), func.count())
+        .where(col(ChangeRequest.outcome).is_not(None), ended >= start, ended < end)
+        .group_by(col(ChangeRequest.outcome))).all())
     total = sum(rows.values())
     ok = rows.get("successful", 0)
     return {"total": total, "successful": ok, "failed": rows.get("failed", 0),
