@@ -60,4 +60,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def pk(row: SQLModel) -> int:
+    """A stored row's id. Models type `id` as `int | None` (None until the row is flushed);
+    code that works with stored rows takes the id through this, so the type checker knows
+    it is there and a row not yet flushed fails loudly here rather than as a NULL later."""
+    ident = getattr(row, "id", None)
+    if ident is None:
+        raise ValueError(f"{type(row).__name__} has no id: it is not stored yet")
+    return int(ident)
+
+
 ZERO = Decimal("0.00")
