@@ -4,7 +4,7 @@ success rate for reports. Read-only."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -138,7 +138,17 @@ def minutes_markdown(data: dict[str, Any], tz: ZoneInfo | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def change_success_rate(session: Session, start: datetime, end: datetime) -> dict[str, Any]:
+class ChangeSuccess(TypedDict):
+    """`change_success_rate`'s figures (KPI and CAB reports read them by key)."""
+
+    total: int
+    successful: int
+    failed: int
+    backed_out: int
+    rate: float | None
+
+
+def change_success_rate(session: Session, start: datetime, end: datetime) -> ChangeSuccess:
     """Changes with an outcome whose (actual, else planned) end falls in [start, end): how
     many succeeded, failed or were backed out, and the share that succeeded (None: none)."""
     ended = func.coalesce(col(ChangeRequest.actual_end), col(ChangeRequest.planned_end))
@@ -148,6 +158,6 @@ def change_success_rate(session: Session, start: datetime, end: datetime) -> dic
         .group_by(col(ChangeRequest.outcome))).all())
     total = sum(rows.values())
     ok = rows.get("successful", 0)
-    return {"total": total, "successful": ok, "failed": rows.get("failed", 0),
-            "backed_out": rows.get("backed_out", 0),
-            "rate": round(ok / total, 4) if total else None}
+    return ChangeSuccess(total=total, successful=ok, failed=rows.get("failed", 0),
+                         backed_out=rows.get("backed_out", 0),
+                         rate=round(ok / total, 4) if total else None)

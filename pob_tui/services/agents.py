@@ -9,7 +9,7 @@ Bootstrap: while no active administrator exists, anyone may add the first one.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import exists, func, select
 from sqlmodel import Session, col
@@ -87,21 +87,30 @@ def _create_login_role(session: Session, username: str) -> None:
     grants.grant_reader(session, username)
 
 
-def list_agents(session: Session, *, include_disabled: bool = False) -> list[dict[str, Any]]:
+class AgentRow(TypedDict):
+    """A row of `pob agent list` (the keys are its JSON/CSV fields)."""
+
+    username: str
+    name: str
+    team: str | None
+    active: bool
+    roles: str
+
+
+def list_agents(session: Session, *, include_disabled: bool = False) -> list[AgentRow]:
     roles = func.coalesce(
         select(func.group_concat(col(AgentRole.role)) if session.get_bind().dialect.name == "sqlite"
                else func.string_agg(col(AgentRole.role), ","))
         .where(col(AgentRole.agent_id) == Agent.id).correlate(Agent).scalar_subquery(), "")
     stmt = (select(col(Agent.username), col(Person.first_name), col(Person.last_name),
-                   col(Team.name),
-                   col(Agent.active), roles)
+                   col(Team.name), col(Agent.active), roles)
             .join(Person, col(Person.id) == Agent.person_id)
             .outerjoin(Team, col(Team.id) == Agent.team_id)
             .order_by(col(Agent.username)))
     if not include_disabled:
         stmt = stmt.where(col(Agent.active))
-    return [{"username": u, "name": f"{f} {la}", "team": t, "active": a,
-             "roles": ",".join(sorted(r.split(","))) if r else ""}
+    return [AgentRow(username=u, name=f"{f} {la}", team=t, active=a,
+                     roles=",".join(sorted(r.split(","))) if r else "")
             for u, f, la, t, a, r in session.execute(stmt)]
 
 
