@@ -11,7 +11,8 @@ LIST_COLUMNS = ("number", "priority", "status", "caller", "service", "summary", 
                 "assignee", "opened_at")
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("incident", parents=[common], help=_("log and work incidents"))
     isub = parser.add_subparsers(dest="incident_command", metavar="ACTION", required=True,
                                  parser_class=type(parser))

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TextIO
+from typing import IO, Any
 
 from pob_tui.textsafe import (
     cell_width,
@@ -37,14 +37,14 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
-def print_json(data: Any, out: TextIO | None = None) -> None:
+def print_json(data: Any, out: IO[str] | None = None) -> None:
     out = out or sys.stdout
     out.write(json_dumps(data, default=_jsonable))
     out.write("\n")
 
 
 def print_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
-              out: TextIO | None = None) -> None:
+              out: IO[str] | None = None) -> None:
     out = out or sys.stdout
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(csv_row(columns))
@@ -61,7 +61,7 @@ def _cell(value: Any) -> str:
 
 
 def print_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
-                headers: Sequence[str] | None = None, out: TextIO | None = None,
+                headers: Sequence[str] | None = None, out: IO[str] | None = None,
                 max_width: int = 60) -> None:
     """A plain aligned table; long cells are cut with an ellipsis."""
     out = out or sys.stdout
@@ -79,7 +79,7 @@ def print_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
 
 
 def print_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: str,
-               out: TextIO | None = None) -> None:
+               out: IO[str] | None = None) -> None:
     if fmt == "json":
         print_json([{c: r.get(c) for c in columns} for r in rows], out)
     elif fmt == "csv":
@@ -88,7 +88,7 @@ def print_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: s
         print_table(rows, columns, out=out)
 
 
-def print_fields(pairs: Iterable[tuple[str, Any]], out: TextIO | None = None) -> None:
+def print_fields(pairs: Iterable[tuple[str, Any]], out: IO[str] | None = None) -> None:
     out = out or sys.stdout
     pairs = list(pairs)
     width = max((len(k) for k, _ in pairs), default=0)
@@ -97,7 +97,7 @@ def print_fields(pairs: Iterable[tuple[str, Any]], out: TextIO | None = None) ->
 
 
 def print_markdown(rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
-                   out: TextIO | None = None) -> None:
+                   out: IO[str] | None = None) -> None:
     """A Markdown table; `|` in cells escaped so user text cannot break the table."""
     out = out or sys.stdout
     out.write("| " + " | ".join(columns) + " |\n")
