@@ -95,7 +95,7 @@ class DemoSummary:
 
     def __getattr__(self, name: str) -> int:
         """`summary.incidents`, `summary.people`, ... (table names work too)."""
-        counts = self.__dict__.get("counts", {})
+        counts: dict[str, int] = self.__dict__.get("counts", {})
         key = _ALIASES.get(name, name)
         if key in counts:
             return counts[key]
@@ -455,7 +455,9 @@ class _Writer:
 
 
 def _t(model: type[SQLModel]) -> Table:
-    return model.__table__  # type: ignore[attr-defined,return-value]
+    # __table__ is set by SQLModel's metaclass on table=True models; the stubs don't know it
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
 
 
 def _domain_tables() -> list[Table]:
@@ -772,7 +774,7 @@ class _Generator:
             {"id": 2, "name": "Døgnåpent", "tz": "Europe/Oslo", "hours": json.dumps(hours_24),
              "national_holidays": False},
         ])
-        days = []
+        days: list[dict[str, Any]] = []
         for y in [*self.years, self.today.year + 1]:
             for md, note in (((12, 24), "Julaften – stengt"), ((12, 31), "Nyttårsaften – stengt")):
                 days.append({"id": len(days) + 1, "calendar_id": 1, "day": date(y, *md),
@@ -895,7 +897,7 @@ class _Generator:
                    2: [(15, 120), (30, 240), (60, 720), (240, 2880), (480, 7200)],
                    3: [(15, 240), (30, 480), (60, 700), (240, 1860), (480, 4650)]}
         self.sla_targets = targets
-        rows = []
+        rows: list[dict[str, Any]] = []
         for ag, ts in targets.items():
             for prio, (resp, res) in enumerate(ts, 1):
                 rows.append({"id": len(rows) + 1, "agreement_id": ag, "priority": prio,
@@ -970,7 +972,7 @@ class _Generator:
         ])
 
         # costs per service per year (grown ~3.5 % a year towards today)
-        costs = []
+        costs: list[dict[str, Any]] = []
         shares = {"licence": 1.0, "infrastructure": 0.35, "personnel": 0.5, "external": 0.25}
         for s in self.svc:
             base_amount = max(40_000.0, s["pop"] * 95_000) * rng.uniform(0.6, 1.4)
@@ -984,7 +986,7 @@ class _Generator:
                     costs.append({"id": len(costs) + 1, "service_id": s["id"], "year": y,
                                   "kind": k, "amount": _money(amount), "note": None})
         self.w.insert(_t(m.ServiceCost), costs)
-        funding = []
+        funding: list[dict[str, Any]] = []
         for code, sid in self.sector_ids.items():
             base_amount = rng.uniform(6e6, 40e6) * (2 if code in ("OPP", "HO") else 1)
             for y in self.years:
@@ -1013,8 +1015,8 @@ class _Generator:
             to = (self.today - timedelta(days=rng.randint(30, 300))
                   if s["life"] == "retired" else None)
             if aud == "all":
-                for code in self.sector_ids.values():
-                    sub(s["id"], code, None, frm, to)
+                for sector_id in self.sector_ids.values():
+                    sub(s["id"], sector_id, None, frm, to)
                 s["pool"] = self.callers
             elif aud.startswith("sector:"):
                 code = aud.split(":")[1]
@@ -1119,15 +1121,15 @@ class _Generator:
             n_sw = {"office": 6, "school": 4, "nursing_home": 4}.get(loc["kind"], 2)
             switches[loc["id"]] = [ci(f"sw-{code}-{i:02d}", "network", loc["id"], "NETT",
                                       desc="Aksesssvitsj") for i in range(1, n_sw + 1)]
-            for s in switches[loc["id"]]:
-                rel(s, ring[loc["ring"]], "connects_to")
+            for sw in switches[loc["id"]]:
+                rel(sw, ring[loc["ring"]], "connects_to")
             n_pr = {"office": 8, "school": 4, "nursing_home": 3}.get(loc["kind"], 1)
             printers[loc["id"]] = []
             for i in range(1, n_pr + 1):
-                p = ci(f"prn-{code}-{i:02d}", "printer", loc["id"], "KLU",
+                prn = ci(f"prn-{code}-{i:02d}", "printer", loc["id"], "KLU",
                        desc=rng.choice(["Multifunksjonsskriver", "Skriver A4", "Skriver A3"]))
-                printers[loc["id"]].append(p)
-                rel(p, rng.choice(switches[loc["id"]]), "connects_to")
+                printers[loc["id"]].append(prn)
+                rel(prn, rng.choice(switches[loc["id"]]), "connects_to")
             if loc["kind"] == "school":
                 for i in range(1, sc.pupil_devices + 1):
                     pupil_n += 1
@@ -1197,7 +1199,7 @@ class _Generator:
                 "backout_plan": "Rull tilbake til forrige konfigurasjon.",
                 "owner_team_id": self.team_ids[team], "active": True})
         self.w.insert(_t(m.ChangeTemplate), tpl_rows)
-        freeze = []
+        freeze: list[dict[str, Any]] = []
         for y in self.years:
             for name, a, b in ((f"Julefrys {y}", date(y, 12, 20), date(y + 1, 1, 3)),
                                (f"Skolestart {y}", date(y, 8, 12), date(y, 8, 20))):
@@ -1206,7 +1208,7 @@ class _Generator:
         self.w.insert(_t(m.FreezeWindow), freeze)
 
         # CAB meetings Tuesdays and Thursdays 10:00, from the start to two weeks ahead
-        meetings = []
+        meetings: list[dict[str, Any]] = []
         d, end = self.start - timedelta(days=21), self.today + timedelta(days=14)
         while d <= end:
             if d.weekday() in (1, 3) and d not in self.hol:
@@ -1242,7 +1244,11 @@ class _Generator:
             week += timedelta(days=7)
         # number by creation time
         order = sorted(range(len(changes)), key=lambda i: (changes[i]["created_at"], i))
-        rows, agenda, decisions, cci, events = [], [], [], [], []
+        rows: list[dict[str, Any]] = []
+        agenda: list[dict[str, Any]] = []
+        decisions: list[dict[str, Any]] = []
+        cci: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
         positions: dict[int, int] = {}
         self.failed_changes: list[tuple[datetime, int]] = []
         for new_id, i in enumerate(order, 1):

@@ -8,7 +8,8 @@ from pob_tui.commands.common import CommandContext, positive_int
 from pob_tui.i18n import _
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("audit", parents=[common],
                             help=_("the audit trail: who changed what, and when"))
     parser.add_argument("--actor", help=_("agent username"))

@@ -8,7 +8,8 @@ from pob_tui.commands.common import CommandContext
 from pob_tui.i18n import _
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("cab", parents=[common], help=_("CAB agendas, votes and minutes"))
     csub = parser.add_subparsers(dest="cab_command", metavar="ACTION", required=True,
                                  parser_class=type(parser))

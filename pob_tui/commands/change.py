@@ -20,7 +20,8 @@ def _answer(text: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("change", parents=[common], help=_("request and run changes"))
     csub = parser.add_subparsers(dest="change_command", metavar="ACTION", required=True,
                                  parser_class=type(parser))

@@ -47,7 +47,8 @@ CI_STATUSES = _ModelChoices("CI_STATUSES")
 RELATION_KINDS = _ModelChoices("RELATION_KINDS")
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             common: argparse.ArgumentParser) -> None:
 
     parser = sub.add_parser("ci", parents=[common], help=_("configuration items (CMDB)"))
     csub = parser.add_subparsers(dest="ci_command", metavar="ACTION", required=True,

@@ -8,7 +8,8 @@ from pob_tui.commands.common import CommandContext
 from pob_tui.i18n import _
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             common: argparse.ArgumentParser) -> None:
     db = sub.add_parser("db", parents=[common], help=_("database schema and status"))
     dbsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True,
                               parser_class=type(db))

@@ -12,7 +12,8 @@ from pob_tui.config import Settings
 from pob_tui.i18n import _
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             common: argparse.ArgumentParser) -> None:
     demo = sub.add_parser("demo", parents=[common],
                           help=_("fill the database with a demo municipality"))
     demo.add_argument("--scale", choices=("small", "municipality", "history"), default="small")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import cast
 
 from pob_tui.commands.common import CommandContext
 from pob_tui.i18n import _
@@ -17,7 +18,8 @@ KIND_NAMES = ("people", "org-units", "locations", "teams", "services", "cis", "c
               "costs", "subscriptions", "usage", "funding")
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             common: argparse.ArgumentParser) -> None:
     imp = sub.add_parser("import", parents=[common],
                          help=_("import master data from CSV (checked first, all or nothing)"))
     imp.add_argument("kind", choices=KIND_NAMES, metavar="KIND",
@@ -70,7 +72,9 @@ def run_import(args: argparse.Namespace, ctx: CommandContext) -> int:
     if result.created or result.updated:
         from pob_tui.db import gather_statistics
 
-        gather_statistics(database.engine, [csvio.KINDS[args.kind].model.__tablename__])
+        # a table model's __tablename__ is a str (the stubs also allow a declared_attr)
+        table_name = cast(str, csvio.KINDS[args.kind].model.__tablename__)
+        gather_statistics(database.engine, [table_name])
     if args.format == "json":
         print_json(result.as_dict())
     else:

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from pob_tui.commands.common import CommandContext, positive_int, search_text
 from pob_tui.i18n import _
+
+if TYPE_CHECKING:
+    from datetime import tzinfo
+
+    from sqlmodel import Session
+
+    from pob_tui.config import Settings
+    from pob_tui.services.identity import Actor
 
 LIST_COLUMNS = ("number", "priority", "status", "caller", "service", "summary", "team",
                 "assignee", "opened_at")
@@ -14,7 +25,8 @@ TABLE_COLUMNS = tuple("service_name" if c == "service" else c for c in LIST_COLU
 """What people read: the service's name."""
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("incident", parents=[common], help=_("log and work incidents"))
     isub = parser.add_subparsers(dest="incident_command", metavar="ACTION", required=True,
                                  parser_class=type(parser))
@@ -123,7 +135,7 @@ def _default_sort(view: str) -> str:
     return "resolved" if view == "resolved" else "newest"
 
 
-def _update(session, actor, args: argparse.Namespace, svc) -> None:
+def _update(session: Session, actor: Actor, args: argparse.Namespace, svc: ModuleType) -> None:
     """Apply every requested change in one transaction: all of them or none."""
     from pob_tui.errors import InvalidInput
 
@@ -159,13 +171,13 @@ def _update(session, actor, args: argparse.Namespace, svc) -> None:
                              "--comment, --work-note, --impact or --urgency"))
 
 
-def _public(data: dict) -> dict:
+def _public(data: dict[str, Any]) -> dict[str, Any]:
     hidden = {"id", "caller_id", "service_id", "ci_id", "location_id", "team_id",
               "assignee_id", "opened_by_id", "problem_id", "caused_by_change_id"}
     return {k: v for k, v in data.items() if k not in hidden}
 
 
-def _print_clocks(session, number: str, settings) -> None:
+def _print_clocks(session: Session, number: str, settings: Settings) -> None:
     """The SLA clocks as the TUI shows them: due time in the calendar's zone and the time
     left in working time (`sla.display`, one formatter everywhere)."""
     from zoneinfo import ZoneInfo
@@ -189,7 +201,8 @@ def _print_clocks(session, number: str, settings) -> None:
             left=left))
 
 
-def _print_detail(data: dict, print_fields, visible, tz) -> None:
+def _print_detail(data: dict[str, Any], print_fields: Callable[..., None],
+                  visible: Callable[[Any], str], tz: tzinfo) -> None:
     """For people: labels and statuses in the current language, times in the calendar's
     zone with the offset (`--format json` keeps the stored values)."""
     from pob_tui.reports.labels import value_label

@@ -8,18 +8,20 @@ held), 2 when a file cannot be read, 3 when the mail server cannot be used.
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pob_tui.i18n import _
 
 if TYPE_CHECKING:
     from pob_tui.commands.common import CommandContext
+    from pob_tui.services.mail import IngestResult
 
 JSON_KEYS = ("file", "message_id", "from_email", "from_name", "subject", "action", "ticket",
              "reason")
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("mail", parents=[common],
                             help=_("e-mail intake (IMAP, files) and mail out"))
     msub = parser.add_subparsers(dest="mail_command", metavar="ACTION", required=True,
@@ -124,14 +126,16 @@ def _send(ctx: CommandContext) -> None:
     deliver_if_configured(ctx.settings, ctx.database())
 
 
-def _print_results(results: list, fmt: str, ctx: CommandContext) -> None:
+def _print_results(results: list[tuple[str, IngestResult]], fmt: str,
+                   ctx: CommandContext) -> None:
     from pob_tui.commands.output import print_json, visible
 
-    rows = [{"file": name, "message_id": r.message_id, "from_email": r.from_email,
-             "from_name": r.from_name, "subject": r.subject, "action": r.action,
-             "ticket": r.ticket, "reason": r.reason} for name, r in results]
+    rows: list[dict[str, Any]] = [
+        {"file": name, "message_id": r.message_id, "from_email": r.from_email,
+         "from_name": r.from_name, "subject": r.subject, "action": r.action,
+         "ticket": r.ticket, "reason": r.reason} for name, r in results]
     if fmt == "json":
-        print_json(rows, ctx.stdout)  # type: ignore[arg-type]
+        print_json(rows, ctx.stdout)
         ctx.stdout.write("\n")
         return
     for row in rows:

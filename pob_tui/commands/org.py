@@ -36,7 +36,8 @@ def _fmt(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="table")
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             common: argparse.ArgumentParser) -> None:
     unit = sub.add_parser("unit", parents=[common], help=_("org units: the customers of IT"))
     usub = unit.add_subparsers(dest="unit_command", metavar="ACTION", required=True,
                                parser_class=type(unit))

@@ -10,7 +10,8 @@ from pob_tui.i18n import _
 LIST_COLUMNS = ("number", "summary", "ci", "service", "children", "status", "opened_at")
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("outage", parents=[common],
                             help=_("outages (major incidents) with their child calls"))
     osub = parser.add_subparsers(dest="outage_command", metavar="ACTION", required=True,

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
-from typing import Any, TextIO
+from typing import IO, Any
 
 from pob_tui.i18n import current_language, format_decimal
 from pob_tui.reports.labels import column_label, value_label
@@ -39,14 +39,14 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
-def print_json(data: Any, out: TextIO | None = None) -> None:
+def print_json(data: Any, out: IO[str] | None = None) -> None:
     out = out or sys.stdout
     out.write(json_dumps(data, default=_jsonable))
     out.write("\n")
 
 
 def print_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
-              out: TextIO | None = None) -> None:
+              out: IO[str] | None = None) -> None:
     out = out or sys.stdout
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(csv_row(columns))
@@ -82,7 +82,7 @@ def _labelled(row: Mapping[str, Any], column: str, tz: tzinfo | None) -> str:
 
 
 def print_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
-                headers: Sequence[str] | None = None, out: TextIO | None = None,
+                headers: Sequence[str] | None = None, out: IO[str] | None = None,
                 max_width: int = 60, tz: tzinfo | None = None) -> None:
     """A plain aligned table for people: headings and stored values (statuses, flags) in the
     current language, times in `tz`; long cells are cut with an ellipsis."""
@@ -102,7 +102,7 @@ def print_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
 
 
 def print_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: str,
-               out: TextIO | None = None, *, tz: tzinfo | None = None,
+               out: IO[str] | None = None, *, tz: tzinfo | None = None,
                table_columns: Sequence[str] | None = None) -> None:
     """JSON and CSV keep the keys and stored values (contracts); the table is for people
     (`table_columns` may show other keys, e.g. the service's name for its code)."""
@@ -114,7 +114,7 @@ def print_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: s
         print_table(rows, table_columns or columns, out=out, tz=tz)
 
 
-def print_fields(pairs: Iterable[tuple[str, Any]], out: TextIO | None = None,
+def print_fields(pairs: Iterable[tuple[str, Any]], out: IO[str] | None = None,
                  tz: tzinfo | None = None) -> None:
     out = out or sys.stdout
     pairs = list(pairs)
@@ -124,7 +124,7 @@ def print_fields(pairs: Iterable[tuple[str, Any]], out: TextIO | None = None,
 
 
 def print_markdown(rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
-                   out: TextIO | None = None, tz: tzinfo | None = None) -> None:
+                   out: IO[str] | None = None, tz: tzinfo | None = None) -> None:
     """A Markdown table for people (headings and values as in `print_table`); `|` in cells
     escaped so user text cannot break the table."""
     out = out or sys.stdout

@@ -8,7 +8,8 @@ from pob_tui.commands.common import CommandContext, positive_int, search_text
 from pob_tui.i18n import _
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("problem", parents=[common], help=_("problems and known errors"))
     psub = parser.add_subparsers(dest="problem_command", metavar="ACTION", required=True,
                                  parser_class=type(parser))

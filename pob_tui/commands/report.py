@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import argparse
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pob_tui.commands.common import CommandContext
 from pob_tui.i18n import _
 from pob_tui.reports.build import build_report
+
+if TYPE_CHECKING:
+    from pob_tui.reports.costs import Period
 
 FORMATS = ("table", "csv", "json", "md")
 
@@ -40,7 +43,8 @@ def _period_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=FORMATS, default="table")
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("report", parents=[common], help=_("reports"))
     rsub = parser.add_subparsers(dest="report", metavar="REPORT", required=True,
                                  parser_class=type(parser))
@@ -75,7 +79,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     parser.set_defaults(handler=run)
 
 
-def cost_period(args: argparse.Namespace, today: date | None = None):  # type: ignore[no-untyped-def]
+def cost_period(args: argparse.Namespace, today: date | None = None) -> Period:
     """--year, or --from/--to (either may be left out: start of that year / today)."""
     from pob_tui.errors import InvalidInput
     from pob_tui.reports.costs import Period

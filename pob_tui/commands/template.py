@@ -11,7 +11,8 @@ from pob_tui.i18n import _
 COLUMNS = ("name", "service", "summary", "impact", "urgency", "code", "resolution")
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("template", parents=[common], help=_("quick-call templates"))
     tsub = parser.add_subparsers(dest="template_command", metavar="ACTION", required=True,
                                  parser_class=type(parser))

@@ -30,6 +30,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+import sqlmodel
 from sqlalchemy import Table, bindparam, select, update
 from sqlmodel import Session, SQLModel
 
@@ -295,7 +296,9 @@ IMPORT_ORDER = ("org-units", "locations", "people", "teams", "services", "cis", 
 
 
 def _table(model: type[SQLModel]) -> Table:
-    return model.__table__  # type: ignore[attr-defined,return-value]
+    # __table__ is set by SQLModel's metaclass on table=True models; the stubs don't know it
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
 
 
 # --------------------------------------------------------------------------- reading
@@ -492,8 +495,8 @@ def _username_case(session: Session,
                        f"from {first[0]!r} on line {first[1]}")
     keys = list(by_lower)
     for i in range(0, len(keys), 5000):
-        for existing in session.execute(select(Person.username).where(
-                func.lower(Person.username).in_(keys[i: i + 5000]))).scalars():
+        for existing in session.execute(select(sqlmodel.col(Person.username)).where(
+                func.lower(sqlmodel.col(Person.username)).in_(keys[i: i + 5000]))).scalars():
             user, line = by_lower[existing.lower()]
             if user != existing:
                 out.append(f"{name}:{line}: column 'username': {user!r} differs only in "
@@ -511,7 +514,8 @@ def _org_cycles(session: Session, parsed: list[tuple[int, dict[str, Any], dict[s
 
     up = aliased(OrgUnit)
     parents: dict[str, str | None] = dict(session.execute(
-        select(OrgUnit.code, up.code).outerjoin(up, up.id == OrgUnit.parent_id)).all())
+        select(sqlmodel.col(OrgUnit.code), sqlmodel.col(up.code))
+        .outerjoin(up, sqlmodel.col(up.id) == OrgUnit.parent_id)).all())
     for _line, values, deferred in parsed:
         parents[values["code"]] = deferred.get("parent_id")
     out: list[str] = []

@@ -9,7 +9,7 @@ from pob_tui.models.audit import (
     TicketEvent,
     TicketPresence,
 )
-from pob_tui.models.base import NAMING_CONVENTION, UTCDateTime, utcnow
+from pob_tui.models.base import NAMING_CONVENTION, UTCDateTime, pk, utcnow
 from pob_tui.models.catalog import Funding, Service, ServiceCost, Subscription, UsageRecord
 from pob_tui.models.change import (
     CabAgendaItem,
@@ -93,5 +93,6 @@ __all__ = [
     "UTCDateTime",
     "UsageRecord",
     "metadata",
+    "pk",
     "utcnow",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import DateTime, Numeric
+from sqlalchemy import DateTime, Dialect, Numeric
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
@@ -34,7 +34,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -44,7 +44,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=None)
         return value
 
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -58,6 +58,16 @@ Money = Numeric(14, 2)
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def pk(row: SQLModel) -> int:
+    """A stored row's id. Models type `id` as `int | None` (None until the row is flushed);
+    code that works with stored rows takes the id through this, so the type checker knows
+    it is there and a row not yet flushed fails loudly here rather than as a NULL later."""
+    ident = getattr(row, "id", None)
+    if ident is None:
+        raise ValueError(f"{type(row).__name__} has no id: it is not stored yet")
+    return int(ident)
 
 
 ZERO = Decimal("0.00")

@@ -4,11 +4,11 @@ success rate for reports. Read-only."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.i18n import LazyLabels, _, format_decimal, ngettext
 from pob_tui.models import ChangeRequest
@@ -201,16 +201,26 @@ def minutes_markdown(data: dict[str, Any], tz: ZoneInfo | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def change_success_rate(session: Session, start: datetime, end: datetime) -> dict[str, Any]:
+class ChangeSuccess(TypedDict):
+    """`change_success_rate`'s figures (KPI and CAB reports read them by key)."""
+
+    total: int
+    successful: int
+    failed: int
+    backed_out: int
+    rate: float | None
+
+
+def change_success_rate(session: Session, start: datetime, end: datetime) -> ChangeSuccess:
     """Changes with an outcome whose (actual, else planned) end falls in [start, end): how
     many succeeded, failed or were backed out, and the share that succeeded (None: none)."""
-    ended = func.coalesce(ChangeRequest.actual_end, ChangeRequest.planned_end)
+    ended = func.coalesce(col(ChangeRequest.actual_end), col(ChangeRequest.planned_end))
     rows = dict(session.execute(
-        select(ChangeRequest.outcome, func.count())
-        .where(ChangeRequest.outcome.is_not(None), ended >= start, ended < end)
-        .group_by(ChangeRequest.outcome)).all())
+        select(col(ChangeRequest.outcome), func.count())
+        .where(col(ChangeRequest.outcome).is_not(None), ended >= start, ended < end)
+        .group_by(col(ChangeRequest.outcome))).all())
     total = sum(rows.values())
     ok = rows.get("successful", 0)
-    return {"total": total, "successful": ok, "failed": rows.get("failed", 0),
-            "backed_out": rows.get("backed_out", 0),
-            "rate": round(ok / total, 4) if total else None}
+    return ChangeSuccess(total=total, successful=ok, failed=rows.get("failed", 0),
+                         backed_out=rows.get("backed_out", 0),
+                         rate=round(ok / total, 4) if total else None)

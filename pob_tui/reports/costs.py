@@ -41,7 +41,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import Exists
+from sqlmodel import Session, col
 
 from pob_tui.errors import InconsistentData, InvalidInput
 from pob_tui.models import (
@@ -429,18 +431,19 @@ class Allocation:
 def load_inputs(session: Session, period: Period, *, hourly_rate: Decimal, tz: ZoneInfo,
                 service_ids: Sequence[int] | None = None) -> Inputs:
     """Read what the allocation needs with a handful of aggregate queries."""
-    svc_q = select(Service.id, Service.code, Service.name, Service.lifecycle)
+    svc_q = select(col(Service.id), col(Service.code), col(Service.name), col(Service.lifecycle))
     if service_ids is not None:
-        svc_q = svc_q.where(Service.id.in_(service_ids))
+        svc_q = svc_q.where(col(Service.id).in_(service_ids))
     services = {r[0]: (r[1], r[2], r[3]) for r in session.execute(svc_q)}
 
     cost_cents: dict[int, int] = defaultdict(int)
     shares = period.year_shares()
-    cost_q = (select(ServiceCost.service_id, ServiceCost.year, func.sum(ServiceCost.amount))
-              .where(ServiceCost.year.between(period.start.year, period.end.year))
-              .group_by(ServiceCost.service_id, ServiceCost.year))
+    cost_q = (select(col(ServiceCost.service_id), col(ServiceCost.year),
+                     func.sum(col(ServiceCost.amount)))
+              .where(col(ServiceCost.year).between(period.start.year, period.end.year))
+              .group_by(col(ServiceCost.service_id), col(ServiceCost.year)))
     if service_ids is not None:
-        cost_q = cost_q.where(ServiceCost.service_id.in_(service_ids))
+        cost_q = cost_q.where(col(ServiceCost.service_id).in_(service_ids))
     part = {y: (d, n) for y, d, n in shares}
     per_service: dict[int, Decimal] = defaultdict(Decimal)
     for sid, year, amount in session.execute(cost_q):
@@ -453,47 +456,50 @@ def load_inputs(session: Session, period: Period, *, hourly_rate: Decimal, tz: Z
     lo, hi = period.utc_bounds(tz)
     minutes: dict[int, int] = defaultdict(int)
     for model, kind in ((Incident, "incident"), (Problem, "problem")):
-        q = (select(model.service_id, func.sum(TicketEvent.minutes))
-             .join(model, and_(model.id == TicketEvent.ticket_id,
-                               TicketEvent.ticket_type == kind))
-             .where(TicketEvent.at >= lo, TicketEvent.at < hi,
-                    TicketEvent.minutes.is_not(None), model.service_id.is_not(None))
-             .group_by(model.service_id))
+        q = (select(col(model.service_id), func.sum(col(TicketEvent.minutes)))
+             .join(model, and_(col(model.id) == TicketEvent.ticket_id,
+                               col(TicketEvent.ticket_type) == kind))
+             .where(col(TicketEvent.at) >= lo, col(TicketEvent.at) < hi,
+                    col(TicketEvent.minutes).is_not(None), col(model.service_id).is_not(None))
+             .group_by(col(model.service_id)))
         if service_ids is not None:
-            q = q.where(model.service_id.in_(service_ids))
+            q = q.where(col(model.service_id).in_(service_ids))
         for sid, total in session.execute(q):
             minutes[sid] += int(total or 0)
 
     units = {r[0]: (r[1], r[2], r[3]) for r in session.execute(
-        select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.code, OrgUnit.name))}
+        select(col(OrgUnit.id), col(OrgUnit.parent_id), col(OrgUnit.code), col(OrgUnit.name)))}
     start_o, end_o = period.start.toordinal(), period.end.toordinal()
     has_history, whole, overlaps = _history_terms(period)
     unit_people: dict[int | None, int] = defaultdict(int)
-    for unit, n in session.execute(select(Person.org_unit_id, func.count())
-                                   .where(~has_history).group_by(Person.org_unit_id)):
+    for unit, n in session.execute(select(col(Person.org_unit_id), func.count())
+                                   .where(~has_history).group_by(col(Person.org_unit_id))):
         unit_people[unit] += int(n)
-    for unit, n in session.execute(select(H.org_unit_id, func.count()).where(whole)
-                                   .group_by(H.org_unit_id)):
+    for unit, n in session.execute(select(col(H.org_unit_id), func.count()).where(whole)
+                                   .group_by(col(H.org_unit_id))):
         unit_people[unit] += int(n)
     segments = []
     for pid, unit, frm, to, uname in session.execute(
-            select(H.person_id, H.org_unit_id, H.valid_from, H.valid_to, Person.username)
-            .join(Person, Person.id == H.person_id)
-            .where(overlaps, ~whole).order_by(H.person_id, H.valid_from)):
-        lo = start_o if frm is None else max(frm.toordinal(), start_o)
-        hi = end_o if to is None else min(to.toordinal(), end_o)
-        if lo <= hi:
-            segments.append(Segment(pid, unit, lo, hi, uname))
+            select(col(H.person_id), col(H.org_unit_id), col(H.valid_from), col(H.valid_to),
+                   col(Person.username))
+            .join(Person, col(Person.id) == H.person_id)
+            .where(overlaps, ~whole).order_by(col(H.person_id), col(H.valid_from))):
+        first = start_o if frm is None else max(frm.toordinal(), start_o)
+        last = end_o if to is None else min(to.toordinal(), end_o)
+        if first <= last:
+            segments.append(Segment(pid, unit, first, last, uname))
 
-    sub_q = (select(Subscription.service_id, Subscription.org_unit_id, Subscription.person_id,
-                    Subscription.valid_from, Subscription.valid_to, Person.org_unit_id,
-                    Person.username, H.id, H.org_unit_id, has_history)
-             .outerjoin(Person, Person.id == Subscription.person_id)
-             .outerjoin(H, and_(H.person_id == Person.id, whole))
-             .where(Subscription.valid_from <= period.end,
-                    or_(Subscription.valid_to.is_(None), Subscription.valid_to >= period.start)))
+    sub_q = (select(col(Subscription.service_id), col(Subscription.org_unit_id),
+                    col(Subscription.person_id), col(Subscription.valid_from),
+                    col(Subscription.valid_to), col(Person.org_unit_id),
+                    col(Person.username), col(H.id), col(H.org_unit_id), has_history)
+             .outerjoin(Person, col(Person.id) == Subscription.person_id)
+             .outerjoin(H, and_(col(H.person_id) == Person.id, whole))
+             .where(col(Subscription.valid_from) <= period.end,
+                    or_(col(Subscription.valid_to).is_(None),
+                        col(Subscription.valid_to) >= period.start)))
     if service_ids is not None:
-        sub_q = sub_q.where(Subscription.service_id.in_(service_ids))
+        sub_q = sub_q.where(col(Subscription.service_id).in_(service_ids))
     subs = []
     for sid, unit, pid, frm, to, punit, uname, whole_id, whole_unit, dated in \
             session.execute(sub_q):
@@ -516,15 +522,17 @@ def load_inputs(session: Session, period: Period, *, hourly_rate: Decimal, tz: Z
 H = PersonUnitHistory
 
 
-def _history_terms(period: Period):  # type: ignore[no-untyped-def]
+def _history_terms(period: Period,
+                   ) -> tuple[Exists, ColumnElement[bool], ColumnElement[bool]]:
     """SQL terms: the person has dated history; a row covers the whole period; a row
     overlaps it. (Rows of one person never overlap, so at most one covers the period.)"""
     inner = aliased(PersonUnitHistory)  # the outer query may join H itself
-    has_history = select(inner.id).where(inner.person_id == Person.id).correlate(Person).exists()
-    whole = and_(or_(H.valid_from.is_(None), H.valid_from <= period.start),
-                 or_(H.valid_to.is_(None), H.valid_to >= period.end))
-    overlaps = and_(or_(H.valid_from.is_(None), H.valid_from <= period.end),
-                    or_(H.valid_to.is_(None), H.valid_to >= period.start))
+    has_history = (select(col(inner.id)).where(col(inner.person_id) == Person.id)
+                   .correlate(Person).exists())
+    whole = and_(or_(col(H.valid_from).is_(None), col(H.valid_from) <= period.start),
+                 or_(col(H.valid_to).is_(None), col(H.valid_to) >= period.end))
+    overlaps = and_(or_(col(H.valid_from).is_(None), col(H.valid_from) <= period.end),
+                    or_(col(H.valid_to).is_(None), col(H.valid_to) >= period.start))
     return has_history, whole, overlaps
 
 
@@ -532,8 +540,8 @@ def group_unit(session: Session, person_id: int, current: int | None, period: Pe
                ) -> tuple[bool, int | None]:
     """(in a group, unit) for one person in `period`: the unit whose people they count
     among, or (False, None) when their dated history changes (or ends) within the period."""
-    rows = session.execute(select(H.org_unit_id, H.valid_from, H.valid_to)
-                           .where(H.person_id == person_id)).all()
+    rows = session.execute(select(col(H.org_unit_id), col(H.valid_from), col(H.valid_to))
+                           .where(col(H.person_id) == person_id)).all()
     if not rows:
         return True, current
     for unit, frm, to in rows:
@@ -585,22 +593,24 @@ def unit_members(session: Session, unit_ids: Iterable[int | None] | None = None,
     by their current unit, and those whose history puts them in one unit all period; people
     who moved during the period are allocated one by one and are not members."""
     if period is None:
-        q = select(Person.org_unit_id, Person.id).order_by(Person.org_unit_id, Person.username)
+        q = (select(col(Person.org_unit_id), col(Person.id))
+             .order_by(col(Person.org_unit_id), col(Person.username)))
         if unit_ids is not None:
             ids = [u for u in unit_ids if u is not None]
-            q = q.where(Person.org_unit_id.in_(ids))
+            q = q.where(col(Person.org_unit_id).in_(ids))
         out: dict[int | None, list[int]] = defaultdict(list)
         for unit, pid in session.execute(q):
             out[unit].append(pid)
         return dict(out)
     has_history, whole, _overlaps = _history_terms(period)
-    plain = select(Person.org_unit_id, Person.id, Person.username).where(~has_history)
-    dated = (select(H.org_unit_id, Person.id, Person.username)
-             .join(Person, Person.id == H.person_id).where(whole))
+    plain = (select(col(Person.org_unit_id), col(Person.id), col(Person.username))
+             .where(~has_history))
+    dated = (select(col(H.org_unit_id), col(Person.id), col(Person.username))
+             .join(Person, col(Person.id) == H.person_id).where(whole))
     if unit_ids is not None:
         ids = [u for u in unit_ids if u is not None]
-        plain = plain.where(Person.org_unit_id.in_(ids))
-        dated = dated.where(H.org_unit_id.in_(ids))
+        plain = plain.where(col(Person.org_unit_id).in_(ids))
+        dated = dated.where(col(H.org_unit_id).in_(ids))
     rows = [*session.execute(plain), *session.execute(dated)]
     rows.sort(key=lambda r: (r[0] is None, r[0] or 0, r[2]))
     grouped: dict[int | None, list[int]] = defaultdict(list)
@@ -641,7 +651,7 @@ def tree_order(parents: Mapping[int, int | None], units: Mapping[int, tuple[str,
 
 def costs_by_service(alloc: Allocation) -> list[dict[str, Any]]:
     """One row per service with its total, what was allocated and what was not."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for a in sorted(alloc.services.values(), key=lambda a: (-a.total_cents, a.code)):
         people = a.people
         rows.append({
@@ -661,7 +671,7 @@ def costs_by_org_unit(alloc: Allocation) -> list[dict[str, Any]]:
     inputs = alloc.inputs
     own = alloc.unit_own_cents()
     total = alloc.rolled_up(own)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for unit, depth in tree_order(inputs.parents, inputs.units):
         code, name = inputs.units[unit]
         rows.append({"org_unit": code, "name": name, "depth": depth,
@@ -689,9 +699,9 @@ def costs_by_person(session: Session, alloc: Allocation,
         allowed = {p for u, ps in members.items() if u in keep for p in ps}
         per = {p: v for p, v in per.items() if p in allowed}
     info = {r[0]: r[1:] for r in session.execute(
-        select(Person.id, Person.username, Person.first_name, Person.last_name,
-               Person.org_unit_id))}
-    rows = []
+        select(col(Person.id), col(Person.username), col(Person.first_name), col(Person.last_name),
+               col(Person.org_unit_id)))}
+    rows: list[dict[str, Any]] = []
     for pid, services in per.items():
         username, first, last, unit = info[pid]
         cents = sum(c for _d, c in services.values())
@@ -706,8 +716,8 @@ def costs_by_person(session: Session, alloc: Allocation,
 
 def person_detail(session: Session, alloc: Allocation, username: str) -> list[dict[str, Any]]:
     """One person's services: days of access and the share of each service's cost."""
-    row = session.execute(select(Person.id, Person.org_unit_id)
-                          .where(Person.username == username)).first()
+    row = session.execute(select(col(Person.id), col(Person.org_unit_id))
+                          .where(col(Person.username) == username)).first()
     if row is None:
         from pob_tui.errors import NotFound
 
@@ -722,7 +732,7 @@ def person_detail(session: Session, alloc: Allocation, username: str) -> list[di
                    for h in a.holders)]
     per = alloc.person_cents(members, sids,
                              only_units={unit} if in_group else set()).get(pid, {})
-    rows = []
+    rows: list[dict[str, Any]] = []
     for sid, (days, cents) in sorted(per.items(), key=lambda kv: -kv[1][1]):
         a = alloc.services[sid]
         rows.append({"code": a.code, "service": a.name, "days": days, "total": money(cents)})
@@ -794,8 +804,8 @@ def _funding_cents(session: Session, period: Period) -> dict[int, int]:
     part = {y: (d, n) for y, d, n in period.year_shares()}
     out: dict[int, Decimal] = defaultdict(Decimal)
     for unit, year, amount in session.execute(
-            select(Funding.org_unit_id, Funding.year, Funding.amount)
-            .where(Funding.year.between(period.start.year, period.end.year))):
+            select(col(Funding.org_unit_id), col(Funding.year), col(Funding.amount))
+            .where(col(Funding.year).between(period.start.year, period.end.year))):
         d, n = part[year]
         out[unit] += Decimal(amount) if d == n else Decimal(amount) * d / n
     return {u: to_cents(a) for u, a in out.items()}
@@ -836,8 +846,8 @@ def subsidy(session: Session, alloc: Allocation, by: str = "org-unit") -> list[d
         return inputs.units.get(u, ("-", "(no funding)")) if u is not None else (
             "-", "(no funding)")
 
+    rows: list[dict[str, Any]] = []
     if by == "service":
-        rows = []
         weights = [funding[f] for f in funders]
         for sid, a in sorted(alloc.services.items(), key=lambda kv: kv[1].code):
             allocated = a.allocated_cents

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from sqlalchemy import case, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.models import ChangeRequest, Incident, OrgUnit, Person
 from pob_tui.models.incident import OPEN_STATUSES
@@ -133,15 +133,15 @@ def kpis(session: Session, period: Period, *, now: datetime, tz: ZoneInfo | str)
 
     # counted and summed in SQL: the period's resolved incidents never travel to Python
     if session.get_bind().dialect.name == "sqlite":
-        seconds = (func.julianday(Incident.resolved_at)
-                   - func.julianday(Incident.opened_at)) * 86400
+        seconds = (func.julianday(col(Incident.resolved_at))
+                   - func.julianday(col(Incident.opened_at))) * 86400
     else:
-        seconds = func.extract("epoch", Incident.resolved_at - Incident.opened_at)
+        seconds = func.extract("epoch", col(Incident.resolved_at) - Incident.opened_at)
     counted, first_line, total = session.execute(
-        select(func.count(), func.sum(case((Incident.first_line.is_(True), 1), else_=0)),
+        select(func.count(), func.sum(case((col(Incident.first_line).is_(True), 1), else_=0)),
                func.sum(seconds)).where(
-            Incident.resolved_at >= lo, Incident.resolved_at < hi,
-            Incident.status.in_(("resolved", "closed")))).one()
+            col(Incident.resolved_at) >= lo, col(Incident.resolved_at) < hi,
+            col(Incident.status).in_(("resolved", "closed")))).one()
     k.resolved, k.first_line = int(counted or 0), int(first_line or 0)
     hours = float(total or 0) / 3600
     k.mttr_hours = round(hours / k.resolved, 1) if k.resolved else None
@@ -154,8 +154,8 @@ def kpis(session: Session, period: Period, *, now: datetime, tz: ZoneInfo | str)
             k.sla_total += row["total"]
 
     ages = sorted((now - opened).total_seconds() / 86400 for (opened,) in session.execute(
-        select(Incident.opened_at).where(Incident.status.in_(OPEN_STATUSES),
-                                         Incident.opened_at < now)))
+        select(col(Incident.opened_at)).where(col(Incident.status).in_(OPEN_STATUSES),
+                                         col(Incident.opened_at) < now)))
     k.backlog = len(ages)
     if ages:
         mid = len(ages) // 2
@@ -184,15 +184,15 @@ def calls_per_day(session: Session, lo: datetime, hi: datetime, zone: ZoneInfo
     probe = datetime(lo.year, 1, 1, tzinfo=zone), datetime(lo.year, 7, 1, tzinfo=zone)
     whole_hours = all((p.utcoffset() or timedelta()).total_seconds() % 3600 == 0
                       for p in probe)
-    period = (Incident.opened_at >= lo, Incident.opened_at < hi)
+    period = (col(Incident.opened_at) >= lo, col(Incident.opened_at) < hi)
     if not whole_hours:
-        for (opened,) in session.execute(select(Incident.opened_at).where(*period)):
+        for (opened,) in session.execute(select(col(Incident.opened_at)).where(*period)):
             per_day[opened.astimezone(zone).date()] += 1
         return per_day
     if session.get_bind().dialect.name == "sqlite":
-        hour = func.substr(Incident.opened_at, 1, 13)  # stored as naive UTC 'YYYY-MM-DD HH'
+        hour = func.substr(col(Incident.opened_at), 1, 13)  # stored as naive UTC 'YYYY-MM-DD HH'
     else:
-        hour = func.to_char(func.timezone("UTC", Incident.opened_at), "YYYY-MM-DD HH24")
+        hour = func.to_char(func.timezone("UTC", col(Incident.opened_at)), "YYYY-MM-DD HH24")
     for bucket, n in session.execute(select(hour, func.count()).where(*period)
                                      .group_by(hour)):
         at = datetime.strptime(str(bucket), "%Y-%m-%d %H").replace(tzinfo=UTC)
@@ -204,7 +204,7 @@ def change_success(session: Session, lo: datetime, hi: datetime) -> tuple[int, i
     """(changes with an outcome, successful ones) ended in [lo, hi). Uses the CAB report's
     function when that module provides one, so both screens agree."""
     try:
-        from pob_tui.reports import cab  # type: ignore[attr-defined]
+        from pob_tui.reports import cab
 
         fn = getattr(cab, "change_success_rate", None)
     except ImportError:
@@ -216,11 +216,11 @@ def change_success(session: Session, lo: datetime, hi: datetime) -> tuple[int, i
                 return int(got["total"]), int(got["successful"])
         except TypeError:
             pass
-    ended = func.coalesce(ChangeRequest.actual_end, ChangeRequest.updated_at)
+    ended = func.coalesce(col(ChangeRequest.actual_end), col(ChangeRequest.updated_at))
     rows = session.execute(
-        select(ChangeRequest.outcome, func.count()).where(
-            ChangeRequest.outcome.is_not(None), ended >= lo, ended < hi)
-        .group_by(ChangeRequest.outcome)).all()
+        select(col(ChangeRequest.outcome), func.count()).where(
+            col(ChangeRequest.outcome).is_not(None), ended >= lo, ended < hi)
+        .group_by(col(ChangeRequest.outcome))).all()
     total = sum(int(n) for _o, n in rows)
     ok = sum(int(n) for o, n in rows if o == "successful")
     return total, ok
@@ -230,7 +230,7 @@ def satisfaction_by_customer(session: Session, lo: datetime, hi: datetime,
                              ) -> list[dict[str, Any]]:
     """Average score per customer (the caller's top-level org unit), under 4 flagged."""
     parents = {u: (p, code, name) for u, p, code, name in session.execute(
-        select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.code, OrgUnit.name))}
+        select(col(OrgUnit.id), col(OrgUnit.parent_id), col(OrgUnit.code), col(OrgUnit.name)))}
 
     def top(u: int | None) -> int | None:
         seen = set()
@@ -241,11 +241,11 @@ def satisfaction_by_customer(session: Session, lo: datetime, hi: datetime,
 
     sums: dict[int | None, list[int]] = defaultdict(lambda: [0, 0])
     for unit, total, n in session.execute(
-            select(Person.org_unit_id, func.sum(Incident.satisfaction), func.count())
-            .join(Person, Person.id == Incident.caller_id)
-            .where(Incident.satisfaction.is_not(None), Incident.satisfaction_at >= lo,
-                   Incident.satisfaction_at < hi)
-            .group_by(Person.org_unit_id)):
+            select(col(Person.org_unit_id), func.sum(col(Incident.satisfaction)), func.count())
+            .join(Person, col(Person.id) == Incident.caller_id)
+            .where(col(Incident.satisfaction).is_not(None), col(Incident.satisfaction_at) >= lo,
+                   col(Incident.satisfaction_at) < hi)
+            .group_by(col(Person.org_unit_id))):
         cell = sums[top(unit)]
         cell[0] += int(total)
         cell[1] += int(n)

@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.models import UsageRecord
 from pob_tui.reports.costs import Allocation, money
@@ -41,13 +41,14 @@ def usage_summary(session: Session, as_of: date, months: int = 12,
     first = month_start(as_of, months - 1)
     last = month_start(as_of)
     active = {sid: int(n) for sid, n in session.execute(
-        select(UsageRecord.service_id, func.count(func.distinct(UsageRecord.person_id)))
-        .where(UsageRecord.month >= first, UsageRecord.month <= last, UsageRecord.uses > 0)
-        .group_by(UsageRecord.service_id))}
+        select(col(UsageRecord.service_id), func.count(func.distinct(col(UsageRecord.person_id))))
+        .where(col(UsageRecord.month) >= first, col(UsageRecord.month) <= last,
+               col(UsageRecord.uses) > 0)
+        .group_by(col(UsageRecord.service_id)))}
     latest = {sid: m for sid, m in session.execute(
-        select(UsageRecord.service_id, func.max(UsageRecord.month))
-        .where(UsageRecord.month <= last, UsageRecord.uses > 0)
-        .group_by(UsageRecord.service_id))}
+        select(col(UsageRecord.service_id), func.max(col(UsageRecord.month)))
+        .where(col(UsageRecord.month) <= last, col(UsageRecord.uses) > 0)
+        .group_by(col(UsageRecord.service_id)))}
     return active, latest
 
 
@@ -58,7 +59,7 @@ def retirement_candidates(session: Session, alloc: Allocation, *, months: int = 
     as_of = alloc.period.end
     active, latest = usage_summary(session, as_of, months)
     scale = 1 if alloc.period.is_year else 365 / alloc.period.days
-    rows = []
+    rows: list[dict[str, Any]] = []
     for sid, a in alloc.services.items():
         if a.lifecycle in SKIP and not include_all:
             continue

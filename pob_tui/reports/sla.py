@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, and_, case, cast, func, literal, or_, select
-from sqlmodel import Session
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col
 
 from pob_tui.errors import InvalidInput
 from pob_tui.models import Incident, OrgUnit, Person, Service, SlaClock, Team
@@ -22,34 +23,36 @@ def sla_compliance(session: Session, *, start: datetime, end: datetime, by: str 
         raise InvalidInput(f"unknown grouping {by!r}; expected one of " + ", ".join(GROUPS))
     if end <= start:
         raise InvalidInput("--to must be after --from")
+    key: ColumnElement[str]
     if by == "service":
-        key = func.coalesce(Service.name, "-")
+        key = func.coalesce(col(Service.name), "-")
     elif by == "customer":
-        key = func.coalesce(OrgUnit.name, "-")
+        key = func.coalesce(col(OrgUnit.name), "-")
     elif by == "priority":
-        key = literal("P") + cast(Incident.priority, String)
+        key = literal("P") + cast(col(Incident.priority), String)
     else:
-        key = func.coalesce(Team.name, "-")
-    decided = or_(SlaClock.stopped_at.is_not(None), SlaClock.due_at <= now)
-    met = case((and_(SlaClock.met.is_(True)), 1), else_=0)
-    missed = case((or_(SlaClock.met.is_(False),
-                       and_(SlaClock.stopped_at.is_(None), SlaClock.due_at <= now)), 1), else_=0)
-    team_for_group = SlaClock.team_id if by == "team" else Incident.team_id
+        key = func.coalesce(col(Team.name), "-")
+    decided = or_(col(SlaClock.stopped_at).is_not(None), col(SlaClock.due_at) <= now)
+    met = case((and_(col(SlaClock.met).is_(True)), 1), else_=0)
+    missed = case((or_(col(SlaClock.met).is_(False),
+                       and_(col(SlaClock.stopped_at).is_(None), col(SlaClock.due_at) <= now)),
+                   1), else_=0)
+    team_for_group = col(SlaClock.team_id) if by == "team" else col(Incident.team_id)
     stmt = (
-        select(key.label("group"), SlaClock.kind, func.sum(met), func.sum(missed))
-        .join(Incident, Incident.id == SlaClock.incident_id)
-        .join(Person, Person.id == Incident.caller_id)
-        .outerjoin(OrgUnit, OrgUnit.id == Person.org_unit_id)
-        .outerjoin(Service, Service.id == Incident.service_id)
-        .outerjoin(Team, Team.id == team_for_group)
-        .where(SlaClock.started_at >= start, SlaClock.started_at < end, decided,
-               Incident.status != "cancelled")
-        .group_by(key, SlaClock.kind)
-        .order_by(key, SlaClock.kind)
+        select(key.label("group"), col(SlaClock.kind), func.sum(met), func.sum(missed))
+        .join(Incident, col(Incident.id) == SlaClock.incident_id)
+        .join(Person, col(Person.id) == Incident.caller_id)
+        .outerjoin(OrgUnit, col(OrgUnit.id) == Person.org_unit_id)
+        .outerjoin(Service, col(Service.id) == Incident.service_id)
+        .outerjoin(Team, col(Team.id) == team_for_group)
+        .where(col(SlaClock.started_at) >= start, col(SlaClock.started_at) < end, decided,
+               col(Incident.status) != "cancelled")
+        .group_by(key, col(SlaClock.kind))
+        .order_by(key, col(SlaClock.kind))
     )
     if by == "team":
-        stmt = stmt.where(SlaClock.kind == "ola")
-    rows = []
+        stmt = stmt.where(col(SlaClock.kind) == "ola")
+    rows: list[dict[str, Any]] = []
     for group, kind, n_met, n_missed in session.execute(stmt):
         n_met, n_missed = int(n_met or 0), int(n_missed or 0)
         total = n_met + n_missed

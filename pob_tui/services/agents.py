@@ -9,10 +9,10 @@ Bootstrap: while no active administrator exists, anyone may add the first one.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import exists, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.errors import InvalidInput, NotFound
 from pob_tui.models import ROLES, Agent, AgentRole, Person, Team
@@ -27,7 +27,8 @@ _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_.\-]{0,62}$")
 
 def _has_admin(session: Session) -> bool:
     return bool(session.execute(select(exists().where(
-        AgentRole.role == "administrator", AgentRole.agent_id == Agent.id, Agent.active
+        col(AgentRole.role) == "administrator", col(AgentRole.agent_id) == Agent.id,
+        col(Agent.active)
     ))).scalar())
 
 
@@ -47,25 +48,28 @@ def add_agent(session: Session, actor: Actor, username: str, *, first_name: str,
     if not _ROLE_NAME.match(username):
         raise InvalidInput(f"agent username {username!r}: use lowercase letters, digits, "
                            "'.', '-' or '_' (it is also the database login)")
-    if session.execute(select(Agent).where(func.lower(Agent.username) == username.lower())
+    if session.execute(select(Agent).where(func.lower(col(Agent.username)) == username.lower())
                        ).first():
         raise InvalidInput(f"agent {username} already exists")
     team_row: Team | None = find_team(session, team) if team else None
     if person:
-        who = session.execute(select(Person).where(Person.username == person)).scalars().first()
+        who = session.execute(select(Person).where(col(Person.username) == person)
+                              ).scalars().first()
         if who is None:
             raise NotFound(f"unknown person {person!r}")
     else:
-        who = session.execute(select(Person).where(Person.username == username)
+        who = session.execute(select(Person).where(col(Person.username) == username)
                               ).scalars().first()
         if who is None:
             who = Person(username=username, first_name=first_name, last_name=last_name,
                          search=f"{first_name} {last_name} {username}".lower())
             session.add(who)
             session.flush()
+    assert who.id is not None  # flushed or loaded: the row has its id
     agent = Agent(username=username, person_id=who.id, team_id=team_row.id if team_row else None)
     session.add(agent)
     session.flush()
+    assert agent.id is not None  # set by the flush
     session.add_all([AgentRole(agent_id=agent.id, role=r) for r in roles])
     if create_role:
         _create_login_role(session, username)
@@ -83,26 +87,36 @@ def _create_login_role(session: Session, username: str) -> None:
     grants.grant_reader(session, username)
 
 
-def list_agents(session: Session, *, include_disabled: bool = False) -> list[dict[str, Any]]:
+class AgentRow(TypedDict):
+    """A row of `pob agent list` (the keys are its JSON/CSV fields)."""
+
+    username: str
+    name: str
+    team: str | None
+    active: bool
+    roles: str
+
+
+def list_agents(session: Session, *, include_disabled: bool = False) -> list[AgentRow]:
     roles = func.coalesce(
-        select(func.group_concat(AgentRole.role) if session.get_bind().dialect.name == "sqlite"
-               else func.string_agg(AgentRole.role, ","))
-        .where(AgentRole.agent_id == Agent.id).correlate(Agent).scalar_subquery(), "")
-    stmt = (select(Agent.username, Person.first_name, Person.last_name, Team.name,
-                   Agent.active, roles)
-            .join(Person, Person.id == Agent.person_id)
-            .outerjoin(Team, Team.id == Agent.team_id)
-            .order_by(Agent.username))
+        select(func.group_concat(col(AgentRole.role)) if session.get_bind().dialect.name == "sqlite"
+               else func.string_agg(col(AgentRole.role), ","))
+        .where(col(AgentRole.agent_id) == Agent.id).correlate(Agent).scalar_subquery(), "")
+    stmt = (select(col(Agent.username), col(Person.first_name), col(Person.last_name),
+                   col(Team.name), col(Agent.active), roles)
+            .join(Person, col(Person.id) == Agent.person_id)
+            .outerjoin(Team, col(Team.id) == Agent.team_id)
+            .order_by(col(Agent.username)))
     if not include_disabled:
-        stmt = stmt.where(Agent.active)
-    return [{"username": u, "name": f"{f} {la}", "team": t, "active": a,
-             "roles": ",".join(sorted(r.split(","))) if r else ""}
+        stmt = stmt.where(col(Agent.active))
+    return [AgentRow(username=u, name=f"{f} {la}", team=t, active=a,
+                     roles=",".join(sorted(r.split(","))) if r else "")
             for u, f, la, t, a, r in session.execute(stmt)]
 
 
 def disable_agent(session: Session, actor: Actor, username: str) -> None:
     require(session, actor, "agent.admin", target=username)
-    agent = session.execute(select(Agent).where(Agent.username == username)).scalars().first()
+    agent = session.execute(select(Agent).where(col(Agent.username) == username)).scalars().first()
     if agent is None:
         raise NotFound(f"unknown agent {username!r}")
     if username == actor.username:

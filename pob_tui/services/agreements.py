@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.config import Settings
 from pob_tui.errors import InvalidInput, NotFound
@@ -144,21 +144,22 @@ class TargetChange:
 # --------------------------------------------------------------------------- reading
 
 def _rows(session: Session, where: Any = None) -> list[AgreementRow]:
-    stmt = (select(Agreement.id, Agreement.name, OrgUnit.code, OrgUnit.name, Calendar.name,
-                   Agreement.is_default)
-            .outerjoin(OrgUnit, OrgUnit.id == Agreement.customer_id)
-            .join(Calendar, Calendar.id == Agreement.calendar_id)
-            .order_by(Agreement.is_default.desc(), Agreement.name))
+    stmt = (select(col(Agreement.id), col(Agreement.name), col(OrgUnit.code), col(OrgUnit.name),
+                   col(Calendar.name),
+                   col(Agreement.is_default))
+            .outerjoin(OrgUnit, col(OrgUnit.id) == Agreement.customer_id)
+            .join(Calendar, col(Calendar.id) == Agreement.calendar_id)
+            .order_by(col(Agreement.is_default).desc(), col(Agreement.name)))
     if where is not None:
         stmt = stmt.where(where)
     base = session.execute(stmt).all()
     services: dict[int, list[str]] = {}
     if base:
         for aid, code in session.execute(
-                select(AgreementService.agreement_id, Service.code)
-                .join(Service, Service.id == AgreementService.service_id)
-                .where(AgreementService.agreement_id.in_([r[0] for r in base]))
-                .order_by(Service.code)):
+                select(col(AgreementService.agreement_id), col(Service.code))
+                .join(Service, col(Service.id) == AgreementService.service_id)
+                .where(col(AgreementService.agreement_id).in_([r[0] for r in base]))
+                .order_by(col(Service.code))):
             services.setdefault(aid, []).append(code)
     return [AgreementRow(id=r[0], name=r[1], customer=r[2], customer_name=r[3],
                          services=services.get(r[0], []), calendar=r[4],
@@ -170,17 +171,19 @@ def list_agreements(session: Session, *, search: str | None = None) -> list[Agre
     where = None
     if search and search.strip():
         term = f"%{search.strip().lower()}%"
-        where = (func.lower(Agreement.name).like(term)) | (func.lower(OrgUnit.name).like(term))
+        where = ((func.lower(col(Agreement.name)).like(term))
+                 | (func.lower(col(OrgUnit.name)).like(term)))
     return _rows(session, where)
 
 
 def find_agreement(session: Session, name: str) -> Agreement:
     """By exact name, else the one whose name matches case-insensitively."""
     name = (name or "").strip()
-    found = session.execute(select(Agreement).where(Agreement.name == name)).scalars().first()
+    found: Agreement | None = session.execute(
+        select(Agreement).where(col(Agreement.name) == name)).scalars().first()
     if found is None:
         matches = session.execute(select(Agreement).where(
-            func.lower(Agreement.name) == name.lower())).scalars().all()
+            func.lower(col(Agreement.name)) == name.lower())).scalars().all()
         found = matches[0] if len(matches) == 1 else None
     if found is None:
         raise NotFound(f"unknown agreement {name!r}")
@@ -191,22 +194,26 @@ def agreement_detail(session: Session, name: str) -> AgreementDetail:
     """The agreement with its SLA targets per priority, and the OLA targets of the teams
     that support its services (all teams with OLA targets when it covers every service)."""
     agreement = find_agreement(session, name)
-    row = _rows(session, Agreement.id == agreement.id)[0]
+    row = _rows(session, col(Agreement.id) == agreement.id)[0]
     service_names = list(session.execute(
-        select(Service.name).join(AgreementService, AgreementService.service_id == Service.id)
-        .where(AgreementService.agreement_id == agreement.id).order_by(Service.code)).scalars())
+        select(col(Service.name)).join(AgreementService,
+                                       col(AgreementService.service_id) == Service.id)
+        .where(col(AgreementService.agreement_id) == agreement.id)
+        .order_by(col(Service.code))).scalars())
     targets = [Target(p, r, s) for p, r, s in session.execute(
-        select(SlaTarget.priority, SlaTarget.response_minutes, SlaTarget.resolution_minutes)
-        .where(SlaTarget.agreement_id == agreement.id).order_by(SlaTarget.priority))]
-    ola_q = (select(Team.code, Team.name, OlaTarget.priority, OlaTarget.response_minutes,
-                    OlaTarget.resolution_minutes)
-             .join(Team, Team.id == OlaTarget.team_id)
-             .order_by(Team.code, OlaTarget.priority))
+        select(col(SlaTarget.priority), col(SlaTarget.response_minutes),
+               col(SlaTarget.resolution_minutes))
+        .where(col(SlaTarget.agreement_id) == agreement.id).order_by(col(SlaTarget.priority)))]
+    ola_q = (select(col(Team.code), col(Team.name), col(OlaTarget.priority),
+                    col(OlaTarget.response_minutes),
+                    col(OlaTarget.resolution_minutes))
+             .join(Team, col(Team.id) == OlaTarget.team_id)
+             .order_by(col(Team.code), col(OlaTarget.priority)))
     if row.services:
-        teams = select(Service.support_team_id).join(
-            AgreementService, AgreementService.service_id == Service.id).where(
-            AgreementService.agreement_id == agreement.id)
-        ola_q = ola_q.where(OlaTarget.team_id.in_(teams))
+        teams = select(col(Service.support_team_id)).join(
+            AgreementService, col(AgreementService.service_id) == Service.id).where(
+            col(AgreementService.agreement_id) == agreement.id)
+        ola_q = ola_q.where(col(OlaTarget.team_id).in_(teams))
     ola = [OlaRow(*r) for r in session.execute(ola_q)]
     return AgreementDetail(row, service_names, agreement.valid_from, agreement.valid_to,
                            targets, ola)
@@ -241,9 +248,9 @@ def _new_target(old: Target | None, priority: int, response: int | None,
 
 
 def _current(session: Session, agreement_id: int, priority: int) -> Target | None:
-    row = session.execute(select(SlaTarget.response_minutes, SlaTarget.resolution_minutes)
-                          .where(SlaTarget.agreement_id == agreement_id,
-                                 SlaTarget.priority == priority)).first()
+    row = session.execute(select(col(SlaTarget.response_minutes), col(SlaTarget.resolution_minutes))
+                          .where(col(SlaTarget.agreement_id) == agreement_id,
+                                 col(SlaTarget.priority) == priority)).first()
     return Target(priority, row[0], row[1]) if row else None
 
 
@@ -268,21 +275,22 @@ def preview_target(session: Session, settings: Settings, name: str, priority: in
     new = _new_target(old, priority, response, resolution)
     start = _month_start(now, settings)
     clocks = session.execute(
-        select(SlaClock.incident_id, SlaClock.kind, SlaClock.calendar_id,
-               SlaClock.target_minutes, SlaClock.started_at,
-               SlaClock.due_at, SlaClock.stopped_at)
-        .join(Incident, Incident.id == SlaClock.incident_id)
-        .where(SlaClock.kind.in_(("response", "resolution")), SlaClock.started_at >= start,
-               SlaClock.started_at < now, Incident.priority == priority,
-               Incident.status != "cancelled",
+        select(col(SlaClock.incident_id), col(SlaClock.kind), col(SlaClock.calendar_id),
+               col(SlaClock.target_minutes), col(SlaClock.started_at),
+               col(SlaClock.due_at), col(SlaClock.stopped_at))
+        .join(Incident, col(Incident.id) == SlaClock.incident_id)
+        .where(col(SlaClock.kind).in_(("response", "resolution")),
+               col(SlaClock.started_at) >= start,
+               col(SlaClock.started_at) < now, col(Incident.priority) == priority,
+               col(Incident.status) != "cancelled",
                # cheap first cut: clocks on this agreement's calendar (terms_for decides)
-               SlaClock.calendar_id == agreement.calendar_id)).all()
+               col(SlaClock.calendar_id) == agreement.calendar_id)).all()
     incident_ids = sorted({c.incident_id for c in clocks})
     incidents = {i.id: i for i in session.execute(
-        select(Incident).where(Incident.id.in_(incident_ids))).scalars()} if clocks else {}
+        select(Incident).where(col(Incident.id).in_(incident_ids))).scalars()} if clocks else {}
     units: dict[int, int | None] = dict(session.execute(
-        select(Person.id, Person.org_unit_id).where(
-            Person.id.in_({i.caller_id for i in incidents.values()}))).all()) if clocks else {}
+        select(col(Person.id), col(Person.org_unit_id)).where(
+            col(Person.id).in_({i.caller_id for i in incidents.values()}))).all()) if clocks else {}
     ours = {iid for iid, inc in incidents.items()
             if (t := sla.terms_for(session, inc, units)) is not None
             and t.agreement_id == agreement.id}
@@ -290,10 +298,11 @@ def preview_target(session: Session, settings: Settings, name: str, priority: in
         iid: [(incidents[iid].opened_at, "new")] for iid in ours}
     if ours:
         for iid, at, status in session.execute(
-                select(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.new_value)
-                .where(TicketEvent.ticket_type == "incident", TicketEvent.field == "status",
-                       TicketEvent.ticket_id.in_(sorted(ours)))
-                .order_by(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.id)):
+                select(col(TicketEvent.ticket_id), col(TicketEvent.at), col(TicketEvent.new_value))
+                .where(col(TicketEvent.ticket_type) == "incident",
+                       col(TicketEvent.field) == "status",
+                       col(TicketEvent.ticket_id).in_(sorted(ours)))
+                .order_by(col(TicketEvent.ticket_id), col(TicketEvent.at), col(TicketEvent.id))):
             history[iid].append((at, str(status)))
     counts = {side: {k: [0, 0] for k in ("response", "resolution")} for side in ("b", "a")}
     running = 0
@@ -340,7 +349,7 @@ def set_target(session: Session, actor: Actor, settings: Settings, name: str, pr
                              resolution=resolution, now=now)
     agreement = find_agreement(session, name)
     target = session.execute(select(SlaTarget).where(
-        SlaTarget.agreement_id == agreement.id, SlaTarget.priority == priority)
+        col(SlaTarget.agreement_id) == agreement.id, col(SlaTarget.priority) == priority)
         .with_for_update()).scalars().first()
     changes: list[tuple[str, Any, Any]] = []
     new = preview.new
@@ -369,7 +378,7 @@ def set_target(session: Session, actor: Actor, settings: Settings, name: str, pr
         sla.invalidate()
         try:
             for incident in session.execute(select(Incident).where(
-                    Incident.priority == priority, Incident.status.in_(OPEN_STATUSES))
+                    col(Incident.priority) == priority, col(Incident.status).in_(OPEN_STATUSES))
                     ).scalars():
                 terms = sla.terms_for(session, incident)
                 if terms is not None and terms.agreement_id == agreement.id:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.models import AdminEvent, TicketEvent, utcnow
 
@@ -22,7 +22,7 @@ def once(session: Session, request_id: str | None) -> Iterator[bool]:
     (an earlier attempt committed but its answer was lost); else True, and the first audit
     event written inside carries the id, in the same transaction as the change."""
     if request_id and session.execute(
-        select(TicketEvent.id).where(TicketEvent.request_id == request_id)
+        select(col(TicketEvent.id)).where(col(TicketEvent.request_id) == request_id)
     ).first():
         yield False
         return

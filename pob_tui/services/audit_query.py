@@ -17,9 +17,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, cast, false, literal, null, select, union_all
+from sqlalchemy import Select, String, and_, cast, false, literal, null, select, true, union_all
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.errors import InvalidInput
 from pob_tui.models import AdminEvent, Agent, ChangeRequest, Incident, Problem, TicketEvent
@@ -29,8 +29,9 @@ from pob_tui.textsafe import csv_row, json_dumps
 
 COLUMNS = ("at", "source", "actor", "ticket", "action", "field", "old", "new", "detail",
            "allowed")
-_PREFIX = {"INC": ("incident", Incident), "PRB": ("problem", Problem),
-           "CHG": ("change", ChangeRequest)}
+_PREFIX: dict[str, tuple[str, type[Incident] | type[Problem] | type[ChangeRequest]]] = {
+    "INC": ("incident", Incident), "PRB": ("problem", Problem),
+    "CHG": ("change", ChangeRequest)}
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def _ticket_ref(session: Session, number: str) -> tuple[str, int | None, str]:
     if norm is None:
         raise InvalidInput(f"{number!r} is not a ticket number (INC-, PRB- or CHG-)")
     kind, model = _PREFIX[norm[:3]]
-    ident = session.execute(select(model.id).where(model.number == norm)).scalar()
+    ident = session.execute(select(col(model.id)).where(col(model.number) == norm)).scalar()
     return kind, ident, norm
 
 
@@ -74,49 +75,50 @@ def list_events(session: Session, actor: Actor, f: AuditFilter, *, limit: int = 
     start, end = _bounds(f)
     who = aliased(Agent)
     inc, prb, chg = aliased(Incident), aliased(Problem), aliased(ChangeRequest)
-    ticket_no = (select(inc.number).where(TicketEvent.ticket_type == "incident",
-                                          inc.id == TicketEvent.ticket_id)
+    ticket_no = (select(col(inc.number)).where(col(TicketEvent.ticket_type) == "incident",
+                                               col(inc.id) == TicketEvent.ticket_id)
                  .scalar_subquery())
-    problem_no = (select(prb.number).where(TicketEvent.ticket_type == "problem",
-                                           prb.id == TicketEvent.ticket_id)
+    problem_no = (select(col(prb.number)).where(col(TicketEvent.ticket_type) == "problem",
+                                                col(prb.id) == TicketEvent.ticket_id)
                   .scalar_subquery())
-    change_no = (select(chg.number).where(TicketEvent.ticket_type == "change",
-                                          chg.id == TicketEvent.ticket_id)
+    change_no = (select(col(chg.number)).where(col(TicketEvent.ticket_type) == "change",
+                                               col(chg.id) == TicketEvent.ticket_id)
                  .scalar_subquery())
     from sqlalchemy import func
 
     tconds: list[Any] = []
     aconds: list[Any] = []
     if f.actor:
-        tconds.append(who.username == f.actor)
-        aconds.append(AdminEvent.actor == f.actor)
+        tconds.append(col(who.username) == f.actor)
+        aconds.append(col(AdminEvent.actor) == f.actor)
     if f.ticket:
         kind, ident, norm = _ticket_ref(session, f.ticket)
-        tconds += [TicketEvent.ticket_type == kind, TicketEvent.ticket_id == (ident or -1)]
-        aconds.append(AdminEvent.target == norm)
+        tconds += [col(TicketEvent.ticket_type) == kind,
+                   col(TicketEvent.ticket_id) == (ident or -1)]
+        aconds.append(col(AdminEvent.target) == norm)
     if start:
-        tconds.append(TicketEvent.at >= start)
-        aconds.append(AdminEvent.at >= start)
+        tconds.append(col(TicketEvent.at) >= start)
+        aconds.append(col(AdminEvent.at) >= start)
     if end:
-        tconds.append(TicketEvent.at < end)
-        aconds.append(AdminEvent.at < end)
-    tickets = (
-        select(TicketEvent.at.label("at"), literal("ticket").label("source"),
-               who.username.label("actor"),
+        tconds.append(col(TicketEvent.at) < end)
+        aconds.append(col(AdminEvent.at) < end)
+    tickets: Select[*tuple[Any, ...]] = (
+        select(col(TicketEvent.at).label("at"), literal("ticket").label("source"),
+               col(who.username).label("actor"),
                func.coalesce(ticket_no, problem_no, change_no).label("ticket"),
-               TicketEvent.kind.label("action"), TicketEvent.field.label("field"),
-               TicketEvent.old_value.label("old"), TicketEvent.new_value.label("new"),
-               TicketEvent.comment.label("detail"), literal(True).label("allowed"),
-               TicketEvent.id.label("id"))
-        .select_from(TicketEvent).outerjoin(who, who.id == TicketEvent.actor_id)
-        .where(and_(*tconds) if tconds else True)
+               col(TicketEvent.kind).label("action"), col(TicketEvent.field).label("field"),
+               col(TicketEvent.old_value).label("old"), col(TicketEvent.new_value).label("new"),
+               col(TicketEvent.comment).label("detail"), literal(True).label("allowed"),
+               col(TicketEvent.id).label("id"))
+        .select_from(TicketEvent).outerjoin(who, col(who.id) == TicketEvent.actor_id)
+        .where(and_(*tconds) if tconds else true())
     )
     admins = (
-        select(AdminEvent.at, literal("admin"), AdminEvent.actor,
-               cast(AdminEvent.target, String), AdminEvent.action,
+        select(col(AdminEvent.at), literal("admin"), col(AdminEvent.actor),
+               cast(col(AdminEvent.target), String), col(AdminEvent.action),
                cast(null(), String), cast(null(), String), cast(null(), String),
-               AdminEvent.detail, AdminEvent.allowed, AdminEvent.id)
-        .where(and_(*aconds) if aconds else True)
+               col(AdminEvent.detail), col(AdminEvent.allowed), col(AdminEvent.id))
+        .where(and_(*aconds) if aconds else true())
     )
     if f.ticket and not aconds:  # pragma: no cover - ticket always adds a condition
         admins = admins.where(false())

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.config import Settings
 from pob_tui.db import settings_of
@@ -37,12 +37,14 @@ from pob_tui.models import (
     ConfigItem,
     Person,
     Team,
+    pk,
     utcnow,
 )
 from pob_tui.models.change import VOTES
 from pob_tui.services import changes as chg
 from pob_tui.services.audit import record_ticket_event
 from pob_tui.services.identity import Actor
+from pob_tui.services.impact import analyse_impact
 from pob_tui.services.permissions import require
 
 RUNNING = timedelta(hours=2)
@@ -84,7 +86,8 @@ def cutoff(meeting_at: datetime, settings: Settings) -> datetime:
 
 
 def _meeting_at(session: Session, at: datetime) -> CabMeeting | None:
-    return session.execute(select(CabMeeting).where(CabMeeting.starts_at == at)).scalars().first()
+    return session.execute(select(CabMeeting).where(col(CabMeeting.starts_at) == at)
+                           ).scalars().first()
 
 
 def _create_meeting(session: Session, at: datetime, kind: str = "regular") -> CabMeeting:
@@ -92,14 +95,16 @@ def _create_meeting(session: Session, at: datetime, kind: str = "regular") -> Ca
     session.add(meeting)
     session.flush()
     members = session.execute(
-        select(AgentRole.agent_id).join(Agent, Agent.id == AgentRole.agent_id)
-        .where(AgentRole.role == "cab_member", Agent.active).order_by(AgentRole.agent_id)
+        select(col(AgentRole.agent_id)).join(Agent, col(Agent.id) == AgentRole.agent_id)
+        .where(col(AgentRole.role) == "cab_member",
+               col(Agent.active)).order_by(col(AgentRole.agent_id))
     ).scalars()
     for agent_id in members:
-        session.add(CabMember(meeting_id=meeting.id, agent_id=agent_id))
+        session.add(CabMember(meeting_id=pk(meeting), agent_id=agent_id))
     chair = session.execute(
-        select(AgentRole.agent_id).join(Agent, Agent.id == AgentRole.agent_id)
-        .where(AgentRole.role == "change_manager", Agent.active).order_by(AgentRole.agent_id)
+        select(col(AgentRole.agent_id)).join(Agent, col(Agent.id) == AgentRole.agent_id)
+        .where(col(AgentRole.role) == "change_manager",
+               col(Agent.active)).order_by(col(AgentRole.agent_id))
     ).scalars().first()
     meeting.chair_id = chair
     session.flush()
@@ -125,11 +130,12 @@ def meeting_for_submission(session: Session, now: datetime, settings: Settings |
 
 def emergency_meeting(session: Session, actor: Actor, now: datetime) -> CabMeeting:
     """An emergency CAB, called now (an open one from the last hours is reused)."""
-    open_one = session.execute(
-        select(CabMeeting).where(CabMeeting.kind == "emergency", CabMeeting.status == "planned",
-                                 CabMeeting.starts_at >= now - timedelta(hours=12),
-                                 CabMeeting.starts_at <= now + timedelta(hours=1))
-        .order_by(CabMeeting.starts_at.desc())).scalars().first()
+    open_one: CabMeeting | None = session.execute(
+        select(CabMeeting).where(col(CabMeeting.kind) == "emergency",
+                                 col(CabMeeting.status) == "planned",
+                                 col(CabMeeting.starts_at) >= now - timedelta(hours=12),
+                                 col(CabMeeting.starts_at) <= now + timedelta(hours=1))
+        .order_by(col(CabMeeting.starts_at).desc())).scalars().first()
     if open_one is not None:
         return open_one
     at = now.replace(second=0, microsecond=0)
@@ -145,14 +151,14 @@ def call_emergency_cab(session: Session, actor: Actor, *, now: datetime | None =
 
 
 def add_to_agenda(session: Session, meeting: CabMeeting, change: ChangeRequest) -> CabAgendaItem:
-    existing = session.execute(select(CabAgendaItem).where(
-        CabAgendaItem.meeting_id == meeting.id, CabAgendaItem.change_id == change.id)
+    existing: CabAgendaItem | None = session.execute(select(CabAgendaItem).where(
+        col(CabAgendaItem.meeting_id) == meeting.id, col(CabAgendaItem.change_id) == change.id)
     ).scalars().first()
     if existing is not None:
         return existing
-    position = session.execute(select(func.coalesce(func.max(CabAgendaItem.position), 0))
-                               .where(CabAgendaItem.meeting_id == meeting.id)).scalar_one()
-    item = CabAgendaItem(meeting_id=meeting.id, change_id=change.id, position=position + 1)
+    position = session.execute(select(func.coalesce(func.max(col(CabAgendaItem.position)), 0))
+                               .where(col(CabAgendaItem.meeting_id) == meeting.id)).scalar_one()
+    item = CabAgendaItem(meeting_id=pk(meeting), change_id=pk(change), position=position + 1)
     session.add(item)
     session.flush()
     return item
@@ -180,8 +186,8 @@ def next_meeting(session: Session, now: datetime, settings: Settings | None = No
     settings = settings or settings_of(session)
     since = now - RUNNING
     stored = session.execute(select(CabMeeting).where(
-        CabMeeting.starts_at >= since, CabMeeting.status == "planned")
-        .order_by(CabMeeting.starts_at)).scalars().first()
+        col(CabMeeting.starts_at) >= since, col(CabMeeting.status) == "planned")
+        .order_by(col(CabMeeting.starts_at))).scalars().first()
     slot = next(slots(since, settings))
     if stored is not None and stored.starts_at <= slot:
         return _ref(stored)
@@ -211,11 +217,12 @@ def find_meeting(session: Session, ref: str | date | datetime | None, *,
         if stored is None:
             raise NotFound(f"no CAB meeting at {ref.astimezone(s.tzinfo):%Y-%m-%d %H:%M}")
         return _ref(stored)
+    assert ref is not None  # parse_local gives None only for empty text, handled above
     lo = datetime.combine(ref, time(0), tzinfo=s.tzinfo).astimezone(UTC)
     hi = lo + timedelta(days=1)
     stored = session.execute(select(CabMeeting).where(
-        CabMeeting.starts_at >= lo, CabMeeting.starts_at < hi)
-        .order_by(CabMeeting.starts_at)).scalars().first()
+        col(CabMeeting.starts_at) >= lo, col(CabMeeting.starts_at) < hi)
+        .order_by(col(CabMeeting.starts_at))).scalars().first()
     if stored is not None:
         return _ref(stored)
     at = slot_at(ref, s)
@@ -233,13 +240,13 @@ def adjacent_meeting(session: Session, current: datetime, step: int,
     """The meeting before (step < 0) or after (step > 0) the one at `current`."""
     settings = settings or settings_of(session)
     if step < 0:
-        stored = session.execute(select(CabMeeting).where(CabMeeting.starts_at < current)
-                                 .order_by(CabMeeting.starts_at.desc())).scalars().first()
+        stored = session.execute(select(CabMeeting).where(col(CabMeeting.starts_at) < current)
+                                 .order_by(col(CabMeeting.starts_at).desc())).scalars().first()
         slot = next(slots(current, settings, backwards=True))
         best = max(slot, stored.starts_at) if stored else slot
     else:
-        stored = session.execute(select(CabMeeting).where(CabMeeting.starts_at > current)
-                                 .order_by(CabMeeting.starts_at)).scalars().first()
+        stored = session.execute(select(CabMeeting).where(col(CabMeeting.starts_at) > current)
+                                 .order_by(col(CabMeeting.starts_at))).scalars().first()
         slot = next(slots(current, settings))
         best = min(slot, stored.starts_at) if stored else slot
     existing = _meeting_at(session, best)
@@ -253,16 +260,16 @@ def _names(session: Session, agent_ids: list[int]) -> dict[int, str]:
     if not agent_ids:
         return {}
     return {aid: f"{fn} {ln}" for aid, fn, ln in session.execute(
-        select(Agent.id, Person.first_name, Person.last_name)
-        .join(Person, Person.id == Agent.person_id).where(Agent.id.in_(agent_ids)))}
+        select(col(Agent.id), col(Person.first_name), col(Person.last_name))
+        .join(Person, col(Person.id) == Agent.person_id).where(col(Agent.id).in_(agent_ids)))}
 
 
 def _meeting_dict(session: Session, ref: MeetingRef, settings: Settings) -> dict[str, Any]:
     chair, members = None, []
     if ref.id is not None:
         m = session.get(CabMeeting, ref.id)
-        ids = list(session.execute(select(CabMember.agent_id)
-                                   .where(CabMember.meeting_id == ref.id)).scalars())
+        ids = list(session.execute(select(col(CabMember.agent_id))
+                                   .where(col(CabMember.meeting_id) == ref.id)).scalars())
         names = _names(session, ids + ([m.chair_id] if m and m.chair_id else []))
         members = sorted(names[i] for i in ids if i in names)
         chair = names.get(m.chair_id) if m and m.chair_id else None
@@ -283,16 +290,16 @@ def agenda(session: Session, meeting: str | date | datetime | MeetingRef | None 
     now = now or utcnow()
     ref = meeting if isinstance(meeting, MeetingRef) else find_meeting(
         session, meeting, now=now, settings=s)
-    out = {"meeting": _meeting_dict(session, ref, s), "items": []}
+    out: dict[str, Any] = {"meeting": _meeting_dict(session, ref, s), "items": []}
     if held(ref, now):  # its time passed: held, though nobody marked it
         out["meeting"]["status"] = "held"
     if ref.id is None:
         return out
     rows = session.execute(
-        select(CabAgendaItem, ChangeRequest, Team.name)
-        .join(ChangeRequest, ChangeRequest.id == CabAgendaItem.change_id)
-        .outerjoin(Team, Team.id == ChangeRequest.owner_team_id)
-        .where(CabAgendaItem.meeting_id == ref.id)).all()
+        select(CabAgendaItem, ChangeRequest, col(Team.name))
+        .join(ChangeRequest, col(ChangeRequest.id) == CabAgendaItem.change_id)
+        .outerjoin(Team, col(Team.id) == ChangeRequest.owner_team_id)
+        .where(col(CabAgendaItem.meeting_id) == ref.id)).all()
     change_ids = [c.id for _i, c, _t in rows]
     cis: dict[int, list[int]] = {}
     ci_names: dict[int, list[str]] = {}
@@ -301,16 +308,18 @@ def agenda(session: Session, meeting: str | date | datetime | MeetingRef | None 
         from pob_tui.models import ChangeCi
 
         for cid, ci_id, name in session.execute(
-                select(ChangeCi.change_id, ChangeCi.ci_id, ConfigItem.name)
-                .join(ConfigItem, ConfigItem.id == ChangeCi.ci_id)
-                .where(ChangeCi.change_id.in_(change_ids)).order_by(ConfigItem.name)):
+                select(col(ChangeCi.change_id), col(ChangeCi.ci_id), col(ConfigItem.name))
+                .join(ConfigItem, col(ConfigItem.id) == ChangeCi.ci_id)
+                .where(col(ChangeCi.change_id).in_(change_ids)).order_by(col(ConfigItem.name))):
             cis.setdefault(cid, []).append(ci_id)
             ci_names.setdefault(cid, []).append(name)
-        for d in session.execute(select(CabDecision).where(CabDecision.change_id.in_(change_ids))
-                                 .order_by(CabDecision.decided_at, CabDecision.id)).scalars():
+        for d in session.execute(select(CabDecision)
+                                 .where(col(CabDecision.change_id).in_(change_ids))
+                                 .order_by(col(CabDecision.decided_at),
+                                           col(CabDecision.id))).scalars():
             decisions.setdefault(d.change_id, []).append(d)
     meeting_at = {m.id: m.starts_at for m in session.execute(select(CabMeeting).where(
-        CabMeeting.id.in_({d.meeting_id for ds in decisions.values() for d in ds}))).scalars()}
+        col(CabMeeting.id).in_({d.meeting_id for ds in decisions.values() for d in ds}))).scalars()}
     voter_names = _names(session, sorted({d.agent_id for ds in decisions.values() for d in ds}
                                          | {c.implementer_id for _i, c, _t in rows
                                             if c.implementer_id}))
@@ -327,7 +336,7 @@ def agenda(session: Session, meeting: str | date | datetime | MeetingRef | None 
             "decision": item.decision,
         }
         if with_impact:
-            impact = chg.analyse_impact(session, ids, chg.local_date(
+            impact = analyse_impact(session, ids, chg.local_date(
                 change.planned_start or now, s))
             entry["impact"] = impact.counts()
             entry["impact_services"] = impact.service_names[:10]
@@ -379,13 +388,14 @@ def minutes(session: Session, meeting: str | date | datetime | MeetingRef | None
 def _open_item(session: Session, change: ChangeRequest, meeting: MeetingRef | None
                ) -> tuple[CabAgendaItem, CabMeeting]:
     stmt = (select(CabAgendaItem, CabMeeting)
-            .join(CabMeeting, CabMeeting.id == CabAgendaItem.meeting_id)
-            .where(CabAgendaItem.change_id == change.id, CabAgendaItem.decision.is_(None)))
+            .join(CabMeeting, col(CabMeeting.id) == CabAgendaItem.meeting_id)
+            .where(col(CabAgendaItem.change_id) == change.id,
+                   col(CabAgendaItem.decision).is_(None)))
     if meeting is not None:
         if meeting.id is None:
             raise InvalidInput(f"{change.number} is not on the agenda of that meeting")
-        stmt = stmt.where(CabMeeting.id == meeting.id)
-    row = session.execute(stmt.order_by(CabMeeting.starts_at.desc())).first()
+        stmt = stmt.where(col(CabMeeting.id) == meeting.id)
+    row = session.execute(stmt.order_by(col(CabMeeting.starts_at).desc())).first()
     if row is None:
         raise TransitionNotAllowed(f"{change.number} is not waiting on a CAB agenda")
     return row[0], row[1]
@@ -413,17 +423,20 @@ def vote(session: Session, actor: Actor, number: str, value: str, *,
     _item, mt = _open_item(session, change, meeting)
     conditions = (conditions or "").strip() or None
     row = session.execute(select(CabDecision).where(
-        CabDecision.meeting_id == mt.id, CabDecision.change_id == change.id,
-        CabDecision.agent_id == agent_id, CabDecision.final.is_(False))).scalars().first()
+        col(CabDecision.meeting_id) == mt.id, col(CabDecision.change_id) == change.id,
+        col(CabDecision.agent_id) == agent_id, col(CabDecision.final).is_(False))).scalars().first()
     if row is None:
-        row = CabDecision(meeting_id=mt.id, change_id=change.id, agent_id=agent_id,
+        # agent_id is None only for the system actor, which holds no CAB role
+        row = CabDecision(meeting_id=pk(mt), change_id=pk(change),
+                          agent_id=agent_id,  # type: ignore[arg-type]
                           vote=value, conditions=conditions, decided_at=now)
         session.add(row)
     else:
         row.vote, row.conditions, row.decided_at = value, conditions, now
     if session.get(CabMember, (mt.id, agent_id)) is None:
-        session.add(CabMember(meeting_id=mt.id, agent_id=agent_id))
-    record_ticket_event(session, ticket_type="change", ticket_id=change.id, kind="vote",
+        session.add(CabMember(meeting_id=pk(mt),
+                              agent_id=agent_id))  # type: ignore[arg-type]  # as above
+    record_ticket_event(session, ticket_type="change", ticket_id=pk(change), kind="vote",
                         actor_id=agent_id, field="vote", new=value, comment=conditions, at=now)
     session.flush()
     return row
@@ -444,7 +457,9 @@ def decide(session: Session, actor: Actor, number: str, value: str, *,
                                    "the CAB can be decided")
     item, mt = _open_item(session, change, meeting)
     conditions = (conditions or "").strip() or None
-    session.add(CabDecision(meeting_id=mt.id, change_id=change.id, agent_id=agent_id,
+    # agent_id is None only for the system actor, which holds no CAB role
+    session.add(CabDecision(meeting_id=pk(mt), change_id=pk(change),
+                            agent_id=agent_id,  # type: ignore[arg-type]
                             vote=value, conditions=conditions, final=True, decided_at=now))
     item.decision = value
     # A decision does not close the meeting nor make the decider its chair: a chair may
@@ -466,7 +481,7 @@ def decide(session: Session, actor: Actor, number: str, value: str, *,
                 break
         assert nxt is not None
         add_to_agenda(session, nxt, change)
-        record_ticket_event(session, ticket_type="change", ticket_id=change.id, kind="field",
+        record_ticket_event(session, ticket_type="change", ticket_id=pk(change), kind="field",
                             actor_id=agent_id, field="cab_meeting", old=mt.starts_at,
                             new=nxt.starts_at, comment=note, at=now)
         chg._touch(change, now)
@@ -519,14 +534,14 @@ def move_item(session: Session, actor: Actor, number: str, to: str | date | date
     assert target is not None
     if target.id == old.id:
         return target
-    if session.execute(select(CabAgendaItem).where(CabAgendaItem.meeting_id == target.id,
-                                                   CabAgendaItem.change_id == change.id)
+    if session.execute(select(CabAgendaItem).where(col(CabAgendaItem.meeting_id) == target.id,
+                                                   col(CabAgendaItem.change_id) == change.id)
                        ).first():
         raise InvalidInput(f"{change.number} is already on that meeting's agenda")
     session.delete(item)
     session.flush()
     add_to_agenda(session, target, change)
-    record_ticket_event(session, ticket_type="change", ticket_id=change.id, kind="field",
+    record_ticket_event(session, ticket_type="change", ticket_id=pk(change), kind="field",
                         actor_id=agent_id, field="cab_meeting", old=old.starts_at,
                         new=target.starts_at, at=now)
     chg._touch(change, now)

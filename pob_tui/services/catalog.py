@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.errors import InvalidInput, NotFound, PobError
 from pob_tui.models import (
@@ -59,8 +59,8 @@ def _search_clause(search: str | None):  # type: ignore[no-untyped-def]
     if not search or not search.strip():
         return None
     term = f"%{search.strip().lower()}%"
-    return or_(func.lower(Service.search).like(term), func.lower(Service.name).like(term),
-               func.lower(Service.code).like(term))
+    return or_(func.lower(col(Service.search)).like(term), func.lower(col(Service.name)).like(term),
+               func.lower(col(Service.code)).like(term))
 
 
 def list_services(session: Session, *, year: int, hourly_rate: Decimal,
@@ -72,10 +72,11 @@ def list_services(session: Session, *, year: int, hourly_rate: Decimal,
     `with_costs` (a reader without the costs.read role) the amounts are left out."""
     owner = aliased(Team)
     support = aliased(Team)
-    q = (select(Service.id, Service.code, Service.name, Service.lifecycle, owner.name,
-                support.name)
-         .outerjoin(owner, owner.id == Service.owner_team_id)
-         .outerjoin(support, support.id == Service.support_team_id))
+    q = (select(col(Service.id), col(Service.code), col(Service.name), col(Service.lifecycle),
+                col(owner.name),
+                col(support.name))
+         .outerjoin(owner, col(owner.id) == Service.owner_team_id)
+         .outerjoin(support, col(support.id) == Service.support_team_id))
     clause = _search_clause(search)
     if clause is not None:
         q = q.where(clause)
@@ -87,9 +88,9 @@ def list_services(session: Session, *, year: int, hourly_rate: Decimal,
                      service_ids=ids if clause is not None else None)
     as_of = as_of or min(date(year, 12, 31), datetime.now(UTC).date())
     active, _latest = usage_summary(session, as_of)
-    open_q = (select(Incident.service_id, func.count())
-              .where(Incident.status.in_(OPEN_STATUSES), Incident.service_id.is_not(None))
-              .group_by(Incident.service_id))
+    open_q = (select(col(Incident.service_id), func.count())
+              .where(col(Incident.status).in_(OPEN_STATUSES), col(Incident.service_id).is_not(None))
+              .group_by(col(Incident.service_id)))
     open_n = {sid: int(n) for sid, n in session.execute(open_q)}
     rows = []
     for sid, code, name, life, own, sup in base:
@@ -104,9 +105,9 @@ def list_services(session: Session, *, year: int, hourly_rate: Decimal,
 
 
 def find_service(session: Session, ref: str | int) -> Service:
-    stmt = select(Service).where(Service.id == ref) if isinstance(ref, int) else \
-        select(Service).where(Service.code == ref)
-    svc = session.execute(stmt).scalar_one_or_none()
+    stmt = select(Service).where(col(Service.id) == ref) if isinstance(ref, int) else \
+        select(Service).where(col(Service.code) == ref)
+    svc: Service | None = session.execute(stmt).scalar_one_or_none()
     if svc is None:
         raise NotFound(f"no service {ref!r}")
     return svc
@@ -122,41 +123,44 @@ def service_detail(session: Session, ref: str | int, *, now: datetime,
     teams = {t.id: t.name for t in session.execute(select(Team)).scalars()}
     costs = [{"year": y, "kind": k, "amount": money(round(a * 100))}
              for y, k, a in session.execute(
-                 select(ServiceCost.year, ServiceCost.kind, ServiceCost.amount)
-                 .where(ServiceCost.service_id == svc.id)
-                 .order_by(ServiceCost.year.desc(), ServiceCost.kind))] if with_costs else []
+                 select(col(ServiceCost.year), col(ServiceCost.kind), col(ServiceCost.amount))
+                 .where(col(ServiceCost.service_id) == svc.id)
+                 .order_by(col(ServiceCost.year).desc(),
+                           col(ServiceCost.kind)))] if with_costs else []
     subs = []
     for unit_code, unit_name, username, first, last, frm, to in session.execute(
-            select(OrgUnit.code, OrgUnit.name, Person.username, Person.first_name,
-                   Person.last_name, Subscription.valid_from, Subscription.valid_to)
-            .outerjoin(OrgUnit, OrgUnit.id == Subscription.org_unit_id)
-            .outerjoin(Person, Person.id == Subscription.person_id)
-            .where(Subscription.service_id == svc.id)
-            .order_by(Subscription.org_unit_id.is_(None), OrgUnit.code, Person.username)):
+            select(col(OrgUnit.code), col(OrgUnit.name), col(Person.username),
+                   col(Person.first_name),
+                   col(Person.last_name), col(Subscription.valid_from), col(Subscription.valid_to))
+            .outerjoin(OrgUnit, col(OrgUnit.id) == Subscription.org_unit_id)
+            .outerjoin(Person, col(Person.id) == Subscription.person_id)
+            .where(col(Subscription.service_id) == svc.id)
+            .order_by(col(Subscription.org_unit_id).is_(None), col(OrgUnit.code),
+                      col(Person.username))):
         holder = f"{unit_code} {unit_name}" if unit_code else f"{username} ({first} {last})"
         subs.append({"holder": holder, "kind": "org unit" if unit_code else "person",
                      "valid_from": frm, "valid_to": to})
     cis = [{"name": n, "class": c, "status": s} for n, c, s in session.execute(
-        select(ConfigItem.name, ConfigItem.ci_class, ConfigItem.status)
-        .join(ServiceCi, ServiceCi.ci_id == ConfigItem.id)
-        .where(ServiceCi.service_id == svc.id).order_by(ConfigItem.name))]
+        select(col(ConfigItem.name), col(ConfigItem.ci_class), col(ConfigItem.status))
+        .join(ServiceCi, col(ServiceCi.ci_id) == ConfigItem.id)
+        .where(col(ServiceCi.service_id) == svc.id).order_by(col(ConfigItem.name)))]
     agreements = [{"name": n, "customer": c} for n, c in session.execute(
-        select(Agreement.name, OrgUnit.name)
-        .join(AgreementService, AgreementService.agreement_id == Agreement.id)
-        .outerjoin(OrgUnit, OrgUnit.id == Agreement.customer_id)
-        .where(AgreementService.service_id == svc.id).order_by(Agreement.name))]
+        select(col(Agreement.name), col(OrgUnit.name))
+        .join(AgreementService, col(AgreementService.agreement_id) == Agreement.id)
+        .outerjoin(OrgUnit, col(OrgUnit.id) == Agreement.customer_id)
+        .where(col(AgreementService.service_id) == svc.id).order_by(col(Agreement.name)))]
     local_now = now.astimezone(zone).date()
     first = month_start(local_now, months - 1)
     since = datetime.combine(first, datetime.min.time(), zone).astimezone(UTC)
     per_month: Counter[date] = Counter()
-    for (opened,) in session.execute(select(Incident.opened_at).where(
-            Incident.service_id == svc.id, Incident.opened_at >= since,
-            Incident.opened_at <= now)):
+    for (opened,) in session.execute(select(col(Incident.opened_at)).where(
+            col(Incident.service_id) == svc.id, col(Incident.opened_at) >= since,
+            col(Incident.opened_at) <= now)):
         per_month[opened.astimezone(zone).date().replace(day=1)] += 1
     trend = [(month_start(local_now, back), per_month.get(month_start(local_now, back), 0))
              for back in range(months - 1, -1, -1)]
     open_n = session.execute(select(func.count()).select_from(Incident).where(
-        Incident.service_id == svc.id, Incident.status.in_(OPEN_STATUSES))).scalar_one()
+        col(Incident.service_id) == svc.id, col(Incident.status).in_(OPEN_STATUSES))).scalar_one()
     return {
         "code": svc.code, "name": svc.name, "description": svc.description,
         "category": svc.category, "lifecycle": svc.lifecycle,
@@ -196,8 +200,8 @@ def mark_retiring(session: Session, actor: Actor, ref: str | int, *,
     if create is None or new_change is None:
         result["change_note"] = "change module has no create_change"
         return result
-    ci_ids = list(session.execute(select(ServiceCi.ci_id).where(
-        ServiceCi.service_id == svc.id)).scalars())
+    ci_ids = list(session.execute(select(col(ServiceCi.ci_id)).where(
+        col(ServiceCi.service_id) == svc.id)).scalars())
     data = new_change(
         title=f"Retire {svc.code} {svc.name}"[:200], cis=ci_ids,
         description=f"Retire the service {svc.name} ({svc.code}): marked retiring from the "

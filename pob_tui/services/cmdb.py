@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.errors import ConflictError, InvalidInput, NotFound
 from pob_tui.models import (
@@ -128,11 +128,12 @@ def _escape_like(text: str) -> str:
 
 
 def _row_stmt() -> Any:
-    return (select(ConfigItem.id, ConfigItem.name, ConfigItem.ci_class, ConfigItem.status,
-                   _Loc.code, _Team.code, _Person.username, ConfigItem.serial)
-            .outerjoin(_Loc, _Loc.id == ConfigItem.location_id)
-            .outerjoin(_Team, _Team.id == ConfigItem.owner_team_id)
-            .outerjoin(_Person, _Person.id == ConfigItem.person_id))
+    return (select(col(ConfigItem.id), col(ConfigItem.name), col(ConfigItem.ci_class),
+                   col(ConfigItem.status), col(_Loc.code), col(_Team.code),
+                   col(_Person.username), col(ConfigItem.serial))
+            .outerjoin(_Loc, col(_Loc.id) == ConfigItem.location_id)
+            .outerjoin(_Team, col(_Team.id) == ConfigItem.owner_team_id)
+            .outerjoin(_Person, col(_Person.id) == ConfigItem.person_id))
 
 
 def list_cis(session: Session, *, search: str | None = None, ci_class: str | None = None,
@@ -145,40 +146,41 @@ def list_cis(session: Session, *, search: str | None = None, ci_class: str | Non
         if ci_class not in CI_CLASSES:
             raise InvalidInput(f"unknown class {ci_class!r}; expected one of "
                                + ", ".join(CI_CLASSES))
-        conds.append(ConfigItem.ci_class == ci_class)
+        conds.append(col(ConfigItem.ci_class) == ci_class)
     if status:
         if status not in CI_STATUSES:
             raise InvalidInput(f"unknown status {status!r}; expected one of "
                                + ", ".join(CI_STATUSES))
-        conds.append(ConfigItem.status == status)
+        conds.append(col(ConfigItem.status) == status)
     if location:
-        conds.append(ConfigItem.location_id == find_location(session, location).id)
+        conds.append(col(ConfigItem.location_id) == find_location(session, location).id)
     for token in (search or "").lower().split():
         like = f"%{_escape_like(token)}%"
         # Locations, teams and people matching the word are found once (small subqueries);
         # each CI row then only compares ids, so no join runs per row while filtering.
         conds.append(or_(
-            func.lower(ConfigItem.name).like(like, escape="\\"),
-            ConfigItem.ci_class.like(like, escape="\\"),
-            func.lower(ConfigItem.serial).like(like, escape="\\"),
-            ConfigItem.location_id.in_(select(Location.id).where(or_(
-                func.lower(Location.code).like(like, escape="\\"),
-                func.lower(Location.name).like(like, escape="\\")))),
-            ConfigItem.owner_team_id.in_(select(Team.id).where(or_(
-                func.lower(Team.code).like(like, escape="\\"),
-                func.lower(Team.name).like(like, escape="\\")))),
-            ConfigItem.person_id.in_(select(Person.id).where(
-                Person.username.like(like, escape="\\"))),
+            func.lower(col(ConfigItem.name)).like(like, escape="\\"),
+            col(ConfigItem.ci_class).like(like, escape="\\"),
+            func.lower(col(ConfigItem.serial)).like(like, escape="\\"),
+            col(ConfigItem.location_id).in_(select(col(Location.id)).where(or_(
+                func.lower(col(Location.code)).like(like, escape="\\"),
+                func.lower(col(Location.name)).like(like, escape="\\")))),
+            col(ConfigItem.owner_team_id).in_(select(col(Team.id)).where(or_(
+                func.lower(col(Team.code)).like(like, escape="\\"),
+                func.lower(col(Team.name)).like(like, escape="\\")))),
+            col(ConfigItem.person_id).in_(select(col(Person.id)).where(
+                col(Person.username).like(like, escape="\\"))),
         ))
     stmt = (_row_stmt().where(and_(*conds) if conds else True)
-            .order_by(ConfigItem.name, ConfigItem.id).limit(limit).offset(offset))
+            .order_by(col(ConfigItem.name), col(ConfigItem.id)).limit(limit).offset(offset))
     return [CiRow(*r) for r in session.execute(stmt)]
 
 
 def find_location(session: Session, ref: str) -> Location:
     value = ref.strip()
-    loc = session.execute(select(Location).where(or_(
-        func.lower(Location.code) == value.lower(), Location.name == value))).scalars().first()
+    loc: Location | None = session.execute(select(Location).where(or_(
+        func.lower(col(Location.code)) == value.lower(), col(Location.name) == value))
+    ).scalars().first()
     if loc is None:
         raise NotFound(f"unknown location {ref!r}: no location with that code or name")
     return loc
@@ -187,13 +189,13 @@ def find_location(session: Session, ref: str) -> Location:
 def find_ci(session: Session, name: str, *, for_update: bool = False) -> ConfigItem:
     """A CI by its exact name (or, failing that, the one whose name matches ignoring case)."""
     value = name.strip()
-    stmt = select(ConfigItem).where(ConfigItem.name == value)
+    stmt = select(ConfigItem).where(col(ConfigItem.name) == value)
     if for_update:
         stmt = stmt.with_for_update()
-    ci = session.execute(stmt).scalars().first()
+    ci: ConfigItem | None = session.execute(stmt).scalars().first()
     if ci is None:
         found = session.execute(select(ConfigItem).where(
-            func.lower(ConfigItem.name) == value.lower()).limit(2)).scalars().all()
+            func.lower(col(ConfigItem.name)) == value.lower()).limit(2)).scalars().all()
         ci = found[0] if len(found) == 1 else None
     if ci is None:
         raise NotFound(f"unknown configuration item {name!r}")
@@ -207,16 +209,16 @@ def neighbours(session: Session, name: str) -> list[Neighbour]:
     return _neighbours(session, ci.id)
 
 
-def _neighbours(session: Session, ci_id: int) -> list[Neighbour]:
+def _neighbours(session: Session, ci_id: int | None) -> list[Neighbour]:
     other = aliased(ConfigItem)
     out = [Neighbour(kind, "out", n, c, st) for kind, n, c, st in session.execute(
-        select(CiRelation.kind, other.name, other.ci_class, other.status)
-        .join(other, other.id == CiRelation.target_id)
-        .where(CiRelation.source_id == ci_id).order_by(CiRelation.kind, other.name))]
+        select(col(CiRelation.kind), col(other.name), col(other.ci_class), col(other.status))
+        .join(other, col(other.id) == CiRelation.target_id)
+        .where(col(CiRelation.source_id) == ci_id).order_by(col(CiRelation.kind), col(other.name)))]
     ins = [Neighbour(kind, "in", n, c, st) for kind, n, c, st in session.execute(
-        select(CiRelation.kind, other.name, other.ci_class, other.status)
-        .join(other, other.id == CiRelation.source_id)
-        .where(CiRelation.target_id == ci_id).order_by(CiRelation.kind, other.name))]
+        select(col(CiRelation.kind), col(other.name), col(other.ci_class), col(other.status))
+        .join(other, col(other.id) == CiRelation.source_id)
+        .where(col(CiRelation.target_id) == ci_id).order_by(col(CiRelation.kind), col(other.name)))]
     return out + ins
 
 
@@ -234,34 +236,38 @@ def ci_detail(session: Session, name: str, *, history: int = 50) -> CiDetail:
                  person_name=f"{person.first_name} {person.last_name}" if person else None)
     d.relations = _neighbours(session, ci.id)
     d.services = [(c, n) for c, n in session.execute(
-        select(Service.code, Service.name).join(ServiceCi, ServiceCi.service_id == Service.id)
-        .where(ServiceCi.ci_id == ci.id).order_by(Service.code))]
+        select(col(Service.code), col(Service.name)).join(ServiceCi,
+                                                          col(ServiceCi.service_id) == Service.id)
+        .where(col(ServiceCi.ci_id) == ci.id).order_by(col(Service.code)))]
     d.open_incidents = [TicketLine(*r) for r in session.execute(
-        select(Incident.number, Incident.status, Incident.summary, Incident.opened_at)
-        .where(Incident.ci_id == ci.id, Incident.status.in_(OPEN_STATUSES))
-        .order_by(Incident.opened_at.desc()).limit(100))]
+        select(col(Incident.number), col(Incident.status), col(Incident.summary),
+               col(Incident.opened_at))
+        .where(col(Incident.ci_id) == ci.id, col(Incident.status).in_(OPEN_STATUSES))
+        .order_by(col(Incident.opened_at).desc()).limit(100))]
     d.open_problems = [TicketLine(*r) for r in session.execute(
-        select(Problem.number, Problem.status, Problem.title, Problem.opened_at)
-        .where(Problem.ci_id == ci.id, Problem.status.in_(OPEN_PROBLEM_STATUSES))
-        .order_by(Problem.number))]
+        select(col(Problem.number), col(Problem.status), col(Problem.title), col(Problem.opened_at))
+        .where(col(Problem.ci_id) == ci.id, col(Problem.status).in_(OPEN_PROBLEM_STATUSES))
+        .order_by(col(Problem.number)))]
     d.changes = [TicketLine(*r) for r in session.execute(
-        select(ChangeRequest.number, ChangeRequest.status, ChangeRequest.title,
-               ChangeRequest.planned_start)
-        .join(ChangeCi, ChangeCi.change_id == ChangeRequest.id)
-        .where(ChangeCi.ci_id == ci.id)
-        .order_by(ChangeRequest.planned_start.desc(), ChangeRequest.number.desc())
+        select(col(ChangeRequest.number), col(ChangeRequest.status), col(ChangeRequest.title),
+               col(ChangeRequest.planned_start))
+        .join(ChangeCi, col(ChangeCi.change_id) == ChangeRequest.id)
+        .where(col(ChangeCi.ci_id) == ci.id)
+        .order_by(col(ChangeRequest.planned_start).desc(), col(ChangeRequest.number).desc())
         .limit(100))]
     d.history = [HistoryLine(e.at, who, e.kind, e.field, e.old_value, e.new_value, e.comment)
                  for e, who in session.execute(
-                     select(TicketEvent, Agent.username)
-                     .outerjoin(Agent, Agent.id == TicketEvent.actor_id)
-                     .where(TicketEvent.ticket_type == "ci", TicketEvent.ticket_id == ci.id)
-                     .order_by(TicketEvent.at.desc(), TicketEvent.id.desc()).limit(history))]
+                     select(TicketEvent, col(Agent.username))
+                     .outerjoin(Agent, col(Agent.id) == TicketEvent.actor_id)
+                     .where(col(TicketEvent.ticket_type) == "ci",
+                            col(TicketEvent.ticket_id) == ci.id)
+                     .order_by(col(TicketEvent.at).desc(),
+                               col(TicketEvent.id).desc()).limit(history))]
     return d
 
 
-def _row(session: Session, ci_id: int) -> CiRow:
-    return CiRow(*session.execute(_row_stmt().where(ConfigItem.id == ci_id)).one())
+def _row(session: Session, ci_id: int | None) -> CiRow:
+    return CiRow(*session.execute(_row_stmt().where(col(ConfigItem.id) == ci_id)).one())
 
 
 def live_dependants(session: Session, name: str) -> list[str]:
@@ -337,8 +343,8 @@ def create_ci(session: Session, actor: Actor, name: str, fields: CiFields, *,
     value = _valid_name(name)
     if fields.ci_class is None:
         raise InvalidInput("a CI needs a class: " + ", ".join(CI_CLASSES))
-    if session.execute(select(ConfigItem.id).where(
-            func.lower(ConfigItem.name) == value.lower())).first():
+    if session.execute(select(col(ConfigItem.id)).where(
+            func.lower(col(ConfigItem.name)) == value.lower())).first():
         raise InvalidInput(f"a CI named {value!r} exists already")
     values = _resolve(session, fields)
     values.setdefault("status", "in_use")
@@ -363,9 +369,9 @@ def update_ci(session: Session, actor: Actor, name: str, fields: CiFields, *,
     values = _resolve(session, fields)
     if rename is not None and rename.strip() != ci.name:
         new_name = _valid_name(rename)
-        if session.execute(select(ConfigItem.id).where(
-                func.lower(ConfigItem.name) == new_name.lower(),
-                ConfigItem.id != ci.id)).first():
+        if session.execute(select(col(ConfigItem.id)).where(
+                func.lower(col(ConfigItem.name)) == new_name.lower(),
+                col(ConfigItem.id) != ci.id)).first():
             raise InvalidInput(f"a CI named {new_name!r} exists already")
         values["name"] = new_name
     if values.get("status") == "retired" and ci.status != "retired" and not confirm_retire:
@@ -405,9 +411,9 @@ def relate(session: Session, actor: Actor, source: str, kind: str, target: str, 
     assert src.id is not None and dst.id is not None
     if src.id == dst.id:
         raise InvalidInput(f"{src.name} cannot relate to itself")
-    if session.execute(select(CiRelation.id).where(
-            CiRelation.source_id == src.id, CiRelation.target_id == dst.id,
-            CiRelation.kind == k)).first():
+    if session.execute(select(col(CiRelation.id)).where(
+            col(CiRelation.source_id) == src.id, col(CiRelation.target_id) == dst.id,
+            col(CiRelation.kind) == k)).first():
         raise InvalidInput(f"{src.name} {k} {dst.name} is recorded already")
     session.add(CiRelation(source_id=src.id, target_id=dst.id, kind=k))
     for ci_id, text in ((src.id, f"{k} {dst.name}"), (dst.id, f"{src.name} {k} this")):
@@ -424,8 +430,8 @@ def unrelate(session: Session, actor: Actor, source: str, kind: str, target: str
     k = _kind(kind)
     src, dst = find_ci(session, source, for_update=True), find_ci(session, target)
     rel = session.execute(select(CiRelation).where(
-        CiRelation.source_id == src.id, CiRelation.target_id == dst.id,
-        CiRelation.kind == k)).scalars().first()
+        col(CiRelation.source_id) == src.id, col(CiRelation.target_id) == dst.id,
+        col(CiRelation.kind) == k)).scalars().first()
     if rel is None:
         raise NotFound(f"no relation {src.name} {k} {dst.name}")
     session.delete(rel)
@@ -439,5 +445,5 @@ def unrelate(session: Session, actor: Actor, source: str, kind: str, target: str
 def class_counts(session: Session) -> list[tuple[str, int]]:
     """CIs per class (the class views' tabs)."""
     return [(c, n) for c, n in session.execute(
-        select(ConfigItem.ci_class, func.count()).group_by(ConfigItem.ci_class)
-        .order_by(ConfigItem.ci_class))]
+        select(col(ConfigItem.ci_class), func.count()).group_by(col(ConfigItem.ci_class))
+        .order_by(col(ConfigItem.ci_class)))]

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, String, and_, cast, func, literal_column, null, or_, select
-from sqlmodel import Session
+from sqlalchemy import Integer, Select, String, and_, cast, func, literal_column, null, or_, select
+from sqlmodel import Session, col
 
 from pob_tui.models import (
     CiRelation,
@@ -186,15 +186,15 @@ def _walk_cte(roots: list[int], depth: int) -> Any:
     """The backward walk as one recursive query: a row (ci, the CI it was reached from,
     relation kind, steps) per relation and depth. UNION (not UNION ALL) keeps every
     (relation, depth) once, so the rows stay within depth x relations even with cycles."""
-    anchor = select(ConfigItem.id.label("id"), cast(null(), Integer).label("parent"),
-                    cast(null(), String(16)).label("kind"),
-                    cast(literal_column("0"), Integer).label("depth")
-                    ).where(ConfigItem.id.in_(roots))
+    anchor: Select[*tuple[Any, ...]] = select(
+        col(ConfigItem.id).label("id"), cast(null(), Integer).label("parent"),
+        cast(null(), String(16)).label("kind"), cast(literal_column("0"), Integer).label("depth")
+    ).where(col(ConfigItem.id).in_(roots))
     w = anchor.cte("impact_walk", recursive=True)
-    step = (select(CiRelation.source_id, CiRelation.target_id,
-                   cast(CiRelation.kind, String(16)),
+    step = (select(col(CiRelation.source_id), col(CiRelation.target_id),
+                   cast(col(CiRelation.kind), String(16)),
                    cast(w.c.depth + literal_column("1"), Integer))
-            .join(w, CiRelation.target_id == w.c.id)
+            .join(w, col(CiRelation.target_id) == w.c.id)
             .where(w.c.depth < literal_column(str(int(depth)))))
     return w.union(step)
 
@@ -206,26 +206,28 @@ def walk(session: Session, root_ids: Iterable[int], depth: int = MAX_DEPTH
     reached: dict[int, _Reached] = {}
     if not roots:
         return reached
-    cols = (ConfigItem.name, ConfigItem.ci_class, ConfigItem.status,
-            ConfigItem.location_id, ConfigItem.person_id)
+    cols = (col(ConfigItem.name), col(ConfigItem.ci_class), col(ConfigItem.status),
+            col(ConfigItem.location_id), col(ConfigItem.person_id))
     w = _walk_cte(roots, depth)
     # a shortest path per CI: the first row in (depth, parent, kind) order (stable output)
     for cid, parent, kind, level, name, cls, status, loc, person in session.execute(
             select(w.c.id, w.c.parent, w.c.kind, w.c.depth, *cols)
-            .join(ConfigItem, ConfigItem.id == w.c.id)
+            .join(ConfigItem, col(ConfigItem.id) == w.c.id)
             .order_by(w.c.depth, w.c.parent, w.c.kind)):
         if cid not in reached:
             reached[cid] = _Reached(name, cls, status, loc, person, parent, kind, level)
     # one step forward along connects_to, from the roots only
     if depth >= 1:
         for chunk in _chunks(roots):
-            for source, cid, *rest in session.execute(
-                    select(CiRelation.source_id, ConfigItem.id, *cols)
-                    .join(ConfigItem, ConfigItem.id == CiRelation.target_id)
-                    .where(CiRelation.source_id.in_(chunk), CiRelation.kind == "connects_to")
-                    .order_by(ConfigItem.id, CiRelation.source_id)):
+            for source, cid, name, cls, status, loc, person in session.execute(
+                    select(col(CiRelation.source_id), col(ConfigItem.id), *cols)
+                    .join(ConfigItem, col(ConfigItem.id) == CiRelation.target_id)
+                    .where(col(CiRelation.source_id).in_(chunk),
+                           col(CiRelation.kind) == "connects_to")
+                    .order_by(col(ConfigItem.id), col(CiRelation.source_id))):
                 if cid not in reached:
-                    reached[cid] = _Reached(*rest, source, CONNECTED_FROM, 1)
+                    reached[cid] = _Reached(name, cls, status, loc, person, source,
+                                            CONNECTED_FROM, 1)
     return reached
 
 
@@ -263,8 +265,8 @@ def _with_children(session: Session, unit_ids: set[int]) -> dict[int, int]:
         return {}
     children: dict[int, list[int]] = {}
     # The whole org tree (a few hundred rows): one query beats a recursive CTE per level.
-    for uid, parent in session.execute(select(OrgUnit.id, OrgUnit.parent_id)
-                                       .where(OrgUnit.parent_id.is_not(None))):
+    for uid, parent in session.execute(select(col(OrgUnit.id), col(OrgUnit.parent_id))
+                                       .where(col(OrgUnit.parent_id).is_not(None))):
         children.setdefault(parent, []).append(uid)
     out: dict[int, int] = {u: u for u in unit_ids}
     stack = sorted(unit_ids)
@@ -298,9 +300,9 @@ def analyse_impact(session: Session, ci_ids: Iterable[int], on: date | None = No
     # services resting on impacted CIs, each through its nearest CI
     best: dict[int, tuple[tuple[int, str], int, str, str]] = {}
     for sid, code, name, cid in session.execute(
-            select(Service.id, Service.code, Service.name, ServiceCi.ci_id)
-            .join(ServiceCi, ServiceCi.service_id == Service.id)
-            .where(_reached_condition(ServiceCi.ci_id, imp))):
+            select(col(Service.id), col(Service.code), col(Service.name), col(ServiceCi.ci_id))
+            .join(ServiceCi, col(ServiceCi.service_id) == Service.id)
+            .where(_reached_condition(col(ServiceCi.ci_id), imp))):
         if cid not in reached:
             continue
         rank = (reached[cid].depth, reached[cid].name)
@@ -316,11 +318,12 @@ def analyse_impact(session: Session, ci_ids: Iterable[int], on: date | None = No
     unit_services: dict[int, set[str]] = {}
     if best:
         code_of = {sid: v[2] for sid, v in best.items()}
-        valid = and_(Subscription.service_id.in_(sorted(best)), Subscription.valid_from <= on,
-                     or_(Subscription.valid_to.is_(None), Subscription.valid_to >= on))
+        valid = and_(col(Subscription.service_id).in_(sorted(best)),
+                     col(Subscription.valid_from) <= on,
+                     or_(col(Subscription.valid_to).is_(None), col(Subscription.valid_to) >= on))
         for sid, unit, person in session.execute(
-                select(Subscription.service_id, Subscription.org_unit_id,
-                       Subscription.person_id).where(valid)):
+                select(col(Subscription.service_id), col(Subscription.org_unit_id),
+                       col(Subscription.person_id)).where(valid)):
             if unit is not None:
                 unit_services.setdefault(unit, set()).add(code_of[sid])
             elif person is not None:
@@ -331,9 +334,9 @@ def analyse_impact(session: Session, ci_ids: Iterable[int], on: date | None = No
         per_unit: dict[int, int] = {}
         for chunk in _chunks(imp.unit_via):
             for unit, n in session.execute(
-                    select(Person.org_unit_id, func.count()).where(
-                        Person.active, Person.org_unit_id.in_(chunk))
-                    .group_by(Person.org_unit_id)):
+                    select(col(Person.org_unit_id), func.count()).where(
+                        col(Person.active), col(Person.org_unit_id).in_(chunk))
+                    .group_by(col(Person.org_unit_id))):
                 per_unit[unit] = n
         totals: dict[int, int] = {}
         covered_by: dict[int, list[int]] = {}
@@ -344,16 +347,16 @@ def analyse_impact(session: Session, ci_ids: Iterable[int], on: date | None = No
             totals[top] = sum(per_unit.get(u, 0) for u in _subtree(top, imp.unit_via,
                                                                   covered_by))
         for uid, code, name in session.execute(
-                select(OrgUnit.id, OrgUnit.code, OrgUnit.name)
-                .where(OrgUnit.id.in_(sorted(unit_services))).order_by(OrgUnit.name)):
+                select(col(OrgUnit.id), col(OrgUnit.code), col(OrgUnit.name))
+                .where(col(OrgUnit.id).in_(sorted(unit_services))).order_by(col(OrgUnit.name))):
             imp.org_units.append(ImpactedUnit(uid, code, name, totals.get(uid, 0),
                                               tuple(sorted(unit_services[uid]))))
     people_at: dict[int, int] = {}
     cond = _people_condition(imp)
     if cond is not None:
         for loc, n in session.execute(
-                select(Person.location_id, func.count()).where(Person.active, cond)
-                .group_by(Person.location_id)):
+                select(col(Person.location_id), func.count()).where(col(Person.active), cond)
+                .group_by(col(Person.location_id))):
             imp.people += n
             if loc is not None:
                 people_at[loc] = n
@@ -364,8 +367,8 @@ def analyse_impact(session: Session, ci_ids: Iterable[int], on: date | None = No
     loc_ids = set(people_at) | set(cis_at)
     for chunk in _chunks(loc_ids):
         for lid, code, name in session.execute(
-                select(Location.id, Location.code, Location.name)
-                .where(Location.id.in_(chunk))):
+                select(col(Location.id), col(Location.code), col(Location.name))
+                .where(col(Location.id).in_(chunk))):
             imp.locations.append(ImpactedLocation(lid, code, name, people_at.get(lid, 0),
                                                   cis_at.get(lid, 0)))
     imp.locations.sort(key=lambda loc: (-loc.people, -loc.cis, loc.name))
@@ -393,12 +396,12 @@ def _subtree(top: int, unit_via: dict[int, int], covered_by: dict[int, list[int]
 def _people_condition(imp: Impact) -> Any:
     conds: list[Any] = []
     for chunk in _chunks(imp.unit_via):
-        conds.append(Person.org_unit_id.in_(chunk))
+        conds.append(col(Person.org_unit_id).in_(chunk))
     for chunk in _chunks(imp.subscriber_via):
-        conds.append(Person.id.in_(chunk))
+        conds.append(col(Person.id).in_(chunk))
     if imp.owner_via:  # owners of impacted CIs: by subquery, there may be thousands
-        conds.append(Person.id.in_(select(ConfigItem.person_id).where(
-            _reached_condition(ConfigItem.id, imp), ConfigItem.person_id.is_not(None))))
+        conds.append(col(Person.id).in_(select(col(ConfigItem.person_id)).where(
+            _reached_condition(col(ConfigItem.id), imp), col(ConfigItem.person_id).is_not(None))))
     return or_(*conds) if conds else None
 
 
@@ -411,9 +414,10 @@ def people_page(session: Session, imp: Impact, *, offset: int = 0, limit: int = 
     unit_names: dict[int, str] = {u.id: u.name for u in imp.org_units}
     out: list[ImpactedPerson] = []
     for pid, username, first, last, unit in session.execute(
-            select(Person.id, Person.username, Person.first_name, Person.last_name,
-                   Person.org_unit_id).where(Person.active, cond)
-            .order_by(Person.last_name, Person.first_name, Person.id)
+            select(col(Person.id), col(Person.username), col(Person.first_name),
+                   col(Person.last_name),
+                   col(Person.org_unit_id)).where(col(Person.active), cond)
+            .order_by(col(Person.last_name), col(Person.first_name), col(Person.id))
             .offset(offset).limit(limit)):
         name = f"{first} {last}".strip()
         if unit is not None and unit in imp.unit_via:
@@ -466,13 +470,13 @@ def impact_report(session: Session, *, ci: str | None = None, change: str | None
         ids, title = [item.id], item.name
     else:
         assert change is not None
-        row = session.execute(select(ChangeRequest.id, ChangeRequest.number,
-                                     ChangeRequest.planned_start)
-                              .where(ChangeRequest.number == change.strip().upper())).first()
+        row = session.execute(select(col(ChangeRequest.id), col(ChangeRequest.number),
+                                     col(ChangeRequest.planned_start))
+                              .where(col(ChangeRequest.number) == change.strip().upper())).first()
         if row is None:
             raise NotFound(f"unknown change {change!r}")
-        ids = list(session.execute(select(ChangeCi.ci_id).where(ChangeCi.change_id == row[0]))
-                   .scalars())
+        ids = list(session.execute(select(col(ChangeCi.ci_id))
+                                   .where(col(ChangeCi.change_id) == row[0])).scalars())
         title = row[1]
         on = on or (row[2].date() if row[2] else None)
     imp = analyse_impact(session, ids, on)

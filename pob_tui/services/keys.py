@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.errors import InvalidInput, NotFound, PermissionDenied
 from pob_tui.models import Agent, AgentKey, utcnow
@@ -106,7 +106,8 @@ def add_key(session: Session, actor: Actor, text: str, *, username: str | None =
     parsed = parse_public_key(text)
     agent: Agent | None = None
     if username is not None:
-        agent = session.execute(select(Agent).where(Agent.username == username)).scalars().first()
+        agent = session.execute(select(Agent).where(col(Agent.username) == username)
+                                ).scalars().first()
         if agent is None:
             raise NotFound(f"unknown agent {username!r}")
         if not agent.active:
@@ -115,7 +116,7 @@ def add_key(session: Session, actor: Actor, text: str, *, username: str | None =
         raise InvalidInput(f"integration name {integration!r}: use lowercase letters, digits, "
                            "'.', '-' or '_'")
     row = session.execute(
-        select(AgentKey).where(AgentKey.fingerprint == parsed.fingerprint)
+        select(AgentKey).where(col(AgentKey.fingerprint) == parsed.fingerprint)
     ).scalars().first()
     if row is not None and row.removed_at is None:
         owner = _owner_name(session, row)
@@ -141,24 +142,26 @@ def add_key(session: Session, actor: Actor, text: str, *, username: str | None =
 def _owner_name(session: Session, row: AgentKey) -> str:
     if row.agent_id is None:
         return f"integration:{row.integration}"
-    name = session.execute(select(Agent.username).where(Agent.id == row.agent_id)).scalar()
+    name = session.execute(select(col(Agent.username))
+                           .where(col(Agent.id) == row.agent_id)).scalar()
     return str(name)
 
 
 def list_keys(session: Session, username: str | None = None) -> list[KeyRow]:
     """Keys in use (removed ones are left out), oldest first; one agent's with `username`."""
     query = (
-        select(Agent.username, AgentKey.integration, AgentKey.fingerprint, AgentKey.key_type,
-               AgentKey.comment, AgentKey.added_at)
+        select(col(Agent.username), col(AgentKey.integration), col(AgentKey.fingerprint),
+               col(AgentKey.key_type), col(AgentKey.comment), col(AgentKey.added_at))
         .select_from(AgentKey)
-        .outerjoin(Agent, Agent.id == AgentKey.agent_id)
-        .where(AgentKey.removed_at.is_(None))  # type: ignore[union-attr]
-        .order_by(AgentKey.added_at, AgentKey.id)
+        .outerjoin(Agent, col(Agent.id) == AgentKey.agent_id)
+        .where(col(AgentKey.removed_at).is_(None))
+        .order_by(col(AgentKey.added_at), col(AgentKey.id))
     )
     if username is not None:
-        if session.execute(select(Agent.id).where(Agent.username == username)).first() is None:
+        if session.execute(select(col(Agent.id))
+                           .where(col(Agent.username) == username)).first() is None:
             raise NotFound(f"unknown agent {username!r}")
-        query = query.where(Agent.username == username)
+        query = query.where(col(Agent.username) == username)
     return [KeyRow(*row) for row in session.execute(query)]
 
 
@@ -166,8 +169,8 @@ def remove_key(session: Session, actor: Actor, fingerprint: str) -> KeyRow:
     """Take a key away. Open sessions with it end at the server's next check."""
     fingerprint = fingerprint.strip()
     row = session.execute(
-        select(AgentKey).where(AgentKey.fingerprint == fingerprint,
-                               AgentKey.removed_at.is_(None))  # type: ignore[union-attr]
+        select(AgentKey).where(col(AgentKey.fingerprint) == fingerprint,
+                               col(AgentKey.removed_at).is_(None))
     ).scalars().first()
     owner = _owner_name(session, row) if row is not None else fingerprint
     _may_administer(session, actor, owner)
@@ -184,12 +187,13 @@ def remove_key(session: Session, actor: Actor, fingerprint: str) -> KeyRow:
 def key_owner(session: Session, key_data: str) -> KeyOwner:
     """The owner of a presented key (base64 blob), or KeyRefused saying why not."""
     row = session.execute(
-        select(AgentKey.id, AgentKey.fingerprint, AgentKey.agent_id, AgentKey.integration,
-               AgentKey.removed_at, Agent.username, Agent.active)
+        select(col(AgentKey.id), col(AgentKey.fingerprint), col(AgentKey.agent_id),
+               col(AgentKey.integration),
+               col(AgentKey.removed_at), col(Agent.username), col(Agent.active))
         .select_from(AgentKey)
-        .outerjoin(Agent, Agent.id == AgentKey.agent_id)
-        .where(AgentKey.key_data == key_data)
-        .order_by(AgentKey.removed_at.is_not(None))  # type: ignore[union-attr]
+        .outerjoin(Agent, col(Agent.id) == AgentKey.agent_id)
+        .where(col(AgentKey.key_data) == key_data)
+        .order_by(col(AgentKey.removed_at).is_not(None))
     ).first()
     if row is None:
         raise KeyRefused("unknown key")
@@ -209,9 +213,10 @@ def still_allowed(session: Session, key_ids: Iterable[int]) -> set[int]:
     if not ids:
         return set()
     rows = session.execute(
-        select(AgentKey.id, Agent.active)
+        select(col(AgentKey.id), col(Agent.active))
         .select_from(AgentKey)
-        .outerjoin(Agent, Agent.id == AgentKey.agent_id)
-        .where(AgentKey.id.in_(ids), AgentKey.removed_at.is_(None))  # type: ignore[union-attr]
+        .outerjoin(Agent, col(Agent.id) == AgentKey.agent_id)
+        .where(col(AgentKey.id).in_(ids),
+               col(AgentKey.removed_at).is_(None))
     )
     return {key_id for key_id, active in rows if active is None or active}

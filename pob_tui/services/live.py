@@ -24,10 +24,11 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, ScalarResult, event, select
 from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import col
 
 CHANNEL = "pob_changes"
 KINDS = ("incident", "problem", "change", "ring")
@@ -307,6 +308,7 @@ def ids_changed_since(session: OrmSession, since: datetime, limit: int = 1000) -
     """Incident ids with `updated_at` after `since` (indexed), oldest first."""
     from pob_tui.models import Incident
 
-    return list(session.execute(
-        select(Incident.id).where(Incident.updated_at > since)
-        .order_by(Incident.updated_at).limit(limit)).scalars())
+    ids = session.execute(
+        select(col(Incident.id)).where(col(Incident.updated_at) > since)
+        .order_by(col(Incident.updated_at)).limit(limit)).scalars()
+    return list(cast("ScalarResult[int]", ids))  # primary keys: never NULL

@@ -15,9 +15,10 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session, col
 
 from pob_tui.channels.mail.config import MailConfig
 from pob_tui.channels.mail.loopguard import Verdict, classify
@@ -35,6 +36,7 @@ from pob_tui.models import (
     Person,
     Service,
     TicketEvent,
+    pk,
     utcnow,
 )
 from pob_tui.services.audit import record_ticket_event
@@ -91,14 +93,14 @@ def _person_by_email(session: Session, address: str | None) -> Person | None:
     if not address:
         return None
     return session.execute(
-        select(Person).where(func.lower(Person.email) == address.lower(), Person.active)
-        .order_by(Person.id).limit(1)
+        select(Person).where(func.lower(col(Person.email)) == address.lower(), col(Person.active))
+        .order_by(col(Person.id)).limit(1)
     ).scalars().first()
 
 
 def _incident_by_number(session: Session, number: str) -> Incident | None:
     return session.execute(
-        select(Incident).where(Incident.number == number.upper())).scalars().first()
+        select(Incident).where(col(Incident.number) == number.upper())).scalars().first()
 
 
 def _thread(session: Session, mail: ParsedMail, cfg: MailConfig,
@@ -106,9 +108,9 @@ def _thread(session: Session, mail: ParsedMail, cfg: MailConfig,
     ids = mail.thread_ids[:30]
     if ids:
         row = session.execute(
-            select(MailMessage.incident_id).where(MailMessage.message_id.in_(ids),
-                                                  MailMessage.incident_id.is_not(None))
-            .order_by(MailMessage.id.desc()).limit(1)
+            select(col(MailMessage.incident_id)).where(col(MailMessage.message_id).in_(ids),
+                                                  col(MailMessage.incident_id).is_not(None))
+            .order_by(col(MailMessage.id).desc()).limit(1)
         ).scalar()
         if row is not None:
             return session.get(Incident, row)
@@ -127,8 +129,8 @@ def _thread(session: Session, mail: ParsedMail, cfg: MailConfig,
         if person is not None and person.id == found.caller_id:
             return found
         wrote_before = session.execute(
-            select(MailMessage.id).where(MailMessage.incident_id == found.id,
-                                         MailMessage.address == sender).limit(1)
+            select(col(MailMessage.id)).where(col(MailMessage.incident_id) == found.id,
+                                         col(MailMessage.address) == sender).limit(1)
         ).first()
         if wrote_before:
             return found
@@ -138,8 +140,8 @@ def _thread(session: Session, mail: ParsedMail, cfg: MailConfig,
 def _recent_from(session: Session, address: str, now: datetime) -> int:
     return int(session.execute(
         select(func.count()).select_from(MailMessage).where(
-            MailMessage.direction == "in", MailMessage.address == address,
-            MailMessage.at >= now - RATE_WINDOW)
+            col(MailMessage.direction) == "in", col(MailMessage.address) == address,
+            col(MailMessage.at) >= now - RATE_WINDOW)
     ).scalar_one())
 
 
@@ -149,8 +151,8 @@ def plan(session: Session, mail: ParsedMail, cfg: MailConfig,
     now = now or utcnow()
     key = message_key(mail)
     seen = session.execute(
-        select(MailMessage.incident_id).where(MailMessage.direction == "in",
-                                              MailMessage.message_id == key).limit(1)
+        select(col(MailMessage.incident_id)).where(col(MailMessage.direction) == "in",
+                                              col(MailMessage.message_id) == key).limit(1)
     ).first()
     if seen is not None:
         incident = session.get(Incident, seen[0]) if seen[0] else None
@@ -195,7 +197,8 @@ def plan(session: Session, mail: ParsedMail, cfg: MailConfig,
 
 def _placeholder(session: Session, username: str, first: str, last: str) -> Person:
     """The inactive person that stands in as caller until an agent picks the real one."""
-    person = session.execute(select(Person).where(Person.username == username)).scalars().first()
+    person = session.execute(select(Person).where(col(Person.username) == username)
+                             ).scalars().first()
     if person is None:
         person = Person(username=username, first_name=first, last_name=last, active=False,
                         search=f"{first} {last} {username}".lower())
@@ -213,15 +216,15 @@ _KEYWORDS: dict[str, tuple[float, list[tuple[int, frozenset[str]]]]] = {}
 def _service_keywords(session: Session) -> list[tuple[int, frozenset[str]]]:
     import time
 
-    key = str(session.get_bind().engine.url) if hasattr(session.get_bind(), "engine") \
-        else str(session.get_bind().url)
+    bind = session.get_bind()
+    key = str(bind.engine.url) if hasattr(bind, "engine") else str(cast(Engine, bind).url)
     cached = _KEYWORDS.get(key)
     if cached and time.monotonic() - cached[0] < 60:
         return cached[1]
     rows = [(sid, frozenset({*_WORD.findall((keywords or "").lower()), code.lower()}))
             for sid, keywords, code in session.execute(
-                select(Service.id, Service.keywords, Service.code)
-                .where(Service.lifecycle == "live", Service.keywords.is_not(None)))]
+                select(col(Service.id), col(Service.keywords), col(Service.code))
+                .where(col(Service.lifecycle) == "live", col(Service.keywords).is_not(None)))]
     _KEYWORDS[key] = (time.monotonic(), rows)
     return rows
 
@@ -252,7 +255,7 @@ def _create(session: Session, mail: ParsedMail, caller: Person, channel: str,
     urgency = service.default_urgency if service else 3
     desk = inc_svc.service_desk_team(session)
     incident = Incident(
-        number=next_number(session, "INC"), caller_id=caller.id,
+        number=next_number(session, "INC"), caller_id=pk(caller),
         service_id=service.id if service else None, location_id=caller.location_id,
         summary=summary, description=mail.reply or mail.text, impact=impact, urgency=urgency,
         priority=inc_svc.priority_for(impact, urgency, vip=caller.vip), status="new",
@@ -261,14 +264,14 @@ def _create(session: Session, mail: ParsedMail, caller: Person, channel: str,
     )
     session.add(incident)
     session.flush()
-    record_ticket_event(session, ticket_type="incident", ticket_id=incident.id,
+    record_ticket_event(session, ticket_type="incident", ticket_id=pk(incident),
                         kind="created", actor_id=None, comment=f"{channel}: {summary}", at=now)
     if service is not None:
-        record_ticket_event(session, ticket_type="incident", ticket_id=incident.id,
+        record_ticket_event(session, ticket_type="incident", ticket_id=pk(incident),
                             kind="field", actor_id=None, field="service_id", new=service.code,
                             comment=f"service guessed from the text: {service.code}", at=now)
     if note:
-        record_ticket_event(session, ticket_type="incident", ticket_id=incident.id,
+        record_ticket_event(session, ticket_type="incident", ticket_id=pk(incident),
                             kind="link", actor_id=None, comment=note, at=now)
     inc_svc._after(session, incident, "created", now)
     return incident
@@ -291,7 +294,7 @@ def _store(session: Session, mail: ParsedMail, cfg: MailConfig, p: _Plan,
     session.flush()
     for att in mail.attachments:
         keep = att.size <= cfg.max_attachment_bytes
-        session.add(MailAttachment(mail_id=row.id, filename=att.filename,
+        session.add(MailAttachment(mail_id=pk(row), filename=att.filename,
                                    content_type=att.content_type[:120], size=att.size,
                                    data=att.data if keep else None))
     return row
@@ -338,7 +341,7 @@ def ingest(session: Session, mail: ParsedMail, cfg: MailConfig, *, dry_run: bool
         note = None
         if p.what == "follow_up" and incident is not None:
             note = f"follow-up of {incident.number}"
-            record_ticket_event(session, ticket_type="incident", ticket_id=incident.id,
+            record_ticket_event(session, ticket_type="incident", ticket_id=pk(incident),
                                 kind="link", actor_id=None,
                                 comment=f"mail from {mail.from_email} after it was "
                                         f"{incident.status}: a follow-up was opened", at=now)
@@ -349,7 +352,7 @@ def ingest(session: Session, mail: ParsedMail, cfg: MailConfig, *, dry_run: bool
             p.reason = f"follow-up of {incident.number}, which is {incident.status}"
         row = _store(session, mail, cfg, p, new, now, body)
         if mail.attachments:
-            record_ticket_event(session, ticket_type="incident", ticket_id=new.id,
+            record_ticket_event(session, ticket_type="incident", ticket_id=pk(new),
                                 kind="mail_in", actor_id=None,
                                 comment=_attachment_note(mail, cfg).strip(), at=now)
         return result(new.number, row.id)
@@ -362,16 +365,16 @@ def ingest(session: Session, mail: ParsedMail, cfg: MailConfig, *, dry_run: bool
         row = _store(session, mail, cfg, p, inc, now, body)
         return result(inc.number, row.id)
     if p.what == "auto_note":
-        record_ticket_event(session, ticket_type="incident", ticket_id=inc.id,
+        record_ticket_event(session, ticket_type="incident", ticket_id=pk(inc),
                             kind="mail_auto", actor_id=None,
                             comment=f"{p.verdict.reason if p.verdict else 'automatic'}: "
                                     f"{mail.subject}"[:2000], at=now)
         row = _store(session, mail, cfg, p, inc, now, body)
         return result(inc.number, row.id)
-    record_ticket_event(session, ticket_type="incident", ticket_id=inc.id, kind="mail_in",
+    record_ticket_event(session, ticket_type="incident", ticket_id=pk(inc), kind="mail_in",
                         actor_id=None, comment=body, at=now)
     if inc.status == "waiting_caller":  # the caller answered: the clock runs again
-        record_ticket_event(session, ticket_type="incident", ticket_id=inc.id, kind="status",
+        record_ticket_event(session, ticket_type="incident", ticket_id=pk(inc), kind="status",
                             actor_id=None, field="status", old=inc.status, new="in_progress",
                             comment="the caller replied by e-mail", at=now)
         inc.status = "in_progress"
@@ -415,8 +418,8 @@ def hold(session: Session, raw: bytes, reason: str, *, dry_run: bool = False,
                       re.IGNORECASE | re.MULTILINE)
     message_id = found.group(1).decode("ascii", "replace")[:250] if found else None
     exists = session.execute(
-        select(MailMessage.id).where(MailMessage.direction == "in",
-                                     MailMessage.message_id == (message_id or key))
+        select(col(MailMessage.id)).where(col(MailMessage.direction) == "in",
+                                     col(MailMessage.message_id) == (message_id or key))
     ).first()
     if exists:
         return IngestResult(message_id, None, None, "", "duplicate", None,
@@ -447,21 +450,23 @@ class MailRow:
 def list_mail(session: Session, *, view: str = "ignored", limit: int = 100,
               offset: int = 0) -> list[MailRow]:
     """`ignored` and `held` messages, or `needs_caller`: incidents from unknown senders."""
-    stmt = (select(MailMessage.id, MailMessage.at, MailMessage.address, MailMessage.name,
-                   MailMessage.subject, MailMessage.action, MailMessage.reason,
-                   Incident.number)
-            .outerjoin(Incident, Incident.id == MailMessage.incident_id)
-            .where(MailMessage.direction == "in"))
+    stmt = (select(col(MailMessage.id), col(MailMessage.at), col(MailMessage.address),
+                   col(MailMessage.name),
+                   col(MailMessage.subject), col(MailMessage.action), col(MailMessage.reason),
+                   col(Incident.number))
+            .outerjoin(Incident, col(Incident.id) == MailMessage.incident_id)
+            .where(col(MailMessage.direction) == "in"))
     if view in ("ignored", "held"):
-        stmt = stmt.where(MailMessage.action == view)
+        stmt = stmt.where(col(MailMessage.action) == view)
     elif view == "needs_caller":
-        stmt = (stmt.join(Person, Person.id == Incident.caller_id)
-                .where(Person.username == UNKNOWN_SENDER, MailMessage.action == "new",
-                       Incident.status.not_in(CLOSED)))
+        stmt = (stmt.join(Person, col(Person.id) == Incident.caller_id)
+                .where(col(Person.username) == UNKNOWN_SENDER, col(MailMessage.action) == "new",
+                       col(Incident.status).not_in(CLOSED)))
     else:
         raise InvalidInput(f"unknown mail view {view!r}; expected ignored, held or "
                            "needs_caller")
-    stmt = stmt.order_by(MailMessage.at.desc(), MailMessage.id.desc()).limit(limit).offset(offset)
+    stmt = stmt.order_by(col(MailMessage.at).desc(),
+                         col(MailMessage.id).desc()).limit(limit).offset(offset)
     return [MailRow(*r) for r in session.execute(stmt)]
 
 
@@ -470,9 +475,10 @@ def unread_replies(session: Session, incident_ids: Collection[int]) -> set[int]:
     if not incident_ids:
         return set()
     return set(session.execute(
-        select(MailMessage.incident_id).where(
-            MailMessage.incident_id.in_(list(incident_ids)), MailMessage.direction == "in",
-            MailMessage.read_at.is_(None)).distinct()
+        select(col(MailMessage.incident_id)).where(
+            col(MailMessage.incident_id).in_(list(incident_ids)),
+            col(MailMessage.direction) == "in",
+            col(MailMessage.read_at).is_(None)).distinct()
     ).scalars())
 
 
@@ -485,9 +491,9 @@ def mark_read(session: Session, number: str, now: datetime | None = None) -> int
     incident = _incident_by_number(session, number)
     if incident is None:
         raise NotFound(f"unknown incident {number!r}")
-    unread = (MailMessage.incident_id == incident.id, MailMessage.direction == "in",
-              MailMessage.read_at.is_(None))
-    if session.execute(select(MailMessage.id).where(*unread).limit(1)).first() is None:
+    unread = (col(MailMessage.incident_id) == incident.id, col(MailMessage.direction) == "in",
+              col(MailMessage.read_at).is_(None))
+    if session.execute(select(col(MailMessage.id)).where(*unread).limit(1)).first() is None:
         return 0
     try:
         with session.begin_nested():
@@ -515,9 +521,9 @@ def _set_caller(session: Session, agent_id: int | None, incident: Incident, pers
     old = incident.caller_id
     if old == person.id:
         return incident
-    incident.caller_id = person.id
+    incident.caller_id = pk(person)
     incident.location_id = incident.location_id or person.location_id
-    record_ticket_event(session, ticket_type="incident", ticket_id=incident.id, kind="field",
+    record_ticket_event(session, ticket_type="incident", ticket_id=pk(incident), kind="field",
                         actor_id=agent_id, field="caller_id", old=old, new=person.id,
                         comment=f"caller: {person.username}", at=now)
     incident.version += 1
@@ -581,13 +587,14 @@ def create_caller(session: Session, actor: Actor, number: str, *, first_name: st
         raise InvalidInput(f"username {user!r}: use lowercase letters, digits, '.', '-' "
                            "or '_'")
     tel = clean(phone, 32, "phone", required=False)
-    taken = session.execute(select(Person.username).where(
-        func.lower(Person.username) == user)).scalar()
+    taken = session.execute(select(col(Person.username)).where(
+        func.lower(col(Person.username)) == user)).scalar()
     if taken is not None:
         raise InvalidInput(f"username {user} is taken; pick that person with p or choose "
                            "another username")
-    owner = session.execute(select(Person.username).where(
-        func.lower(Person.email) == address.lower()).order_by(Person.id).limit(1)).scalar()
+    owner = session.execute(select(col(Person.username)).where(
+        func.lower(col(Person.email)) == address.lower())
+        .order_by(col(Person.id)).limit(1)).scalar()
     if owner is not None:
         raise InvalidInput(f"e-mail {address} is already {owner}'s; pick them with p")
     incident = inc_svc.get_incident(session, number, for_update=True)
@@ -607,7 +614,8 @@ def create_caller(session: Session, actor: Actor, number: str, *, first_name: st
 
 
 def last_event_id(session: Session) -> int:
-    return int(session.execute(select(func.coalesce(func.max(TicketEvent.id), 0))).scalar_one())
+    return int(session.execute(select(func.coalesce(func.max(col(TicketEvent.id)),
+                                                    0))).scalar_one())
 
 
 # --- mail out: the outbox ------------------------------------------------------------------
@@ -661,10 +669,11 @@ def _recipients(session: Session, cfg: MailConfig, ev: TicketEvent,
 def _thread_headers(session: Session, incident_id: int,
                     address: str) -> tuple[str | None, str | None]:
     rows = session.execute(
-        select(MailMessage.message_id, MailMessage.direction, MailMessage.address)
-        .where(MailMessage.incident_id == incident_id, MailMessage.message_id.is_not(None),
-               MailMessage.action != "held")
-        .order_by(MailMessage.id.desc()).limit(10)
+        select(col(MailMessage.message_id), col(MailMessage.direction), col(MailMessage.address))
+        .where(col(MailMessage.incident_id) == incident_id,
+               col(MailMessage.message_id).is_not(None),
+               col(MailMessage.action) != "held")
+        .order_by(col(MailMessage.id).desc()).limit(10)
     ).all()
     ids = [r[0] for r in rows if not r[0].startswith("sha256:")]
     theirs = [r[0] for r in rows if r[1] == "in" and r[2] == address
@@ -708,10 +717,10 @@ def queue_outgoing(session: Session, cfg: MailConfig, now: datetime | None = Non
         session.add(state)
         session.flush()
     events = session.execute(
-        select(TicketEvent).where(TicketEvent.id > state.value,
-                                  TicketEvent.ticket_type == "incident",
-                                  TicketEvent.kind.in_(OUT_KINDS))
-        .order_by(TicketEvent.id).limit(500)
+        select(TicketEvent).where(col(TicketEvent.id) > state.value,
+                                  col(TicketEvent.ticket_type) == "incident",
+                                  col(TicketEvent.kind).in_(OUT_KINDS))
+        .order_by(col(TicketEvent.id)).limit(500)
     ).scalars().all()
     queued = 0
     for ev in events:
@@ -724,13 +733,14 @@ def queue_outgoing(session: Session, cfg: MailConfig, now: datetime | None = Non
                 continue
             if address in cfg.own_addresses or _NO_MAIL.match(address):
                 continue
-            if session.execute(select(MailMessage.id).where(
-                    MailMessage.event_id == ev.id, MailMessage.address == address)).first():
+            if session.execute(select(col(MailMessage.id)).where(
+                    col(MailMessage.event_id) == ev.id,
+                    col(MailMessage.address) == address)).first():
                 continue
             subject, body = render(rcpt.event, rcpt.person.language,
                                    _context(session, incident, ev, rcpt, cfg),
                                    templates_dir=cfg.templates_dir)
-            in_reply_to, references = _thread_headers(session, incident.id, address)
+            in_reply_to, references = _thread_headers(session, pk(incident), address)
             status, reason = "pending", None
             if cfg.rate_limit_per_hour and _sent_to(session, address, now) >= \
                     cfg.rate_limit_per_hour:
@@ -746,8 +756,8 @@ def queue_outgoing(session: Session, cfg: MailConfig, now: datetime | None = Non
             session.flush()
             queued += 1
     horizon = session.execute(
-        select(func.max(TicketEvent.id)).where(TicketEvent.id > state.value,
-                                               TicketEvent.at <= now - SETTLE)
+        select(func.max(col(TicketEvent.id))).where(col(TicketEvent.id) > state.value,
+                                               col(TicketEvent.at) <= now - SETTLE)
     ).scalar()
     if len(events) == 500:
         horizon = min(horizon or 0, events[-1].id)
@@ -759,8 +769,9 @@ def queue_outgoing(session: Session, cfg: MailConfig, now: datetime | None = Non
 def _sent_to(session: Session, address: str, now: datetime) -> int:
     return int(session.execute(
         select(func.count()).select_from(MailMessage).where(
-            MailMessage.direction == "out", MailMessage.address == address,
-            MailMessage.status.in_(("pending", "sent")), MailMessage.at >= now - RATE_WINDOW)
+            col(MailMessage.direction) == "out", col(MailMessage.address) == address,
+            col(MailMessage.status).in_(("pending",
+                                         "sent")), col(MailMessage.at) >= now - RATE_WINDOW)
     ).scalar_one())
 
 
@@ -780,10 +791,10 @@ class OutgoingMail:
 
 def pending_mail(session: Session, limit: int = 200) -> list[OutgoingMail]:
     rows = session.execute(
-        select(MailMessage, Person.language)
-        .outerjoin(Person, Person.id == MailMessage.person_id)
-        .where(MailMessage.direction == "out", MailMessage.status == "pending")
-        .order_by(MailMessage.id).limit(limit)
+        select(MailMessage, col(Person.language))
+        .outerjoin(Person, col(Person.id) == MailMessage.person_id)
+        .where(col(MailMessage.direction) == "out", col(MailMessage.status) == "pending")
+        .order_by(col(MailMessage.id)).limit(limit)
     ).all()
     return [OutgoingMail(m.id, m.message_id or "", m.address or "", m.name, m.subject or "",
                          m.body or "", m.in_reply_to, m.references, m.action, lang or "nb")
@@ -814,7 +825,7 @@ def mark_sent(session: Session, mail_id: int, *, error: str | None = None,
             row.status = "failed"
 
 
-def mark_unread(session: Session, rows: list[dict]) -> None:
+def mark_unread(session: Session, rows: list[dict[str, Any]]) -> None:
     """Set `mail_unread` on queue rows whose caller wrote and no agent has opened it."""
     unread = unread_replies(session, [r["id"] for r in rows if "id" in r])
     for row in rows:

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.models import Incident, Notification, utcnow
 
@@ -21,17 +21,17 @@ def take_unread(session: Session, agent_id: int, *, limit: int = 20,
     """The agent's unread notifications, oldest first, marked read as they are taken.
     Rows are locked (PostgreSQL) so two sessions of the same agent do not both show one."""
     now = now or utcnow()
-    stmt = (select(Notification).where(Notification.agent_id == agent_id,
-                                       Notification.read_at.is_(None))
-            .order_by(Notification.created_at, Notification.id).limit(limit))
+    stmt = (select(Notification).where(col(Notification.agent_id) == agent_id,
+                                       col(Notification.read_at).is_(None))
+            .order_by(col(Notification.created_at), col(Notification.id)).limit(limit))
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     out: list[dict[str, Any]] = []
     for note in session.execute(stmt).scalars():
         number = None
         if note.ticket_type == "incident" and note.ticket_id is not None:
-            number = session.execute(select(Incident.number)
-                                     .where(Incident.id == note.ticket_id)).scalar()
+            number = session.execute(select(col(Incident.number))
+                                     .where(col(Incident.id) == note.ticket_id)).scalar()
         note.read_at = now
         out.append({"id": note.id, "text": note.text, "created_at": note.created_at,
                     "ticket_type": note.ticket_type, "number": number})

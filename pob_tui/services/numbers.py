@@ -11,7 +11,9 @@ A counter row per prefix is incremented with one UPDATE ... RETURNING.
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from typing import cast
+
+from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 PREFIXES = {"incident": "INC", "problem": "PRB", "change": "CHG"}
@@ -28,7 +30,7 @@ def next_number(session: Session, prefix: str) -> str:
                 "WHERE prefix = :p RETURNING last_value")
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
-        engine = getattr(bind, "engine", bind)
+        engine = cast("Engine", getattr(bind, "engine", bind))
         with engine.connect() as conn:
             value = conn.execute(stmt, {"p": prefix}).scalar_one()
             conn.commit()
@@ -39,7 +41,7 @@ def next_number(session: Session, prefix: str) -> str:
 
 def reserve_numbers(session: Session, prefix: str, count: int) -> int:
     """Take `count` numbers at once (bulk loads); returns the first value."""
-    last = session.execute(
+    last: int = session.execute(
         text(
             "UPDATE ticket_counter SET last_value = last_value + :n "
             "WHERE prefix = :p RETURNING last_value"

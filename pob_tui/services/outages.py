@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.errors import InvalidInput, NotFound
 from pob_tui.models import (
@@ -193,14 +193,16 @@ def link_open_on_services(session: Session, actor: Actor, parent_number: str, *,
     agent_id = require(session, actor, "outage.link", parent_number)
     now = now or utcnow()
     parent = _get_outage(session, parent_number)
-    services = select(OutageService.service_id).where(OutageService.incident_id == parent.id)
+    services = (select(col(OutageService.service_id))
+                .where(col(OutageService.incident_id) == parent.id))
     children = session.execute(
-        select(Incident).where(Incident.service_id.in_(services),
-                               Incident.status.in_(OPEN_STATUSES), Incident.id != parent.id,
-                               Incident.major.is_(False),
-                               (Incident.parent_id.is_(None))
-                               | (Incident.parent_id != parent.id))
-        .order_by(Incident.opened_at).limit(limit).with_for_update()).scalars().all()
+        select(Incident).where(col(Incident.service_id).in_(services),
+                               col(Incident.status).in_(OPEN_STATUSES),
+                               col(Incident.id) != parent.id,
+                               col(Incident.major).is_(False),
+                               (col(Incident.parent_id).is_(None))
+                               | (col(Incident.parent_id) != parent.id))
+        .order_by(col(Incident.opened_at)).limit(limit).with_for_update()).scalars().all()
     for child in children:
         _link(session, agent_id, parent, child, now)
     session.flush()
@@ -218,14 +220,18 @@ def resolve(session: Session, actor: Actor, number: str, *, note: str,
     if parent.status not in OPEN_STATUSES:
         raise InvalidInput(f"{parent.number} is {parent.status.replace('_', ' ')} already")
     children = session.execute(
-        select(Incident).where(Incident.parent_id == parent.id,
-                               Incident.status.in_(OPEN_STATUSES))
-        .order_by(Incident.number).with_for_update()).scalars().all()
+        select(Incident).where(col(Incident.parent_id) == parent.id,
+                               col(Incident.status).in_(OPEN_STATUSES))
+        .order_by(col(Incident.number)).with_for_update()).scalars().all()
     # the incident service's own resolution step (state rule, audit, SLA clock, version)
     for inc in (parent, *children):
         if inc.assignee_id is None:
-            incidents._set(session, inc, agent_id, "assignee_id", agent_id, now)
-        incidents._resolve(session, inc, agent_id, code, note.strip(), now, first_line=False)
+            # incidents.py annotates agent_id as int; it is int | None (integration actors),
+            # as record_ticket_event takes it. That module is typed on its own.
+            incidents._set(session, inc, agent_id,  # type: ignore[arg-type]
+                           "assignee_id", agent_id, now)
+        incidents._resolve(session, inc, agent_id,  # type: ignore[arg-type]
+                           code, note.strip(), now, first_line=False)
     session.flush()
     return [c.number for c in children]
 
@@ -234,25 +240,28 @@ def list_outages(session: Session, *, open_only: bool = True, limit: int = 50
                  ) -> list[OutageRow]:
     """Outages, newest first, each with its count of child incidents."""
     child = aliased(Incident)
-    count = (select(func.count()).select_from(child).where(child.parent_id == Incident.id)
+    count = (select(func.count()).select_from(child).where(col(child.parent_id) == Incident.id)
              .correlate(Incident).scalar_subquery())
-    stmt = (select(Incident.id, Incident.number, Incident.summary, ConfigItem.name,
-                   Service.code, count, Incident.status, Incident.opened_at)
-            .outerjoin(ConfigItem, ConfigItem.id == Incident.ci_id)
-            .outerjoin(Service, Service.id == Incident.service_id)
-            .where(Incident.major.is_(True)))
+    stmt = (select(col(Incident.id), col(Incident.number), col(Incident.summary),
+                   col(ConfigItem.name),
+                   col(Service.code), count, col(Incident.status), col(Incident.opened_at))
+            .outerjoin(ConfigItem, col(ConfigItem.id) == Incident.ci_id)
+            .outerjoin(Service, col(Service.id) == Incident.service_id)
+            .where(col(Incident.major).is_(True)))
     if open_only:
-        stmt = stmt.where(Incident.status.in_(OPEN_STATUSES))
-    rows = session.execute(stmt.order_by(Incident.opened_at.desc()).limit(limit)).all()
+        stmt = stmt.where(col(Incident.status).in_(OPEN_STATUSES))
+    rows = session.execute(stmt.order_by(col(Incident.opened_at).desc()).limit(limit)).all()
     codes: dict[int, list[str]] = {}
     if rows:
         for iid, code in session.execute(
-                select(OutageService.incident_id, Service.code)
-                .join(Service, Service.id == OutageService.service_id)
-                .where(OutageService.incident_id.in_([r[0] for r in rows]))
-                .order_by(Service.code)):
+                select(col(OutageService.incident_id), col(Service.code))
+                .join(Service, col(Service.id) == OutageService.service_id)
+                .where(col(OutageService.incident_id).in_([r[0] for r in rows]))
+                .order_by(col(Service.code))):
             codes.setdefault(iid, []).append(code)
-    return [OutageRow(*r, services=tuple(codes.get(r[0], ()))) for r in rows]
+    return [OutageRow(iid, number, summary, ci, service, children, status, opened_at,
+                      services=tuple(codes.get(iid, ())))
+            for iid, number, summary, ci, service, children, status, opened_at in rows]
 
 
 def outages_for_caller(session: Session, person_id: int, on: date | None = None
@@ -270,18 +279,19 @@ def outages_for_caller(session: Session, person_id: int, on: date | None = None
     unit = person.org_unit_id
     while unit is not None and unit not in units:  # up the org tree (a few levels)
         units.append(unit)
-        unit = session.execute(select(OrgUnit.parent_id).where(OrgUnit.id == unit)).scalar()
-    valid = ((Subscription.valid_from <= on)
-             & (Subscription.valid_to.is_(None) | (Subscription.valid_to >= on)))
-    who = Subscription.person_id == person_id
+        unit = session.execute(select(col(OrgUnit.parent_id))
+                               .where(col(OrgUnit.id) == unit)).scalar()
+    valid = ((col(Subscription.valid_from) <= on)
+             & (col(Subscription.valid_to).is_(None) | (col(Subscription.valid_to) >= on)))
+    who = col(Subscription.person_id) == person_id
     if units:
-        who = who | Subscription.org_unit_id.in_(units)
+        who = who | col(Subscription.org_unit_id).in_(units)
     ids = [o.id for o in open_]
     hit = set(session.execute(
-        select(OutageService.incident_id)
-        .join(Subscription, Subscription.service_id == OutageService.service_id)
-        .where(OutageService.incident_id.in_(ids), valid, who)).scalars())
+        select(col(OutageService.incident_id))
+        .join(Subscription, col(Subscription.service_id) == OutageService.service_id)
+        .where(col(OutageService.incident_id).in_(ids), valid, who)).scalars())
     hit |= set(session.execute(
-        select(Incident.id).join(ConfigItem, ConfigItem.id == Incident.ci_id)
-        .where(Incident.id.in_(ids), ConfigItem.person_id == person_id)).scalars())
+        select(col(Incident.id)).join(ConfigItem, col(ConfigItem.id) == Incident.ci_id)
+        .where(col(Incident.id).in_(ids), col(ConfigItem.person_id) == person_id)).scalars())
     return [o for o in open_ if o.id in hit]

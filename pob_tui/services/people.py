@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import case, func, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.config import Settings
 from pob_tui.errors import InvalidInput, NotFound
@@ -170,11 +170,13 @@ class PersonChange:
 # --------------------------------------------------------------------------- queries
 
 def _row_select() -> Any:
-    return (select(Person.id, Person.username, Person.first_name, Person.last_name,
-                   OrgUnit.code, OrgUnit.name, Location.code, Location.name, Person.phone,
-                   Person.email, Person.vip, Person.active)
-            .outerjoin(OrgUnit, OrgUnit.id == Person.org_unit_id)
-            .outerjoin(Location, Location.id == Person.location_id))
+    return (select(col(Person.id), col(Person.username), col(Person.first_name),
+                   col(Person.last_name),
+                   col(OrgUnit.code), col(OrgUnit.name), col(Location.code), col(Location.name),
+                   col(Person.phone),
+                   col(Person.email), col(Person.vip), col(Person.active))
+            .outerjoin(OrgUnit, col(OrgUnit.id) == Person.org_unit_id)
+            .outerjoin(Location, col(Location.id) == Person.location_id))
 
 
 def _row(r: Any) -> PersonRow:
@@ -198,25 +200,26 @@ def list_people(session: Session, *, search: str | None = None, unit: str | None
     stmt = _row_select()
     for word in (search or "").lower().split():
         pattern = _like(word)
-        stmt = stmt.where(or_(Person.search.like(pattern, escape="\\"),
-                              func.lower(OrgUnit.name).like(pattern, escape="\\"),
-                              func.lower(OrgUnit.code).like(pattern, escape="\\")))
+        stmt = stmt.where(or_(col(Person.search).like(pattern, escape="\\"),
+                              func.lower(col(OrgUnit.name)).like(pattern, escape="\\"),
+                              func.lower(col(OrgUnit.code)).like(pattern, escape="\\")))
     if unit:
         from pob_tui.services.units import find_unit
 
         found = find_unit(session, unit)
         assert found.id is not None
-        stmt = stmt.where(Person.org_unit_id.in_(subtree_ids(session, found.id)))
+        stmt = stmt.where(col(Person.org_unit_id).in_(subtree_ids(session, found.id)))
     if not include_inactive:
-        stmt = stmt.where(Person.active)
-    stmt = stmt.order_by(Person.last_name, Person.first_name, Person.id)
+        stmt = stmt.where(col(Person.active))
+    stmt = stmt.order_by(col(Person.last_name), col(Person.first_name), col(Person.id))
     rows = [_row(r) for r in session.execute(stmt.offset(offset).limit(limit + 1))]
     return PeoplePage(rows[:limit], offset, len(rows) > limit)
 
 
 def _person(session: Session, username: str) -> Person:
-    person = session.execute(select(Person).where(Person.username == (username or "").strip())
-                             ).scalars().first()
+    person: Person | None = session.execute(
+        select(Person).where(col(Person.username) == (username or "").strip())
+    ).scalars().first()
     if person is None:
         raise NotFound(f"unknown person {username!r}")
     return person
@@ -227,49 +230,51 @@ def person_card(session: Session, settings: Settings, username: str, *, now: dat
     """Everything an agent on the phone wants about a caller, in a handful of queries."""
     person = _person(session, username)
     assert person.id is not None
-    row = _row(session.execute(_row_select().where(Person.id == person.id)).one())
+    row = _row(session.execute(_row_select().where(col(Person.id) == person.id)).one())
     path: list[str] = []
     chain_ids: list[int] = []
     if person.org_unit_id is not None:
         chain = _ancestors(session, person.org_unit_id)
         chain_ids = [i for i, _c in chain]
-        names = dict(session.execute(select(OrgUnit.id, OrgUnit.name)
-                                     .where(OrgUnit.id.in_(chain_ids))).all())
+        names = dict(session.execute(select(col(OrgUnit.id), col(OrgUnit.name))
+                                     .where(col(OrgUnit.id).in_(chain_ids))).all())
         path = [names[i] for i in reversed(chain_ids)]
     history: list[UnitSpell] = []
     h = PersonUnitHistory
     history = [UnitSpell(c, n, f, t) for c, n, f, t in session.execute(
-        select(OrgUnit.code, OrgUnit.name, h.valid_from, h.valid_to)
-        .select_from(h).outerjoin(OrgUnit, OrgUnit.id == h.org_unit_id)
-        .where(h.person_id == person.id)
-        .order_by(h.valid_from.desc().nulls_last(), h.id.desc()))]
+        select(col(OrgUnit.code), col(OrgUnit.name), col(h.valid_from), col(h.valid_to))
+        .select_from(h).outerjoin(OrgUnit, col(OrgUnit.id) == h.org_unit_id)
+        .where(col(h.person_id) == person.id)
+        .order_by(col(h.valid_from).desc().nulls_last(), col(h.id).desc()))]
     devices = [CardDevice(n, c, s) for n, c, s in session.execute(
-        select(ConfigItem.name, ConfigItem.ci_class, ConfigItem.status)
-        .where(ConfigItem.person_id == person.id).order_by(ConfigItem.name))]
+        select(col(ConfigItem.name), col(ConfigItem.ci_class), col(ConfigItem.status))
+        .where(col(ConfigItem.person_id) == person.id).order_by(col(ConfigItem.name)))]
     today = now.date()
-    codes = dict(session.execute(select(OrgUnit.id, OrgUnit.code)
-                                 .where(OrgUnit.id.in_(chain_ids))).all()) if chain_ids else {}
-    holder = Subscription.person_id == person.id
+    codes = dict(session.execute(select(col(OrgUnit.id), col(OrgUnit.code))
+                                 .where(col(OrgUnit.id).in_(chain_ids))).all()) if chain_ids else {}
+    holder = col(Subscription.person_id) == person.id
     if chain_ids:
-        holder = or_(holder, Subscription.org_unit_id.in_(chain_ids))
+        holder = or_(holder, col(Subscription.org_unit_id).in_(chain_ids))
     subscriptions = [CardSubscription(c, n, codes.get(u) if u else None, f, t)
                      for c, n, u, f, t in session.execute(
-        select(Service.code, Service.name, Subscription.org_unit_id, Subscription.valid_from,
-               Subscription.valid_to)
-        .join(Service, Service.id == Subscription.service_id)
-        .where(holder, Subscription.valid_from <= today,
-               (Subscription.valid_to.is_(None)) | (Subscription.valid_to >= today))
-        .order_by(Service.code))]
-    is_open = Incident.status.in_(OPEN_STATUSES)
+        select(col(Service.code), col(Service.name), col(Subscription.org_unit_id),
+               col(Subscription.valid_from),
+               col(Subscription.valid_to))
+        .join(Service, col(Service.id) == Subscription.service_id)
+        .where(holder, col(Subscription.valid_from) <= today,
+               (col(Subscription.valid_to).is_(None)) | (col(Subscription.valid_to) >= today))
+        .order_by(col(Service.code)))]
+    is_open = col(Incident.status).in_(OPEN_STATUSES)
     incidents = [CardIncident(n, s, st, p, at, st in OPEN_STATUSES) for n, s, st, p, at in
                  session.execute(
-        select(Incident.number, Incident.summary, Incident.status, Incident.priority,
-               Incident.opened_at)
-        .where(Incident.caller_id == person.id)
-        .order_by(case((is_open, 0), else_=1), Incident.opened_at.desc())
+        select(col(Incident.number), col(Incident.summary), col(Incident.status),
+               col(Incident.priority),
+               col(Incident.opened_at))
+        .where(col(Incident.caller_id) == person.id)
+        .order_by(case((is_open, 0), else_=1), col(Incident.opened_at).desc())
         .limit(CARD_INCIDENTS))]
     open_count = int(session.execute(select(func.count()).select_from(Incident).where(
-        Incident.caller_id == person.id, is_open)).scalar() or 0)
+        col(Incident.caller_id) == person.id, is_open)).scalar() or 0)
     directory_id = person.directory_id
     return PersonCard(
         person=row, title=person.title, language=person.language,
@@ -287,8 +292,8 @@ def may_edit(session: Session, actor: Actor, username: str) -> frozenset[str]:
         return frozenset({"phone", "email", "location", "vip", "language", "active"})
     if not allowed(actor, "org.contact"):
         return frozenset()
-    unit_id = session.execute(select(Person.org_unit_id)
-                              .where(Person.username == username)).scalar()
+    unit_id = session.execute(select(col(Person.org_unit_id))
+                              .where(col(Person.username) == username)).scalar()
     return CONTACT_FIELDS if unit_id in managed_unit_ids(session, actor) else frozenset()
 
 
@@ -314,7 +319,7 @@ def update_person(session: Session, actor: Actor, settings: Settings, username: 
         # Everything beyond contact fields needs an administrator; the refusal is audited.
         require(session, actor, "org.admin" if wanted - CONTACT_FIELDS else "org.contact",
                 target=f"person {username}")
-    person = session.execute(select(Person).where(Person.username == (username or "").strip())
+    person = session.execute(select(Person).where(col(Person.username) == (username or "").strip())
                              .with_for_update()).scalars().first()
     if person is None:
         raise NotFound(f"unknown person {username!r}")
@@ -343,12 +348,13 @@ def update_person(session: Session, actor: Actor, settings: Settings, username: 
         code = _clean(location, 32, "--location")
         loc_id = None
         if code is not None:
-            loc_id = session.execute(select(Location.id).where(Location.code == code)).scalar()
+            loc_id = session.execute(select(col(Location.id))
+                                     .where(col(Location.code) == code)).scalar()
             if loc_id is None:
                 raise NotFound(f"unknown location {code!r} (--location)")
         if loc_id != person.location_id:
-            old = session.execute(select(Location.code).where(
-                Location.id == person.location_id)).scalar() if person.location_id else None
+            old = session.execute(select(col(Location.code)).where(
+                col(Location.id) == person.location_id)).scalar() if person.location_id else None
             changes.append(("location", old, code))
             person.location_id = loc_id
     if vip is not UNSET and bool(vip) != bool(person.vip):
@@ -373,5 +379,5 @@ def update_person(session: Session, actor: Actor, settings: Settings, username: 
                            detail="; ".join(f"{f}: {o!r} -> {n!r}" for f, o, n in changes))
         session.flush()
     assert person.id is not None
-    row = _row(session.execute(_row_select().where(Person.id == person.id)).one())
+    row = _row(session.execute(_row_select().where(col(Person.id) == person.id)).one())
     return PersonChange(row, changes)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select, union_all
-from sqlmodel import Session
+from sqlalchemy import CompoundSelect, Select, and_, case, func, literal, or_, select, union_all
+from sqlmodel import Session, col
 
 from pob_tui.models import (
     ConfigItem,
@@ -73,26 +73,27 @@ def search_people(session: Session, text: str, *, limit: int = 15,
     if not tokens:
         return []
     exact = " ".join(tokens)
-    columns = (Person.id, Person.username, Person.first_name, Person.last_name, Person.phone,
-               Person.email, Person.vip, OrgUnit.name, Location.name)
+    columns = (col(Person.id), col(Person.username), col(Person.first_name), col(Person.last_name),
+               col(Person.phone), col(Person.email), col(Person.vip), col(OrgUnit.name),
+               col(Location.name))
 
-    def query(*conds: Any, n: int):
+    def query(*conds: Any, n: int) -> Select[*tuple[Any, ...]]:
         return (select(*columns)
-                .outerjoin(OrgUnit, OrgUnit.id == Person.org_unit_id)
-                .outerjoin(Location, Location.id == Person.location_id)
-                .where(Person.active, *conds)
-                .order_by(Person.last_name, Person.first_name, Person.id).limit(n))
+                .outerjoin(OrgUnit, col(OrgUnit.id) == Person.org_unit_id)
+                .outerjoin(Location, col(Location.id) == Person.location_id)
+                .where(col(Person.active), *conds)
+                .order_by(col(Person.last_name), col(Person.first_name), col(Person.id)).limit(n))
 
     # usernames are stored lowercase: compare the column as is, so its unique index is used
-    exact_hits: list[Any] = [Person.username == exact, Person.phone == text.strip()]
+    exact_hits: list[Any] = [col(Person.username) == exact, col(Person.phone) == text.strip()]
     forms = phone_forms(text, region=region)
     if forms:
-        exact_hits.append(_digits(Person.phone).in_(forms))
+        exact_hits.append(_digits(col(Person.phone)).in_(forms))
     first = list(session.execute(query(or_(*exact_hits), n=3)))
     if forms:  # a phone number: people whose number holds the typed digits
-        conds = [Person.search.like(_like(forms[0]), escape="\\")]
+        conds = [col(Person.search).like(_like(forms[0]), escape="\\")]
     else:
-        conds = [Person.search.like(_like(t), escape="\\") for t in tokens]
+        conds = [col(Person.search).like(_like(t), escape="\\") for t in tokens]
     rest = session.execute(query(*conds, n=limit))
     seen = {r[0] for r in first}
     rows = first + [r for r in rest if r[0] not in seen]
@@ -104,19 +105,20 @@ def search_people(session: Session, text: str, *, limit: int = 15,
 def caller_context(session: Session, person_id: int, *, recent: int = 5) -> dict[str, Any]:
     """What an agent sees about a caller: unit, site, VIP, open and recent incidents."""
     row = session.execute(
-        select(Person, OrgUnit.name, Location.name)
-        .outerjoin(OrgUnit, OrgUnit.id == Person.org_unit_id)
-        .outerjoin(Location, Location.id == Person.location_id)
-        .where(Person.id == person_id)
+        select(Person, col(OrgUnit.name), col(Location.name))
+        .outerjoin(OrgUnit, col(OrgUnit.id) == Person.org_unit_id)
+        .outerjoin(Location, col(Location.id) == Person.location_id)
+        .where(col(Person.id) == person_id)
     ).first()
     if row is None:
         return {}
     person, unit, location = row
     incidents = session.execute(
-        select(Incident.number, Incident.status, Incident.summary, Incident.opened_at,
-               Incident.version)
-        .where(Incident.caller_id == person_id)
-        .order_by(Incident.opened_at.desc()).limit(recent + 20)
+        select(col(Incident.number), col(Incident.status), col(Incident.summary),
+               col(Incident.opened_at),
+               col(Incident.version))
+        .where(col(Incident.caller_id) == person_id)
+        .order_by(col(Incident.opened_at).desc()).limit(recent + 20)
     ).all()
     open_ = [i for i in incidents if i[1] in OPEN_STATUSES]
     recent_rows = [i for i in incidents if i[1] not in OPEN_STATUSES][:recent]
@@ -133,14 +135,15 @@ def caller_context(session: Session, person_id: int, *, recent: int = 5) -> dict
     }
 
 
-def _subscribed_ids(person_id: int, on: date):
+def _subscribed_ids(person_id: int, on: date) -> CompoundSelect[*tuple[Any, ...]]:
     """Services the person has access to on `on`: own or through their org unit."""
-    unit = select(Person.org_unit_id).where(Person.id == person_id).scalar_subquery()
-    active = and_(Subscription.valid_from <= on,
-                  or_(Subscription.valid_to.is_(None), Subscription.valid_to >= on))
+    unit = select(col(Person.org_unit_id)).where(col(Person.id) == person_id).scalar_subquery()
+    active = and_(col(Subscription.valid_from) <= on,
+                  or_(col(Subscription.valid_to).is_(None), col(Subscription.valid_to) >= on))
     return union_all(
-        select(Subscription.service_id).where(Subscription.person_id == person_id, active),
-        select(Subscription.service_id).where(Subscription.org_unit_id == unit, active),
+        select(col(Subscription.service_id)).where(col(Subscription.person_id) == person_id,
+                                                   active),
+        select(col(Subscription.service_id)).where(col(Subscription.org_unit_id) == unit, active),
     )
 
 
@@ -154,7 +157,7 @@ def service_rank(text: str) -> Any:
     exact = " ".join(text.lower().split())
     if not exact:
         return literal(3)
-    name, code = func.lower(Service.name), func.lower(Service.code)
+    name, code = func.lower(col(Service.name)), func.lower(col(Service.code))
     prefix = _escape(exact) + "%"
     word = "%" + "(" + _escape(exact) + "%"
     return case(
@@ -170,18 +173,20 @@ def search_services(session: Session, text: str, *, caller_id: int | None = None
     """Live services matching name, code or keywords, best match first (`service_rank`);
     among equally good matches the caller's subscribed services come first."""
     tokens = [t for t in text.lower().split() if t]
-    hay = func.lower(Service.code + " " + Service.name + " " + func.coalesce(Service.keywords, ""))
-    conds = [Service.lifecycle.in_(("live", "retiring")),
+    hay = func.lower(col(Service.code) + " " + Service.name + " "
+                     + func.coalesce(col(Service.keywords), ""))
+    conds = [col(Service.lifecycle).in_(("live", "retiring")),
              *[hay.like(_like(t), escape="\\") for t in tokens]]
     subscribed: Any = literal(0)
     if caller_id is not None:
-        subscribed = case((Service.id.in_(_subscribed_ids(caller_id, on or date.today())), 1),
+        subscribed = case((col(Service.id).in_(_subscribed_ids(caller_id, on or date.today())), 1),
                           else_=0)
     rank = service_rank(text)
-    stmt = (select(Service.id, Service.code, Service.name, Service.category,
-                   Service.default_impact, Service.default_urgency, subscribed.label("sub"))
+    stmt = (select(col(Service.id), col(Service.code), col(Service.name), col(Service.category),
+                   col(Service.default_impact), col(Service.default_urgency),
+                   subscribed.label("sub"))
             .where(*conds)
-            .order_by(rank, subscribed.desc(), Service.name).limit(limit))
+            .order_by(rank, subscribed.desc(), col(Service.name)).limit(limit))
     return [{"id": r[0], "code": r[1], "name": r[2], "category": r[3], "impact": r[4],
              "urgency": r[5], "subscribed": bool(r[6])} for r in session.execute(stmt)]
 
@@ -191,16 +196,17 @@ def search_cis(session: Session, text: str, *, caller_id: int | None = None,
     """Configuration items by name; the caller's own devices first (all of them when
     nothing is typed)."""
     tokens = [t for t in text.lower().split() if t]
-    conds = [ConfigItem.status != "retired",
-             *[func.lower(ConfigItem.name).like(_like(t), escape="\\") for t in tokens]]
+    conds = [col(ConfigItem.status) != "retired",
+             *[func.lower(col(ConfigItem.name)).like(_like(t), escape="\\") for t in tokens]]
     own: Any = literal(0)
     if caller_id is not None:
-        own = case((ConfigItem.person_id == caller_id, 1), else_=0)
+        own = case((col(ConfigItem.person_id) == caller_id, 1), else_=0)
         if not tokens:
-            conds.append(ConfigItem.person_id == caller_id)
+            conds.append(col(ConfigItem.person_id) == caller_id)
     elif not tokens:
         return []
-    stmt = (select(ConfigItem.id, ConfigItem.name, ConfigItem.ci_class, own.label("own"))
-            .where(*conds).order_by(own.desc(), ConfigItem.name).limit(limit))
+    stmt = (select(col(ConfigItem.id), col(ConfigItem.name), col(ConfigItem.ci_class),
+                   own.label("own"))
+            .where(*conds).order_by(own.desc(), col(ConfigItem.name)).limit(limit))
     return [{"id": r[0], "name": r[1], "ci_class": r[2], "own": bool(r[3])}
             for r in session.execute(stmt)]

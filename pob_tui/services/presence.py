@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.models import Agent, TicketPresence, utcnow
 
@@ -41,8 +41,8 @@ def heartbeat(session: Session, ticket_type: str, ticket_id: int, agent_id: int,
     now = now or utcnow()
     result = session.execute(
         update(TicketPresence)
-        .where(TicketPresence.ticket_type == ticket_type,
-               TicketPresence.ticket_id == ticket_id, TicketPresence.agent_id == agent_id)
+        .where(col(TicketPresence.ticket_type) == ticket_type,
+               col(TicketPresence.ticket_id) == ticket_id, col(TicketPresence.agent_id) == agent_id)
         .values(seen_at=now))
     if not getattr(result, "rowcount", 0):
         open_ticket(session, ticket_type, ticket_id, agent_id, now)
@@ -50,8 +50,8 @@ def heartbeat(session: Session, ticket_type: str, ticket_id: int, agent_id: int,
 
 def close_ticket(session: Session, ticket_type: str, ticket_id: int, agent_id: int) -> None:
     session.execute(delete(TicketPresence).where(
-        TicketPresence.ticket_type == ticket_type, TicketPresence.ticket_id == ticket_id,
-        TicketPresence.agent_id == agent_id))
+        col(TicketPresence.ticket_type) == ticket_type, col(TicketPresence.ticket_id) == ticket_id,
+        col(TicketPresence.agent_id) == agent_id))
 
 
 def who_else(session: Session, ticket_type: str, ticket_id: int, agent_id: int | None,
@@ -59,14 +59,14 @@ def who_else(session: Session, ticket_type: str, ticket_id: int, agent_id: int |
     """Usernames of the other agents with the ticket open and a fresh heartbeat, by
     arrival."""
     now = now or utcnow()
-    stmt = (select(Agent.username)
-            .join(TicketPresence, TicketPresence.agent_id == Agent.id)
-            .where(TicketPresence.ticket_type == ticket_type,
-                   TicketPresence.ticket_id == ticket_id,
-                   TicketPresence.seen_at >= now - STALE)
-            .order_by(TicketPresence.since, Agent.username))
+    stmt = (select(col(Agent.username))
+            .join(TicketPresence, col(TicketPresence.agent_id) == Agent.id)
+            .where(col(TicketPresence.ticket_type) == ticket_type,
+                   col(TicketPresence.ticket_id) == ticket_id,
+                   col(TicketPresence.seen_at) >= now - STALE)
+            .order_by(col(TicketPresence.since), col(Agent.username)))
     if agent_id is not None:
-        stmt = stmt.where(TicketPresence.agent_id != agent_id)
+        stmt = stmt.where(col(TicketPresence.agent_id) != agent_id)
     return list(session.execute(stmt).scalars())
 
 
@@ -74,5 +74,5 @@ def purge_stale(session: Session, now: datetime | None = None) -> int:
     """Delete rows nobody refreshed for a day (housekeeping; `who_else` ignores them)."""
     now = now or utcnow()
     result = session.execute(
-        delete(TicketPresence).where(TicketPresence.seen_at < now - timedelta(days=1)))
+        delete(TicketPresence).where(col(TicketPresence.seen_at) < now - timedelta(days=1)))
     return int(getattr(result, "rowcount", 0) or 0)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.errors import InvalidInput, NotFound, TransitionNotAllowed
 from pob_tui.models import Agent, Incident, Problem, Service, Team, TicketEvent, utcnow
@@ -29,18 +29,19 @@ PROBLEM_TRANSITIONS = {
 
 
 def get_problem(session: Session, number: str, *, for_update: bool = False) -> Problem:
-    stmt = select(Problem).where(Problem.number == number.strip().upper())
+    stmt = select(Problem).where(col(Problem.number) == number.strip().upper())
     if for_update:
         stmt = stmt.with_for_update()
-    problem = session.execute(stmt).scalars().first()
+    problem: Problem | None = session.execute(stmt).scalars().first()
     if problem is None:
         raise NotFound(f"unknown problem {number!r}")
     return problem
 
 
-def _event(session: Session, problem: Problem, agent_id: int, kind: str, now: datetime, *,
-           field: str | None = None, old: Any = None, new: Any = None,
+def _event(session: Session, problem: Problem, agent_id: int | None, kind: str, now: datetime,
+           *, field: str | None = None, old: Any = None, new: Any = None,
            comment: str | None = None) -> None:
+    assert problem.id is not None  # events are written for flushed problems
     record_ticket_event(session, ticket_type="problem", ticket_id=problem.id, kind=kind,
                         actor_id=agent_id, field=field, old=old, new=new, comment=comment,
                         at=now)
@@ -92,6 +93,7 @@ def link_incidents(session: Session, actor: Actor, number: str, incidents: Seque
         inc.problem_id = target
         inc.version += 1
         inc.updated_at = now
+        assert inc.id is not None  # loaded from the database
         record_ticket_event(session, ticket_type="incident", ticket_id=inc.id, kind="link",
                             actor_id=agent_id, field="problem_id", old=old, new=target,
                             comment=("unlinked from " if unlink else "linked to ")
@@ -160,11 +162,11 @@ def update_problem(session: Session, actor: Actor, number: str, *,
     return problem
 
 
-def _note_open_incidents(session: Session, problem: Problem, agent_id: int,
+def _note_open_incidents(session: Session, problem: Problem, agent_id: int | None,
                          note: str | None, now: datetime) -> None:
     incidents = session.execute(
-        select(Incident).where(Incident.problem_id == problem.id,
-                               Incident.status.in_(OPEN_STATUSES))
+        select(Incident).where(col(Incident.problem_id) == problem.id,
+                               col(Incident.status).in_(OPEN_STATUSES))
     ).scalars().all()
     text = f"{problem.number} is resolved: {note or problem.root_cause or ''}".strip()
     for inc in incidents:
@@ -185,23 +187,23 @@ def supporting_services(session: Session, service_id: int,
     network; it does not rest on Skoleportal. One query a hop."""
     from pob_tui.models import CiRelation, ServiceCi
 
-    cis = set(session.execute(select(ServiceCi.ci_id).where(ServiceCi.service_id == service_id))
-              .scalars())
+    cis = set(session.execute(select(col(ServiceCi.ci_id))
+                              .where(col(ServiceCi.service_id) == service_id)).scalars())
     frontier = set(cis)
     for _ in range(depth):
         if not frontier:
             break
         nxt = set(session.execute(
-            select(CiRelation.target_id).where(CiRelation.source_id.in_(frontier),
-                                               CiRelation.kind.in_(("depends_on", "runs_on")))
+            select(col(CiRelation.target_id)).where(col(CiRelation.source_id).in_(frontier),
+                                               col(CiRelation.kind).in_(("depends_on", "runs_on")))
         ).scalars()) - cis
         cis |= nxt
         frontier = nxt
     if not cis:
         return set()
     return set(session.execute(
-        select(ServiceCi.service_id).where(ServiceCi.ci_id.in_(cis),
-                                           ServiceCi.service_id != service_id)
+        select(col(ServiceCi.service_id)).where(col(ServiceCi.ci_id).in_(cis),
+                                           col(ServiceCi.service_id) != service_id)
     ).scalars())
 
 
@@ -215,19 +217,21 @@ def search_known_errors(session: Session, text: str = "", *, service_id: int | N
     any service's, each row naming its service. Ranked by how many words match; with no
     words, the service's known errors."""
     words = [w for w in (text or "").lower().split() if len(w) >= 3][:8]
-    conds = [Problem.known_error.is_(True), Problem.status != "closed"]
-    hay = func.lower(func.coalesce(Problem.title, "") + " " + func.coalesce(Problem.symptoms, ""))
+    conds = [col(Problem.known_error).is_(True), col(Problem.status) != "closed"]
+    hay = func.lower(func.coalesce(col(Problem.title),
+                                   "") + " " + func.coalesce(col(Problem.symptoms), ""))
     if words:
         conds.append(or_(*[hay.like(f"%{w}%") for w in words]))
     elif service_id is None:
         return []
     if service_id is not None:
         allowed = {service_id} | supporting_services(session, service_id)
-        conds.append(Problem.service_id.in_(allowed))
+        conds.append(col(Problem.service_id).in_(allowed))
     rows = session.execute(
-        select(Problem.number, Problem.title, Problem.symptoms, Problem.workaround,
-               Problem.service_id, Service.name)
-        .outerjoin(Service, Service.id == Problem.service_id)
+        select(col(Problem.number), col(Problem.title), col(Problem.symptoms),
+               col(Problem.workaround),
+               col(Problem.service_id), col(Service.name))
+        .outerjoin(Service, col(Service.id) == Problem.service_id)
         .where(*conds).limit(200)
     ).all()
 
@@ -261,23 +265,25 @@ def check_known_error_fits(session: Session, problem: Problem, service_id: int |
 def list_problems(session: Session, *, status: str | None = None, known_error: bool | None = None,
                   search: str | None = None, limit: int = 100,
                   offset: int = 0) -> list[dict[str, Any]]:
-    linked = (select(func.count()).where(Incident.problem_id == Problem.id)
+    linked = (select(func.count()).where(col(Incident.problem_id) == Problem.id)
               .correlate(Problem).scalar_subquery())
-    stmt = (select(Problem.number, Problem.title, Problem.status, Problem.priority,
-                   Problem.known_error, Service.name, Team.name, Problem.opened_at, linked)
-            .outerjoin(Service, Service.id == Problem.service_id)
-            .outerjoin(Team, Team.id == Problem.team_id))
+    stmt = (select(col(Problem.number), col(Problem.title), col(Problem.status),
+                   col(Problem.priority), col(Problem.known_error), col(Service.name),
+                   col(Team.name), col(Problem.opened_at), linked)
+            .outerjoin(Service, col(Service.id) == Problem.service_id)
+            .outerjoin(Team, col(Team.id) == Problem.team_id))
     if status:
-        stmt = stmt.where(Problem.status == status)
+        stmt = stmt.where(col(Problem.status) == status)
     else:
-        stmt = stmt.where(Problem.status != "closed")
+        stmt = stmt.where(col(Problem.status) != "closed")
     if known_error is not None:
-        stmt = stmt.where(Problem.known_error.is_(known_error))
+        stmt = stmt.where(col(Problem.known_error).is_(known_error))
     if search:
         like = f"%{search.lower()}%"
-        stmt = stmt.where(or_(func.lower(Problem.title).like(like),
-                              func.lower(Problem.number).like(like)))
-    stmt = stmt.order_by(Problem.priority, Problem.opened_at.desc()).limit(limit).offset(offset)
+        stmt = stmt.where(or_(func.lower(col(Problem.title)).like(like),
+                              func.lower(col(Problem.number)).like(like)))
+    stmt = stmt.order_by(col(Problem.priority),
+                         col(Problem.opened_at).desc()).limit(limit).offset(offset)
     return [{"number": r[0], "title": r[1], "status": r[2], "priority": r[3],
              "known_error": r[4], "service": r[5], "team": r[6], "opened_at": r[7],
              "incidents": r[8]} for r in session.execute(stmt)]
@@ -288,13 +294,14 @@ def problem_detail(session: Session, number: str) -> dict[str, Any]:
     service = session.get(Service, p.service_id) if p.service_id else None
     team = session.get(Team, p.team_id) if p.team_id else None
     incidents = session.execute(
-        select(Incident.number, Incident.status, Incident.summary)
-        .where(Incident.problem_id == p.id).order_by(Incident.opened_at.desc()).limit(200)
+        select(col(Incident.number), col(Incident.status), col(Incident.summary))
+        .where(col(Incident.problem_id) == p.id).order_by(col(Incident.opened_at).desc()).limit(200)
     ).all()
     events = session.execute(
-        select(TicketEvent, Agent.username).outerjoin(Agent, Agent.id == TicketEvent.actor_id)
-        .where(TicketEvent.ticket_type == "problem", TicketEvent.ticket_id == p.id)
-        .order_by(TicketEvent.at, TicketEvent.id)
+        select(TicketEvent, col(Agent.username)).outerjoin(Agent,
+                                                           col(Agent.id) == TicketEvent.actor_id)
+        .where(col(TicketEvent.ticket_type) == "problem", col(TicketEvent.ticket_id) == p.id)
+        .order_by(col(TicketEvent.at), col(TicketEvent.id))
     ).all()
     data = {f: getattr(p, f) for f in Problem.model_fields}
     data.update({

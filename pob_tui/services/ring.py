@@ -14,10 +14,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.config import Settings
 from pob_tui.errors import InvalidInput, NotFound
@@ -25,6 +25,9 @@ from pob_tui.models import Agent, CallRing, Person, utcnow
 from pob_tui.services.identity import Actor
 from pob_tui.services.permissions import require
 from pob_tui.services.pickers import _digits, caller_context, phone_forms
+
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
 
 
 @dataclass(frozen=True)
@@ -54,8 +57,8 @@ def find_caller(session: Session, number: str, *, region: str) -> Person | None:
     if not forms:
         return None
     return session.execute(
-        select(Person).where(Person.active, _digits(Person.phone).in_(forms))
-        .order_by(Person.id).limit(1)).scalars().first()
+        select(Person).where(col(Person.active), _digits(col(Person.phone)).in_(forms))
+        .order_by(col(Person.id)).limit(1)).scalars().first()
 
 
 def ring(session: Session, actor: Actor, agent_username: str, number: str, *,
@@ -70,8 +73,8 @@ def ring(session: Session, actor: Actor, agent_username: str, number: str, *,
     number = " ".join((number or "").split())
     if not number or len(number) > 40:
         raise InvalidInput("give the caller's phone number (at most 40 characters)")
-    agent = session.execute(select(Agent).where(Agent.username == agent_username.strip(),
-                                                Agent.active)).scalars().first()
+    agent = session.execute(select(Agent).where(col(Agent.username) == agent_username.strip(),
+                                                col(Agent.active))).scalars().first()
     if agent is None or agent.id is None:
         raise NotFound(f"no active agent {agent_username!r}")
     person = find_caller(session, number, region=settings.phone_region)
@@ -85,7 +88,7 @@ def ring(session: Session, actor: Actor, agent_username: str, number: str, *,
     deadline = time.monotonic() + (settings.ring_wait_seconds if wait is None else wait)
     taken = False
     while True:
-        taken = session.execute(select(CallRing.taken_at).where(CallRing.id == ring_id)
+        taken = session.execute(select(col(CallRing.taken_at)).where(col(CallRing.id) == ring_id)
                                 ).scalar() is not None
         session.commit()  # end the read so the next one sees the pob's commit
         if taken or time.monotonic() >= deadline:
@@ -100,11 +103,11 @@ def claim(session: Session, agent_id: int, ring_id: int,
     """Take ring `ring_id` for this agent's pob; None when it is another agent's or was
     already taken (by this agent's other pob, or an earlier claim)."""
     now = now or utcnow()
-    taken = session.execute(
-        update(CallRing).where(CallRing.id == ring_id, CallRing.agent_id == agent_id,
-                               CallRing.taken_at.is_(None))
-        .values(taken_at=now, updated_at=now, version=CallRing.version + 1)
-        .execution_options(synchronize_session=False)).rowcount
+    taken = cast("CursorResult[Any]", session.execute(
+        update(CallRing).where(col(CallRing.id) == ring_id, col(CallRing.agent_id) == agent_id,
+                               col(CallRing.taken_at).is_(None))
+        .values(taken_at=now, updated_at=now, version=col(CallRing.version) + 1)
+        .execution_options(synchronize_session=False))).rowcount
     if taken != 1:
         return None
     ring_row = session.get(CallRing, ring_id)

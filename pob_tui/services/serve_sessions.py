@@ -12,13 +12,17 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import delete, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.errors import PermissionDenied
 from pob_tui.models import Agent, AgentKey, ServeSession, utcnow
 from pob_tui.services.keys import KeyOwner
+
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
 
 RECORD_LIFETIME = timedelta(seconds=60)
 
@@ -62,22 +66,23 @@ def claim(session: Session, token: str) -> ServeClaim:
     now = utcnow()
     # One UPDATE with the conditions in its WHERE: two processes racing for one token cannot
     # both win, on either backend.
-    claimed = session.execute(
+    claimed = cast("CursorResult[Any]", session.execute(
         update(ServeSession)
-        .where(ServeSession.token == token,
-               ServeSession.used_at.is_(None),  # type: ignore[union-attr]
-               ServeSession.expires_at > now)
+        .where(col(ServeSession.token) == token,
+               col(ServeSession.used_at).is_(None),
+               col(ServeSession.expires_at) > now)
         .values(used_at=now)
-    ).rowcount
+    )).rowcount
     if claimed != 1:
         raise PermissionDenied("the pob serve session record is unknown, used or expired")
     row = session.execute(
-        select(ServeSession.agent_id, ServeSession.integration, ServeSession.fingerprint,
-               ServeSession.client_address, Agent.username, Agent.active, AgentKey.removed_at)
+        select(col(ServeSession.agent_id), col(ServeSession.integration),
+               col(ServeSession.fingerprint), col(ServeSession.client_address),
+               col(Agent.username), col(Agent.active), col(AgentKey.removed_at))
         .select_from(ServeSession)
-        .outerjoin(Agent, Agent.id == ServeSession.agent_id)
-        .outerjoin(AgentKey, AgentKey.fingerprint == ServeSession.fingerprint)
-        .where(ServeSession.token == token)
+        .outerjoin(Agent, col(Agent.id) == ServeSession.agent_id)
+        .outerjoin(AgentKey, col(AgentKey.fingerprint) == ServeSession.fingerprint)
+        .where(col(ServeSession.token) == token)
     ).one()
     agent_id, integration, fingerprint, address, username, active, removed_at = row
     if removed_at is not None or (agent_id is not None and not active):
@@ -90,6 +95,6 @@ def claim(session: Session, token: str) -> ServeClaim:
 def purge_records(session: Session, *, older_than: timedelta = timedelta(days=1)) -> int:
     """Delete records past use: they are not the audit trail (admin_event is)."""
     cutoff = utcnow() - older_than
-    return session.execute(
-        delete(ServeSession).where(ServeSession.expires_at < cutoff)
-    ).rowcount
+    return cast("CursorResult[Any]", session.execute(
+        delete(ServeSession).where(col(ServeSession.expires_at) < cutoff)
+    )).rowcount

@@ -23,10 +23,10 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlalchemy import Engine, select
+from sqlmodel import Session, col
 
 from pob_tui.config import Settings
 from pob_tui.db import settings_of
@@ -50,7 +50,7 @@ from pob_tui.models import (
 from pob_tui.models.incident import WAITING_STATUSES
 from pob_tui.services.audit import record_ticket_event
 from pob_tui.sla import BusinessCalendar
-from pob_tui.sla.calendar import _norwegian_holiday_names
+from pob_tui.sla.calendar import Pause, _norwegian_holiday_names
 
 _lock = threading.Lock()
 
@@ -156,8 +156,8 @@ def invalidate() -> None:
 def _load_reference(session: Session) -> _Reference:
     import time
 
-    key = str(session.get_bind().engine.url) if hasattr(session.get_bind(), "engine") \
-        else str(session.get_bind().url)
+    bind = session.get_bind()
+    key = str(bind.engine.url) if hasattr(bind, "engine") else str(cast(Engine, bind).url)
     now = time.monotonic()
     with _lock:
         ref = _reference.get(key)
@@ -165,23 +165,23 @@ def _load_reference(session: Session) -> _Reference:
             return ref
     services: dict[int, set[int]] = {}
     for agreement_id, service_id in session.execute(
-            select(AgreementService.agreement_id, AgreementService.service_id)):
+            select(col(AgreementService.agreement_id), col(AgreementService.service_id))):
         services.setdefault(agreement_id, set()).add(service_id)
     agreements = [(a.id, a.name, a.customer_id, a.calendar_id, a.is_default,
                    frozenset(services.get(a.id, ()))) for a in session.execute(
-        select(Agreement).order_by(Agreement.id)).scalars()]
+        select(Agreement).order_by(col(Agreement.id))).scalars()]
     days: dict[int, list[CalendarDay]] = {}
-    for d in session.execute(select(CalendarDay).order_by(CalendarDay.day)).scalars():
+    for d in session.execute(select(CalendarDay).order_by(col(CalendarDay.day))).scalars():
         days.setdefault(d.calendar_id, []).append(d)
     ref = _Reference(
         loaded=now,
-        parents=dict(session.execute(select(OrgUnit.id, OrgUnit.parent_id)).all()),
+        parents=dict(session.execute(select(col(OrgUnit.id), col(OrgUnit.parent_id))).all()),
         agreements=agreements,
         targets={(t.agreement_id, t.priority): (t.response_minutes, t.resolution_minutes)
                  for t in session.execute(select(SlaTarget)).scalars()},
         ola={(t.team_id, t.priority): (t.response_minutes, t.resolution_minutes)
              for t in session.execute(select(OlaTarget)).scalars()},
-        team_calendar=dict(session.execute(select(Team.id, Team.calendar_id)).all()),
+        team_calendar=dict(session.execute(select(col(Team.id), col(Team.calendar_id))).all()),
         calendar_rows={c.id: (c, days.get(c.id, []))
                        for c in session.execute(select(Calendar)).scalars()},
         calendars={},
@@ -196,9 +196,11 @@ def _calendar_key(settings: Settings) -> tuple[object, ...]:
     return (tuple(settings.closing_days), tuple(sorted(settings.short_days.items())))
 
 
-def calendar_by_id(session: Session, calendar_id: int) -> BusinessCalendar:
+def calendar_by_id(session: Session, calendar_id: int | None) -> BusinessCalendar:
     """The BusinessCalendar for a calendar row under the session's settings, built once per
     reference snapshot and configuration."""
+    if calendar_id is None:  # a clock row without a calendar
+        raise LookupError(f"calendar {calendar_id} does not exist")
     settings = settings_of(session)
     ref = _load_reference(session)
     key = (calendar_id, _calendar_key(settings))
@@ -231,7 +233,7 @@ def terms_for(session: Session, incident: Incident,
         caller_unit = caller_units[incident.caller_id]
     else:
         caller_unit = session.execute(
-            select(Person.org_unit_id).where(Person.id == incident.caller_id)).scalar()
+            select(col(Person.org_unit_id)).where(col(Person.id) == incident.caller_id)).scalar()
     chain = _customer_chain(ref.parents, caller_unit)
 
     def rank(a: tuple[int, str, int | None, int, bool, frozenset[int]]) -> tuple[int, int]:
@@ -263,10 +265,12 @@ def terms_for(session: Session, incident: Incident,
 def _events(session: Session, incident: Incident) -> list[tuple[datetime, str, str, str]]:
     """Status and team changes of the incident, oldest first, in one query."""
     return [(at, field, str(old), str(new)) for at, field, old, new in session.execute(
-        select(TicketEvent.at, TicketEvent.field, TicketEvent.old_value, TicketEvent.new_value)
-        .where(TicketEvent.ticket_type == "incident", TicketEvent.ticket_id == incident.id,
-               TicketEvent.field.in_(("status", "team_id")))
-        .order_by(TicketEvent.at, TicketEvent.id)).all()]
+        select(col(TicketEvent.at), col(TicketEvent.field), col(TicketEvent.old_value),
+               col(TicketEvent.new_value))
+        .where(col(TicketEvent.ticket_type) == "incident",
+               col(TicketEvent.ticket_id) == incident.id,
+               col(TicketEvent.field).in_(("status", "team_id")))
+        .order_by(col(TicketEvent.at), col(TicketEvent.id))).all()]
 
 
 def _status_history(session: Session, incident: Incident,
@@ -312,7 +316,7 @@ def recompute(session: Session, incident: Incident, now: datetime | None = None)
     session.flush()
     terms = terms_for(session, incident)
     existing = {(c.kind, c.team_id, c.started_at): c for c in session.execute(
-        select(SlaClock).where(SlaClock.incident_id == incident.id)).scalars()}
+        select(SlaClock).where(col(SlaClock.incident_id) == incident.id)).scalars()}
     keep: set[tuple[str, int | None, datetime]] = set()
     made: dict[str, SlaClock] = {}
     events = _events(session, incident)
@@ -321,11 +325,12 @@ def recompute(session: Session, incident: Incident, now: datetime | None = None)
         incident.closed_at if incident.status == "cancelled" else None)
 
     def put(kind: str, team_id: int | None, calendar_id: int, minutes: int,
-            start: datetime, stop: datetime | None, pauses: list) -> None:
+            start: datetime, stop: datetime | None, pauses: list[Pause]) -> None:
         cal = calendar_by_id(session, calendar_id)
         due = cal.add(start, timedelta(minutes=minutes), pauses)
         key = (kind, team_id, start)
         keep.add(key)
+        assert incident.id is not None  # clocks are made for flushed incidents
         clock = existing.get(key) or SlaClock(incident_id=incident.id, kind=kind,
                                               team_id=team_id, started_at=start,
                                               target_minutes=minutes, due_at=due)
@@ -400,9 +405,9 @@ def clock_states(session: Session, incident: Incident,
     now = now or utcnow()
     history = _status_history(session, incident)
     rows = session.execute(
-        select(SlaClock, Team.name).outerjoin(Team, Team.id == SlaClock.team_id)
-        .where(SlaClock.incident_id == incident.id)
-        .order_by(SlaClock.started_at, SlaClock.id)).all()
+        select(SlaClock, col(Team.name)).outerjoin(Team, col(Team.id) == SlaClock.team_id)
+        .where(col(SlaClock.incident_id) == incident.id)
+        .order_by(col(SlaClock.started_at), col(SlaClock.id))).all()
     out = []
     waiting = incident.status in WAITING_STATUSES
     for clock, team in rows:
@@ -438,8 +443,9 @@ def time_left(session: Session, rows: list[dict[str, Any]],
     if not ids:
         return
     clocks = {c.incident_id: c for c in session.execute(
-        select(SlaClock).where(SlaClock.incident_id.in_(ids), SlaClock.kind == "resolution",
-                               SlaClock.stopped_at.is_(None))).scalars()}
+        select(SlaClock).where(col(SlaClock.incident_id).in_(ids),
+                               col(SlaClock.kind) == "resolution",
+                               col(SlaClock.stopped_at).is_(None))).scalars()}
     threshold = settings_of(session).sla_warning_threshold
     for row in rows:
         clock = clocks.get(row["id"])
@@ -466,8 +472,8 @@ def explain(session: Session, incident: Incident, kind: str = "resolution",
     """Why a clock is due when it is: segments counted, pauses, holidays, in local time."""
     now = now or utcnow()
     clock = session.execute(select(SlaClock).where(
-        SlaClock.incident_id == incident.id, SlaClock.kind == kind)
-        .order_by(SlaClock.started_at.desc())).scalars().first()
+        col(SlaClock.incident_id) == incident.id, col(SlaClock.kind) == kind)
+        .order_by(col(SlaClock.started_at).desc())).scalars().first()
     if clock is None:
         return {"kind": kind, "segments": []}
     return _explain_clock(session, clock, _status_history(session, incident), now)
@@ -481,8 +487,8 @@ def explain_all(session: Session, incident: Incident,
     """`explain` for every clock of the incident: response, resolution, then each team's
     OLA clock (a team's latest), so the explain view shows all of them."""
     now = now or utcnow()
-    clocks = session.execute(select(SlaClock).where(SlaClock.incident_id == incident.id)
-                             .order_by(SlaClock.started_at.desc())).scalars().all()
+    clocks = session.execute(select(SlaClock).where(col(SlaClock.incident_id) == incident.id)
+                             .order_by(col(SlaClock.started_at).desc())).scalars().all()
     latest: dict[tuple[str, int | None], SlaClock] = {}
     for clock in clocks:
         latest.setdefault((clock.kind, clock.team_id), clock)
@@ -520,9 +526,9 @@ def check_breaches(session: Session, now: datetime | None = None) -> dict[str, i
     now = now or utcnow()
     breached = warned = 0
     open_clocks = session.execute(
-        select(SlaClock, Incident).join(Incident, Incident.id == SlaClock.incident_id)
-        .where(SlaClock.stopped_at.is_(None), SlaClock.breached_at.is_(None))
-        .order_by(SlaClock.due_at)).all()
+        select(SlaClock, Incident).join(Incident, col(Incident.id) == SlaClock.incident_id)
+        .where(col(SlaClock.stopped_at).is_(None), col(SlaClock.breached_at).is_(None))
+        .order_by(col(SlaClock.due_at))).all()
     for clock, incident in open_clocks:
         if incident.status in WAITING_STATUSES:
             continue
@@ -557,10 +563,10 @@ def check_breaches(session: Session, now: datetime | None = None) -> dict[str, i
 def _notify_lead(session: Session, team_id: int | None, incident: Incident, text: str) -> None:
     if team_id is None:
         return
-    lead = session.execute(select(Team.lead_agent_id).where(Team.id == team_id)).scalar()
+    lead = session.execute(select(col(Team.lead_agent_id)).where(col(Team.id) == team_id)).scalar()
     if lead is None:
-        lead = session.execute(select(Agent.id).where(Agent.team_id == team_id)
-                               .order_by(Agent.id).limit(1)).scalar()
+        lead = session.execute(select(col(Agent.id)).where(col(Agent.team_id) == team_id)
+                               .order_by(col(Agent.id)).limit(1)).scalar()
     if lead is not None:
         session.add(Notification(agent_id=lead, text=text[:400], ticket_type="incident",
                                  ticket_id=incident.id))

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.models import (
     Agent,
@@ -90,19 +90,19 @@ def normalize_ticket_number(text: str) -> str | None:
 
 def is_empty(session: Session) -> bool:
     """True on a fresh database (no people and no incidents): offer the demo data."""
-    has_person = session.execute(select(Person.id).limit(1)).first() is not None
-    has_incident = session.execute(select(Incident.id).limit(1)).first() is not None
+    has_person = session.execute(select(col(Person.id)).limit(1)).first() is not None
+    has_incident = session.execute(select(col(Incident.id)).limit(1)).first() is not None
     return not (has_person or has_incident)
 
 
 def agent_info(session: Session, username: str) -> AgentInfo:
     """Who the header shows: the Agent with this username, its person and team."""
     row = session.execute(
-        select(Person.first_name, Person.last_name, Team.name)
+        select(col(Person.first_name), col(Person.last_name), col(Team.name))
         .select_from(Agent)
-        .join(Person, Person.id == Agent.person_id)
-        .outerjoin(Team, Team.id == Agent.team_id)
-        .where(Agent.username == username)
+        .join(Person, col(Person.id) == Agent.person_id)
+        .outerjoin(Team, col(Team.id) == Agent.team_id)
+        .where(col(Agent.username) == username)
     ).first()
     if row is None:
         return AgentInfo(username=username)
@@ -113,7 +113,7 @@ def agent_info(session: Session, username: str) -> AgentInfo:
 def count_open_incidents(session: Session) -> int:
     return int(
         session.execute(
-            select(func.count()).select_from(Incident).where(Incident.status.in_(OPEN_STATUSES))
+            select(func.count()).select_from(Incident).where(col(Incident.status).in_(OPEN_STATUSES))
         ).scalar_one()
     )
 
@@ -121,9 +121,9 @@ def count_open_incidents(session: Session) -> int:
 def ci_counts_by_class(session: Session) -> list[tuple[str, int]]:
     """Configuration items per class, largest first: the CMDB area's overview."""
     rows = session.execute(
-        select(ConfigItem.ci_class, func.count())
-        .group_by(ConfigItem.ci_class)
-        .order_by(func.count().desc(), ConfigItem.ci_class)
+        select(col(ConfigItem.ci_class), func.count())
+        .group_by(col(ConfigItem.ci_class))
+        .order_by(func.count().desc(), col(ConfigItem.ci_class))
     ).all()
     return [(cls, int(n)) for cls, n in rows]
 
@@ -137,7 +137,7 @@ def find_ticket(session: Session, number: str) -> TicketRef | None:
     if kind == "incident":
         return _find_incident(session, normal)
     if kind == "problem":
-        p = session.scalars(select(Problem).where(Problem.number == normal)).first()
+        p = session.scalars(select(Problem).where(col(Problem.number) == normal)).first()
         if p is None:
             return None
         service = session.get(Service, p.service_id) if p.service_id else None
@@ -147,7 +147,7 @@ def find_ticket(session: Session, number: str) -> TicketRef | None:
             priority=p.priority, service=service.name if service else None,
             team=team.name if team else None, opened_at=p.opened_at, description=p.description,
         )
-    c = session.scalars(select(ChangeRequest).where(ChangeRequest.number == normal)).first()
+    c = session.scalars(select(ChangeRequest).where(col(ChangeRequest.number) == normal)).first()
     if c is None:
         return None
     requester = session.get(Person, c.requester_id) if c.requester_id else None
@@ -163,14 +163,14 @@ def _find_incident(session: Session, number: str) -> TicketRef | None:
     caller = aliased(Person)
     row = session.execute(
         select(
-            Incident.id, Incident.number, Incident.status, Incident.summary, Incident.priority,
-            caller.first_name, caller.last_name, Service.name, Team.name, Incident.opened_at,
-            Incident.description,
+            col(Incident.id), col(Incident.number), col(Incident.status), col(Incident.summary),
+            col(Incident.priority), col(caller.first_name), col(caller.last_name),
+            col(Service.name), col(Team.name), col(Incident.opened_at), col(Incident.description),
         )
-        .join(caller, caller.id == Incident.caller_id)
-        .outerjoin(Service, Service.id == Incident.service_id)
-        .outerjoin(Team, Team.id == Incident.team_id)
-        .where(Incident.number == number)
+        .join(caller, col(caller.id) == Incident.caller_id)
+        .outerjoin(Service, col(Service.id) == Incident.service_id)
+        .outerjoin(Team, col(Team.id) == Incident.team_id)
+        .where(col(Incident.number) == number)
     ).first()
     if row is None:
         return None

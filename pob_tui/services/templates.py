@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.errors import InvalidInput, NotFound
 from pob_tui.models import CallTemplate, Service
@@ -70,7 +70,7 @@ def add_template(session: Session, actor: Actor, name: str, *, service: str, sum
     if resolution and code is None:
         raise InvalidInput("a resolution note needs a resolution code (--code)")
     svc = find_service(session, service)
-    row = session.execute(select(CallTemplate).where(CallTemplate.name == name)
+    row = session.execute(select(CallTemplate).where(col(CallTemplate.name) == name)
                           ).scalars().first()
     if row is not None and not replace:
         raise InvalidInput(f"a template named {name!r} exists")
@@ -96,11 +96,11 @@ def save_template(session: Session, actor: Actor, old_name: str | None, name: st
     if old_name and old_name.strip().lower() != name.strip().lower():
         require(session, actor, "agent.admin", name)
         existing = session.execute(select(CallTemplate).where(
-            CallTemplate.name == name.strip())).scalars().first()
+            col(CallTemplate.name) == name.strip())).scalars().first()
         if existing is not None:
             raise InvalidInput(f"a template named {name!r} exists")
         row = session.execute(select(CallTemplate).where(
-            CallTemplate.name == old_name.strip())).scalars().first()
+            col(CallTemplate.name) == old_name.strip())).scalars().first()
         if row is None:
             raise NotFound(f"no template named {old_name!r}")
         row.name = name.strip()
@@ -112,7 +112,7 @@ def save_template(session: Session, actor: Actor, old_name: str | None, name: st
 
 def remove_template(session: Session, actor: Actor, name: str) -> None:
     require(session, actor, "agent.admin", name)
-    row = session.execute(select(CallTemplate).where(CallTemplate.name == name.strip())
+    row = session.execute(select(CallTemplate).where(col(CallTemplate.name) == name.strip())
                           ).scalars().first()
     if row is None:
         raise NotFound(f"no template named {name!r}")
@@ -130,21 +130,21 @@ def _row(t: CallTemplate, s: Service) -> TemplateRow:
 
 def list_templates(session: Session, text: str = "", *, limit: int = 200) -> list[TemplateRow]:
     """Templates whose name, summary or service match every typed word, by name."""
-    stmt = (select(CallTemplate, Service).join(Service, Service.id == CallTemplate.service_id)
-            .order_by(CallTemplate.name).limit(limit))
+    stmt = (select(CallTemplate, Service).join(Service, col(Service.id) == CallTemplate.service_id)
+            .order_by(col(CallTemplate.name)).limit(limit))
     for word in text.lower().split():
         like = "%" + word.replace("%", "").replace("_", "") + "%"
-        stmt = stmt.where(or_(func.lower(CallTemplate.name).like(like),
-                              func.lower(CallTemplate.summary).like(like),
-                              func.lower(Service.name).like(like),
-                              func.lower(Service.code).like(like)))
+        stmt = stmt.where(or_(func.lower(col(CallTemplate.name)).like(like),
+                              func.lower(col(CallTemplate.summary)).like(like),
+                              func.lower(col(Service.name)).like(like),
+                              func.lower(col(Service.code)).like(like)))
     return [_row(t, s) for t, s in session.execute(stmt).all()]
 
 
 def get_template(session: Session, name: str) -> TemplateRow:
     row = session.execute(
-        select(CallTemplate, Service).join(Service, Service.id == CallTemplate.service_id)
-        .where(func.lower(CallTemplate.name) == name.strip().lower())).first()
+        select(CallTemplate, Service).join(Service, col(Service.id) == CallTemplate.service_id)
+        .where(func.lower(col(CallTemplate.name)) == name.strip().lower())).first()
     if row is None:
         raise NotFound(f"no template named {name!r}")
     return _row(row[0], row[1])

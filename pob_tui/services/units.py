@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, literal, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.errors import InvalidInput, NotFound
 from pob_tui.models import (
@@ -180,34 +180,36 @@ def list_units(session: Session, *, now: datetime, include_inactive: bool = True
                ) -> list[UnitRow]:
     """Every unit in tree order (each sector followed by its units, by name)."""
     units = session.execute(
-        select(OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.kind, OrgUnit.parent_id,
-               OrgUnit.cost_centre, OrgUnit.customer_manager_id, OrgUnit.active)
+        select(col(OrgUnit.id), col(OrgUnit.code), col(OrgUnit.name), col(OrgUnit.kind),
+               col(OrgUnit.parent_id),
+               col(OrgUnit.cost_centre), col(OrgUnit.customer_manager_id), col(OrgUnit.active))
     ).all()
     by_id = {u.id: u for u in units}
     managers = {pid: (user, f"{first} {last}") for pid, user, first, last in session.execute(
-        select(Person.id, Person.username, Person.first_name, Person.last_name)
-        .where(Person.id.in_({u.customer_manager_id for u in units
+        select(col(Person.id), col(Person.username), col(Person.first_name), col(Person.last_name))
+        .where(col(Person.id).in_({u.customer_manager_id for u in units
                               if u.customer_manager_id is not None})))}
     today = now.date()
-    people = _grouped(session, select(Person.org_unit_id, func.count())
-                      .where(Person.active).group_by(Person.org_unit_id))
-    subs = _grouped(session, select(Subscription.org_unit_id, func.count())
-                    .where(Subscription.org_unit_id.is_not(None),
-                           Subscription.valid_from <= today,
-                           (Subscription.valid_to.is_(None)) | (Subscription.valid_to >= today))
-                    .group_by(Subscription.org_unit_id))
-    agreements = _grouped(session, select(Agreement.customer_id, func.count())
-                          .group_by(Agreement.customer_id))
-    open_inc = _grouped(session, select(Person.org_unit_id, func.count())
-                        .select_from(Incident).join(Person, Person.id == Incident.caller_id)
-                        .where(Incident.status.in_(OPEN_STATUSES))
-                        .group_by(Person.org_unit_id))
+    people = _grouped(session, select(col(Person.org_unit_id), func.count())
+                      .where(col(Person.active)).group_by(col(Person.org_unit_id)))
+    subs = _grouped(session, select(col(Subscription.org_unit_id), func.count())
+                    .where(col(Subscription.org_unit_id).is_not(None),
+                           col(Subscription.valid_from) <= today,
+                           (col(Subscription.valid_to).is_(None))
+                           | (col(Subscription.valid_to) >= today))
+                    .group_by(col(Subscription.org_unit_id)))
+    agreements = _grouped(session, select(col(Agreement.customer_id), func.count())
+                          .group_by(col(Agreement.customer_id)))
+    open_inc = _grouped(session, select(col(Person.org_unit_id), func.count())
+                        .select_from(Incident).join(Person, col(Person.id) == Incident.caller_id)
+                        .where(col(Incident.status).in_(OPEN_STATUSES))
+                        .group_by(col(Person.org_unit_id)))
     since = now - timedelta(days=SATISFACTION_DAYS)
     sat = {k: (int(total or 0), int(n)) for k, total, n in session.execute(
-        select(Person.org_unit_id, func.sum(Incident.satisfaction), func.count())
-        .select_from(Incident).join(Person, Person.id == Incident.caller_id)
-        .where(Incident.satisfaction.is_not(None), Incident.satisfaction_at >= since)
-        .group_by(Person.org_unit_id)) if k is not None}
+        select(col(Person.org_unit_id), func.sum(col(Incident.satisfaction)), func.count())
+        .select_from(Incident).join(Person, col(Person.id) == Incident.caller_id)
+        .where(col(Incident.satisfaction).is_not(None), col(Incident.satisfaction_at) >= since)
+        .group_by(col(Person.org_unit_id))) if k is not None}
 
     children: dict[int | None, list[int]] = {}
     for u in units:
@@ -257,10 +259,11 @@ def list_units(session: Session, *, now: datetime, include_inactive: bool = True
 def find_unit(session: Session, code: str) -> OrgUnit:
     """A unit by code (exact), else by name (case-insensitive, when only one has it)."""
     code = (code or "").strip()
-    unit = session.execute(select(OrgUnit).where(OrgUnit.code == code)).scalars().first()
+    unit: OrgUnit | None = session.execute(
+        select(OrgUnit).where(col(OrgUnit.code) == code)).scalars().first()
     if unit is None:
         found = session.execute(select(OrgUnit).where(
-            func.lower(OrgUnit.name) == code.lower())).scalars().all()
+            func.lower(col(OrgUnit.name)) == code.lower())).scalars().all()
         if len(found) == 1:
             unit = found[0]
     if unit is None:
@@ -270,22 +273,22 @@ def find_unit(session: Session, code: str) -> OrgUnit:
 
 def subtree_ids(session: Session, unit_id: int) -> list[int]:
     """The unit and every unit below it (one recursive query; stops at loops)."""
-    tree = (select(OrgUnit.id.label("id"), literal(0).label("depth"))
-            .where(OrgUnit.id == unit_id).cte("tree", recursive=True))
-    tree = tree.union(select(OrgUnit.id, tree.c.depth + 1)
-                      .join(tree, OrgUnit.parent_id == tree.c.id)
+    tree = (select(col(OrgUnit.id).label("id"), literal(0).label("depth"))
+            .where(col(OrgUnit.id) == unit_id).cte("tree", recursive=True))
+    tree = tree.union(select(col(OrgUnit.id), tree.c.depth + 1)
+                      .join(tree, col(OrgUnit.parent_id) == tree.c.id)
                       .where(tree.c.depth < 100))
     return sorted({int(i) for i in session.execute(select(tree.c.id)).scalars()})
 
 
 def _ancestors(session: Session, unit_id: int) -> list[tuple[int, str]]:
     """(id, code) of the unit and the units above it, nearest first (stops at loops)."""
-    chain = (select(OrgUnit.id.label("id"), OrgUnit.parent_id.label("parent_id"),
-                    OrgUnit.code.label("code"), literal(0).label("depth"))
-             .where(OrgUnit.id == unit_id).cte("chain", recursive=True))
+    chain = (select(col(OrgUnit.id).label("id"), col(OrgUnit.parent_id).label("parent_id"),
+                    col(OrgUnit.code).label("code"), literal(0).label("depth"))
+             .where(col(OrgUnit.id) == unit_id).cte("chain", recursive=True))
     chain = chain.union_all(
-        select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.code, chain.c.depth + 1)
-        .join(chain, OrgUnit.id == chain.c.parent_id).where(chain.c.depth < 100))
+        select(col(OrgUnit.id), col(OrgUnit.parent_id), col(OrgUnit.code), chain.c.depth + 1)
+        .join(chain, col(OrgUnit.id) == chain.c.parent_id).where(chain.c.depth < 100))
     out: list[tuple[int, str]] = []
     for uid, code in session.execute(select(chain.c.id, chain.c.code).order_by(chain.c.depth)):
         if any(uid == seen for seen, _c in out):
@@ -307,40 +310,45 @@ def unit_detail(session: Session, code: str, *, now: datetime) -> UnitDetail:
     path = [UnitRef(rows[i].code, rows[i].name, rows[i].kind, rows[i].active)
             for i, _c in reversed(_ancestors(session, unit.id)[1:]) if i in rows]
     n_services = (select(func.count()).select_from(AgreementService)
-                  .where(AgreementService.agreement_id == Agreement.id).scalar_subquery())
+                  .where(col(AgreementService.agreement_id) == Agreement.id).scalar_subquery())
     from pob_tui.models import Calendar
 
     agreements = [UnitAgreement(n, c, int(s or 0)) for n, c, s in session.execute(
-        select(Agreement.name, Calendar.name, n_services)
-        .join(Calendar, Calendar.id == Agreement.calendar_id)
-        .where(Agreement.customer_id == unit.id).order_by(Agreement.name))]
+        select(col(Agreement.name), col(Calendar.name), n_services)
+        .join(Calendar, col(Calendar.id) == Agreement.calendar_id)
+        .where(col(Agreement.customer_id) == unit.id).order_by(col(Agreement.name)))]
     today = now.date()
     subscriptions = [UnitSubscription(c, n, f, t) for c, n, f, t in session.execute(
-        select(Service.code, Service.name, Subscription.valid_from, Subscription.valid_to)
-        .join(Service, Service.id == Subscription.service_id)
-        .where(Subscription.org_unit_id == unit.id,
-               (Subscription.valid_to.is_(None)) | (Subscription.valid_to >= today))
-        .order_by(Service.code))]
+        select(col(Service.code), col(Service.name), col(Subscription.valid_from),
+               col(Subscription.valid_to))
+        .join(Service, col(Service.id) == Subscription.service_id)
+        .where(col(Subscription.org_unit_id) == unit.id,
+               (col(Subscription.valid_to).is_(None)) | (col(Subscription.valid_to) >= today))
+        .order_by(col(Service.code)))]
     incidents = [UnitIncident(n, s, st, p, u, f"{fn} {ln}", at) for n, s, st, p, u, fn, ln, at
                  in session.execute(
-        select(Incident.number, Incident.summary, Incident.status, Incident.priority,
-               Person.username, Person.first_name, Person.last_name, Incident.opened_at)
-        .join(Person, Person.id == Incident.caller_id)
-        .where(Person.org_unit_id.in_(ids), Incident.status.in_(OPEN_STATUSES))
-        .order_by(Incident.opened_at.desc()).limit(DETAIL_LIMIT))]
+        select(col(Incident.number), col(Incident.summary), col(Incident.status),
+               col(Incident.priority), col(Person.username), col(Person.first_name),
+               col(Person.last_name), col(Incident.opened_at))
+        .join(Person, col(Person.id) == Incident.caller_id)
+        .where(col(Person.org_unit_id).in_(ids), col(Incident.status).in_(OPEN_STATUSES))
+        .order_by(col(Incident.opened_at).desc()).limit(DETAIL_LIMIT))]
     people = [UnitPerson(u, f"{fn} {ln}", ph, em, bool(v)) for u, fn, ln, ph, em, v in
               session.execute(
-        select(Person.username, Person.first_name, Person.last_name, Person.phone,
-               Person.email, Person.vip)
-        .where(Person.org_unit_id == unit.id, Person.active)
-        .order_by(Person.last_name, Person.first_name, Person.id).limit(DETAIL_LIMIT))]
+        select(col(Person.username), col(Person.first_name), col(Person.last_name),
+               col(Person.phone),
+               col(Person.email), col(Person.vip))
+        .where(col(Person.org_unit_id) == unit.id, col(Person.active))
+        .order_by(col(Person.last_name), col(Person.first_name),
+                  col(Person.id)).limit(DETAIL_LIMIT))]
     return UnitDetail(row, children, agreements, subscriptions, incidents, people, path)
 
 
 # --------------------------------------------------------------------------- edits
 
 def _person_id(session: Session, username: str) -> int:
-    pid = session.execute(select(Person.id).where(Person.username == username.strip())).scalar()
+    pid = session.execute(select(col(Person.id))
+                          .where(col(Person.username) == username.strip())).scalar()
     if pid is None:
         raise NotFound(f"unknown person {username!r}")
     return int(pid)
@@ -350,10 +358,11 @@ def managed_unit_ids(session: Session, actor: Actor) -> set[int]:
     """The units the actor is customer manager of, with every unit below them."""
     if actor.agent_id is None or "customer_manager" not in actor.roles:
         return set()
-    person_id = session.execute(select(Agent.person_id).where(Agent.id == actor.agent_id)).scalar()
+    person_id = session.execute(select(col(Agent.person_id))
+                                .where(col(Agent.id) == actor.agent_id)).scalar()
     out: set[int] = set()
-    for uid in session.execute(select(OrgUnit.id).where(
-            OrgUnit.customer_manager_id == person_id)).scalars():
+    for uid in session.execute(select(col(OrgUnit.id)).where(
+            col(OrgUnit.customer_manager_id) == person_id)).scalars():
         out.update(subtree_ids(session, uid))
     return out
 
@@ -368,7 +377,7 @@ def update_unit(session: Session, actor: Actor, code: str, *, now: datetime,
     """Change a unit (administrators). `parent`/`customer_manager` are a code/username or
     None to clear; UNSET leaves a field alone. One transaction; audited."""
     require(session, actor, "org.admin", target=f"unit {code}")
-    unit = session.execute(select(OrgUnit).where(OrgUnit.code == code.strip())
+    unit = session.execute(select(OrgUnit).where(col(OrgUnit.code) == code.strip())
                            .with_for_update()).scalars().first()
     if unit is None:
         raise NotFound(f"unknown org unit {code!r}")
@@ -385,15 +394,15 @@ def update_unit(session: Session, actor: Actor, code: str, *, now: datetime,
         parent_id = None
         parent_code = None
         if parent not in (None, ""):
-            target = session.execute(select(OrgUnit.id, OrgUnit.code).where(
-                OrgUnit.code == str(parent).strip())).first()
+            target = session.execute(select(col(OrgUnit.id), col(OrgUnit.code)).where(
+                col(OrgUnit.code) == str(parent).strip())).first()
             if target is None:
                 raise NotFound(f"unknown org unit {parent!r} (--parent)")
             parent_id, parent_code = int(target[0]), str(target[1])
         if parent_id != unit.parent_id:
             check_no_cycle(session, unit.id, parent_id)
-            old = session.execute(select(OrgUnit.code).where(
-                OrgUnit.id == unit.parent_id)).scalar() if unit.parent_id else None
+            old = session.execute(select(col(OrgUnit.code)).where(
+                col(OrgUnit.id) == unit.parent_id)).scalar() if unit.parent_id else None
             changes.append(("parent", old, parent_code))
             unit.parent_id = parent_id
     if cost_centre is not UNSET:
@@ -406,8 +415,8 @@ def update_unit(session: Session, actor: Actor, code: str, *, now: datetime,
     if customer_manager is not UNSET:
         pid = _person_id(session, customer_manager) if customer_manager else None
         if pid != unit.customer_manager_id:
-            old = session.execute(select(Person.username).where(
-                Person.id == unit.customer_manager_id)).scalar() \
+            old = session.execute(select(col(Person.username)).where(
+                col(Person.id) == unit.customer_manager_id)).scalar() \
                 if unit.customer_manager_id else None
             changes.append(("customer_manager", old, customer_manager or None))
             unit.customer_manager_id = pid
@@ -448,24 +457,26 @@ def find_org(session: Session, query: str, *, limit: int = 5) -> list[OrgHit]:
     if not words or len("".join(words)) < 2:
         return []
     hits: list[OrgHit] = []
-    unit_q = select(OrgUnit.code, OrgUnit.name, OrgUnit.kind)
+    unit_q = select(col(OrgUnit.code), col(OrgUnit.name), col(OrgUnit.kind))
     for w in words:
         p = _like(w)
-        unit_q = unit_q.where(func.lower(OrgUnit.name).like(p, escape="\\")
-                              | func.lower(OrgUnit.code).like(p, escape="\\"))
-    for code, name, kind in session.execute(unit_q.order_by(OrgUnit.name).limit(limit)):
+        unit_q = unit_q.where(func.lower(col(OrgUnit.name)).like(p, escape="\\")
+                              | func.lower(col(OrgUnit.code)).like(p, escape="\\"))
+    for code, name, kind in session.execute(unit_q.order_by(col(OrgUnit.name)).limit(limit)):
         hits.append(OrgHit("unit", code, name, f"{kind} {code}"))
-    person_q = (select(Person.username, Person.first_name, Person.last_name, OrgUnit.name)
-                .outerjoin(OrgUnit, OrgUnit.id == Person.org_unit_id))
+    person_q = (select(col(Person.username), col(Person.first_name), col(Person.last_name),
+                       col(OrgUnit.name))
+                .outerjoin(OrgUnit, col(OrgUnit.id) == Person.org_unit_id))
     for w in words:
-        person_q = person_q.where(Person.search.like(_like(w), escape="\\"))
+        person_q = person_q.where(col(Person.search).like(_like(w), escape="\\"))
     for username, first, last, unit in session.execute(
-            person_q.order_by(Person.last_name, Person.first_name, Person.id).limit(limit)):
+            person_q.order_by(col(Person.last_name), col(Person.first_name),
+                              col(Person.id)).limit(limit)):
         hits.append(OrgHit("person", username, f"{first} {last}",
                            f"{username} · {unit}" if unit else username))
-    agreement_q = select(Agreement.name)
+    agreement_q = select(col(Agreement.name))
     for w in words:
-        agreement_q = agreement_q.where(func.lower(Agreement.name).like(_like(w), escape="\\"))
-    for (name,) in session.execute(agreement_q.order_by(Agreement.name).limit(limit)):
+        agreement_q = agreement_q.where(func.lower(col(Agreement.name)).like(_like(w), escape="\\"))
+    for (name,) in session.execute(agreement_q.order_by(col(Agreement.name)).limit(limit)):
         hits.append(OrgHit("agreement", name, name, ""))
     return hits

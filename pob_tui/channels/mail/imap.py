@@ -13,8 +13,9 @@ import logging
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from imap_tools import AND, MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessageFlags
 from imap_tools.errors import MailboxLoginError, UnexpectedCommandStatusError
@@ -47,7 +48,7 @@ SEND_SECONDS = 10  # how often the outbox is sent while waiting
 class _RawMessage(_ToolsMessage):
     """The raw bytes and the UID; no parse (pob parses with policy=default itself)."""
 
-    def __init__(self, fetch_data: list) -> None:
+    def __init__(self, fetch_data: list[Any]) -> None:
         raw, uid_data, flag_data = self._get_message_data_parts(fetch_data)
         self.raw: bytes = raw
         self._raw_uid_data = uid_data
@@ -140,7 +141,8 @@ def fetch_once(settings: Settings, database: Database) -> list[Fetched]:
 
 
 def run_watch(settings: Settings, stop_event: threading.Event, *,
-              database: Database | None = None, on_batch=None) -> None:
+              database: Database | None = None,
+              on_batch: Callable[[list[Fetched]], object] | None = None) -> None:
     """Take mail until `stop_event` is set: IDLE when the server has it, else poll every
     minute; after each batch, send the mail that is due. A lost connection is retried with
     back-off; the loop never ends on a server error. `pob serve` calls this in a thread."""
@@ -192,9 +194,10 @@ def _idle_wait(box: BaseMailBox, stop_event: threading.Event, settings: Settings
         if responses:
             return
         if time.monotonic() >= next_send:
-            box.idle.stop()
+            # imap_tools' IdleManager has no annotations
+            box.idle.stop()  # type: ignore[no-untyped-call]
             deliver_if_configured(settings, db)
-            box.idle.start()
+            box.idle.start()  # type: ignore[no-untyped-call]
             next_send = time.monotonic() + SEND_SECONDS
 
 

@@ -11,6 +11,7 @@ import contextlib
 import smtplib
 import ssl
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from typing import TYPE_CHECKING
@@ -99,7 +100,8 @@ def connect_smtp(cfg: MailConfig) -> smtplib.SMTP:
     return conn
 
 
-def deliver(settings: Settings, database: Database, *, now=None) -> DeliveryReport:
+def deliver(settings: Settings, database: Database, *,
+            now: datetime | None = None) -> DeliveryReport:
     """Queue what the audit trail asks for, then send the pending mail."""
     from pob_tui.services import mail as svc
 
@@ -144,12 +146,13 @@ def deliver(settings: Settings, database: Database, *, now=None) -> DeliveryRepo
             conn.quit()
     with database.session() as session:
         from sqlalchemy import func, select
+        from sqlmodel import col
 
         from pob_tui.models import MailMessage
 
         suppressed = int(session.execute(
             select(func.count()).select_from(MailMessage)
-            .where(MailMessage.status == "suppressed")).scalar_one())
+            .where(col(MailMessage.status) == "suppressed")).scalar_one())
     return DeliveryReport(queued, sent, failed, suppressed)
 
 
