@@ -180,3 +180,23 @@ def test_outage_children_keep_their_own_clock_and_banner(iw, backend) -> None:  
         done = outages.resolve(s, iw.lars, parent.number, note="Byttet kontroller", now=NOW)
         assert done == [child.number] and child.status == "resolved"
         assert child.resolved_at == NOW and child.resolution_note == "Byttet kontroller"
+
+
+def test_open_incidents_on_the_outage_services_link_in_bulk(iw, backend) -> None:  # noqa: F811
+    """An outage declared after the calls came in: one call links every open incident on
+    its services as a child (not those already linked, closed ones or other services), and
+    resolving the parent resolves them with its note."""
+    with iw.db.session() as s:
+        kari = s.execute(select(Person.id).where(Person.username == "kari.n")).scalar_one()
+        early = [incidents.create_incident(s, iw.anne, incidents.NewIncident(
+            caller=kari, service="VISMA", summary=f"Lønn {i}"), now=NOW) for i in range(3)]
+        other = incidents.create_incident(s, iw.anne, incidents.NewIncident(
+            caller=kari, summary="Skriver"), now=NOW)
+        parent = outages.declare(s, iw.lars, ci="san-02", summary="SAN nede", now=NOW)
+        linked = outages.link_open_on_services(s, iw.anne, parent.number, now=NOW)
+        assert sorted(linked) == sorted(i.number for i in early)
+        assert other.parent_id is None
+        assert outages.link_open_on_services(s, iw.anne, parent.number, now=NOW) == []
+        done = outages.resolve(s, iw.lars, parent.number, note="Byttet kontroller", now=NOW)
+        assert sorted(done) == sorted(linked)
+        assert {i.status for i in early} == {"resolved"} and other.status != "resolved"

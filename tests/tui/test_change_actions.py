@@ -300,3 +300,19 @@ def test_draft_change_detail_snapshot(snap_compare, cab_url, make_app) -> None:
         await open_change(pilot, pilot.app, number)
 
     assert snap_compare(make_app(cab_url), terminal_size=(80, 24), run_before=show)
+
+
+async def test_change_detail_opens_the_impact_as_lists(cab_url, make_app) -> None:
+    """`i` on a change shows the CMDB's impact lists for its CIs (one implementation for the
+    change and the CI), not only counts."""
+    from pob_tui.tui.screens.cmdb import ImpactScreen
+
+    number = draft(cab_url, "Patch two servers", ["srv-00", "srv-01"])
+    app = make_app(cab_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_change(pilot, app, number)
+        await pilot.press("i")
+        await settle(pilot)
+        assert isinstance(app.screen, ImpactScreen)
+        text = screen_text(app)
+        assert "srv-00" in text and "srv-01" in text, text

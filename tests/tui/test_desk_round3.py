@@ -35,7 +35,7 @@ async def test_chargeback_at_80_columns_shows_the_amounts_first(demo_app_url,
         rows = screen._rows
         assert rows
         table = screen.query_one("#reports-table", DataTable)
-        assert str(next(iter(table.columns.values())).label) == "Amount"  # the column label, in the current language
+        assert str(next(iter(table.columns.values())).label) == "Amount"
         first = rows[0]["amount"]
         grouped = f"{first:,.0f}".replace(",", " ")
         text = screen_text(app)
