@@ -13,7 +13,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
 SCRIPTS = sorted(p.name for p in BENCH.glob("*.py") if not p.name.startswith("_"))
 GOAL_SCRIPTS = {"tui.py", "startup.py", "desk.py", "load.py"}
 # A smoke run checks that a bench runs and reports, not its figures: fewer samples.
-SMOKE_ARGS = {"desk.py": ["--rings", "5"]}
+SMOKE_ARGS = {"desk.py": ["--rings", "5"], "tui.py": ["--runs", "2"]}
 
 
 @pytest.mark.slow
