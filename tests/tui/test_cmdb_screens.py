@@ -290,3 +290,40 @@ async def test_create_relate_and_retire_with_live_dependants_by_keys(cmdb_url, m
             .where(TicketEvent.ticket_type == "ci", Agent.username == "lars")).scalars())
     db.dispose()
     assert {"created", "related"} <= kinds, kinds
+
+
+async def test_an_outage_reaches_another_agents_queue_live(cmdb_url, make_app) -> None:
+    """Lars declares an outage in his own pob; Anne's open queue shows it on top without a
+    key (the live-update channel), and then the child count as calls are linked."""
+    import contextlib
+    import time
+
+    from textual.worker import WorkerCancelled
+
+    from pob_tui.services.identity import load_actor
+
+    async def until(pilot, cond) -> None:  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + 8
+        while not cond():
+            assert time.monotonic() < deadline, screen_text(app)
+            await pilot.pause(0.05)
+            with contextlib.suppress(WorkerCancelled):
+                await pilot.app.workers.wait_for_complete()
+
+    app = make_app(cmdb_url, actor=Actor("anne"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "OUTAGE" not in screen_text(app)
+        other = Database(make_engine(cmdb_url))  # Lars's own session
+        with other.session() as s:
+            parent = outages.declare(s, load_actor(s, "lars"), ci="san-02",
+                                     summary="SAN-02 nede")
+            number = parent.number
+        await until(pilot, lambda: "OUTAGE" in screen_text(app)
+                    and "SAN-02 nede" in screen_text(app))
+        with other.session() as s:
+            child = svc.create_incident(s, load_actor(s, "lars"), svc.NewIncident(
+                caller="ordforer", service="VISMA", summary="Lønn svarer ikke"))
+            outages.link_child(s, load_actor(s, "lars"), number, child.number)
+        other.dispose()
+        await until(pilot, lambda: "linked: 1" in screen_text(app))
