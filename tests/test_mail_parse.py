@@ -170,3 +170,25 @@ def test_threading_keys() -> None:
 @pytest.mark.parametrize("html", ["<p>unclosed <b>bold", "<<<>>>", "<script>x", "&#99999999;"])
 def test_html_to_text_never_fails(html: str) -> None:
     assert isinstance(html_to_text(html), str)
+
+
+def test_an_administrators_template_wins_and_the_sandbox_holds(tmp_path) -> None:
+    """`[mail] templates_dir` overrides a built-in text; a template reaching for Python
+    internals is a one-line configuration error, not code run on the server."""
+    from pob_tui.channels.mail.templates import render
+    from pob_tui.errors import ConfigError
+
+    (tmp_path / "acknowledgement.en.txt").write_text(
+        "[{{ number }}] Received\nDear {{ caller }}, we have it.\n", encoding="utf-8")
+    subject, body = render("acknowledgement", "en", {"number": "INC-000007", "caller": "Kari"},
+                           templates_dir=str(tmp_path))
+    assert subject == "[INC-000007] Received" and body == "Dear Kari, we have it.\n"
+    subject_nb, _body = render("acknowledgement", "nb", {
+        "number": "INC-000007", "summary": "Skriver", "caller_name": "Kari",
+        "desk_name": "Servicedesk"},
+        templates_dir=str(tmp_path))
+    assert subject_nb != subject  # no nb override: the built-in Norwegian text
+    (tmp_path / "comment.en.txt").write_text(
+        "x\n{{ ''.__class__.__mro__[1].__subclasses__() }}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"mail template comment\.en\.txt"):
+        render("comment", "en", {}, templates_dir=str(tmp_path))
