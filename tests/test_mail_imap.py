@@ -233,3 +233,39 @@ def test_imaps_and_starttls_check_the_certificate_with_ca_file(sworld, tls_dovec
             err = capsys.readouterr().err
             assert "certificate verify failed" in err, err
             assert len(err.strip().splitlines()) == 1, err
+
+
+def test_pob_serve_takes_mail_with_mail_watch(sworld, mailbox, tmp_path) -> None:
+    """`[serve] mail_watch = true`: the running `pob serve` fetches the mailbox itself (as
+    the system actor, with the service's credentials), no cron needed."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.test_serve import stop_server
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[serve]\nhost_key = "{tmp_path / "host_key"}"\nmail_watch = true\n'
+        f'[mail]\nimap_url = "{mailbox.url}"\nimap_user = "{mailbox.user}"\n'
+        f'imap_password = "{mailbox.password}"\nfrom_address = "servicedesk@pob-kommune.no"\n'
+        'message_id_domain = "pob-kommune.no"\n', encoding="utf-8")
+    append(mailbox, (CORPUS / "new_request_utf8.eml").read_bytes())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POB_")}
+    env.update(POB_CONFIG=str(config), POB_DATABASE_URL=str(sworld.db.engine.url))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pob_tui", "serve", "--listen", "127.0.0.1:0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+        text=True, cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 60
+        taken = 0
+        while time.monotonic() < deadline and not taken:
+            time.sleep(0.2)
+            with sworld.db.session() as s:
+                taken = s.execute(select(func.count()).select_from(Incident).where(
+                    Incident.channel == "email")).scalar_one()
+        assert taken == 1, "pob serve never fetched the mail"
+    finally:
+        _code, out = stop_server(proc)
+    assert "mail fetch" not in out or "ended with" not in out, out

@@ -215,8 +215,8 @@ class PobServer:
     async def _jobs(self) -> None:
         """Server jobs, run as `pob ...` children with the service's credentials (they act as
         the system actor `pob`): `mail fetch` every minute with `serve.mail_watch`, `directory
-        sync` daily at `serve.directory_sync_at`. They are other areas' commands; until those
-        are merged the job logs the refusal and carries on (TODO: drop this note then)."""
+        sync` daily at `serve.directory_sync_at`. A job that fails logs its last line and the
+        next round runs as planned."""
         from datetime import datetime
 
         last_sync_day = None
