@@ -327,3 +327,45 @@ async def test_an_outage_reaches_another_agents_queue_live(cmdb_url, make_app) -
             outages.link_child(s, load_actor(s, "lars"), number, child.number)
         other.dispose()
         await until(pilot, lambda: "linked: 1" in screen_text(app))
+
+
+async def test_declare_an_outage_from_an_incident_through_the_palette(cmdb_url, make_app
+                                                                      ) -> None:
+    """On an incident, the palette's "Declare an outage" starts from that incident: its
+    service is the outage's, and the open calls on it (this one too) become its children."""
+    from sqlalchemy import select
+
+    from pob_tui.models import Incident
+    from pob_tui.services.identity import load_actor
+    from pob_tui.tui.screens.incident import IncidentScreen
+
+    db = Database(make_engine(cmdb_url))
+    with db.session() as s:
+        first = svc.create_incident(s, load_actor(s, "anne"), svc.NewIncident(
+            caller="ordforer", service="VISMA", summary="Lønn svarer ikke"), now=NOW)
+        number = first.number
+    app = make_app(cmdb_url, actor=Actor("lars"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_ticket(number)
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentScreen)
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "declare an outage")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("enter", "enter")  # no CI, no service: the incident's
+        await type_text(pilot, "Visma nede")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert any("declared" in n.message for n in app.notes), [n.message for n in app.notes]
+    with db.session() as s:
+        [row] = outages.list_outages(s)
+        parent_id = s.execute(select(Incident.parent_id).where(Incident.number == number)
+                              ).scalar_one()
+        parent = s.execute(select(Incident.number).where(Incident.id == parent_id)
+                           ).scalar_one_or_none()
+    db.dispose()
+    assert row.summary == "Visma nede" and row.services == ("VISMA",)
+    assert parent == row.number and row.children == 1
