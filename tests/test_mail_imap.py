@@ -269,3 +269,20 @@ def test_pob_serve_takes_mail_with_mail_watch(sworld, mailbox, tmp_path) -> None
     finally:
         _code, out = stop_server(proc)
     assert "mail fetch" not in out or "ended with" not in out, out
+
+
+def test_password_from_a_command(sworld, mailbox) -> None:
+    """`imap_password_command`: the password a command prints (a secret store), not one kept
+    in the file; a command that fails is a one-line configuration error."""
+    import shlex
+
+    from pob_tui.errors import PobError
+
+    settings = dataclasses.replace(
+        settings_for(sworld, mailbox), mail_imap_password="",
+        mail_imap_password_command=f"printf %s {shlex.quote(mailbox.password)}")
+    append(mailbox, (CORPUS / "new_request_utf8.eml").read_bytes())
+    assert [r.result.action for r in fetch_once(settings, sworld.db)] == ["new"]
+    broken = dataclasses.replace(settings, mail_imap_password_command="false")
+    with pytest.raises(PobError):
+        fetch_once(broken, sworld.db)
