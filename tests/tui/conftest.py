@@ -137,16 +137,21 @@ def make_app(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., object]:
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
     """Let workers finish and their messages land (no sleeps).
 
-    Rounds until an idle pause leaves no worker running: a worker's message may start
-    another worker (database opened -> session and queue loads), so one round is not
+    Rounds until two idle pauses in a row leave no worker running: a worker's message may
+    start another worker (database opened -> session and queue loads), so one round is not
     always enough, but a fixed number of rounds is idle time the whole suite pays for.
     """
     app = pilot.app
     await pilot.pause()
-    for _ in range(8):
+    quiet = 0
+    for _ in range(10):
         await app.workers.wait_for_complete()
         await pilot.pause()
-        if not any(w.is_running or w.state.name == "PENDING" for w in app.workers):
+        # Two quiet rounds in a row: a worker may be started by a message or a callback
+        # that the first quiet pause let through (the database opening, then the queue).
+        quiet = 0 if any(w.is_running or w.state.name == "PENDING"
+                         for w in app.workers) else quiet + 1
+        if quiet == 2:
             break
 
 
