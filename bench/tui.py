@@ -32,7 +32,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pob_tui.tui.app import PobApp  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _frames import FrameApp  # noqa: E402
 
 CPU_MS: list[float] = []
 """Process CPU time (all threads) of the last timed sample: on a loaded machine the wall
@@ -54,21 +56,9 @@ LOADED_HANDLERS = {
 }
 
 
-class BenchApp(PobApp):
-    """PobApp that tells the bench about every frame and every applied result."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.applied: list[tuple[str, Any, Any]] = []
-        """(handler, screen, message) for each loaded-data handler that ran."""
-        self.waiter: tuple[Callable[[], bool], asyncio.Future[float]] | None = None
-
-    def _display(self, screen: Any, renderable: Any) -> None:
-        super()._display(screen, renderable)
-        if renderable is not None and self.waiter is not None:
-            predicate, future = self.waiter
-            if not future.done() and predicate():
-                future.set_result(time.perf_counter())
+class BenchApp(FrameApp):
+    """PobApp that tells the bench about every frame and every applied result (the frame
+    hook is shared with the other TUI benches in bench/_frames.py)."""
 
 
 def _instrument() -> None:
