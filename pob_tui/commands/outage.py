@@ -53,10 +53,12 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
             return 0
         actor = ctx.actor(session)
         if cmd == "declare":
-            parent = outages.declare(session, actor, summary=args.summary, ci=args.ci,
-                                     service=args.service)
-            linked = (outages.link_open_on_services(session, actor, parent.number)
-                      if args.link_open else [])
+            if args.link_open:
+                parent, linked = outages.declare_and_link(
+                    session, actor, summary=args.summary, ci=args.ci, service=args.service)
+            else:
+                parent, linked = outages.declare(session, actor, summary=args.summary,
+                                                 ci=args.ci, service=args.service), []
             session.commit()
             out.write(parent.number + "\n")
             if linked:

@@ -209,6 +209,17 @@ def link_open_on_services(session: Session, actor: Actor, parent_number: str, *,
     return [c.number for c in children]
 
 
+def declare_and_link(session: Session, actor: Actor, *, summary: str,
+                     ci: str | None = None, service: str | None = None,
+                     incident: str | None = None, now: datetime | None = None
+                     ) -> tuple[Incident, list[str]]:
+    """Declare the outage and link the open incidents already on its services, in one
+    unit of work (the TUI's declare, `pob outage declare --link-open`)."""
+    parent = declare(session, actor, summary=summary, ci=ci, service=service,
+                     incident=incident, now=now)
+    return parent, link_open_on_services(session, actor, parent.number, now=now)
+
+
 def resolve(session: Session, actor: Actor, number: str, *, note: str,
             code: str = "solved", now: datetime | None = None) -> list[str]:
     """Resolve the outage and its open children with `note`; the children resolved."""

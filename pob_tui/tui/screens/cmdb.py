@@ -154,10 +154,9 @@ def declare_outage_blocking(app: Any, values: dict[str, Any]) -> str:
         actor = app.actor_in(session)
         ci = (values.get("ci") or "").strip() or None
         service = (values.get("service") or "").strip() or None
-        parent = outages.declare(session, actor, summary=values["summary"], ci=ci,
-                                 service=None if ci else service,
-                                 incident=values.get("incident"), now=app.now())
-        linked = outages.link_open_on_services(session, actor, parent.number, now=app.now())
+        parent, linked = outages.declare_and_link(
+            session, actor, summary=values["summary"], ci=ci, service=None if ci else service,
+            incident=values.get("incident"), now=app.now())
         number = parent.number
     return _("Outage {number} declared; {n} open incidents linked").format(
         number=number, n=len(linked))
