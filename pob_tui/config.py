@@ -180,6 +180,7 @@ DIRECTORY_ATTRIBUTES: dict[str, str] = {
     "org_unit": "department",
     "location": "physicalDeliveryOfficeName",
     "disabled": "userAccountControl",
+    "manager": "manager",
 }
 SCHEMA["directory"] = {
     "url": Key("string", "", "ldaps://host or ldap://host; empty: no directory sync"),

@@ -13,7 +13,7 @@ from itertools import count
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from pob_tui.cli import main
 from pob_tui.config import Settings
@@ -46,6 +46,7 @@ from tests.ldapserver import (
     Slapd,
     free_port,
     make_people,
+    person_dn,
     slapd_available,
 )
 
@@ -179,9 +180,9 @@ def test_dry_run_writes_nothing(slapd: Slapd, db: Database, db_url: str,
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out) == {"added", "changed", "moved", "deactivated", "reactivated",
-                        "unknown_units", "counts"}
+                        "unknown_units", "managers", "counts"}
     assert set(out["counts"]) == {"added", "changed", "moved", "deactivated", "reactivated",
-                                  "unknown_units"}
+                                  "unknown_units", "managers"}
     assert out["counts"]["added"] == len(out["added"]) > 250
     assert {"username", "name", "org_unit"} <= set(out["added"][0])
     after = [count_rows(db, m) for m in (Person, OrgUnit, PersonUnitHistory, AdminEvent)]
@@ -270,6 +271,56 @@ def test_moves_are_dated_and_leavers_come_back(slapd: Slapd, db: Database,
                          .order_by(PersonUnitHistory.id)).all()
         assert [tuple(r) for r in rows] == [(None, DAY2), (DAY3, None)]
         assert search_people(s, disabled.sam)
+
+
+def test_unit_heads_become_customer_managers_where_it_helps(slapd: Slapd, db: Database,
+                                                            db_url: str) -> None:
+    """AD's `manager` links name each unit's head; the sync makes them the unit's customer
+    manager when the unit has none or its manager left, and keeps one someone chose."""
+    add_units(db)
+    ou = f"Heads{next(_trees)}"
+    people = [p for p in make_people(16, seed=77, prefix="hd") if not p.disabled]
+    by_unit: dict[str, list[FakePerson]] = {}
+    for p in people:
+        assert p.department is not None
+        by_unit.setdefault(p.department, []).append(p)
+    units = [u for u, ps in by_unit.items() if len(ps) >= 2][:2]
+    assert len(units) == 2
+    (head_a, *staff_a), (head_b, *staff_b) = by_unit[units[0]], by_unit[units[1]]
+    director = next(p for p in people if p.department not in units)
+    slapd.add_tree(ou, people)
+    # Staff report to their head; each head reports to a director in another unit.
+    for head, staff in ((head_a, staff_a), (head_b, staff_b)):
+        slapd.replace(head, ou, manager=person_dn(director, ou).upper())  # any spelling
+        for p in staff:
+            slapd.replace(p, ou, manager=person_dn(head, ou))
+    settings = settings_for(db_url, slapd, ou, directory_max_deactivate_share=0.9)
+    code_a, code_b = ("NAV" if u == "NAV Bærum" else None for u in units)
+    with db.session() as s:  # unit B already has a customer manager someone chose
+        chosen = Person(username="valgt", first_name="Valgt", last_name="Leder")
+        s.add(chosen)
+        s.flush()
+        s.add(OrgUnit(code="B-UNIT", name=units[1], kind="unit", customer_manager_id=chosen.id))
+        if code_a is None:
+            s.add(OrgUnit(code="A-UNIT", name=units[0], kind="unit"))
+    code_a = code_a or "A-UNIT"
+    result = run_sync(settings, create_units=True, database=db, today=DAY1)
+    assert result.managers == [{"unit": code_a, "from": None, "to": head_a.sam}]
+
+    def manager_of(code: str) -> str | None:
+        with db.session() as s:
+            return s.execute(select(Person.username).join(
+                OrgUnit, OrgUnit.customer_manager_id == Person.id)
+                .where(OrgUnit.code == code)).scalar_one_or_none()
+
+    assert manager_of(code_a) == head_a.sam
+    assert manager_of("B-UNIT") == "valgt", "a manager someone chose is kept"
+    assert run_sync(settings, create_units=True, database=db, today=DAY1).managers == []
+    with db.session() as s:  # the chosen manager leaves: the directory's head takes over
+        s.execute(update(Person).where(Person.username == "valgt").values(active=False))
+    result = run_sync(settings, create_units=True, database=db, today=DAY2)
+    assert result.managers == [{"unit": "B-UNIT", "from": "valgt", "to": head_b.sam}]
+    assert manager_of("B-UNIT") == head_b.sam
 
 
 def test_safety_limit_refuses_then_force(slapd: Slapd, db: Database, db_url: str) -> None:

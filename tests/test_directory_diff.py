@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from pob_tui.commands.directory import format_text
-from pob_tui.directory.diff import Catalog, Known, compute_plan, propose_code
-from pob_tui.directory.map import PersonRecord
+from pob_tui.directory.diff import Catalog, Known, UnitManager, compute_plan, propose_code
+from pob_tui.directory.map import PersonRecord, dn_key
 
 TODAY = date(2026, 5, 4)
 CATALOG = Catalog(unit_codes=frozenset({"OPP", "HO-001"}),
@@ -81,3 +81,46 @@ def test_text_output_lists_items_and_counts() -> None:
     assert "added       ny (Kari Nordmann) OPP" in text
     assert "deactivated gone (missing)" in text
     assert "1 added" in text and "1 deactivated" in text
+
+
+def boss(username: str, did: str, manager: str | None, unit: str = "Oppvekst") -> PersonRecord:
+    return PersonRecord(did, username, "Kari", "Nordmann", None, None, None, unit, None, False,
+                        dn=f"CN={username},OU=Ansatte,DC=k", manager_dn=manager)
+
+
+def test_the_head_of_a_unit_is_the_top_of_its_manager_chain() -> None:
+    """Staff report to a team leader, who reports to the unit's head, who reports to someone
+    outside the unit: the head is the unit's customer manager, whatever the DN's spelling."""
+    recs = [boss("sjef", "g1", "cn=Rådmann,ou=Ansatte,dc=k"),
+            boss("leder", "g2", "cn=sjef, ou=ansatte, dc=K"),
+            boss("a", "g3", "CN=leder,OU=Ansatte,DC=k"),
+            boss("b", "g4", "CN=leder,OU=Ansatte,DC=k"),
+            boss("rådmann", "g5", None, unit="NAV Bærum")]
+    plan = compute_plan(recs, [], CATALOG, today=TODAY, create_units=False)
+    assert plan.result.managers == [{"unit": "OPP", "from": None, "to": "sjef"}]
+    assert plan.managers == [("OPP", "g1")]
+    assert "manager     OPP: - -> sjef" in format_text(plan.result)
+    # A chosen, active manager is kept (wherever they work); one who left gets the head.
+    kept = Catalog(**{**CATALOG.__dict__, "unit_managers": {
+        "OPP": UnitManager("hand", True)}})
+    assert compute_plan(recs, [], kept, today=TODAY, create_units=False).result.managers == []
+    left = Catalog(**{**CATALOG.__dict__, "unit_managers": {
+        "OPP": UnitManager("hand", False)}})
+    assert compute_plan(recs, [], left, today=TODAY, create_units=False).result.managers == [
+        {"unit": "OPP", "from": "hand", "to": "sjef"}]
+    # The manager moves out of the unit in this run (the old head): the new head takes over.
+    gone = [boss("old", "g9", None, unit="NAV Bærum"), *recs]
+    moved = Catalog(**{**CATALOG.__dict__, "unit_managers": {
+        "OPP": UnitManager("old", True)}})
+    plan = compute_plan(gone, [known(9, "old", "g9")], moved, today=TODAY, create_units=False)
+    assert plan.result.managers == [{"unit": "OPP", "from": "old", "to": "sjef"}]
+    # Without manager links (or with the attribute off) nothing is proposed.
+    plain = [boss(r.username, r.directory_id, None) for r in recs]
+    assert compute_plan(plain, [], CATALOG, today=TODAY, create_units=False).managers == []
+
+
+def test_dn_spellings_meet() -> None:
+    assert dn_key("CN=Kari Nordmann, OU=Oppvekst,DC=k") == \
+        dn_key("cn=kari nordmann,ou=OPPVEKST,dc=K")
+    assert dn_key(r"CN=Nordmann\, Kari,OU=Æ,DC=k") == dn_key(r"cn=nordmann\, kari, ou=æ, dc=k")
+    assert dn_key(r"CN=Nordmann\, Kari,OU=Æ,DC=k") != dn_key("CN=Nordmann,OU=Æ,DC=k")

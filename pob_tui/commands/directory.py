@@ -73,6 +73,9 @@ def format_text(result: SyncResult) -> str:
         lines.append(_("reactivated {username}").format(username=r["username"]))
     for u in result.unknown_units:
         lines.append(_("unknown org unit in the directory: {value}").format(value=u))
+    for mg in result.managers:
+        lines.append(_("manager     {unit}: {old} -> {new}").format(
+            unit=mg["unit"], old=mg["from"] or "-", new=mg["to"]))
     c = result.counts
     head = _("dry run, nothing written") if result.dry_run else _("done")
     lines.append(_("{head}: {entries} entries; {added} added, {changed} changed, {moved} moved, "

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy import insert, or_, select, update
 from sqlmodel import Session, col
 
-from pob_tui.directory.diff import Catalog, Known, Plan
+from pob_tui.directory.diff import Catalog, Known, Plan, UnitManager
 from pob_tui.models import Location, OrgUnit, Person, PersonUnitHistory, Subscription
 
 T = TypeVar("T")
@@ -27,12 +27,17 @@ def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
 def load_catalog(session: Session, mapping: dict[str, str]) -> Catalog:
     units = session.execute(select(col(OrgUnit.code), col(OrgUnit.name))).all()
     locations = session.execute(select(col(Location.code), col(Location.name))).all()
+    managers = session.execute(
+        select(col(OrgUnit.code), col(Person.username), col(Person.active))
+        .join(Person, col(Person.id) == col(OrgUnit.customer_manager_id))).all()
     return Catalog(
         unit_codes=frozenset(c for c, _n in units),
         unit_names={n.casefold(): c for c, n in units},
         unit_mapping=dict(mapping),
         location_codes=frozenset(c for c, _n in locations),
         location_names={n.casefold(): c for c, n in locations},
+        unit_managers={code: UnitManager(username, bool(active))
+                       for code, username, active in managers},
     )
 
 
@@ -150,6 +155,14 @@ def apply_plan(session: Session, plan: Plan, *, today: date, first_sync: bool) -
                                        col(Subscription.valid_to) > today))
                             .values(valid_to=today))
         _ensure_rows(session, ids_off, today, closed=True)
+
+    # Customer managers the directory fills in (diff._fill_managers says when).
+    for code, directory_id in plan.managers:
+        head = session.execute(select(col(Person.id)).where(
+            col(Person.directory_id) == directory_id)).scalar_one_or_none()
+        if head is not None and code in unit_id:
+            session.execute(update(OrgUnit).where(col(OrgUnit.id) == unit_id[code])
+                            .values(customer_manager_id=head))
 
     # People adopted by username (hand-kept before) get a first row, so costs follow them.
     adopted = [pid for pid, changes in plan.update if "directory_id" in changes

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypedDict
 
-from pob_tui.directory.map import PersonRecord
+from pob_tui.directory.map import PersonRecord, dn_key
 
 COMPARED = ("directory_id", "username", "first_name", "last_name", "email", "phone", "title",
             "location")
@@ -39,6 +39,17 @@ MovedItem = TypedDict("MovedItem", {"username": str, "from": str | None, "to": s
 class StatusItem(TypedDict):
     username: str
     reason: str
+
+
+ManagerItem = TypedDict("ManagerItem", {"unit": str, "from": str | None, "to": str})
+
+
+@dataclass(frozen=True)
+class UnitManager:
+    """A unit's customer manager as pob has it: who, and whether still active."""
+
+    username: str
+    active: bool
 
 
 @dataclass(frozen=True)
@@ -67,6 +78,7 @@ class Catalog:
     unit_mapping: Mapping[str, str]  # directory value -> code
     location_codes: frozenset[str] = frozenset()
     location_names: Mapping[str, str] = field(default_factory=dict)
+    unit_managers: Mapping[str, UnitManager] = field(default_factory=dict)  # code -> manager
 
     def unit(self, value: str | None) -> tuple[str | None, bool]:
         """(code, known): a mapped value, a pob code, or a pob unit name."""
@@ -100,6 +112,8 @@ class SyncResult:
     deactivated: list[StatusItem] = field(default_factory=list)
     reactivated: list[StatusItem] = field(default_factory=list)
     unknown_units: list[str] = field(default_factory=list)
+    managers: list[ManagerItem] = field(default_factory=list)
+    """Units whose customer manager the directory fills in (see `unit_heads`)."""
     dry_run: bool = False
     outcome: str = "planned"  # planned | done | dry_run | refused | failed
     entries: int = 0
@@ -112,12 +126,14 @@ class SyncResult:
     def counts(self) -> dict[str, int]:
         return {"added": len(self.added), "changed": len(self.changed),
                 "moved": len(self.moved), "deactivated": len(self.deactivated),
-                "reactivated": len(self.reactivated), "unknown_units": len(self.unknown_units)}
+                "reactivated": len(self.reactivated), "unknown_units": len(self.unknown_units),
+                "managers": len(self.managers)}
 
     def to_json(self) -> dict[str, Any]:
         return {"added": self.added, "changed": self.changed, "moved": self.moved,
                 "deactivated": self.deactivated, "reactivated": self.reactivated,
-                "unknown_units": self.unknown_units, "counts": self.counts}
+                "unknown_units": self.unknown_units, "managers": self.managers,
+                "counts": self.counts}
 
 
 @dataclass
@@ -130,6 +146,7 @@ class Plan:
     deactivate: list[int] = field(default_factory=list)
     reactivate: list[tuple[int, str | None]] = field(default_factory=list)
     new_units: dict[str, str] = field(default_factory=dict)  # code -> name
+    managers: list[tuple[str, str]] = field(default_factory=list)  # (unit, directory id)
     active_from_directory: int = 0
     result: SyncResult = field(default_factory=SyncResult)
 
@@ -171,6 +188,7 @@ def compute_plan(records: Iterable[PersonRecord], known: Iterable[Known], catalo
     unknown: dict[str, str | None] = {}  # value -> code it gets (None: not created)
     all_codes = set(catalog.unit_codes)
     day = today.isoformat()
+    placed: list[tuple[PersonRecord, str | None]] = []  # active after the run, with unit
 
     def unit_of(value: str | None) -> str | None:
         code, known_unit = catalog.unit(value)
@@ -210,6 +228,7 @@ def compute_plan(records: Iterable[PersonRecord], known: Iterable[Known], catalo
                 res.skipped += 1  # a disabled account pob never knew; or a name clash
                 continue
             taken_usernames.add(rec.username.casefold())
+            placed.append((rec, unit_code))
             plan.add.append((rec, unit_code, location_code))
             res.added.append({"username": rec.username,
                               "name": f"{rec.first_name} {rec.last_name}".strip(),
@@ -237,6 +256,7 @@ def compute_plan(records: Iterable[PersonRecord], known: Iterable[Known], catalo
                 res.deactivated.append({"username": rec.username, "reason": "disabled"})
             continue
         moving = unit_code is not None and unit_code != person.unit_code
+        placed.append((rec, unit_code if unit_code is not None else person.unit_code))
         if not person.active:
             plan.reactivate.append((person.id, unit_code if moving else person.unit_code))
             res.reactivated.append({"username": rec.username, "reason": "back in directory"})
@@ -250,7 +270,62 @@ def compute_plan(records: Iterable[PersonRecord], known: Iterable[Known], catalo
             res.deactivated.append({"username": k.username, "reason": "missing"})
     plan.active_from_directory = sum(1 for k in people if k.directory_id and k.active)
     res.unknown_units = sorted(unknown)
+    _fill_managers(plan, placed, catalog)
     return plan
+
+
+def unit_heads(placed: Iterable[tuple[PersonRecord, str | None]]) -> dict[str, PersonRecord]:
+    """Each unit's head by the directory's `manager` links: the person in the unit whom
+    others in it report to and who reports to no one in it (the top of the unit's chain);
+    with several, the one with most reports (then by username, so runs agree)."""
+    people = [(r, u) for r, u in placed if u is not None]
+    if not any(r.manager_dn for r, _u in people):
+        return {}  # no manager links (or the attribute is off): nothing to parse
+    by_dn = {dn_key(r.dn): (r, u) for r, u in people if r.dn}
+    boss_of: dict[str, tuple[PersonRecord, str | None] | None] = {}
+    reports: dict[tuple[str, str], int] = {}
+    for r, u in people:
+        boss = by_dn.get(dn_key(r.manager_dn)) if r.manager_dn else None
+        boss_of[r.directory_id] = boss
+        if boss is not None and boss[1] == u and boss[0].directory_id != r.directory_id:
+            assert u is not None
+            key = (u, boss[0].directory_id)
+            reports[key] = reports.get(key, 0) + 1
+    record = {r.directory_id: r for r, _u in people}
+    best: dict[str, tuple[int, str, PersonRecord]] = {}
+    for (unit, did), n in reports.items():
+        own = boss_of.get(did)
+        if own is not None and own[1] == unit and own[0].directory_id != did:
+            continue  # reports to someone in the same unit: not its head
+        rec = record[did]
+        mine = (-n, rec.username.casefold(), rec)
+        if unit not in best or mine[:2] < best[unit][:2]:
+            best[unit] = mine
+    return {unit: rec for unit, (_n, _name, rec) in best.items()}
+
+
+def _fill_managers(plan: Plan, placed: list[tuple[PersonRecord, str | None]],
+                   catalog: Catalog) -> None:
+    """A unit's customer manager from the directory where it helps: when the unit has none,
+    its manager is no longer active, or its manager moved out of the unit in this run. A
+    manager someone chose is otherwise kept (often someone in IT, not in the unit): the sync
+    fills gaps, it does not overrule people."""
+    heads = unit_heads(placed)
+    if not heads:
+        return
+    off = {d["username"].casefold() for d in plan.result.deactivated}
+    moved_out = {(m["username"].casefold(), m["from"]) for m in plan.result.moved}
+    for unit, head in sorted(heads.items()):
+        current = catalog.unit_managers.get(unit)
+        if current is not None:
+            name = current.username.casefold()
+            if name == head.username.casefold():
+                continue
+            if current.active and name not in off and (name, unit) not in moved_out:
+                continue
+        plan.managers.append((unit, head.directory_id))
+        plan.result.managers.append({"unit": unit, "from": current.username if current else None,
+                                     "to": head.username})
 
 
 def deactivation_share(plan: Plan) -> float:
