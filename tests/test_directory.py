@@ -5,6 +5,7 @@ limit, dry runs, and one-line exit 3 for a wrong password or an unreachable serv
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -192,6 +193,9 @@ def test_dry_run_writes_nothing(slapd: Slapd, db: Database, db_url: str,
     runs = json.loads(capsys.readouterr().out)
     assert rc == 0 and runs[0]["dry_run"] is True and runs[0]["outcome"] == "dry_run"
     assert runs[0]["counts"]["added"] == out["counts"]["added"]
+    assert main(["--config", str(config), "directory", "status"], actor=SYSTEM_ACTOR) == 0
+    line = capsys.readouterr().out.splitlines()[0]
+    assert re.match(r"\w+ \d\d\.\d\d\.\d{4} \d\d:\d\d \+0[12]:00  dry run", line), line
 
 
 def small_tree(slapd: Slapd, n: int = 12) -> tuple[str, list[FakePerson]]:

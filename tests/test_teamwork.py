@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -376,6 +377,8 @@ def test_audit_cli_filters_and_formats(world, capsys) -> None:
     assert main(["--db", url, "audit", "--from", day, "--to", day]) == 0
     out = capsys.readouterr().out
     assert "sjekket nettet" in out and "created" not in out
+    # Times in the calendar's zone with the offset, to the second, like the TUI shows them.
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0[12]:00", out), out
     with world.db.session() as s:
         me = login_name(s)
     assert main(["--db", url, "audit", "--actor", me, "--limit", "1", "--format",

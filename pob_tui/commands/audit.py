@@ -30,6 +30,7 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
 
     from pob_tui.commands.output import print_table
     from pob_tui.services import audit_query
+    from pob_tui.sla.display import format_stamp
 
     f = audit_query.AuditFilter(
         actor=args.actor, ticket=args.ticket,
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
         sys.stdout.write(audit_query.to_csv(rows))
     else:
         zone = settings.tzinfo
-        print_table([{**r, "at": r["at"].astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")}
+        print_table([{**r, "at": format_stamp(r["at"], zone)}
                      for r in rows],
                     ("at", "actor", "ticket", "action", "field", "old", "new", "detail"),
                     max_width=40)

@@ -105,12 +105,14 @@ def run_status(args: argparse.Namespace, ctx: CommandContext) -> int:
     if not runs:
         out.write(_("no directory sync has run yet") + "\n")
         return 0
+    from pob_tui.sla.display import format_moment
+
     zone = ctx.settings.tzinfo
     for r in runs:
         kind = _("dry run") if r.dry_run else _("run")
         out.write(_("{at}  {kind:<7}  {outcome:<8}  {added} added, {changed} changed, {moved} "
                     "moved, {deactivated} deactivated, {reactivated} reactivated").format(
-            at=r.started_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"), kind=kind,
+            at=format_moment(r.started_at, zone), kind=kind,
             outcome=r.outcome, added=r.counts["added"], changed=r.counts["changed"],
             moved=r.counts["moved"], deactivated=r.counts["deactivated"],
             reactivated=r.counts["reactivated"]) + "\n")

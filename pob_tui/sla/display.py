@@ -65,6 +65,17 @@ def format_due(when: datetime | None, tz: tzinfo, now: datetime | None = None) -
     return f"{weekday_names()[local.weekday()]} {local:%d.%m %H:%M}"
 
 
+def format_stamp(when: datetime | None, tz: tzinfo) -> str:
+    """An audit moment to the second, in the calendar's zone with its offset:
+    '2026-11-29 20:45:12 +01:00' (the audit trail: order within a minute matters)."""
+    if when is None:
+        return ""
+    local = when.astimezone(tz).replace(microsecond=0)
+    offset = local.strftime("%z")
+    offset = f"{offset[:3]}:{offset[3:]}" if offset else ""
+    return f"{local:%Y-%m-%d %H:%M:%S} {offset}".rstrip()
+
+
 def format_moment(when: datetime | None, tz: tzinfo) -> str:
     """A moment in the calendar's zone with its weekday and offset, without microseconds:
     'fre 11.12.2026 15:45 +01:00' (the explain view, the CLI)."""
