@@ -331,7 +331,14 @@ class LogCallScreen(PobScreen):
             self.context = None
             self.query_one(OutageBanner).show_for(row["id"] if row else None)
             if row:
-                self.load_context(row["id"])
+                ring = self.ring
+                if ring is not None and ring.context and ring.caller \
+                        and ring.caller["id"] == row["id"]:
+                    # The ring's claim read the context in its own transaction: show it
+                    # now instead of a second round trip (the phone is ringing).
+                    self.post_message(CallerContextLoaded(ring.context))
+                else:
+                    self.load_context(row["id"])
                 service.refresh_results()
             else:
                 self.query_one("#call-caller-info", Static).update("")
