@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 
 from pob_tui.errors import ConfigError
+from pob_tui.i18n import _
 
 APP_NAME = "pob"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -340,8 +341,8 @@ def _shown(path: Path | str) -> str:
 
 
 def _type_name(value: Any) -> str:
-    names = {bool: "boolean", int: "integer", float: "number", str: "string", list: "list",
-             dict: "table"}
+    names = {bool: _("boolean"), int: _("integer"), float: _("number"), str: _("string"),
+             list: _("list"), dict: _("table")}
     return names.get(type(value), type(value).__name__)
 
 
@@ -349,63 +350,65 @@ def _convert(where: str, key: Key, value: Any) -> Any:
     """Check one raw value against its declared kind; return the typed value."""
 
     def bad(expected: str) -> ConfigError:
-        return ConfigError(f"{where}: expected {expected}, got {_type_name(value)} {value!r}")
+        return ConfigError(_("{where}: expected {expected}, got {type} {value}").format(
+            where=where, expected=expected, type=_type_name(value), value=repr(value)))
 
     if key.kind == "string":
         if not isinstance(value, str):
-            raise bad("a string")
+            raise bad(_("a string"))
         return value
     if key.kind == "boolean":
         if not isinstance(value, bool):
-            raise bad("true or false")
+            raise bad(_("true or false"))
         return value
     if key.kind == "integer":
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise bad("a whole number >= 0")
+            raise bad(_("a whole number >= 0"))
         return value
     if key.kind == "number":
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 \
                 or not math.isfinite(value):  # TOML allows nan and inf
-            raise bad("a number >= 0")
+            raise bad(_("a number >= 0"))
         return value
     if key.kind == "weekdays":
         if not isinstance(value, list) or not value or not all(
             isinstance(v, str) and v.lower()[:3] in WEEKDAYS for v in value
         ):
-            raise bad("a list of weekdays like [\"tue\", \"thu\"]")
+            raise bad(_("a list of weekdays like [\"tue\", \"thu\"]"))
         return tuple(sorted({WEEKDAYS.index(v.lower()[:3]) for v in value}))
     if key.kind == "time":
         if not isinstance(value, str) or not _TIME_RE.match(value):
-            raise bad("a time \"HH:MM\"")
+            raise bad(_("a time \"HH:MM\""))
         hh, mm = value.split(":")
         return time(int(hh), int(mm))
     if key.kind == "list":
         if not isinstance(value, list) or not all(
             isinstance(v, str) and _MMDD_RE.match(v) for v in value
         ):
-            raise bad("a list of days \"MM-DD\"")
+            raise bad(_("a list of days \"MM-DD\""))
         return tuple(value)
     if key.kind == "strings":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise bad("a list of strings")
+            raise bad(_("a list of strings"))
         return tuple(value)
     if key.kind == "table":
         if not isinstance(value, dict) or not all(
             isinstance(v, str) and _TIME_RE.match(v) for v in value.values()
         ):
-            raise bad("a table of day -> \"HH:MM\"")
+            raise bad(_("a table of day -> \"HH:MM\""))
         return dict(value)
     if key.kind in ("fields", "mapping"):
         if not isinstance(value, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in value.items()
         ):
-            raise bad("a table of names = \"strings\"")
+            raise bad(_("a table of names = \"strings\""))
         if key.kind == "mapping":
             return dict(value)
         unknown = sorted(set(value) - set(key.default))
         if unknown:
-            raise ConfigError(f"{where}: unknown name {unknown[0]!r}; expected one of "
-                              + ", ".join(sorted(key.default)))
+            raise ConfigError(_("{where}: unknown name {name}; expected one of {choices}")
+                              .format(where=where, name=repr(unknown[0]),
+                                      choices=", ".join(sorted(key.default))))
         return {**key.default, **value}
     raise AssertionError(key.kind)  # pragma: no cover
 
@@ -450,16 +453,20 @@ def load_settings(
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{_shown(path)}: not valid TOML: {exc}") from None
+            raise ConfigError(_("{path}: not valid TOML: {error}").format(
+                path=_shown(path), error=exc)) from None
         except RecursionError:  # tomllib recurses per nesting level
-            raise ConfigError(f"{_shown(path)}: not valid TOML: nested too deeply") from None
+            raise ConfigError(_("{path}: not valid TOML: nested too deeply").format(
+                path=_shown(path))) from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{_shown(path)}: cannot be read: {exc}") from None
+            raise ConfigError(_("{where}: cannot be read: {error}").format(
+                where=_shown(path), error=exc)) from None
         for section, body in data.items():
             if section not in SCHEMA and section not in FREEFORM_SECTIONS:
                 raise ConfigError(
-                    f"{_shown(path)}: unknown section [{section}]; expected one of "
-                    + ", ".join(sorted([*SCHEMA, *FREEFORM_SECTIONS]))
+                    _("{path}: unknown section [{section}]; expected one of {choices}").format(
+                        path=_shown(path), section=section,
+                        choices=", ".join(sorted([*SCHEMA, *FREEFORM_SECTIONS])))
                 )
             if section == "keymap":
                 keymap = _keymap(path, body)
@@ -468,23 +475,25 @@ def load_settings(
                 freeze = _freeze(path, body)
                 continue
             if not isinstance(body, dict):
-                raise ConfigError(f"{_shown(path)}: [{section}] must be a table")
+                raise ConfigError(_("{path}: [{section}] must be a table").format(
+                    path=_shown(path), section=section))
             for name, raw in body.items():
                 if name not in SCHEMA[section]:
                     raise ConfigError(
-                        f"{_shown(path)}: unknown key {section}.{name}; expected one of "
-                        + ", ".join(sorted(SCHEMA[section]))
+                        _("{path}: unknown key {key}; expected one of {choices}").format(
+                            path=_shown(path), key=f"{section}.{name}",
+                            choices=", ".join(sorted(SCHEMA[section])))
                     )
                 key = SCHEMA[section][name]
                 values[ATTR[(section, name)]] = _convert(
                     f"{_shown(path)}: {section}.{name}", key, raw
                 )
     elif explicit:
-        raise ConfigError(f"{_shown(path)}: config file not found")
+        raise ConfigError(_("{path}: config file not found").format(path=_shown(path)))
 
     for (section, name), (var, raw) in _from_env(env).items():
         values[ATTR[(section, name)]] = _convert(
-            f"environment {var}", SCHEMA[section][name], raw
+            _("environment {var}").format(var=var), SCHEMA[section][name], raw
         )
     if database_url:
         values["database_url"] = database_url
@@ -496,67 +505,75 @@ def load_settings(
         try:
             values["hourly_rate"] = Decimal(str(values["hourly_rate"]))
         except InvalidOperation:  # pragma: no cover - validated as a number above
-            raise ConfigError(f"{_shown(path)}: costs.hourly_rate: expected a number") from None
-    origin = _shown(used_path) if used_path else "environment"
+            raise ConfigError(_("{path}: costs.hourly_rate: expected a number").format(
+                path=_shown(path))) from None
+    origin = _shown(used_path) if used_path else _("environment")
     for attr, name in (("import_max_line_bytes", "import.max_line_bytes"),
                        ("import_max_file_mb", "import.max_file_mb")):
         if values.get(attr) == 0:
-            raise ConfigError(f"{origin}: {name}: expected a whole "
-                              "number > 0, got 0")
+            raise ConfigError(_("{origin}: {key}: expected a whole number > 0, got 0").format(
+                origin=origin, key=name))
     if "sla_warning_threshold" in values and not 0 < values["sla_warning_threshold"] < 1:
         raise ConfigError(
-            f"{origin}: sla.warning_threshold: expected a number between 0 "
-            f"and 1, got {values['sla_warning_threshold']}"
+            _("{origin}: {key}: expected a number between 0 and 1, got {value}").format(
+                origin=origin, key="sla.warning_threshold",
+                value=values["sla_warning_threshold"])
         )
     tz = values.get("timezone", "Europe/Oslo")
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
-            f"{origin}: general.timezone: expected an IANA time zone like "
-            f"Europe/Oslo, got {tz!r}"
+            _("{origin}: general.timezone: expected an IANA time zone like Europe/Oslo, got "
+              "{value}").format(origin=origin, value=repr(tz))
         ) from None
     _check_directory(values, used_path)
     lang = values.get("language", "")
     if lang not in ("", "en", "nb"):
         raise ConfigError(
-            f"{origin}: general.language: expected 'en' or 'nb', got {lang!r}"
+            _("{origin}: general.language: expected 'en' or 'nb', got {value}").format(
+                origin=origin, value=repr(lang))
         )
     return Settings(**values, keymap=keymap, freeze=tuple(freeze), config_path=used_path)
 
 
 def _check_directory(values: dict[str, Any], where: Path | None) -> None:
     """Cross-key rules of [directory] (each value's type is already checked)."""
-    origin = _shown(where) if where else "environment"
+    origin = _shown(where) if where else _("environment")
     if values.get("directory_org_unit_from", "attribute") not in ("attribute", "ou_level"):
-        raise ConfigError(f"{origin}: directory.org_unit_from: expected 'attribute' or "
-                          f"'ou_level', got {values['directory_org_unit_from']!r}")
+        raise ConfigError(_("{origin}: directory.org_unit_from: expected 'attribute' or "
+                            "'ou_level', got {value}").format(
+            origin=origin, value=repr(values["directory_org_unit_from"])))
     share = values.get("directory_max_deactivate_share", 0.05)
     if not 0 <= share <= 1:
-        raise ConfigError(f"{origin}: directory.max_deactivate_share: expected a number "
-                          f"between 0 and 1, got {share}")
+        raise ConfigError(
+            _("{origin}: {key}: expected a number between 0 and 1, got {value}").format(
+                origin=origin, key="directory.max_deactivate_share", value=share))
     if values.get("directory_page_size", 500) < 1:
-        raise ConfigError(f"{origin}: directory.page_size: expected a whole number >= 1")
+        raise ConfigError(_("{origin}: {key}: expected a whole number >= 1").format(
+            origin=origin, key="directory.page_size"))
     url = values.get("directory_url", "")
     if url and not url.lower().startswith(("ldap://", "ldaps://")):
-        raise ConfigError(f"{origin}: directory.url: expected ldap://host or ldaps://host, "
-                          f"got {url!r}")
+        raise ConfigError(_("{origin}: directory.url: expected ldap://host or ldaps://host, "
+                            "got {value}").format(origin=origin, value=repr(url)))
 
 
 def _keymap(path: Path, body: Any) -> dict[str, str]:
     if not isinstance(body, dict):
-        raise ConfigError(f"{_shown(path)}: [keymap] must be a table of binding id = \"keys\"")
+        raise ConfigError(_("{path}: [keymap] must be a table of binding id = \"keys\"").format(
+            path=_shown(path)))
     for name, keys in body.items():
         if not isinstance(keys, str) or not keys.strip():
             raise ConfigError(
-                f"{_shown(path)}: keymap.{name}: expected keys as a string like \"ctrl+n\", "
-                f"got {_type_name(keys)}"
+                _("{path}: keymap.{name}: expected keys as a string like \"ctrl+n\", got "
+                  "{type}").format(path=_shown(path), name=name, type=_type_name(keys))
             )
         for key in keys.split(","):
             if not valid_key(key.strip()):
                 raise ConfigError(
-                    f"{_shown(path)}: keymap.{name}: {key.strip()!r} is not a key; expected keys "
-                    "like \"ctrl+n\", \"f2\" or \"x\", separated by commas")
+                    _("{path}: keymap.{name}: {key} is not a key; expected keys like \"ctrl+n\", "
+                      "\"f2\" or \"x\", separated by commas").format(
+                        path=_shown(path), name=name, key=repr(key.strip())))
     return dict(body)
 
 
@@ -580,17 +597,20 @@ def valid_key(key: str) -> bool:
 def _freeze(path: Path, body: Any) -> list[FreezeWindow]:
     if not isinstance(body, list):
         raise ConfigError(
-            f"{_shown(path)}: freeze: expected [[freeze]] tables with name, start and end dates"
+            _("{path}: freeze: expected [[freeze]] tables with name, start and end dates")
+            .format(path=_shown(path))
         )
     windows = []
     for i, item in enumerate(body, start=1):
         where = f"{_shown(path)}: freeze #{i}"
         if not isinstance(item, dict) or set(item) - {"name", "start", "end"}:
-            raise ConfigError(f"{where}: expected keys name, start, end")
+            raise ConfigError(_("{where}: expected keys name, start, end").format(where=where))
         name, start, end = item.get("name"), item.get("start"), item.get("end")
         if not isinstance(name, str) or not isinstance(start, date) or not isinstance(end, date):
-            raise ConfigError(f"{where}: expected name (string), start and end (dates)")
+            raise ConfigError(_("{where}: expected name (string), start and end (dates)").format(
+                where=where))
         if end < start:
-            raise ConfigError(f"{where}: end {end} is before start {start}")
+            raise ConfigError(_("{where}: end {end} is before start {start}").format(
+                where=where, end=end, start=start))
         windows.append(FreezeWindow(name, start, end))
     return windows

@@ -22,6 +22,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 from sqlmodel import Session
 
 from pob_tui.errors import DatabaseError, SchemaOutOfDate
+from pob_tui.i18n import _
 
 if TYPE_CHECKING:
     from pob_tui.config import Settings
@@ -38,7 +39,8 @@ def migrations_dir() -> Path:
     for candidate in (here / "migrations", here.parent / "migrations"):
         if (candidate / "env.py").is_file():
             return candidate
-    raise DatabaseError("pob is installed without its migrations; reinstall it")  # pragma: no cover
+    raise DatabaseError(_("pob is installed without its migrations; reinstall it")
+                        )  # pragma: no cover
 
 
 def _netloc_ats(url: str) -> int:
@@ -53,7 +55,7 @@ def safe_url(url: str | URL) -> str:
     if isinstance(url, str) and _netloc_ats(url) > 1:
         # user:p@ss@host: hide everything up to the last @ of the netloc, not up to the first
         scheme, rest = url.split("://", 1)
-        netloc, _, path = rest.partition("/")
+        netloc, _slash, path = rest.partition("/")
         user = netloc.split(":", 1)[0] if ":" in netloc.split("@", 1)[0] else "***"
         return f"{scheme}://{user}:***@{netloc.rsplit('@', 1)[1]}" + (f"/{path}" if path else "")
     try:
@@ -85,14 +87,14 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) ->
     """An engine with pob's connection settings. Nothing is connected yet."""
     if _netloc_ats(url) > 1:
         raise DatabaseError(
-            f"database URL {safe_url(url)!r}: the password holds an '@'; percent-encode it "
-            "as %40 (e.g. postgresql+psycopg://user:p%40ss@host/db)")
+            _("database URL {url}: the password holds an '@'; percent-encode it as %40 (e.g. "
+              "postgresql+psycopg://user:p%40ss@host/db)").format(url=repr(safe_url(url))))
     try:
         parsed = make_url(url)
     except ArgumentError:
         raise DatabaseError(
-            f"database URL {safe_url(url)!r} is not valid; expected sqlite:///PATH or "
-            "postgresql+psycopg://USER@HOST/DB"
+            _("database URL {url} is not valid; expected sqlite:///PATH or "
+              "postgresql+psycopg://USER@HOST/DB").format(url=repr(safe_url(url)))
         ) from None
     backend = parsed.get_backend_name()
     kwargs: dict[str, Any] = {"echo": echo}
@@ -105,12 +107,14 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) ->
         kwargs["connect_args"] = {"connect_timeout": 5, "application_name": "pob"}
     else:
         raise DatabaseError(
-            f"database URL {safe_url(url)!r}: pob supports sqlite and postgresql, not {backend}"
+            _("database URL {url}: pob supports sqlite and postgresql, not {backend}").format(
+                url=repr(safe_url(url)), backend=backend)
         )
     try:
         engine = create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ArgumentError, ImportError) as exc:
-        raise DatabaseError(f"cannot use {safe_url(url)}: {exc}") from None
+        raise DatabaseError(_("cannot use {url}: {error}").format(url=safe_url(url), error=exc)
+                            ) from None
     if backend == "sqlite":
         _sqlite_pragmas(engine, busy_timeout_ms)
     return engine
@@ -150,15 +154,16 @@ def prepare_sqlite(url: str | URL, *, create: bool) -> bool:
         return False
     if not create:
         raise DatabaseError(
-            f"no database at {str(path)!r}; create one with `pob db upgrade` or `pob demo`, "
-            "or check --db / database.url"
+            _("no database at {path}; create one with `pob db upgrade` or `pob demo`, or check "
+              "--db / database.url").format(path=repr(str(path)))
         )
     try:
         private_dir(path.parent)
         return create_private(path)
     except OSError as exc:
         raise DatabaseError(
-            f"cannot create the database {str(path)!r}: {exc.strerror or exc}"
+            _("cannot create the database {path}: {error}").format(
+                path=repr(str(path)), error=exc.strerror or exc)
         ) from None
 
 
@@ -248,7 +253,8 @@ def check_connection(engine: Engine) -> None:
             conn.execute(text("SELECT 1"))
     except (DBAPIError, SQLAlchemyError, OSError) as exc:
         raise DatabaseError(
-            f"cannot open database {safe_url(engine.url)}: {_driver_message(exc)}"
+            _("cannot open database {url}: {error}").format(
+                url=safe_url(engine.url), error=_driver_message(exc))
         ) from None
 
 
@@ -297,7 +303,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             command.upgrade(alembic_config(engine), revision)
     except (DBAPIError, SQLAlchemyError) as exc:
         raise DatabaseError(
-            f"cannot upgrade {safe_url(engine.url)}: {_driver_message(exc)}"
+            _("cannot upgrade {url}: {error}").format(
+                url=safe_url(engine.url), error=_driver_message(exc))
         ) from None
 
 
@@ -316,7 +323,8 @@ def ensure_schema(engine: Engine, *, auto_upgrade: bool = True) -> None:
         current = current_revision(engine)
     except (DBAPIError, SQLAlchemyError) as exc:
         raise DatabaseError(
-            f"cannot read the schema version of {safe_url(engine.url)}: {_driver_message(exc)}"
+            _("cannot read the schema version of {url}: {error}").format(
+                url=safe_url(engine.url), error=_driver_message(exc))
         ) from None
     head = head_revision()
     if current == head:
@@ -324,13 +332,13 @@ def ensure_schema(engine: Engine, *, auto_upgrade: bool = True) -> None:
     refuse_newer(engine, current)
     if current is None and _has_foreign_tables(engine):
         raise DatabaseError(
-            f"database {safe_url(engine.url)} holds tables that are not pob's; "
-            "point pob at an empty database"
+            _("database {url} holds tables that are not pob's; point pob at an empty "
+              "database").format(url=safe_url(engine.url))
         )
     if not auto_upgrade and engine.dialect.name != "sqlite":
         raise SchemaOutOfDate(
-            f"database {safe_url(engine.url)} is at schema {current or 'empty'}, pob needs "
-            f"{head}; run `pob db upgrade`"
+            _("database {url} is at schema {current}, pob needs {head}; run `pob db upgrade`")
+            .format(url=safe_url(engine.url), current=current or _("empty"), head=head)
         )
     upgrade(engine)
 
@@ -345,9 +353,10 @@ def refuse_newer(engine: Engine, current: str | None) -> None:
     script = ScriptDirectory.from_config(alembic_config())
     if current is not None and current not in {s.revision for s in script.walk_revisions()}:
         raise SchemaOutOfDate(
-            f"this database is newer than pob {__version__}; upgrade pob "
-            f"({safe_url(engine.url)} is at schema {current}, this pob knows up to "
-            f"{head_revision()})"
+            _("this database is newer than pob {version}; upgrade pob ({url} is at schema "
+              "{current}, this pob knows up to {head})").format(
+                version=__version__, url=safe_url(engine.url), current=current,
+                head=head_revision())
         )
 
 
@@ -468,10 +477,10 @@ def operational_failure(exc: BaseException) -> str | None:
     reason = _driver_message(exc)
     low = reason.lower()
     if "database is locked" in low or "database is busy" in low:
-        return ("the database is busy: another program has held a lock for longer than the "
-                "busy timeout; nothing was saved, try again")
+        return _("the database is busy: another program has held a lock for longer than the "
+                 "busy timeout; nothing was saved, try again")
     if "readonly" in low or "read-only" in low:
-        return ("the database is read-only for you (the file or its folder, where SQLite keeps "
-                f"its WAL file): {reason}")
-    return f"the database failed: {reason}"
+        return _("the database is read-only for you (the file or its folder, where SQLite "
+                 "keeps its WAL file): {reason}").format(reason=reason)
+    return _("the database failed: {reason}").format(reason=reason)
 

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
         if args.agent_command == "add":
             first, _sep, last = args.name.strip().partition(" ")
             if not last:
-                raise InvalidInput("--name needs a first and a last name")
+                raise InvalidInput(_("--name needs a first and a last name"))
             agents.add_agent(session, actor, args.username, first_name=first, last_name=last,
                              team=args.team, roles=args.roles, person=args.person,
                              create_role=args.create_role)

@@ -38,12 +38,13 @@ def _read_key(path: str, ctx: CommandContext) -> str:
     if path == "-":
         return ctx.stdin.read(64 * 1024).decode("utf-8", errors="replace")
     if ctx.remote:
-        raise InvalidInput("over ssh only - (standard input) may be given as a file")
+        raise InvalidInput(_("over ssh only - (standard input) may be given as a file"))
     try:
         with open(path, encoding="utf-8") as fh:
             return fh.read(64 * 1024)
     except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+        raise InvalidInput(_("cannot read {path}: {error}").format(path=path, error=exc.strerror)
+                           ) from None
 
 
 def run(args: argparse.Namespace, ctx: CommandContext) -> int:
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
 
     if args.key_command == "add":
         if (args.username is None) == (args.integration is None):
-            raise InvalidInput("give either USERNAME or --integration NAME, and the key FILE")
+            raise InvalidInput(_("give either USERNAME or --integration NAME, and the key FILE"))
         text = _read_key(args.file, ctx)
     with ctx.database().session() as session:
         if args.key_command == "add":

@@ -90,7 +90,8 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
             counts = entity_counts(session)
     elif revision is not None:
         raise SchemaOutOfDate(
-            f"database is at schema {revision}, pob needs {head}; run `pob db upgrade`"
+            _("database is at schema {revision}, pob needs {head}; run `pob db upgrade`").format(
+                revision=revision, head=head)
         )
     if args.format == "json":
         print_json({"revision": revision, "counts": counts})

@@ -44,15 +44,16 @@ def run_import(args: argparse.Namespace, ctx: CommandContext) -> int:
         sys.stdout.write(csvio.template(args.kind))
         return 0
     if not args.file:
-        raise InvalidInput("give the CSV file to import, or --template")
+        raise InvalidInput(_("give the CSV file to import, or --template"))
     if args.file == "-":  # standard input: how a CSV reaches pob over ssh
         limit = ctx.settings.import_max_file_mb * 1024 * 1024
         data = ctx.stdin.read(limit + 1)
         if len(data) > limit:
-            raise InvalidInput(f"standard input: larger than {ctx.settings.import_max_file_mb} "
-                               "MiB; raise [import] max_file_mb or split the file")
+            raise InvalidInput(_("standard input: larger than {mb} MiB; raise [import] "
+                                 "max_file_mb or split the file").format(
+                mb=ctx.settings.import_max_file_mb))
     elif ctx.remote:
-        raise InvalidInput("over ssh the CSV comes on standard input: give - as the file")
+        raise InvalidInput(_("over ssh the CSV comes on standard input: give - as the file"))
     else:
         data = csvio.read_file(args.file, max_line_bytes=ctx.settings.import_max_line_bytes,
                                max_file_mb=ctx.settings.import_max_file_mb)
@@ -95,7 +96,7 @@ def run_export(args: argparse.Namespace, ctx: CommandContext) -> int:
         if args.kind in ("costs", "funding"):
             require(session, ctx.actor(session), "costs.read", target=f"export {args.kind}")
         if args.output and ctx.remote:
-            raise InvalidInput("over ssh -o is refused: the CSV comes on standard output")
+            raise InvalidInput(_("over ssh -o is refused: the CSV comes on standard output"))
         if args.output:
             with open_export(args.output) as out:
                 csvio.export_csv(session, args.kind, out)

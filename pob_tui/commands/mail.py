@@ -100,13 +100,14 @@ def _ingest(args: argparse.Namespace, ctx: CommandContext) -> int:
             messages.append(("-", ctx.stdin.read()))
             continue
         if ctx.remote:
-            raise InvalidInput(f"{name}: only '-' (standard input) is accepted in a pob serve "
-                               "session")
+            raise InvalidInput(_("{name}: only '-' (standard input) is accepted in a pob serve "
+                                 "session").format(name=name))
         try:
             with open(name, "rb") as fh:
                 messages.append((name, fh.read()))
         except OSError as exc:
-            raise InvalidInput(f"{name}: cannot be read: {exc.strerror or exc}") from None
+            raise InvalidInput(_("{where}: cannot be read: {error}").format(
+                where=name, error=exc.strerror or exc)) from None
     cfg = mail_config(ctx.settings)
     database = ctx.database()
     out = []

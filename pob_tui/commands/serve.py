@@ -25,7 +25,7 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     from pob_tui.serve import server
 
     if ctx.remote:
-        raise InvalidInput("pob serve cannot run inside a pob serve session")
+        raise InvalidInput(_("pob serve cannot run inside a pob serve session"))
     listen = args.listen or ctx.settings.serve_listen
     database = ctx.database()
     server.check_service_credentials(database)

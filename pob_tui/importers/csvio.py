@@ -35,6 +35,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlmodel import Session, SQLModel
 
 from pob_tui.errors import InvalidInput
+from pob_tui.i18n import _
 from pob_tui.models import (
     CallTemplate,
     CiRelation,
@@ -64,9 +65,10 @@ class ImportFailed(InvalidInput):
     def __init__(self, errors: list[str]) -> None:
         shown = errors[:MAX_ERRORS]
         more = len(errors) - len(shown)
-        text = f"{len(errors)} error(s), nothing imported:\n" + "\n".join(shown)
+        text = _("{n} error(s), nothing imported:").format(n=len(errors)) + "\n" \
+            + "\n".join(shown)
         if more:
-            text += f"\n... and {more} more"
+            text += "\n" + _("... and {more} more").format(more=more)
         super().__init__(text)
         self.errors = errors
 
@@ -81,7 +83,8 @@ class CellError(ValueError):
 def _text(max_len: int) -> Callable[[str], str]:
     def parse(v: str) -> str:
         if len(v) > max_len:
-            raise CellError(f"at most {max_len} characters, got {len(v)}")
+            raise CellError(_("at most {limit} characters, got {n}").format(limit=max_len,
+                                                                            n=len(v)))
         return v
     return parse
 
@@ -94,14 +97,14 @@ _ASCII_AMOUNT = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?\Z")
 
 def _int(v: str) -> int:
     if not _ASCII_INT.match(v):
-        raise CellError(f"expected a whole number, got {v!r}")
+        raise CellError(_("expected a whole number, got {text}").format(text=repr(v)))
     return int(v)
 
 
 def _year(v: str) -> int:
     y = _int(v)
     if not 1900 <= y <= 2999:
-        raise CellError(f"expected a year like 2026, got {v!r}")
+        raise CellError(_("expected a year like 2026, got {text}").format(text=repr(v)))
     return y
 
 
@@ -111,21 +114,23 @@ def _bool(v: str) -> bool:
         return True
     if low in ("false", "no", "nei", "0"):
         return False
-    raise CellError(f"expected true or false, got {v!r}")
+    raise CellError(_("expected true or false, got {text}").format(text=repr(v)))
 
 
 def _date(v: str) -> date:
     try:
         return date.fromisoformat(v)
     except ValueError:
-        raise CellError(f"expected a date YYYY-MM-DD, got {v!r}") from None
+        raise CellError(_("expected a date YYYY-MM-DD, got {text}").format(text=repr(v))
+                        ) from None
 
 
 def _month(v: str) -> date:
     try:
         d = date.fromisoformat(v if len(v) > 7 else v + "-01")
     except ValueError:
-        raise CellError(f"expected a month YYYY-MM, got {v!r}") from None
+        raise CellError(_("expected a month YYYY-MM, got {text}").format(text=repr(v))
+                        ) from None
     return d.replace(day=1)
 
 
@@ -133,23 +138,26 @@ def _money(v: str) -> Decimal:
     raw = v.replace(" ", "").replace("\u00a0", "")
     if "," in raw and "." not in raw:
         raw = raw.replace(",", ".")  # Norwegian decimal comma
+    not_amount = _("expected an amount like 1234.50, got {text}")
     if not _ASCII_AMOUNT.match(raw):
-        raise CellError(f"expected an amount like 1234.50, got {v!r}")
+        raise CellError(not_amount.format(text=repr(v)))
     try:
         d = Decimal(raw)
     except InvalidOperation:
-        raise CellError(f"expected an amount like 1234.50, got {v!r}") from None
+        raise CellError(not_amount.format(text=repr(v))) from None
     if not d.is_finite() or d != d.quantize(Decimal("0.01")):
-        raise CellError(f"expected an amount with at most two decimals, got {v!r}")
+        raise CellError(_("expected an amount with at most two decimals, got {text}").format(
+            text=repr(v)))
     if abs(d) >= Decimal("1e12"):
-        raise CellError(f"amount too large: {v!r}")
+        raise CellError(_("amount too large: {text}").format(text=repr(v)))
     return d.quantize(Decimal("0.01"))
 
 
 def _choice(values: Sequence[str]) -> Callable[[str], str]:
     def parse(v: str) -> str:
         if v not in values:
-            raise CellError(f"expected one of {', '.join(values)}, got {v!r}")
+            raise CellError(_("expected one of {choices}, got {text}").format(
+                choices=", ".join(values), text=repr(v)))
         return v
     return parse
 
@@ -158,7 +166,7 @@ def _range(lo: int, hi: int) -> Callable[[str], int]:
     def parse(v: str) -> int:
         n = _int(v)
         if not lo <= n <= hi:
-            raise CellError(f"expected {lo}-{hi}, got {n}")
+            raise CellError(_("expected {lo}-{hi}, got {n}").format(lo=lo, hi=hi, n=n))
         return n
     return parse
 
@@ -316,7 +324,8 @@ def decode_with_encoding(data: bytes, name: str) -> tuple[str, str]:
         try:
             return data.decode("utf-16"), "UTF-16"
         except UnicodeDecodeError as exc:
-            raise ImportFailed([f"{name}: not valid UTF-16 text (byte {exc.start})"]) from None
+            raise ImportFailed([_("{name}: not valid UTF-16 text (byte {byte})").format(
+                name=name, byte=exc.start)]) from None
     encoding = "UTF-8 with BOM" if data.startswith(b"\xef\xbb\xbf") else "UTF-8"
     try:
         return data.decode("utf-8-sig"), encoding
@@ -326,8 +335,9 @@ def decode_with_encoding(data: bytes, name: str) -> tuple[str, str]:
         return data.decode("cp1252"), "Windows-1252"
     except UnicodeDecodeError as exc:  # the five bytes cp1252 leaves undefined
         line = data[: exc.start].count(b"\n") + 1
-        raise ImportFailed([f"{name}:{line}: neither UTF-8 nor Windows-1252 text "
-                            f"(byte {exc.start})"]) from None
+        raise ImportFailed([_("{name}:{line}: neither UTF-8 nor Windows-1252 text "
+                              "(byte {byte})").format(name=name, line=line, byte=exc.start)]
+                           ) from None
 
 
 def sniff_delimiter(text: str) -> str:
@@ -345,7 +355,8 @@ def template(kind: str) -> str:
 
 def _kind(kind: str) -> Kind:
     if kind not in KINDS:
-        raise InvalidInput(f"unknown import kind {kind!r}; expected one of " + ", ".join(KINDS))
+        raise InvalidInput(_("unknown import kind {kind}; expected one of {choices}").format(
+            kind=repr(kind), choices=", ".join(KINDS)))
     return KINDS[kind]
 
 
@@ -380,18 +391,19 @@ def import_csv(session: Session, kind: str, data: bytes | str, *, name: str = "<
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
-        raise ImportFailed([f"{name}:1: the file is empty; expected the header "
-                            + ",".join(spec.header)]) from None
+        raise ImportFailed([_("{name}:1: the file is empty; expected the header {header}")
+                            .format(name=name, header=",".join(spec.header))]) from None
     by_name = {c.name: c for c in spec.columns}
     for h in header:
         if h not in by_name:
-            errors.append(f"{name}:1: column {h!r}: unknown column; expected "
-                          + ", ".join(spec.header))
+            errors.append(_("{name}:1: column {column}: unknown column; expected {columns}")
+                          .format(name=name, column=repr(h), columns=", ".join(spec.header)))
     for c in spec.columns:
         if c.required and c.name not in header:
-            errors.append(f"{name}:1: column {c.name!r}: required column missing")
+            errors.append(_("{name}:1: column {column}: required column missing").format(
+                name=name, column=repr(c.name)))
     if len(set(header)) != len(header):
-        errors.append(f"{name}:1: a column is named twice")
+        errors.append(_("{name}:1: a column is named twice").format(name=name))
     if errors:
         raise ImportFailed(errors)
 
@@ -420,7 +432,8 @@ def import_csv(session: Session, kind: str, data: bytes | str, *, name: str = "<
         if not any(cell.strip() for cell in raw):
             continue
         if len(raw) != len(header):
-            errors.append(f"{name}:{line}: expected {len(header)} cells, got {len(raw)}")
+            errors.append(_("{name}:{line}: expected {expected} cells, got {got}").format(
+                name=name, line=line, expected=len(header), got=len(raw)))
             continue
         values: dict[str, Any] = {}
         deferred: dict[str, str] = {}
@@ -428,28 +441,34 @@ def import_csv(session: Session, kind: str, data: bytes | str, *, name: str = "<
             col = by_name[h]
             cell = csv_uncell(cell.strip())
             if "\x00" in cell:  # PostgreSQL refuses it in text, SQLite would store it
-                errors.append(f"{name}:{line}: column {h!r}: contains a NUL byte")
+                errors.append(_("{name}:{line}: column {column}: contains a NUL byte").format(
+                    name=name, line=line, column=repr(h)))
                 continue
             if not cell:
                 if col.required:
-                    errors.append(f"{name}:{line}: column {h!r}: required, but empty")
+                    errors.append(_("{name}:{line}: column {column}: required, but empty").format(
+                        name=name, line=line, column=repr(h)))
                 values[col.attr] = col.default
                 continue
             try:
                 value = col.parse(cell)
             except CellError as exc:
-                errors.append(f"{name}:{line}: column {h!r}: {exc}")
+                errors.append(_("{name}:{line}: column {column}: {error}").format(
+                    name=name, line=line, column=repr(h), error=exc))
                 continue
             if col.self_ref:
                 if value not in lookups[col.ref] and value not in file_keys:  # type: ignore[index]
-                    errors.append(f"{name}:{line}: column {h!r}: no {h} {value!r} in the "
-                                  "database or this file")
+                    errors.append(_("{name}:{line}: column {column}: no {field} {value} in "
+                                    "the database or this file").format(
+                        name=name, line=line, column=repr(h), field=h, value=repr(value)))
                 deferred[col.attr] = value
                 continue
             if col.ref:
                 found = lookups[col.ref].get(value)
                 if found is None:
-                    errors.append(f"{name}:{line}: column {h!r}: unknown {h} {value!r}")
+                    errors.append(_("{name}:{line}: column {column}: unknown {field} {value}")
+                                  .format(name=name, line=line, column=repr(h), field=h,
+                                          value=repr(value)))
                     continue
                 value = found
             values[col.attr] = value
@@ -460,8 +479,8 @@ def import_csv(session: Session, kind: str, data: bytes | str, *, name: str = "<
         if all(k in values for k in spec.key):
             key = tuple(values[k] for k in spec.key)
             if key in seen:
-                errors.append(f"{name}:{line}: the same {'/'.join(spec.key)} as line "
-                              f"{seen[key]}")
+                errors.append(_("{name}:{line}: the same {key} as line {other}").format(
+                    name=name, line=line, key="/".join(spec.key), other=seen[key]))
             else:
                 seen[key] = line
         parsed.append((line, values, deferred))
@@ -491,16 +510,18 @@ def _username_case(session: Session,
             continue
         first = by_lower.setdefault(user.lower(), (user, line))
         if first[0] != user:
-            out.append(f"{name}:{line}: column 'username': {user!r} differs only in case "
-                       f"from {first[0]!r} on line {first[1]}")
+            out.append(_("{name}:{line}: column 'username': {user} differs only in case from "
+                         "{first} on line {other}").format(
+                name=name, line=line, user=repr(user), first=repr(first[0]), other=first[1]))
     keys = list(by_lower)
     for i in range(0, len(keys), 5000):
         for existing in session.execute(select(sqlmodel.col(Person.username)).where(
                 func.lower(sqlmodel.col(Person.username)).in_(keys[i: i + 5000]))).scalars():
             user, line = by_lower[existing.lower()]
             if user != existing:
-                out.append(f"{name}:{line}: column 'username': {user!r} differs only in "
-                           f"case from the existing {existing!r}")
+                out.append(_("{name}:{line}: column 'username': {user} differs only in case "
+                             "from the existing {existing}").format(
+                    name=name, line=line, user=repr(user), existing=repr(existing)))
     return out
 
 
@@ -524,8 +545,8 @@ def _org_cycles(session: Session, parsed: list[tuple[int, dict[str, Any], dict[s
         loop = find_cycle(parents, values["code"])
         if loop and len(loop) > 2 and frozenset(loop) not in reported:  # self: _row_rules
             reported.add(frozenset(loop))
-            out.append(f"{name}:{line}: column 'parent': the org units would form a cycle "
-                       f"{cycle_text(loop)}")
+            out.append(_("{name}:{line}: column 'parent': the org units would form a cycle "
+                         "{cycle}").format(name=name, line=line, cycle=cycle_text(loop)))
     return out
 
 
@@ -534,15 +555,17 @@ def _row_rules(spec: Kind, values: dict[str, Any], deferred: dict[str, str]) -> 
     out = []
     if spec.name == "subscriptions":
         if (values.get("org_unit_id") is None) == (values.get("person_id") is None):
-            out.append("column 'org_unit': give either org_unit or person, not both or neither")
+            out.append(_("column 'org_unit': give either org_unit or person, not both or "
+                         "neither"))
         frm, to = values.get("valid_from"), values.get("valid_to")
         if frm and to and to < frm:
-            out.append(f"column 'valid_to': {to} is before valid_from {frm}")
+            out.append(_("column 'valid_to': {to} is before valid_from {frm}").format(to=to,
+                                                                                     frm=frm))
     if spec.name == "ci-relations" and values.get("source_id") is not None \
             and values.get("source_id") == values.get("target_id"):
-        out.append("column 'target': a CI cannot relate to itself")
+        out.append(_("column 'target': a CI cannot relate to itself"))
     if spec.name == "org-units" and deferred.get("parent_id") == values.get("code"):
-        out.append("column 'parent': a unit cannot be its own parent")
+        out.append(_("column 'parent': a unit cannot be its own parent"))
     return out
 
 
@@ -688,7 +711,8 @@ def read_file(path: str | Path, *, max_line_bytes: int = MiB, max_file_mb: int =
     limit (`[import] max_line_bytes`, `max_file_mb`) instead of filling the memory."""
     where = repr(str(path))
     if "\x00" in str(path):
-        raise InvalidInput(f"{where}: a file name cannot contain a NUL byte")
+        raise InvalidInput(_("{where}: a file name cannot contain a NUL byte").format(
+            where=where))
     max_file = max_file_mb * MiB
     chunks: list[bytes] = []
     size = line_len = 0
@@ -699,20 +723,22 @@ def read_file(path: str | Path, *, max_line_bytes: int = MiB, max_file_mb: int =
                 size += len(chunk)
                 if size > max_file:
                     raise InvalidInput(
-                        f"{where}: larger than {max_file_mb} MiB; raise [import] max_file_mb "
-                        "or split the file")
+                        _("{where}: larger than {mb} MiB; raise [import] max_file_mb or "
+                          "split the file").format(where=where, mb=max_file_mb))
                 start = 0
                 while True:
                     nl = chunk.find(b"\n", start)
                     line_len += (len(chunk) if nl == -1 else nl) - start
                     if line_len > max_line_bytes:
                         raise InvalidInput(
-                            f"{where}:{line}: line longer than {max_line_bytes} bytes; raise "
-                            "[import] max_line_bytes if it is meant to be")
+                            _("{where}:{line}: line longer than {limit} bytes; raise [import] "
+                              "max_line_bytes if it is meant to be").format(
+                                where=where, line=line, limit=max_line_bytes))
                     if nl == -1:
                         break
                     line_len, start, line = 0, nl + 1, line + 1
                 chunks.append(chunk)
     except OSError as exc:
-        raise InvalidInput(f"{where}: cannot be read: {exc.strerror or exc}") from None
+        raise InvalidInput(_("{where}: cannot be read: {error}").format(
+            where=where, error=exc.strerror or exc)) from None
     return b"".join(chunks)

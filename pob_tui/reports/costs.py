@@ -46,6 +46,7 @@ from sqlalchemy.sql.selectable import Exists
 from sqlmodel import Session, col
 
 from pob_tui.errors import InconsistentData, InvalidInput
+from pob_tui.i18n import _, local_number
 from pob_tui.models import (
     Incident,
     OrgUnit,
@@ -84,7 +85,8 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.end < self.start:
-            raise InvalidInput(f"the period ends ({self.end}) before it starts ({self.start})")
+            raise InvalidInput(_("the period ends ({end}) before it starts ({start})").format(
+                end=self.end, start=self.start))
 
     @classmethod
     def year(cls, year: int) -> Period:
@@ -419,7 +421,7 @@ class Allocation:
                     continue  # a caller who asks about one unit's people (person_detail)
                 people = [p for p in members.get(h.unit_id, ()) if p not in personal]
                 if len(people) != h.people:  # members changed under us: refuse to guess
-                    raise InvalidInput("the people of an org unit changed while reading")
+                    raise InvalidInput(_("the people of an org unit changed while reading"))
                 for pid, cents in zip(people, even_split(h.cents, h.people), strict=True):
                     out[pid][sid] = (h.days, cents)
         return out
@@ -571,8 +573,9 @@ def check_tree(inputs: Inputs) -> None:
         if loop:
             codes = [inputs.units.get(u, (str(u), ""))[0] for u in loop]
             raise InconsistentData(
-                f"the org units form a cycle {cycle_text(codes)}; cost totals would leave "
-                "them out. Fix their parents (pob import org-units) and run the report again")
+                _("the org units form a cycle {cycle}; cost totals would leave them out. Fix "
+                  "their parents (pob import org-units) and run the report again").format(
+                    cycle=cycle_text(codes)))
 
 
 def check_adds_up(alloc: Allocation, shown_cents: int, what: str) -> None:
@@ -581,8 +584,9 @@ def check_adds_up(alloc: Allocation, shown_cents: int, what: str) -> None:
     total = sum(a.total_cents for a in alloc.services.values())
     if shown_cents != total:
         raise InconsistentData(
-            f"{what} add up to {money(shown_cents)} NOK but the services cost "
-            f"{money(total)} NOK; refusing to show a wrong total")
+            _("{what} add up to {shown} NOK but the services cost {total} NOK; refusing to "
+              "show a wrong total").format(what=what, shown=local_number(money(shown_cents)),
+                                           total=local_number(money(total))))
 
 
 def unit_members(session: Session, unit_ids: Iterable[int | None] | None = None,
@@ -685,7 +689,7 @@ def costs_by_org_unit(alloc: Allocation) -> list[dict[str, Any]]:
     rows.append({"org_unit": "", "name": "(unallocated)", "depth": 0, "parent": None,
                  "own": money(unallocated), "total": money(unallocated)})
     check_adds_up(alloc, sum(to_cents(r["total"]) for r in rows if r["depth"] == 0),
-                  "the org-unit totals")
+                  _("the org-unit totals"))
     return rows
 
 
@@ -721,7 +725,7 @@ def person_detail(session: Session, alloc: Allocation, username: str) -> list[di
     if row is None:
         from pob_tui.errors import NotFound
 
-        raise NotFound(f"no person with username {username!r}")
+        raise NotFound(_("no person with username {username}").format(username=repr(username)))
     pid, current = row
     in_group, unit = group_unit(session, pid, current, alloc.period)
     members = unit_members(session, [unit], alloc.period) \
@@ -762,7 +766,7 @@ def chargeback(session: Session, alloc: Allocation, customer: str | None = None,
         if not match:
             from pob_tui.errors import NotFound
 
-            raise NotFound(f"no org unit with code {customer!r}")
+            raise NotFound(_("no org unit with code {code}").format(code=repr(customer)))
         customers = match
     else:
         customers = [u for u, p in inputs.parents.items() if p is None]
@@ -793,7 +797,7 @@ def chargeback(session: Session, alloc: Allocation, customer: str | None = None,
         outside = alloc.unit_own_cents().get(NO_UNIT, 0)
         unallocated = sum(a.unallocated_cents for a in alloc.services.values())
         check_adds_up(alloc, sum(to_cents(r["amount"]) for r in rows) + outside + unallocated,
-                      "the chargeback statements")
+                      _("the chargeback statements"))
     return rows
 
 

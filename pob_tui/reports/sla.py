@@ -12,6 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from pob_tui.errors import InvalidInput
+from pob_tui.i18n import _
 from pob_tui.models import Incident, OrgUnit, Person, Service, SlaClock, Team
 
 GROUPS = ("service", "customer", "priority", "team")
@@ -20,9 +21,10 @@ GROUPS = ("service", "customer", "priority", "team")
 def sla_compliance(session: Session, *, start: datetime, end: datetime, by: str = "service",
                    now: datetime) -> list[dict[str, Any]]:
     if by not in GROUPS:
-        raise InvalidInput(f"unknown grouping {by!r}; expected one of " + ", ".join(GROUPS))
+        raise InvalidInput(_("unknown grouping {by}; expected one of {choices}").format(
+            by=repr(by), choices=", ".join(GROUPS)))
     if end <= start:
-        raise InvalidInput("--to must be after --from")
+        raise InvalidInput(_("--to must be after --from"))
     key: ColumnElement[str]
     if by == "service":
         key = func.coalesce(col(Service.name), "-")

@@ -15,6 +15,7 @@ from sqlalchemy import exists, func, select
 from sqlmodel import Session, col
 
 from pob_tui.errors import InvalidInput, NotFound
+from pob_tui.i18n import _
 from pob_tui.models import ROLES, Agent, AgentRole, Person, Team
 from pob_tui.services import grants
 from pob_tui.services.audit import record_admin_event
@@ -39,24 +40,26 @@ def add_agent(session: Session, actor: Actor, username: str, *, first_name: str,
     if _has_admin(session):
         require(session, actor, "agent.admin", target=username)
     elif "administrator" not in roles:
-        raise InvalidInput("there is no administrator yet; the first agent added must have "
-                           "the administrator role")
+        raise InvalidInput(_("there is no administrator yet; the first agent added must have "
+                             "the administrator role"))
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
-        raise InvalidInput(f"unknown role {unknown[0]!r}; expected one of " + ", ".join(ROLES))
+        raise InvalidInput(_("unknown role {role}; expected one of {choices}").format(
+            role=repr(unknown[0]), choices=", ".join(ROLES)))
     username = username.strip()
     if not _ROLE_NAME.match(username):
-        raise InvalidInput(f"agent username {username!r}: use lowercase letters, digits, "
-                           "'.', '-' or '_' (it is also the database login)")
+        raise InvalidInput(_("agent username {username}: use lowercase letters, digits, '.', "
+                             "'-' or '_' (it is also the database login)").format(
+            username=repr(username)))
     if session.execute(select(Agent).where(func.lower(col(Agent.username)) == username.lower())
                        ).first():
-        raise InvalidInput(f"agent {username} already exists")
+        raise InvalidInput(_("agent {username} already exists").format(username=username))
     team_row: Team | None = find_team(session, team) if team else None
     if person:
         who = session.execute(select(Person).where(col(Person.username) == person)
                               ).scalars().first()
         if who is None:
-            raise NotFound(f"unknown person {person!r}")
+            raise NotFound(_("unknown person {username}").format(username=repr(person)))
     else:
         who = session.execute(select(Person).where(col(Person.username) == username)
                               ).scalars().first()
@@ -82,8 +85,8 @@ def _create_login_role(session: Session, username: str) -> None:
     """A read-only database login for the agent (`pob_reader`): their work goes through
     `pob serve`, which alone holds credentials that can write."""
     if session.get_bind().dialect.name != "postgresql":
-        raise InvalidInput("--create-role is for PostgreSQL; on SQLite the agent is the "
-                           "operating-system user")
+        raise InvalidInput(_("--create-role is for PostgreSQL; on SQLite the agent is the "
+                             "operating-system user"))
     grants.grant_reader(session, username)
 
 
@@ -118,9 +121,9 @@ def disable_agent(session: Session, actor: Actor, username: str) -> None:
     require(session, actor, "agent.admin", target=username)
     agent = session.execute(select(Agent).where(col(Agent.username) == username)).scalars().first()
     if agent is None:
-        raise NotFound(f"unknown agent {username!r}")
+        raise NotFound(_("unknown agent {username}").format(username=repr(username)))
     if username == actor.username:
-        raise InvalidInput("you cannot disable yourself")
+        raise InvalidInput(_("you cannot disable yourself"))
     agent.active = False
     if session.get_bind().dialect.name == "postgresql":
         grants.revoke_reader(session, username)

@@ -19,6 +19,7 @@ from sqlmodel import Session, col
 
 from pob_tui.config import Settings
 from pob_tui.errors import InvalidInput, NotFound
+from pob_tui.i18n import _
 from pob_tui.models import (
     Agreement,
     AgreementService,
@@ -186,7 +187,7 @@ def find_agreement(session: Session, name: str) -> Agreement:
             func.lower(col(Agreement.name)) == name.lower())).scalars().all()
         found = matches[0] if len(matches) == 1 else None
     if found is None:
-        raise NotFound(f"unknown agreement {name!r}")
+        raise NotFound(_("unknown agreement {name}").format(name=repr(name)))
     return found
 
 
@@ -229,21 +230,23 @@ def _month_start(now: datetime, settings: Settings) -> datetime:
 def _new_target(old: Target | None, priority: int, response: int | None,
                 resolution: int | None) -> Target:
     if priority not in PRIORITIES:
-        raise InvalidInput(f"--priority must be 1 to 5, not {priority}")
+        raise InvalidInput(_("--priority must be 1 to 5, not {priority}").format(priority=priority))
     if response is None and resolution is None:
-        raise InvalidInput("give --response or --resolution (minutes)")
+        raise InvalidInput(_("give --response or --resolution (minutes)"))
     for flag, value in (("--response", response), ("--resolution", resolution)):
         if value is not None and not 1 <= value <= MAX_MINUTES:
-            raise InvalidInput(f"{flag} must be 1 to {MAX_MINUTES} minutes, not {value}")
+            raise InvalidInput(_("{flag} must be 1 to {max} minutes, not {value}").format(
+                flag=flag, max=MAX_MINUTES, value=value))
     if old is None and (response is None or resolution is None):
-        raise InvalidInput(f"the agreement has no target for priority {priority} yet; "
-                           "give both --response and --resolution")
+        raise InvalidInput(_("the agreement has no target for priority {priority} yet; give "
+                             "both --response and --resolution").format(priority=priority))
     new = Target(priority,
                  response if response is not None else old.response_minutes,  # type: ignore[union-attr]
                  resolution if resolution is not None else old.resolution_minutes)  # type: ignore[union-attr]
     if new.response_minutes > new.resolution_minutes:
-        raise InvalidInput("the response time cannot be longer than the resolution time "
-                           f"({new.response_minutes} > {new.resolution_minutes} minutes)")
+        raise InvalidInput(_("the response time cannot be longer than the resolution time "
+                             "({response} > {resolution} minutes)").format(
+            response=new.response_minutes, resolution=new.resolution_minutes))
     return new
 
 

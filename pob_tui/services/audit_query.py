@@ -22,6 +22,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from pob_tui.errors import InvalidInput
+from pob_tui.i18n import _
 from pob_tui.models import AdminEvent, Agent, ChangeRequest, Incident, Problem, TicketEvent
 from pob_tui.services.identity import Actor
 from pob_tui.services.permissions import require
@@ -51,7 +52,7 @@ def _bounds(f: AuditFilter) -> tuple[datetime | None, datetime | None]:
     end = (datetime.combine(f.date_to + timedelta(days=1), time(0), zone)
            if f.date_to else None)
     if start and end and end <= start:
-        raise InvalidInput("--from must not be after --to")
+        raise InvalidInput(_("--from must not be after --to"))
     return start, end
 
 
@@ -60,7 +61,8 @@ def _ticket_ref(session: Session, number: str) -> tuple[str, int | None, str]:
 
     norm = normalize_ticket_number(number.strip())
     if norm is None:
-        raise InvalidInput(f"{number!r} is not a ticket number (INC-, PRB- or CHG-)")
+        raise InvalidInput(_("{number} is not a ticket number (INC-, PRB- or CHG-)").format(
+            number=repr(number)))
     kind, model = _PREFIX[norm[:3]]
     ident = session.execute(select(col(model.id)).where(col(model.number) == norm)).scalar()
     return kind, ident, norm
@@ -71,7 +73,7 @@ def list_events(session: Session, actor: Actor, f: AuditFilter, *, limit: int = 
     """One page of the trail, newest first, as plain rows (see COLUMNS)."""
     require(session, actor, "audit.read")
     if limit < 1 or limit > 10_000:
-        raise InvalidInput("limit must be between 1 and 10000")
+        raise InvalidInput(_("limit must be between 1 and 10000"))
     start, end = _bounds(f)
     who = aliased(Agent)
     inc, prb, chg = aliased(Incident), aliased(Problem), aliased(ChangeRequest)
@@ -162,4 +164,5 @@ def parse_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+        raise InvalidInput(_("expected a date as YYYY-MM-DD, got {text}").format(
+            text=repr(text))) from None

@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from pob_tui.errors import InvalidInput, PermissionDenied
+from pob_tui.i18n import _
 
 SERVICE_ROLE = "pob_service"
 READER_ROLE = "pob_reader"
@@ -49,7 +50,8 @@ def _exists(session: Session, role: str) -> bool:
 
 def _quote(name: str) -> str:
     if not _LOGIN.match(name):
-        raise InvalidInput(f"login name {name!r}: use lowercase letters, digits, '.', '-', '_'")
+        raise InvalidInput(_("login name {name}: use lowercase letters, digits, '.', '-', '_'")
+                           .format(name=repr(name)))
     return f'"{name}"'
 
 
@@ -63,13 +65,13 @@ def grant(session: Session, *, service_login: str | None = None) -> GrantReport:
     """Create and grant pob_service and pob_reader (idempotent); optionally make
     `service_login` (created as a login if missing) a member of pob_service."""
     if session.get_bind().dialect.name != "postgresql":
-        raise InvalidInput("pob db grant is for PostgreSQL; on SQLite the database file's "
-                           "permissions decide (pob creates it 0600)")
+        raise InvalidInput(_("pob db grant is for PostgreSQL; on SQLite the database file's "
+                             "permissions decide (pob creates it 0600)"))
     owner = session.execute(text(
         "SELECT pg_has_role(session_user, tableowner, 'USAGE') FROM pg_tables "
         "WHERE schemaname = 'public' AND tablename = 'incident'")).scalar()
     if not owner:
-        raise PermissionDenied("pob db grant must be run by the owner of pob's schema")
+        raise PermissionDenied(_("pob db grant must be run by the owner of pob's schema"))
     # Roles are cluster-wide: two databases granting at once must not both create them.
     session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": GRANT_LOCK})
     report = GrantReport()
@@ -135,8 +137,8 @@ def grant(session: Session, *, service_login: str | None = None) -> GrantReport:
 def grant_reader(session: Session, login: str) -> None:
     """Make `login` (created if missing) a read-only pob login."""
     if not _exists(session, READER_ROLE):
-        raise InvalidInput("the pob_reader role does not exist yet; the schema owner runs "
-                           "`pob db grant` first")
+        raise InvalidInput(_("the pob_reader role does not exist yet; the schema owner runs "
+                             "`pob db grant` first"))
     quoted = _quote(login)
     if not _exists(session, login):
         session.execute(text(f"CREATE ROLE {quoted} LOGIN"))

@@ -23,6 +23,7 @@ from sqlalchemy import select, text
 from sqlmodel import Session, col
 
 from pob_tui.errors import PermissionDenied
+from pob_tui.i18n import _
 from pob_tui.models import Agent, AgentRole, Person, Team
 
 
@@ -132,8 +133,8 @@ def resolve_actor(session: Session, *, injected: Actor | None = None,
     if serve_record is not None:
         if not holds_service_credentials(session):
             raise PermissionDenied(
-                "a serve session id was given to a process without pob's service "
-                "credentials; connect with ssh instead")
+                _("a serve session id was given to a process without pob's service "
+                  "credentials; connect with ssh instead"))
         import importlib
 
         # services/serve_sessions.py comes with pob serve; imported by name so this module
@@ -162,7 +163,7 @@ def require_agent(actor: Actor) -> int | None:
         return None
     if actor.agent_id is None:
         raise PermissionDenied(
-            f"{actor.username} is not registered as an agent; an administrator can add you "
-            f"with `pob agent add {actor.username}`"
+            _("{username} is not registered as an agent; an administrator can add you with "
+              "`pob agent add {username}`").format(username=actor.username)
         )
     return actor.agent_id

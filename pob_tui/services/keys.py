@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from pob_tui.errors import InvalidInput, NotFound, PermissionDenied
+from pob_tui.i18n import _
 from pob_tui.models import Agent, AgentKey, utcnow
 from pob_tui.services.audit import record_admin_event
 from pob_tui.services.identity import Actor
@@ -70,13 +71,14 @@ def parse_public_key(text: str) -> ParsedKey:
 
     text = text.strip()
     if not text:
-        raise InvalidInput("no public key given (expected a line like 'ssh-ed25519 AAAA... me')")
+        raise InvalidInput(_("no public key given (expected a line like 'ssh-ed25519 AAAA... "
+                             "me')"))
     if "PRIVATE KEY" in text:
-        raise InvalidInput("that is a private key; give the public key (the .pub file)")
+        raise InvalidInput(_("that is a private key; give the public key (the .pub file)"))
     try:
         key = asyncssh.import_public_key(text)
     except (asyncssh.KeyImportError, ValueError) as exc:
-        raise InvalidInput(f"not an SSH public key: {exc}") from None
+        raise InvalidInput(_("not an SSH public key: {error}").format(error=exc)) from None
     comment = key.get_comment()
     return ParsedKey(
         key_type=key.get_algorithm(),
@@ -100,7 +102,7 @@ def add_key(session: Session, actor: Actor, text: str, *, username: str | None =
             integration: str | None = None) -> KeyRow:
     """Give an agent (or an integration) a key. A key can belong to one owner only."""
     if (username is None) == (integration is None):
-        raise InvalidInput("give either an agent's username or --integration NAME")
+        raise InvalidInput(_("give either an agent's username or --integration NAME"))
     target = username or f"integration:{integration}"
     _may_administer(session, actor, target)
     parsed = parse_public_key(text)
@@ -109,18 +111,19 @@ def add_key(session: Session, actor: Actor, text: str, *, username: str | None =
         agent = session.execute(select(Agent).where(col(Agent.username) == username)
                                 ).scalars().first()
         if agent is None:
-            raise NotFound(f"unknown agent {username!r}")
+            raise NotFound(_("unknown agent {username}").format(username=repr(username)))
         if not agent.active:
-            raise InvalidInput(f"agent {username} is disabled")
+            raise InvalidInput(_("agent {username} is disabled").format(username=username))
     elif integration is not None and not _INTEGRATION_NAME.match(integration):
-        raise InvalidInput(f"integration name {integration!r}: use lowercase letters, digits, "
-                           "'.', '-' or '_'")
+        raise InvalidInput(_("integration name {name}: use lowercase letters, digits, '.', "
+                             "'-' or '_'").format(name=repr(integration)))
     row = session.execute(
         select(AgentKey).where(col(AgentKey.fingerprint) == parsed.fingerprint)
     ).scalars().first()
     if row is not None and row.removed_at is None:
         owner = _owner_name(session, row)
-        raise InvalidInput(f"key {parsed.fingerprint} already belongs to {owner}")
+        raise InvalidInput(_("key {fingerprint} already belongs to {owner}").format(
+            fingerprint=parsed.fingerprint, owner=owner))
     if row is None:
         row = AgentKey(fingerprint=parsed.fingerprint, key_type=parsed.key_type,
                        key_data=parsed.key_data)
@@ -160,7 +163,7 @@ def list_keys(session: Session, username: str | None = None) -> list[KeyRow]:
     if username is not None:
         if session.execute(select(col(Agent.id))
                            .where(col(Agent.username) == username)).first() is None:
-            raise NotFound(f"unknown agent {username!r}")
+            raise NotFound(_("unknown agent {username}").format(username=repr(username)))
         query = query.where(col(Agent.username) == username)
     return [KeyRow(*row) for row in session.execute(query)]
 
@@ -175,7 +178,8 @@ def remove_key(session: Session, actor: Actor, fingerprint: str) -> KeyRow:
     owner = _owner_name(session, row) if row is not None else fingerprint
     _may_administer(session, actor, owner)
     if row is None:
-        raise NotFound(f"no key with fingerprint {fingerprint!r} (see `pob agent key list`)")
+        raise NotFound(_("no key with fingerprint {fingerprint} (see `pob agent key list`)").format(
+            fingerprint=repr(fingerprint)))
     row.removed_at = utcnow()
     record_admin_event(session, actor=actor.username, action="agent.key.remove", target=owner,
                        detail=f"{row.key_type} {row.fingerprint}")

@@ -19,6 +19,7 @@ from typing import Any
 from sqlmodel import Session
 
 from pob_tui.errors import ConflictError
+from pob_tui.i18n import _
 from pob_tui.services import incidents
 from pob_tui.services.identity import Actor
 
@@ -46,8 +47,8 @@ def prepare(session: Session, actor: Actor, number: str,
              if f in current and current[f] != theirs}
     if moved:
         raise ConflictError(
-            f"{incident.number} was changed again while you were merging; review the new "
-            "change", moved)
+            _("{number} was changed again while you were merging; review the new change")
+            .format(number=incident.number), moved)
     restore = {MERGEABLE[f]: changes[f][0] for f in keep_mine
                if f in MERGEABLE and f in changes}
     if restore:

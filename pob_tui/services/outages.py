@@ -23,6 +23,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from pob_tui.errors import InvalidInput, NotFound
+from pob_tui.i18n import LazyLabels, _
 from pob_tui.models import (
     Agent,
     ConfigItem,
@@ -40,6 +41,17 @@ from pob_tui.services.audit import record_ticket_event
 from pob_tui.services.identity import Actor
 from pob_tui.services.numbers import next_number
 from pob_tui.services.permissions import require
+
+_STATUS_WORDS = LazyLabels(lambda: {
+    "new": _("new"), "assigned": _("assigned"), "in_progress": _("in progress"),
+    "waiting_caller": _("waiting caller"), "waiting_supplier": _("waiting supplier"),
+    "resolved": _("resolved"), "closed": _("closed"), "cancelled": _("cancelled"),
+})
+
+
+def _status_text(status: str) -> str:
+    """A stored status as an error sentence reads it: 'in progress', or 'under arbeid'."""
+    return _STATUS_WORDS.get(status, status.replace("_", " "))
 
 
 @dataclass(frozen=True)
@@ -70,7 +82,7 @@ def _touch(incident: Incident, now: datetime) -> None:
 def _get_outage(session: Session, number: str) -> Incident:
     parent = incidents.get_incident(session, number, for_update=True)
     if not parent.major:
-        raise InvalidInput(f"{parent.number} is not an outage")
+        raise InvalidInput(_("{number} is not an outage").format(number=parent.number))
     return parent
 
 
@@ -88,9 +100,9 @@ def declare(session: Session, actor: Actor, *, summary: str, ci: str | None = No
     now = now or utcnow()
     text = (summary or "").strip()
     if not text:
-        raise InvalidInput("an outage needs a summary")
+        raise InvalidInput(_("an outage needs a summary"))
     if len(text) > 200:
-        raise InvalidInput(f"summary is {len(text)} characters; at most 200")
+        raise InvalidInput(_("summary is {n} characters; at most 200").format(n=len(text)))
     origin = None
     if incident is not None and ci is None and service is None:
         origin = incidents.get_incident(session, incident, for_update=True)
@@ -99,10 +111,10 @@ def declare(session: Session, actor: Actor, *, summary: str, ci: str | None = No
         elif origin.service_id is not None:
             service = session.get(Service, origin.service_id).code  # type: ignore[union-attr]
         else:
-            raise InvalidInput(f"{origin.number} has neither a CI nor a service; "
-                               "name the CI or service the outage is on")
+            raise InvalidInput(_("{number} has neither a CI nor a service; name the CI or "
+                                 "service the outage is on").format(number=origin.number))
     if (ci is None) == (service is None):
-        raise InvalidInput("declare an outage on a CI or on a service (one of them)")
+        raise InvalidInput(_("declare an outage on a CI or on a service (one of them)"))
     item = find_ci(session, ci) if ci is not None else None
     svc = incidents.find_service(session, service) if service is not None else None
     service_ids: list[int]
@@ -116,7 +128,8 @@ def declare(session: Session, actor: Actor, *, summary: str, ci: str | None = No
     agent = session.get(Agent, agent_id)
     caller_id = agent.person_id if agent else None
     if caller_id is None:
-        raise InvalidInput(f"{actor.username} has no person record to stand as the caller")
+        raise InvalidInput(_("{username} has no person record to stand as the caller").format(
+            username=actor.username))
     desk = incidents.service_desk_team(session)
     parent = Incident(
         number=next_number(session, "INC"), caller_id=caller_id,
@@ -153,15 +166,16 @@ def link_child(session: Session, actor: Actor, parent_number: str, child_number:
 def _link(session: Session, agent_id: int | None, parent: Incident, child: Incident,
           now: datetime) -> None:
     if parent.status not in OPEN_STATUSES:
-        raise InvalidInput(f"{parent.number} is {parent.status.replace('_', ' ')}; "
-                           "calls link only to an open outage")
+        raise InvalidInput(_("{number} is {status}; calls link only to an open outage").format(
+            number=parent.number, status=_status_text(parent.status)))
     if child.id == parent.id or child.major:
-        raise InvalidInput(f"{child.number} is an outage itself")
+        raise InvalidInput(_("{number} is an outage itself").format(number=child.number))
     if child.parent_id == parent.id:
-        raise InvalidInput(f"{child.number} is linked to {parent.number} already")
+        raise InvalidInput(_("{child} is linked to {parent} already").format(
+            child=child.number, parent=parent.number))
     if child.status not in OPEN_STATUSES:
-        raise InvalidInput(f"{child.number} is {child.status.replace('_', ' ')}; "
-                           "only open incidents are linked")
+        raise InvalidInput(_("{number} is {status}; only open incidents are linked").format(
+            number=child.number, status=_status_text(child.status)))
     assert child.id is not None and parent.id is not None
     old = child.parent_id
     child.parent_id = parent.id
@@ -226,10 +240,11 @@ def resolve(session: Session, actor: Actor, number: str, *, note: str,
     agent_id = require(session, actor, "outage.declare", number)
     now = now or utcnow()
     if not (note or "").strip():
-        raise InvalidInput("resolving an outage needs a note")
+        raise InvalidInput(_("resolving an outage needs a note"))
     parent = _get_outage(session, number)
     if parent.status not in OPEN_STATUSES:
-        raise InvalidInput(f"{parent.number} is {parent.status.replace('_', ' ')} already")
+        raise InvalidInput(_("{number} is {status} already").format(
+            number=parent.number, status=_status_text(parent.status)))
     children = session.execute(
         select(Incident).where(col(Incident.parent_id) == parent.id,
                                col(Incident.status).in_(OPEN_STATUSES))
@@ -285,7 +300,7 @@ def outages_for_caller(session: Session, person_id: int, on: date | None = None
     on = on or utcnow().date()
     person = session.get(Person, person_id)
     if person is None:
-        raise NotFound(f"unknown caller {person_id}")
+        raise NotFound(_("unknown caller {ref}").format(ref=person_id))
     units: list[int] = []
     unit = person.org_unit_id
     while unit is not None and unit not in units:  # up the org tree (a few levels)

@@ -22,6 +22,7 @@ from sqlmodel import Session, col
 
 from pob_tui.config import Settings
 from pob_tui.errors import InvalidInput, NotFound
+from pob_tui.i18n import _, ngettext
 from pob_tui.models import (
     ConfigItem,
     Incident,
@@ -196,7 +197,7 @@ def list_people(session: Session, *, search: str | None = None, unit: str | None
     """One page of people by last and first name. `search`: every word must match the
     name, username, phone, e-mail or unit; `unit`: a unit code (the units below it too)."""
     if limit < 1:
-        raise InvalidInput("--limit must be at least 1")
+        raise InvalidInput(_("--limit must be at least 1"))
     stmt = _row_select()
     for word in (search or "").lower().split():
         pattern = _like(word)
@@ -221,7 +222,7 @@ def _person(session: Session, username: str) -> Person:
         select(Person).where(col(Person.username) == (username or "").strip())
     ).scalars().first()
     if person is None:
-        raise NotFound(f"unknown person {username!r}")
+        raise NotFound(_("unknown person {username}").format(username=repr(username)))
     return person
 
 
@@ -300,7 +301,8 @@ def may_edit(session: Session, actor: Actor, username: str) -> frozenset[str]:
 def _clean(value: Any, max_len: int, flag: str) -> str | None:
     text = (value or "").strip() or None
     if text is not None and len(text) > max_len:
-        raise InvalidInput(f"{flag}: at most {max_len} characters")
+        raise InvalidInput(_("{flag}: at most {limit} characters").format(flag=flag,
+                                                                           limit=max_len))
     return text
 
 
@@ -322,15 +324,16 @@ def update_person(session: Session, actor: Actor, settings: Settings, username: 
     person = session.execute(select(Person).where(col(Person.username) == (username or "").strip())
                              .with_for_update()).scalars().first()
     if person is None:
-        raise NotFound(f"unknown person {username!r}")
+        raise NotFound(_("unknown person {username}").format(username=repr(username)))
     if not admin and wanted and not wanted <= may_edit(session, actor, person.username):
         require(session, actor, "org.admin", target=f"person {username} (not in your units)")
     owned = directory_owned(settings, _from_directory(person))
     blocked = sorted(wanted & owned)
     if blocked:
-        raise InvalidInput(f"{', '.join(blocked)} of {person.username} "
-                           f"{'is' if len(blocked) == 1 else 'are'} kept in the directory; "
-                           "change it there")
+        raise InvalidInput(ngettext(
+            "{fields} of {username} is kept in the directory; change it there",
+            "{fields} of {username} are kept in the directory; change it there",
+            len(blocked)).format(fields=", ".join(blocked), username=person.username))
     changes: list[tuple[str, Any, Any]] = []
     if phone is not UNSET:
         value = _clean(phone, 32, "--phone")
@@ -340,7 +343,8 @@ def update_person(session: Session, actor: Actor, settings: Settings, username: 
     if email is not UNSET:
         value = _clean(email, 200, "--email")
         if value is not None and ("@" not in value or " " in value):
-            raise InvalidInput(f"--email: {value!r} is not an e-mail address")
+            raise InvalidInput(_("--email: {value} is not an e-mail address").format(
+                value=repr(value)))
         if value != person.email:
             changes.append(("email", person.email, value))
             person.email = value
@@ -351,7 +355,7 @@ def update_person(session: Session, actor: Actor, settings: Settings, username: 
             loc_id = session.execute(select(col(Location.id))
                                      .where(col(Location.code) == code)).scalar()
             if loc_id is None:
-                raise NotFound(f"unknown location {code!r} (--location)")
+                raise NotFound(_("unknown location {code} (--location)").format(code=repr(code)))
         if loc_id != person.location_id:
             old = session.execute(select(col(Location.code)).where(
                 col(Location.id) == person.location_id)).scalar() if person.location_id else None
@@ -363,7 +367,8 @@ def update_person(session: Session, actor: Actor, settings: Settings, username: 
     if language is not UNSET:
         value = _clean(language, 8, "--language")
         if value not in LANGUAGES:
-            raise InvalidInput(f"--language: {value!r}; expected one of {', '.join(LANGUAGES)}")
+            raise InvalidInput(_("--language: {value}; expected one of {choices}").format(
+                value=repr(value), choices=", ".join(LANGUAGES)))
         if value != person.language:
             changes.append(("language", person.language, value))
             person.language = value

@@ -21,6 +21,7 @@ from sqlmodel import Session, col
 
 from pob_tui.config import Settings
 from pob_tui.errors import InvalidInput, NotFound
+from pob_tui.i18n import _
 from pob_tui.models import Agent, CallRing, Person, utcnow
 from pob_tui.services.identity import Actor
 from pob_tui.services.permissions import require
@@ -72,11 +73,11 @@ def ring(session: Session, actor: Actor, agent_username: str, number: str, *,
     require(session, actor, "call.ring", agent_username)
     number = " ".join((number or "").split())
     if not number or len(number) > 40:
-        raise InvalidInput("give the caller's phone number (at most 40 characters)")
+        raise InvalidInput(_("give the caller's phone number (at most 40 characters)"))
     agent = session.execute(select(Agent).where(col(Agent.username) == agent_username.strip(),
                                                 col(Agent.active))).scalars().first()
     if agent is None or agent.id is None:
-        raise NotFound(f"no active agent {agent_username!r}")
+        raise NotFound(_("no active agent {username}").format(username=repr(agent_username)))
     person = find_caller(session, number, region=settings.phone_region)
     now = utcnow()
     row = CallRing(agent_id=agent.id, number=number,

@@ -18,6 +18,7 @@ from sqlalchemy import delete, select, update
 from sqlmodel import Session, col
 
 from pob_tui.errors import PermissionDenied
+from pob_tui.i18n import _
 from pob_tui.models import Agent, AgentKey, ServeSession, utcnow
 from pob_tui.services.keys import KeyOwner
 
@@ -74,7 +75,7 @@ def claim(session: Session, token: str) -> ServeClaim:
         .values(used_at=now)
     )).rowcount
     if claimed != 1:
-        raise PermissionDenied("the pob serve session record is unknown, used or expired")
+        raise PermissionDenied(_("the pob serve session record is unknown, used or expired"))
     row = session.execute(
         select(col(ServeSession.agent_id), col(ServeSession.integration),
                col(ServeSession.fingerprint), col(ServeSession.client_address),
@@ -86,8 +87,8 @@ def claim(session: Session, token: str) -> ServeClaim:
     ).one()
     agent_id, integration, fingerprint, address, username, active, removed_at = row
     if removed_at is not None or (agent_id is not None and not active):
-        raise PermissionDenied("the key of this pob serve session was removed or its agent "
-                               "disabled")
+        raise PermissionDenied(_("the key of this pob serve session was removed or its "
+                                 "agent disabled"))
     return ServeClaim(username=username, agent_id=agent_id, integration=integration,
                       fingerprint=fingerprint, client_address=address)
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
 
 from pob_tui.errors import InvalidInput, NotFound
+from pob_tui.i18n import _
 from pob_tui.models import CallTemplate, Service
 from pob_tui.services.identity import Actor
 from pob_tui.services.permissions import require
@@ -45,7 +46,8 @@ def _level(value: int | None, what: str) -> int | None:
     if value is None:
         return None
     if value not in (1, 2, 3):
-        raise InvalidInput(f"{what} must be 1, 2 or 3, got {value}")
+        raise InvalidInput(_("{what} must be 1, 2 or 3, got {value}").format(what=what,
+                                                                             value=value))
     return value
 
 
@@ -60,27 +62,27 @@ def add_template(session: Session, actor: Actor, name: str, *, service: str, sum
     name = (name or "").strip()
     summary = (summary or "").strip()
     if not name or len(name) > 100:
-        raise InvalidInput("a template needs a name of 1 to 100 characters")
+        raise InvalidInput(_("a template needs a name of 1 to 100 characters"))
     if not summary or len(summary) > 200:
-        raise InvalidInput("a template needs a summary of 1 to 200 characters")
+        raise InvalidInput(_("a template needs a summary of 1 to 200 characters"))
     code = (code or "").strip() or None
     if code is not None and code not in RESOLUTION_CODES:
-        raise InvalidInput(f"unknown resolution code {code!r}; expected one of "
-                           + ", ".join(RESOLUTION_CODES))
+        raise InvalidInput(_("unknown resolution code {code}; expected one of {choices}")
+                           .format(code=repr(code), choices=", ".join(RESOLUTION_CODES)))
     if resolution and code is None:
-        raise InvalidInput("a resolution note needs a resolution code (--code)")
+        raise InvalidInput(_("a resolution note needs a resolution code (--code)"))
     svc = find_service(session, service)
     row = session.execute(select(CallTemplate).where(col(CallTemplate.name) == name)
                           ).scalars().first()
     if row is not None and not replace:
-        raise InvalidInput(f"a template named {name!r} exists")
+        raise InvalidInput(_("a template named {name} exists").format(name=repr(name)))
     if row is None:
         row = CallTemplate(name=name, service_id=svc.id or 0, summary=summary)
         session.add(row)
     row.service_id = svc.id or 0
     row.summary = summary
-    row.impact = _level(impact, "impact")
-    row.urgency = _level(urgency, "urgency")
+    row.impact = _level(impact, _("impact"))
+    row.urgency = _level(urgency, _("urgency"))
     row.resolution_code = code
     row.resolution_note = (resolution or "").strip() or None
     session.flush()
@@ -98,11 +100,11 @@ def save_template(session: Session, actor: Actor, old_name: str | None, name: st
         existing = session.execute(select(CallTemplate).where(
             col(CallTemplate.name) == name.strip())).scalars().first()
         if existing is not None:
-            raise InvalidInput(f"a template named {name!r} exists")
+            raise InvalidInput(_("a template named {name} exists").format(name=repr(name)))
         row = session.execute(select(CallTemplate).where(
             col(CallTemplate.name) == old_name.strip())).scalars().first()
         if row is None:
-            raise NotFound(f"no template named {old_name!r}")
+            raise NotFound(_("no template named {name}").format(name=repr(old_name)))
         row.name = name.strip()
         session.flush()
     return add_template(session, actor, name, service=service, summary=summary,
@@ -115,7 +117,7 @@ def remove_template(session: Session, actor: Actor, name: str) -> None:
     row = session.execute(select(CallTemplate).where(col(CallTemplate.name) == name.strip())
                           ).scalars().first()
     if row is None:
-        raise NotFound(f"no template named {name!r}")
+        raise NotFound(_("no template named {name}").format(name=repr(name)))
     session.delete(row)
     session.flush()
 
@@ -146,5 +148,5 @@ def get_template(session: Session, name: str) -> TemplateRow:
         select(CallTemplate, Service).join(Service, col(Service.id) == CallTemplate.service_id)
         .where(func.lower(col(CallTemplate.name)) == name.strip().lower())).first()
     if row is None:
-        raise NotFound(f"no template named {name!r}")
+        raise NotFound(_("no template named {name}").format(name=repr(name)))
     return _row(row[0], row[1])

@@ -22,6 +22,7 @@ from sqlalchemy import func, literal, select
 from sqlmodel import Session, col
 
 from pob_tui.errors import InvalidInput, NotFound
+from pob_tui.i18n import _
 from pob_tui.models import (
     Agent,
     Agreement,
@@ -267,7 +268,7 @@ def find_unit(session: Session, code: str) -> OrgUnit:
         if len(found) == 1:
             unit = found[0]
     if unit is None:
-        raise NotFound(f"unknown org unit {code!r}")
+        raise NotFound(_("unknown org unit {code}").format(code=repr(code)))
     return unit
 
 
@@ -350,7 +351,7 @@ def _person_id(session: Session, username: str) -> int:
     pid = session.execute(select(col(Person.id))
                           .where(col(Person.username) == username.strip())).scalar()
     if pid is None:
-        raise NotFound(f"unknown person {username!r}")
+        raise NotFound(_("unknown person {username}").format(username=repr(username)))
     return int(pid)
 
 
@@ -380,13 +381,13 @@ def update_unit(session: Session, actor: Actor, code: str, *, now: datetime,
     unit = session.execute(select(OrgUnit).where(col(OrgUnit.code) == code.strip())
                            .with_for_update()).scalars().first()
     if unit is None:
-        raise NotFound(f"unknown org unit {code!r}")
+        raise NotFound(_("unknown org unit {code}").format(code=repr(code)))
     assert unit.id is not None
     changes: list[tuple[str, Any, Any]] = []
     if name is not UNSET:
         name = (name or "").strip()
         if not name or len(name) > 200:
-            raise InvalidInput("--name: give 1 to 200 characters")
+            raise InvalidInput(_("--name: give 1 to 200 characters"))
         if name != unit.name:
             changes.append(("name", unit.name, name))
             unit.name = name
@@ -397,7 +398,7 @@ def update_unit(session: Session, actor: Actor, code: str, *, now: datetime,
             target = session.execute(select(col(OrgUnit.id), col(OrgUnit.code)).where(
                 col(OrgUnit.code) == str(parent).strip())).first()
             if target is None:
-                raise NotFound(f"unknown org unit {parent!r} (--parent)")
+                raise NotFound(_("unknown org unit {code} (--parent)").format(code=repr(parent)))
             parent_id, parent_code = int(target[0]), str(target[1])
         if parent_id != unit.parent_id:
             check_no_cycle(session, unit.id, parent_id)
@@ -408,7 +409,7 @@ def update_unit(session: Session, actor: Actor, code: str, *, now: datetime,
     if cost_centre is not UNSET:
         value = (cost_centre or "").strip() or None
         if value is not None and len(value) > 32:
-            raise InvalidInput("--cost-centre: at most 32 characters")
+            raise InvalidInput(_("--cost-centre: at most 32 characters"))
         if value != unit.cost_centre:
             changes.append(("cost_centre", unit.cost_centre, value))
             unit.cost_centre = value
