@@ -14,7 +14,7 @@ from pob_tui.errors import InvalidInput, NotFound, PermissionDenied, TransitionN
 from pob_tui.models import Agent, AgentRole, CabAgendaItem, CabMeeting, Person
 from pob_tui.reports import cab as report
 from pob_tui.services import cab
-from pob_tui.services import changes as chg
+from pob_tui.services.changes import queries, records
 from pob_tui.services.identity import login_name
 from tests.test_changes import NOW, actor, cw, new, submit  # noqa: F401
 
@@ -107,9 +107,9 @@ def test_agenda_order_votes_and_decisions(cw, backend) -> None:  # noqa: F811
         res = cab.decide(s, actor(cw, "carl"), early, "defer", now=NOW)
         assert res["next_meeting"] == oslo(2026, 11, 26)
     with cw.db.session() as s:
-        assert chg.get_change(s, high).status == "approved"
-        assert chg.get_change(s, low).status == "rejected"
-        assert chg.get_change(s, early).status == "awaiting_cab"
+        assert records.get_change(s, high).status == "approved"
+        assert records.get_change(s, low).status == "rejected"
+        assert records.get_change(s, early).status == "awaiting_cab"
         with pytest.raises(TransitionNotAllowed):
             cab.decide(s, actor(cw, "carl"), high, "reject", now=NOW)
         mins = cab.minutes(s, "2026-11-24", now=NOW)
@@ -243,4 +243,4 @@ def test_cli_bad_input(cli, capsys, argv, needle) -> None:
     assert needle in err and len(err.strip().splitlines()) == 1
     with _cw.db.session() as s:
         assert s.execute(select(CabAgendaItem)).first() is None
-        assert chg.list_changes(s) == []
+        assert queries.list_changes(s) == []

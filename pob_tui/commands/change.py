@@ -4,13 +4,20 @@ of the Changes area. One transaction per command: bad input writes nothing."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pob_tui.commands.common import CommandContext, positive_int, search_text
 from pob_tui.config import Settings
 from pob_tui.i18n import _
 
+if TYPE_CHECKING:  # the ORM is imported inside the handler, so `pob --help` stays light
+    from pob_tui.services.changes.queries import ChangeDetail
+
 LIST_COLUMNS = ("number", "type", "status", "risk", "planned_start", "planned_end", "title",
                 "team", "implementer")
+"""`pob change list`'s columns (the keys of `queries.ChangeRow`, a contract)."""
 
 
 def _answer(text: str) -> tuple[str, str]:
@@ -100,15 +107,16 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     settings = ctx.settings
     from pob_tui.commands.output import print_json, print_rows
     from pob_tui.errors import InvalidInput
-    from pob_tui.services import changes as svc
+    from pob_tui.services.changes import lifecycle, queries
+    from pob_tui.services.changes.records import get_change
 
     database = ctx.database()
     cmd = args.change_command
     with database.session() as session:
         actor = ctx.actor(session)
-        number = getattr(args, "number", None)
+        number: str = getattr(args, "number", None) or ""
         if cmd == "new":
-            ch = svc.create_change(session, actor, svc.NewChange(
+            ch = lifecycle.create_change(session, actor, lifecycle.NewChange(
                 title=args.title, type=args.type, cis=args.ci, planned_start=args.start,
                 planned_end=args.end, description=args.description, reason=args.reason,
                 requester=args.requester, owner_team=args.team, implementer=args.implementer,
@@ -118,23 +126,24 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
             ), settings=settings)
             number = ch.number
             if args.submit:
-                svc.submit_change(session, actor, number, settings=settings)
+                lifecycle.submit_change(session, actor, number, settings=settings)
         elif cmd == "submit":
-            svc.submit_change(session, actor, number, settings=settings)
+            lifecycle.submit_change(session, actor, number, settings=settings)
         elif cmd == "schedule":
-            svc.schedule_change(session, actor, number, planned_start=args.start,
-                                planned_end=args.end, settings=settings)
+            lifecycle.schedule_change(session, actor, number, planned_start=args.start,
+                                      planned_end=args.end, settings=settings)
         elif cmd == "start":
-            svc.start_change(session, actor, number)
+            lifecycle.start_change(session, actor, number)
         elif cmd == "outcome":
-            svc.record_outcome(session, actor, number, args.outcome, note=args.note)
+            lifecycle.record_outcome(session, actor, number, args.outcome, note=args.note)
         elif cmd == "review":
-            svc.review_change(session, actor, number, args.note)
+            lifecycle.review_change(session, actor, number, args.note)
         elif cmd == "close":
-            svc.close_change(session, actor, number)
+            lifecycle.close_change(session, actor, number)
         elif cmd == "link":
-            svc.link_incident(session, actor, number, args.incident)
+            lifecycle.link_incident(session, actor, number, args.incident)
         elif cmd == "list":
+            rows: Sequence[Mapping[str, object]]
             if args.week:
                 from datetime import date
 
@@ -143,24 +152,23 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
                 except ValueError:
                     raise InvalidInput(f"--week {args.week!r} is not a date like 2026-12-01"
                                        ) from None
-                rows = svc.change_calendar(session, week, settings=settings)
-                for r in rows:
-                    r["conflicts"] = "; ".join(c["detail"] for c in r["conflicts"])
-                cols = (*LIST_COLUMNS, "conflicts")
+                rows = [{**r, "conflicts": "; ".join(c["detail"] for c in r["conflicts"])}
+                        for r in queries.change_calendar(session, week, settings=settings)]
+                cols: tuple[str, ...] = (*LIST_COLUMNS, "conflicts")
             else:
-                rows = svc.list_changes(session, status=args.status, type=args.type,
-                                        search=args.search, limit=args.limit)
+                rows = queries.list_changes(session, status=args.status, type=args.type,
+                                            search=args.search, limit=args.limit)
                 cols = LIST_COLUMNS
             print_rows(rows, cols, args.format, tz=ctx.settings.tzinfo)
             return 0
         if cmd == "show":
-            data = svc.change_detail(session, number, settings=settings)
+            data = queries.change_detail(session, number, settings=settings)
             if args.format == "json":
                 print_json(data)
             else:
                 _print_detail(data, settings)
             return 0
-        ch = svc.get_change(session, number)
+        ch = get_change(session, number)
         if args.format == "json":
             print_json({"number": ch.number, "type": ch.type, "status": ch.status,
                         "risk": ch.risk, "version": ch.version})
@@ -171,18 +179,18 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     return 0
 
 
-def _print_detail(data: dict, settings: Settings) -> None:
+def _print_detail(data: ChangeDetail, settings: Settings) -> None:
     from pob_tui.commands.output import print_fields, visible
     from pob_tui.reports.cab import WORD_LABELS
     from pob_tui.sla.display import format_moment
 
     tz = settings.tzinfo
 
-    def when(at):
+    def when(at: datetime | None) -> str | None:
         """As the TUI shows a moment: the calendar's zone, with the offset."""
         return format_moment(at, tz) if at else None
 
-    def word(value):
+    def word(value: str | None) -> str:
         return WORD_LABELS.get(value, value) if value else "-"
 
     imp = data.get("impact") or {}

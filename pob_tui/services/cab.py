@@ -41,11 +41,15 @@ from pob_tui.models import (
     utcnow,
 )
 from pob_tui.models.change import VOTES
-from pob_tui.services import changes as chg
 from pob_tui.services.audit import record_ticket_event
+from pob_tui.services.changes.conflicts import find_conflicts
+from pob_tui.services.changes.lifecycle import move_status, touch
+from pob_tui.services.changes.records import ACTIVE_STATUSES, get_change, parse_local
+from pob_tui.services.changes.risk import RISK_ORDER
 from pob_tui.services.identity import Actor
 from pob_tui.services.impact import analyse_impact
 from pob_tui.services.permissions import require
+from pob_tui.sla.workdays import add_working_days, is_working_day, local_date
 
 RUNNING = timedelta(hours=2)
 """A meeting counts as 'next' until this long after its start (it may be running)."""
@@ -59,7 +63,7 @@ RUNNING = timedelta(hours=2)
 def slot_at(d: date, settings: Settings) -> datetime | None:
     """The regular meeting on local date `d`, or None (not a CAB weekday, or closed)."""
     s = settings
-    if d.weekday() not in s.cab_weekdays or not chg.is_working_day(d, s):
+    if d.weekday() not in s.cab_weekdays or not is_working_day(d, s):
         return None
     return datetime.combine(d, s.cab_time, tzinfo=s.tzinfo).astimezone(UTC)
 
@@ -68,7 +72,7 @@ def slots(after: datetime, settings: Settings, *, backwards: bool = False
           ) -> Iterator[datetime]:
     """Regular meeting times strictly after (or before) `after`, nearest first."""
     s = settings
-    d = chg.local_date(after, s)
+    d = local_date(after, s)
     step = timedelta(days=-1 if backwards else 1)
     for _step in range(800):
         at = slot_at(d, s)
@@ -81,7 +85,7 @@ def cutoff(meeting_at: datetime, settings: Settings) -> datetime:
     """Changes submitted before this time go on the meeting at `meeting_at`."""
     s = settings
     local = meeting_at.astimezone(s.tzinfo)
-    day = chg.add_working_days(local.date(), -s.cab_cutoff_working_days, s)
+    day = add_working_days(local.date(), -s.cab_cutoff_working_days, s)
     return datetime.combine(day, local.time(), tzinfo=s.tzinfo).astimezone(UTC)
 
 
@@ -206,10 +210,8 @@ def find_meeting(session: Session, ref: str | date | datetime | None, *,
     if isinstance(ref, str):
         text = ref.strip()
         try:
-            if len(text) > 10:
-                ref = chg.parse_local(text, s, "meeting")
-            else:
-                ref = date.fromisoformat(text)
+            ref = (parse_local(text, s, "meeting") if len(text) > 10
+                   else date.fromisoformat(text))
         except ValueError:
             raise InvalidInput(f"meeting {text!r} is not a date like 2026-12-01") from None
     if isinstance(ref, datetime):
@@ -336,12 +338,12 @@ def agenda(session: Session, meeting: str | date | datetime | MeetingRef | None 
             "decision": item.decision,
         }
         if with_impact:
-            impact = analyse_impact(session, ids, chg.local_date(
+            impact = analyse_impact(session, ids, local_date(
                 change.planned_start or now, s))
             entry["impact"] = impact.counts()
             entry["impact_services"] = impact.service_names[:10]
-            entry["conflicts"] = (chg.find_conflicts(session, change, impact, cis=ids)
-                                  if change.status in chg.ACTIVE_STATUSES else [])
+            entry["conflicts"] = (find_conflicts(session, change, impact, cis=ids)
+                                  if change.status in ACTIVE_STATUSES else [])
         else:
             entry["impact"] = None
             entry["conflicts"] = []
@@ -362,7 +364,7 @@ def agenda(session: Session, meeting: str | date | datetime | MeetingRef | None 
         entry["earlier_decisions"] = earlier
         items.append(entry)
     far = datetime.max.replace(tzinfo=UTC)
-    items.sort(key=lambda e: (chg.RISK_ORDER.get(e["risk"], 3), e["planned_start"] or far,
+    items.sort(key=lambda e: (RISK_ORDER.get(e["risk"], 3), e["planned_start"] or far,
                               e["number"]))
     out["items"] = items
     return out
@@ -416,7 +418,7 @@ def vote(session: Session, actor: Actor, number: str, value: str, *,
         raise PermissionDenied(f"only CAB members vote; {actor.username} is not a CAB member")
     _check_vote(value)
     now = now or utcnow()
-    change = chg.get_change(session, number, for_update=True)
+    change = get_change(session, number, for_update=True)
     if change.status != "awaiting_cab":
         raise TransitionNotAllowed(f"{change.number} is {change.status}; votes are for changes "
                                    "awaiting the CAB")
@@ -451,7 +453,7 @@ def decide(session: Session, actor: Actor, number: str, value: str, *,
     agent_id = require(session, actor, "cab.chair", number)
     _check_vote(value)
     now = now or utcnow()
-    change = chg.get_change(session, number, for_update=True)
+    change = get_change(session, number, for_update=True)
     if change.status != "awaiting_cab":
         raise TransitionNotAllowed(f"{change.number} is {change.status}; only changes awaiting "
                                    "the CAB can be decided")
@@ -469,9 +471,9 @@ def decide(session: Session, actor: Actor, number: str, value: str, *,
     note = f"CAB {mt.starts_at.astimezone(settings.tzinfo):%Y-%m-%d}: {value}" + (
         f" ({conditions})" if conditions else "")
     if value == "approve":
-        chg.move_status(session, change, agent_id, "approved", now, comment=note)
+        move_status(session, change, agent_id, "approved", now, comment=note)
     elif value == "reject":
-        chg.move_status(session, change, agent_id, "rejected", now, comment=note)
+        move_status(session, change, agent_id, "rejected", now, comment=note)
     else:
         nxt = None
         for at in slots(max(mt.starts_at, now), settings):
@@ -484,7 +486,7 @@ def decide(session: Session, actor: Actor, number: str, value: str, *,
         record_ticket_event(session, ticket_type="change", ticket_id=pk(change), kind="field",
                             actor_id=agent_id, field="cab_meeting", old=mt.starts_at,
                             new=nxt.starts_at, comment=note, at=now)
-        chg._touch(change, now)
+        touch(change, now)
         result["next_meeting"] = nxt.starts_at
     result["status"] = change.status
     session.flush()
@@ -523,7 +525,7 @@ def move_item(session: Session, actor: Actor, number: str, to: str | date | date
     settings = settings or settings_of(session)
     agent_id = require(session, actor, "change.manage", number)
     now = now or utcnow()
-    change = chg.get_change(session, number, for_update=True)
+    change = get_change(session, number, for_update=True)
     item, old = _open_item(session, change, None)
     ref = find_meeting(session, to, now=now, settings=settings)
     if ref.starts_at < now - RUNNING:
@@ -544,6 +546,6 @@ def move_item(session: Session, actor: Actor, number: str, to: str | date | date
     record_ticket_event(session, ticket_type="change", ticket_id=pk(change), kind="field",
                         actor_id=agent_id, field="cab_meeting", old=old.starts_at,
                         new=target.starts_at, at=now)
-    chg._touch(change, now)
+    touch(change, now)
     session.flush()
     return target
