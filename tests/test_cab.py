@@ -54,7 +54,7 @@ def test_cutoff_is_working_days_before() -> None:
 ])
 def test_meeting_for_submission(submitted, meeting, db, backend) -> None:
     with db.session() as s:
-        assert cab.meeting_for_submission(s, submitted, S, plan_only=True) == meeting
+        assert cab.submission_slot(s, submitted, S) == meeting
         mt = cab.meeting_for_submission(s, submitted, S)
         assert mt.starts_at == meeting and mt.kind == "regular"
     with db.session() as s:  # created lazily, once

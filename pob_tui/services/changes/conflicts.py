@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Literal, TypedDict
+from typing import TypedDict
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -15,6 +15,7 @@ from pob_tui.config import Settings
 from pob_tui.db import settings_of
 from pob_tui.errors import InvalidInput, NotFound
 from pob_tui.models import ChangeCi, ChangeRequest, CiRelation, FreezeWindow, ServiceCi, pk
+from pob_tui.reports.cab import Conflict  # the read side's shape of a clash
 from pob_tui.services.changes.records import (
     ACTIVE_STATUSES,
     check_window,
@@ -24,16 +25,6 @@ from pob_tui.services.changes.records import (
 from pob_tui.services.identity import Actor
 from pob_tui.services.impact import Impact, chunks, reach_by_root
 from pob_tui.sla.workdays import local_date
-
-ConflictKind = Literal["same_ci", "dependent_ci", "same_service", "implementer"]
-
-
-class Conflict(TypedDict):
-    """One clash with another change (`pob change show --format json` has these keys)."""
-
-    number: str
-    kind: ConflictKind
-    detail: str
 
 
 class WindowCheck(TypedDict):

@@ -235,7 +235,7 @@ def submit_change(session: Session, actor: Actor, number: str, *, now: datetime 
     _check_freeze(session, change, change.planned_start, change.planned_end, settings)
     meeting = None
     if change.type == "normal":
-        meeting = cab.meeting_for_submission(session, now, settings, plan_only=True)
+        meeting = cab.submission_slot(session, now, settings)
         if change.planned_start < meeting:
             raise InvalidInput(
                 f"{change.number} starts {local_text(change.planned_start, settings)}, before "

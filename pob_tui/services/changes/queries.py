@@ -27,19 +27,12 @@ from pob_tui.models import (
     utcnow,
 )
 from pob_tui.models.change import CHANGE_STATUSES, CHANGE_TYPES
-from pob_tui.services.changes.conflicts import (
-    Conflict,
-    conflicts_of,
-    find_conflicts,
-    freeze_hits,
-)
+from pob_tui.reports.cab import Conflict
+from pob_tui.services.changes.conflicts import conflicts_of, find_conflicts, freeze_hits
 from pob_tui.services.changes.lifecycle import review_required
 from pob_tui.services.changes.records import ACTIVE_STATUSES, change_ci_ids, get_change
 from pob_tui.services.impact import analyse_impact
 from pob_tui.sla.workdays import local_date
-
-LIST_COLUMNS = ("number", "type", "status", "risk", "planned_start", "planned_end", "title",
-                "team", "implementer")
 
 
 class ChangeRow(TypedDict):
