@@ -127,6 +127,24 @@ def test_agenda_order_votes_and_decisions(cw, backend) -> None:  # noqa: F811
     assert "Earlier: CAB 2026-11-24 deferred" in report.agenda_markdown(nxt)
 
 
+def test_meeting_agenda_walks_the_meetings(cw, backend) -> None:  # noqa: F811
+    """The CAB screen's one call: the next meeting, the one after it and back again, and
+    the meeting at a time, stored or only on the schedule."""
+    number = new(cw)
+    submit(cw, number)
+    with cw.db.session() as s:
+        first = cab.meeting_agenda(s, now=NOW)
+        after = cab.meeting_agenda(s, first.ref.starts_at, 1, now=NOW)
+        back = cab.meeting_agenda(s, after.ref.starts_at, -1, now=NOW)
+        again = cab.meeting_agenda(s, first.ref.starts_at, now=NOW)
+    assert first.ref.starts_at == oslo(2026, 11, 24) and first.ref.id is not None
+    assert [i["number"] for i in first.agenda["items"]] == [number]
+    assert after.ref == cab.MeetingRef(oslo(2026, 11, 26))  # nothing on it: not stored
+    assert after.agenda["items"] == [] and after.agenda["meeting"]["date"] == "2026-11-26"
+    assert back.ref == first.ref == again.ref
+    assert again.agenda == first.agenda
+
+
 def test_move_item_and_meeting_lookup(cw, backend) -> None:  # noqa: F811
     n = new(cw)
     submit(cw, n)

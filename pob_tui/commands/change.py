@@ -193,7 +193,7 @@ def _print_detail(data: ChangeDetail, settings: Settings) -> None:
     def word(value: str | None) -> str:
         return WORD_LABELS.get(value, value) if value else "-"
 
-    imp = data.get("impact") or {}
+    imp = data.get("impact")
     print_fields([
         (_("Number"), data["number"]),
         (_("Type"), word(data["type"]) + (f" ({data['template']})" if data["template"]
@@ -206,11 +206,11 @@ def _print_detail(data: ChangeDetail, settings: Settings) -> None:
         (_("Implementer"), data["implementer"]),
         (_("CIs"), ", ".join(data["cis"])),
         (_("Impact"), _("{cis} CIs, {services} services, {people} people, {locations} "
-                        "locations").format(cis=imp.get("cis", 0),
-                                            services=imp.get("services", 0),
-                                            people=imp.get("people", 0),
-                                            locations=imp.get("locations", 0))),
-        (_("Services"), ", ".join(imp.get("service_names", []))),
+                        "locations").format(cis=imp["cis"] if imp else 0,
+                                            services=imp["services"] if imp else 0,
+                                            people=imp["people"] if imp else 0,
+                                            locations=imp["locations"] if imp else 0)),
+        (_("Services"), ", ".join(imp["service_names"] if imp else [])),
         (_("Conflicts"), "; ".join(c["detail"] for c in data.get("conflicts", []))),
         (_("Freeze"), ", ".join(data.get("freeze", []))),
         (_("Outcome"), data["outcome"]),

@@ -42,7 +42,7 @@ from pob_tui.models import (
     utcnow,
 )
 from pob_tui.models.change import VOTES
-from pob_tui.reports.cab import Agenda, AgendaItem, ImpactCounts, MeetingInfo, Minutes, VoteRow
+from pob_tui.reports.cab import Agenda, AgendaItem, MeetingInfo, Minutes, VoteRow
 from pob_tui.services.audit import record_ticket_event
 from pob_tui.services.changes.conflicts import find_conflicts
 from pob_tui.services.changes.lifecycle import move_status, touch
@@ -356,9 +356,7 @@ def agenda(session: Session, meeting: str | date | datetime | MeetingRef | None 
         )
         if with_impact:
             impact = analyse_impact(session, ids, local_date(change.planned_start or now, s))
-            entry["impact"] = ImpactCounts(cis=len(impact.cis), services=len(impact.services),
-                                           people=impact.people,
-                                           locations=len(impact.locations))
+            entry["impact"] = impact.counts()
             entry["impact_services"] = impact.service_names[:10]
             entry["conflicts"] = (find_conflicts(session, change, impact, cis=ids)
                                   if change.status in ACTIVE_STATUSES else [])

@@ -35,6 +35,7 @@ from pob_tui.models import (
     ServiceCi,
     Subscription,
 )
+from pob_tui.reports.cab import ImpactCounts
 
 MAX_DEPTH = 4
 CHUNK = 900  # below SQLite's default limit of host parameters per statement
@@ -97,6 +98,16 @@ class ImpactedPerson:
     via: str  # the org unit name, service code or CI name behind the reason
 
 
+class ImpactSummary(ImpactCounts):
+    """`pob change show --format json`'s "impact" (a contract): the counts, and names."""
+
+    org_units: int
+    ci_names: list[str]
+    service_names: list[str]
+    org_unit_names: list[str]
+    location_names: list[str]
+
+
 @dataclass
 class Impact:
     """What trouble on `roots` reaches, each list in a stable order with its reasons."""
@@ -141,17 +152,18 @@ class Impact:
     def service_names(self) -> list[str]:
         return [s.name for s in self.services]
 
-    def counts(self) -> dict[str, int]:
-        return {"cis": len(self.cis), "services": len(self.services),
-                "people": self.people, "locations": len(self.locations)}
+    def counts(self) -> ImpactCounts:
+        """How many CIs, services, people and locations (the CAB agenda's figures)."""
+        return ImpactCounts(cis=len(self.cis), services=len(self.services),
+                            people=self.people, locations=len(self.locations))
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> ImpactSummary:
         """The change's JSON shape (counts and capped name lists)."""
-        return {**self.counts(), "org_units": len(self.org_units),
-                "ci_names": sorted(self.ci_names)[:LIST_CAP],
-                "service_names": sorted(self.service_names),
-                "org_unit_names": sorted(u.name for u in self.org_units)[:LIST_CAP],
-                "location_names": sorted(loc.name for loc in self.locations)[:LIST_CAP]}
+        return ImpactSummary(**self.counts(), org_units=len(self.org_units),
+                             ci_names=sorted(self.ci_names)[:LIST_CAP],
+                             service_names=sorted(self.service_names),
+                             org_unit_names=sorted(u.name for u in self.org_units)[:LIST_CAP],
+                             location_names=sorted(loc.name for loc in self.locations)[:LIST_CAP])
 
     def as_json(self) -> dict[str, Any]:
         """`pob ci impact --format json` (a contract): names and codes, and the paths."""

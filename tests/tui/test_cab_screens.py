@@ -157,7 +157,14 @@ async def test_a_change_number_opens_the_change_detail(cab_url, make_app) -> Non
     app = make_app(cab_url)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        app.open_ticket("CHG-000001")
+        await pilot.press("ctrl+p", *"chg-000001")  # typed in the palette, any case
+        await settle(pilot)
+        await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ChangeDetailScreen)
         assert app.screen.number == "CHG-000001"
+        await pilot.press("escape")
+        await settle(pilot)
+        app.open_ticket("CHG-000001")  # the ticket jump from a link, too
+        await settle(pilot)
+        assert isinstance(app.screen, ChangeDetailScreen)

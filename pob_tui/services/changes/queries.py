@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, NotRequired, TypedDict
+from typing import NotRequired, TypedDict
 
 from sqlalchemy import Select, func, select
 from sqlmodel import Session, col
@@ -31,7 +31,8 @@ from pob_tui.reports.cab import Conflict
 from pob_tui.services.changes.conflicts import conflicts_of, find_conflicts, freeze_hits
 from pob_tui.services.changes.lifecycle import review_required
 from pob_tui.services.changes.records import ACTIVE_STATUSES, change_ci_ids, get_change
-from pob_tui.services.impact import analyse_impact
+from pob_tui.services.changes.risk import Answer
+from pob_tui.services.impact import ImpactSummary, analyse_impact
 from pob_tui.sla.workdays import local_date
 
 
@@ -89,7 +90,7 @@ class ChangeDetail(TypedDict):
     template: str | None
     risk: str | None
     risk_reasons: list[str]
-    risk_answers: dict[str, Any]
+    risk_answers: dict[str, Answer]
     planned_start: datetime | None
     planned_end: datetime | None
     actual_start: datetime | None
@@ -106,7 +107,7 @@ class ChangeDetail(TypedDict):
     submitted_at: datetime | None
     updated_at: datetime
     version: int
-    impact: NotRequired[dict[str, Any]]
+    impact: NotRequired[ImpactSummary]
     conflicts: NotRequired[list[Conflict]]
     freeze: NotRequired[list[str]]
     incidents: list[str]

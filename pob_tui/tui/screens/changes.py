@@ -502,7 +502,7 @@ class ChangeDetailScreen(PobScreen):
         self.data = message.data
         self.refresh_bindings()
         d, tz = message.data, self.pob.settings.tzinfo
-        imp = d.get("impact") or {}
+        imp = d.get("impact")
         lines = [
             f"{d['number']} · {TYPE_LABELS.get(d['type'], d['type'])} · "
             f"{STATUS_LABELS.get(d['status'], d['status'])}",
@@ -515,12 +515,15 @@ class ChangeDetailScreen(PobScreen):
                                                            who=d["implementer"] or "-"),
             _("CIs: {cis}").format(cis=", ".join(d["cis"]) or "-"),
             _("Impact (i: the lists with their reasons): {people} people"
-              ).format(people=imp.get("people", 0)),
+              ).format(people=imp["people"] if imp else 0),
         ]
-        for label, key in ((_("Services"), "service_names"), (_("Org units"), "org_unit_names"),
-                           (_("Impacted CIs"), "ci_names"), (_("Locations"), "location_names")):
-            if imp.get(key):
-                lines.append(f"  {label}: " + ", ".join(imp[key]))
+        if imp:
+            for label, names in ((_("Services"), imp["service_names"]),
+                                 (_("Org units"), imp["org_unit_names"]),
+                                 (_("Impacted CIs"), imp["ci_names"]),
+                                 (_("Locations"), imp["location_names"])):
+                if names:
+                    lines.append(f"  {label}: " + ", ".join(names))
         for c in d.get("conflicts") or []:
             lines.append(_("Conflict: {detail}").format(detail=c["detail"]))
         if d.get("freeze"):
