@@ -242,6 +242,31 @@ def test_cli_change_and_cab_json(cli, capsys) -> None:
     assert json.loads(out)["status"] == "backed_out"
 
 
+def test_cli_change_edit_is_the_detail_screens_twin(cli, capsys) -> None:
+    """`pob change edit` does what p on a draft's detail does (lifecycle.update_change):
+    the window, the CIs, text fields and risk answers; only drafts."""
+    from pob_tui.commands import change as change_cmd
+    from pob_tui.services.changes import lifecycle
+
+    assert set(change_cmd.EDITABLE) == lifecycle.EDITABLE  # every editable field offered
+    _cw, url = cli
+    code, out, err = pob(capsys, url, "change", "new", "--title", "Draft", "--ci", "lonely")
+    assert code == 0, err
+    number = out.strip()
+    code, out, err = pob(capsys, url, "change", "edit", number, "--start", "2027-01-12 18:00",
+                         "--end", "2027-01-12 19:00", "--ci", "app-visma", "--ci", "db-01",
+                         "--backout-plan", "undo", "--answer", "tested=no", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["status"] == "draft"
+    code, out, err = pob(capsys, url, "change", "show", number, "--format", "json")
+    shown = json.loads(out)
+    assert shown["cis"] == ["app-visma", "db-01"] and shown["backout_plan"] == "undo"
+    assert shown["planned_start"].startswith("2027-01-12T17:00")
+    assert shown["risk_answers"]["tested"] is False and shown["title"] == "Draft"
+    code, out, err = pob(capsys, url, "change", "edit", number, "--start", "soon")
+    assert code == 2 and "not a time" in err
+
+
 @pytest.mark.parametrize(("argv", "needle"), [
     (["change", "new", "--title", "x", "--ci", "ghost"], "unknown configuration item 'ghost'"),
     (["change", "new", "--title", "x", "--start", "soon", "--end", "later"], "not a time"),

@@ -1,4 +1,4 @@
-"""`pob change new|submit|schedule|start|outcome|review|close|link|show|list`: the CLI twins
+"""`pob change new|edit|submit|schedule|start|outcome|review|close|link|show|list`: the CLI twins
 of the Changes area. One transaction per command: bad input writes nothing."""
 
 from __future__ import annotations
@@ -18,6 +18,11 @@ if TYPE_CHECKING:  # the ORM is imported inside the handler, so `pob --help` sta
 LIST_COLUMNS = ("number", "type", "status", "risk", "planned_start", "planned_end", "title",
                 "team", "implementer")
 """`pob change list`'s columns (the keys of `queries.ChangeRow`, a contract)."""
+
+
+EDITABLE = ("title", "description", "reason", "implementation_plan", "test_plan",
+            "backout_plan", "emergency_reason")
+"""The fields `pob change edit` sets (as `lifecycle.update_change` allows)."""
 
 
 def _answer(text: str) -> tuple[str, str]:
@@ -57,6 +62,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
                                            "complexity=low|medium|high, backout=yes|no, "
                                            "tested=yes|no, done_before=yes|no"))
     new.add_argument("--submit", action="store_true", help=_("submit at once"))
+
+    edit = csub.add_parser("edit", parents=[common, fmt],
+                           help=_("edit a draft (a rejected change goes back to draft)"))
+    edit.add_argument("number")
+    edit.add_argument("--start", help=_('planned start, local time "2026-12-01 18:00"'))
+    edit.add_argument("--end", help=_("planned end, local time"))
+    edit.add_argument("--ci", action="append", default=None,
+                      help=_("affected CI (repeatable; replaces the list)"))
+    for name in EDITABLE:
+        edit.add_argument("--" + name.replace("_", "-"))
+    edit.add_argument("--answer", action="append", type=_answer, default=None, metavar="Q=A",
+                      help=_("risk answer, as for new"))
 
     submit = csub.add_parser("submit", parents=[common, fmt],
                              help=_("submit for assessment and the CAB"))
@@ -127,6 +144,12 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
             number = ch.number
             if args.submit:
                 lifecycle.submit_change(session, actor, number, settings=settings)
+        elif cmd == "edit":
+            lifecycle.update_change(
+                session, actor, number, planned_start=args.start, planned_end=args.end,
+                cis=args.ci, answers=dict(args.answer) if args.answer is not None else None,
+                fields={name: getattr(args, name) for name in EDITABLE
+                        if getattr(args, name) is not None}, settings=settings)
         elif cmd == "submit":
             lifecycle.submit_change(session, actor, number, settings=settings)
         elif cmd == "schedule":

@@ -52,7 +52,7 @@ def find_conflicts(session: Session, change: ChangeRequest, impact: Impact | Non
                    cis: Sequence[int] | None = None) -> list[Conflict]:
     """Other live changes whose window overlaps this one and that share a CI, touch a CI
     this one depends on or impacts, rest on a shared service, or use the same implementer."""
-    return conflicts_of(session, [change], {pk(change): impact} if impact else None,
+    return conflicts_of(session, [change], {pk(change): impact} if impact is not None else None,
                         {pk(change): list(cis)} if cis is not None else None)[0]
 
 

@@ -63,6 +63,9 @@ _WHY_NOT = {
     "failed": "it failed; a post-implementation review is required first",
     "backed_out": "it was backed out; a post-implementation review is required first",
 }
+EDITABLE = frozenset({"title", "description", "reason", "implementation_plan", "test_plan",
+                      "backout_plan", "emergency_reason"})
+"""The text fields of a draft `update_change` sets (`pob change edit` offers each)."""
 OUTCOMES = ("successful", "failed", "backed_out")
 OUTCOME_STATUS = {"successful": "implemented", "failed": "failed", "backed_out": "backed_out"}
 
@@ -301,10 +304,8 @@ def update_change(session: Session, actor: Actor, number: str, *,
     check_window(start, end)
     _set(session, change, agent_id, "planned_start", start, now)
     _set(session, change, agent_id, "planned_end", end, now)
-    editable = {"title", "description", "reason", "implementation_plan", "test_plan",
-                "backout_plan", "emergency_reason"}
     for key, value in (fields or {}).items():
-        if key not in editable:
+        if key not in EDITABLE:
             raise InvalidInput(f"cannot edit {key!r}")
         _set(session, change, agent_id, key, value, now)
     if answers is not None:

@@ -171,7 +171,7 @@ def week_start(d: date) -> date:
 
 def change_calendar(session: Session, week: date, *, settings: Settings | None = None,
                     with_conflicts: bool = True) -> list[CalendarRow]:
-    """Changes (not drafts, rejected or closed) whose window touches the local week starting
+    """Changes (not drafts nor rejected ones) whose window touches the local week starting
     on the Monday of `week`, in start order, each with its conflicts: one query for the
     week's changes and a fixed few for all their conflicts (`conflicts_of`)."""
     s = settings or settings_of(session)
