@@ -267,6 +267,34 @@ def test_cli_change_edit_is_the_detail_screens_twin(cli, capsys) -> None:
     assert code == 2 and "not a time" in err
 
 
+def test_cli_change_check_is_the_forms_twin(cli, capsys) -> None:
+    """`pob change check` answers what the new-change form shows under the window: the live
+    changes it would clash with and the freezes; nothing is saved."""
+    _cw, url = cli
+    start = (datetime.now(S.tzinfo) + timedelta(days=14)).replace(hour=18, minute=0)
+    window = ["--start", start.strftime("%Y-%m-%d %H:%M"),
+              "--end", (start + timedelta(hours=2)).strftime("%Y-%m-%d %H:%M")]
+    code, out, err = pob(capsys, url, "change", "new", "--title", "Live", "--ci", "app-visma",
+                         *window, "--implementation-plan", "p", "--backout-plan", "b",
+                         "--submit")
+    assert code == 0, err
+    live = out.split()[0]
+    code, out, err = pob(capsys, url, "change", "check", *window, "--ci", "app-visma",
+                         "--format", "json")
+    assert code == 0, err
+    found = json.loads(out)
+    assert {"number": live, "kind": "same_ci", "detail": f"same CI as {live}"} in \
+        found["conflicts"]
+    assert found["problem"] is None
+    code, out, err = pob(capsys, url, "change", "check", *window, "--ci", "lonely")
+    assert code == 0 and f"implementer also booked on {live}" in out
+    assert "same CI" not in out
+    code, out, err = pob(capsys, url, "change", "check", "--start", "soon", "--end", "later")
+    assert code == 2 and "not a time" in err
+    code, out, err = pob(capsys, url, "change", "list", "--format", "json")
+    assert [r["number"] for r in json.loads(out)] == [live]  # the checks saved nothing
+
+
 @pytest.mark.parametrize(("argv", "needle"), [
     (["change", "new", "--title", "x", "--ci", "ghost"], "unknown configuration item 'ghost'"),
     (["change", "new", "--title", "x", "--start", "soon", "--end", "later"], "not a time"),

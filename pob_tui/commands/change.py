@@ -1,5 +1,5 @@
-"""`pob change new|edit|submit|schedule|start|outcome|review|close|link|show|list`: the CLI twins
-of the Changes area. One transaction per command: bad input writes nothing."""
+"""`pob change new|edit|submit|schedule|start|outcome|review|close|link|check|show|list`: the
+CLI twins of the Changes area. One transaction per command: bad input writes nothing."""
 
 from __future__ import annotations
 
@@ -106,6 +106,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
     link.add_argument("number")
     link.add_argument("incident")
 
+    check = csub.add_parser("check", parents=[common, fmt],
+                            help=_("what a planned window would clash with, before saving"))
+    check.add_argument("--start", required=True,
+                       help=_('planned start, local time "2026-12-01 18:00"'))
+    check.add_argument("--end", required=True, help=_("planned end, local time"))
+    check.add_argument("--ci", action="append", default=[], help=_("affected CI (repeatable)"))
+
     show = csub.add_parser("show", parents=[common, fmt],
                            help=_("one change with risk, impact, conflicts and events"))
     show.add_argument("number")
@@ -183,6 +190,21 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
                                             search=args.search, limit=args.limit)
                 cols = LIST_COLUMNS
             print_rows(rows, cols, args.format, tz=ctx.settings.tzinfo)
+            return 0
+        if cmd == "check":
+            from pob_tui.services.changes.conflicts import window_conflicts
+
+            found = window_conflicts(session, actor, args.start, args.end, args.ci,
+                                     settings=settings)
+            if found["problem"] is not None:
+                raise InvalidInput(found["problem"])
+            if args.format == "json":
+                print_json(found)
+            else:
+                for name in found["freeze"]:
+                    print(_("Freeze: {names}").format(names=name))
+                for c in found["conflicts"]:
+                    print(_("Conflict: {detail}").format(detail=c["detail"]))
             return 0
         if cmd == "show":
             data = queries.change_detail(session, number, settings=settings)
