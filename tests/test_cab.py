@@ -293,6 +293,10 @@ def test_cli_change_check_is_the_forms_twin(cli, capsys) -> None:
     assert code == 2 and "not a time" in err
     code, out, err = pob(capsys, url, "change", "list", "--format", "json")
     assert [r["number"] for r in json.loads(out)] == [live]  # the checks saved nothing
+    code, out, err = pob(capsys, url, "change", "list", "--week", start.date().isoformat(),
+                         "--format", "json")
+    assert code == 0, err
+    assert [(r["number"], r["conflicts"]) for r in json.loads(out)] == [(live, "")]
 
 
 @pytest.mark.parametrize(("argv", "needle"), [
