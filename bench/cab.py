@@ -46,7 +46,8 @@ def top_up(session, now: datetime) -> int:
     from sqlalchemy import select
 
     from pob_tui.models import AgentRole, CabAgendaItem, ServiceCi
-    from pob_tui.services import cab, changes
+    from pob_tui.services import cab
+    from pob_tui.services.changes import lifecycle
     from pob_tui.services.identity import load_actor
 
     ref = cab.next_meeting(session, now)
@@ -69,11 +70,11 @@ def top_up(session, now: datetime) -> int:
     for i in range(need):
         cis = rng.sample(ci_ids, 2)
         s = start + timedelta(hours=rng.randint(0, 72))
-        ch = changes.create_change(session, actor, changes.NewChange(
+        ch = lifecycle.create_change(session, actor, lifecycle.NewChange(
             title=f"Bench change {i + 1}", cis=cis, planned_start=s,
             planned_end=s + timedelta(hours=2), implementation_plan="plan",
             backout_plan="back", answers={"tested": rng.random() < 0.7}), now=now)
-        changes.submit_change(session, actor, ch.number, now=now)
+        lifecycle.submit_change(session, actor, ch.number, now=now)
     return need
 
 

@@ -14,7 +14,7 @@ from pob_tui.errors import InvalidInput, NotFound, PermissionDenied, TransitionN
 from pob_tui.models import Agent, AgentRole, CabAgendaItem, CabMeeting, Person
 from pob_tui.reports import cab as report
 from pob_tui.services import cab
-from pob_tui.services import changes as chg
+from pob_tui.services.changes import queries, records
 from pob_tui.services.identity import login_name
 from tests.test_changes import NOW, actor, cw, new, submit  # noqa: F401
 
@@ -54,7 +54,7 @@ def test_cutoff_is_working_days_before() -> None:
 ])
 def test_meeting_for_submission(submitted, meeting, db, backend) -> None:
     with db.session() as s:
-        assert cab.meeting_for_submission(s, submitted, S, plan_only=True) == meeting
+        assert cab.submission_slot(s, submitted, S) == meeting
         mt = cab.meeting_for_submission(s, submitted, S)
         assert mt.starts_at == meeting and mt.kind == "regular"
     with db.session() as s:  # created lazily, once
@@ -107,9 +107,9 @@ def test_agenda_order_votes_and_decisions(cw, backend) -> None:  # noqa: F811
         res = cab.decide(s, actor(cw, "carl"), early, "defer", now=NOW)
         assert res["next_meeting"] == oslo(2026, 11, 26)
     with cw.db.session() as s:
-        assert chg.get_change(s, high).status == "approved"
-        assert chg.get_change(s, low).status == "rejected"
-        assert chg.get_change(s, early).status == "awaiting_cab"
+        assert records.get_change(s, high).status == "approved"
+        assert records.get_change(s, low).status == "rejected"
+        assert records.get_change(s, early).status == "awaiting_cab"
         with pytest.raises(TransitionNotAllowed):
             cab.decide(s, actor(cw, "carl"), high, "reject", now=NOW)
         mins = cab.minutes(s, "2026-11-24", now=NOW)
@@ -125,6 +125,24 @@ def test_agenda_order_votes_and_decisions(cw, backend) -> None:  # noqa: F811
     assert [i["number"] for i in nxt["items"]] == [early]
     assert nxt["items"][0]["earlier_decisions"][0]["vote"] == "defer"
     assert "Earlier: CAB 2026-11-24 deferred" in report.agenda_markdown(nxt)
+
+
+def test_meeting_agenda_walks_the_meetings(cw, backend) -> None:  # noqa: F811
+    """The CAB screen's one call: the next meeting, the one after it and back again, and
+    the meeting at a time, stored or only on the schedule."""
+    number = new(cw)
+    submit(cw, number)
+    with cw.db.session() as s:
+        first = cab.meeting_agenda(s, now=NOW)
+        after = cab.meeting_agenda(s, first.ref.starts_at, 1, now=NOW)
+        back = cab.meeting_agenda(s, after.ref.starts_at, -1, now=NOW)
+        again = cab.meeting_agenda(s, first.ref.starts_at, now=NOW)
+    assert first.ref.starts_at == oslo(2026, 11, 24) and first.ref.id is not None
+    assert [i["number"] for i in first.agenda["items"]] == [number]
+    assert after.ref == cab.MeetingRef(oslo(2026, 11, 26))  # nothing on it: not stored
+    assert after.agenda["items"] == [] and after.agenda["meeting"]["date"] == "2026-11-26"
+    assert back.ref == first.ref == again.ref
+    assert again.agenda == first.agenda
 
 
 def test_move_item_and_meeting_lookup(cw, backend) -> None:  # noqa: F811
@@ -224,6 +242,63 @@ def test_cli_change_and_cab_json(cli, capsys) -> None:
     assert json.loads(out)["status"] == "backed_out"
 
 
+def test_cli_change_edit_is_the_detail_screens_twin(cli, capsys) -> None:
+    """`pob change edit` does what p on a draft's detail does (lifecycle.update_change):
+    the window, the CIs, text fields and risk answers; only drafts."""
+    from pob_tui.commands import change as change_cmd
+    from pob_tui.services.changes import lifecycle
+
+    assert set(change_cmd.EDITABLE) == lifecycle.EDITABLE  # every editable field offered
+    _cw, url = cli
+    code, out, err = pob(capsys, url, "change", "new", "--title", "Draft", "--ci", "lonely")
+    assert code == 0, err
+    number = out.strip()
+    code, out, err = pob(capsys, url, "change", "edit", number, "--start", "2027-01-12 18:00",
+                         "--end", "2027-01-12 19:00", "--ci", "app-visma", "--ci", "db-01",
+                         "--backout-plan", "undo", "--answer", "tested=no", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["status"] == "draft"
+    code, out, err = pob(capsys, url, "change", "show", number, "--format", "json")
+    shown = json.loads(out)
+    assert shown["cis"] == ["app-visma", "db-01"] and shown["backout_plan"] == "undo"
+    assert shown["planned_start"].startswith("2027-01-12T17:00")
+    assert shown["risk_answers"]["tested"] is False and shown["title"] == "Draft"
+    code, out, err = pob(capsys, url, "change", "edit", number, "--start", "soon")
+    assert code == 2 and "not a time" in err
+
+
+def test_cli_change_check_is_the_forms_twin(cli, capsys) -> None:
+    """`pob change check` answers what the new-change form shows under the window: the live
+    changes it would clash with and the freezes; nothing is saved."""
+    _cw, url = cli
+    start = (datetime.now(S.tzinfo) + timedelta(days=14)).replace(hour=18, minute=0)
+    window = ["--start", start.strftime("%Y-%m-%d %H:%M"),
+              "--end", (start + timedelta(hours=2)).strftime("%Y-%m-%d %H:%M")]
+    code, out, err = pob(capsys, url, "change", "new", "--title", "Live", "--ci", "app-visma",
+                         *window, "--implementation-plan", "p", "--backout-plan", "b",
+                         "--submit")
+    assert code == 0, err
+    live = out.split()[0]
+    code, out, err = pob(capsys, url, "change", "check", *window, "--ci", "app-visma",
+                         "--format", "json")
+    assert code == 0, err
+    found = json.loads(out)
+    assert {"number": live, "kind": "same_ci", "detail": f"same CI as {live}"} in \
+        found["conflicts"]
+    assert found["problem"] is None
+    code, out, err = pob(capsys, url, "change", "check", *window, "--ci", "lonely")
+    assert code == 0 and f"implementer also booked on {live}" in out
+    assert "same CI" not in out
+    code, out, err = pob(capsys, url, "change", "check", "--start", "soon", "--end", "later")
+    assert code == 2 and "not a time" in err
+    code, out, err = pob(capsys, url, "change", "list", "--format", "json")
+    assert [r["number"] for r in json.loads(out)] == [live]  # the checks saved nothing
+    code, out, err = pob(capsys, url, "change", "list", "--week", start.date().isoformat(),
+                         "--format", "json")
+    assert code == 0, err
+    assert [(r["number"], r["conflicts"]) for r in json.loads(out)] == [(live, "")]
+
+
 @pytest.mark.parametrize(("argv", "needle"), [
     (["change", "new", "--title", "x", "--ci", "ghost"], "unknown configuration item 'ghost'"),
     (["change", "new", "--title", "x", "--start", "soon", "--end", "later"], "not a time"),
@@ -243,4 +318,4 @@ def test_cli_bad_input(cli, capsys, argv, needle) -> None:
     assert needle in err and len(err.strip().splitlines()) == 1
     with _cw.db.session() as s:
         assert s.execute(select(CabAgendaItem)).first() is None
-        assert chg.list_changes(s) == []
+        assert queries.list_changes(s) == []

@@ -9,7 +9,7 @@ import pytest
 
 from pob_tui.errors import PermissionDenied
 from pob_tui.services import cab
-from pob_tui.services import changes as chg
+from pob_tui.services.changes import records
 from tests.test_cab import oslo
 from tests.test_changes import NOW, actor, cw, new, submit  # noqa: F401
 
@@ -28,7 +28,7 @@ def test_decision_on_sunday_keeps_tuesday_open_with_its_chair(cw, backend) -> No
         assert data["meeting"]["chair"] == "Lars Nettmann"  # not the deciding agent
         assert [i["number"] for i in data["items"]] == [later, early] or \
             {i["number"] for i in data["items"]} == {early, later}
-        assert chg.get_change(s, early).status == "approved"
+        assert records.get_change(s, early).status == "approved"
 
     with cw.db.session() as s, pytest.raises(PermissionDenied):
         cab.hold_meeting(s, actor(cw, "mia"), "2026-11-24", now=NOW)

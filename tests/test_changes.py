@@ -28,7 +28,8 @@ from pob_tui.models import (
     Subscription,
     TicketEvent,
 )
-from pob_tui.services import changes as chg
+from pob_tui.services import impact
+from pob_tui.services.changes import conflicts, lifecycle, queries, records, risk
 from pob_tui.services.identity import load_actor
 
 # Monday 23 November 2026, 08:00 in Oslo: before the cut-off of Tuesday's CAB.
@@ -93,25 +94,26 @@ def new(world, who: str = "lars", **kw) -> str:
                 backout_plan="undo it")
     data.update(kw)
     with world.db.session() as s:
-        return chg.create_change(s, actor(world, who), chg.NewChange(**data), now=NOW).number
+        return lifecycle.create_change(s, actor(world, who), lifecycle.NewChange(**data),
+                                       now=NOW).number
 
 
 def submit(world, number: str, who: str = "lars", now: datetime = NOW, settings=None):
     with world.db.session() as s:
-        ch = chg.submit_change(s, actor(world, who), number, now=now, settings=settings)
+        ch = lifecycle.submit_change(s, actor(world, who), number, now=now, settings=settings)
         return ch.status, ch.risk, json.loads(ch.risk_reasons)
 
 
 # --- risk formula (pure) -----------------------------------------------------------------
 
 def test_risk_defaults_are_low_with_reasons() -> None:
-    r = chg.assess_risk({}, lead_working_days=10)
+    r = risk.assess_risk({}, lead_working_days=10)
     assert (r.level, r.score) == ("low", 2)
     assert r.reasons == ("some users notice the change", "medium complexity")
 
 
 def test_risk_adds_up_to_high() -> None:
-    r = chg.assess_risk({"user_impact": "many", "complexity": "high", "backout": "no",
+    r = risk.assess_risk({"user_impact": "many", "complexity": "high", "backout": "no",
                          "tested": False, "done_before": "no"}, people=6000, services=3,
                         lead_working_days=1)
     assert r.level == "high"
@@ -129,30 +131,19 @@ def test_risk_adds_up_to_high() -> None:
     ({"backout": False, "tested": False}, 500, 10, "high"),  # 6
 ])
 def test_risk_thresholds(answers, people, lead, level) -> None:
-    assert chg.assess_risk(answers, people=people, lead_working_days=lead).level == level
+    assert risk.assess_risk(answers, people=people, lead_working_days=lead).level == level
 
 
 def test_risk_emergency_and_standard() -> None:
-    assert "emergency change" in chg.assess_risk({}, change_type="emergency").reasons
-    assert chg.assess_risk({"backout": False}, change_type="standard").level == "low"
+    assert "emergency change" in risk.assess_risk({}, change_type="emergency").reasons
+    assert risk.assess_risk({"backout": False}, change_type="standard").level == "low"
 
 
 def test_risk_answers_are_checked() -> None:
     with pytest.raises(InvalidInput, match="unknown risk question 'colour'"):
-        chg.assess_risk({"colour": "red"})
+        risk.assess_risk({"colour": "red"})
     with pytest.raises(InvalidInput, match="complexity='huge'"):
-        chg.check_answers({"complexity": "huge"})
-
-
-def test_working_days_use_the_norwegian_calendar() -> None:
-    s = Settings()
-    assert not chg.is_working_day(date(2026, 5, 14), s)  # Ascension Day
-    assert not chg.is_working_day(date(2026, 12, 24), s)  # closing day
-    assert not chg.is_working_day(date(2026, 11, 28), s)  # Saturday
-    # Wed 1 April -> Tue 7 April: Maundy Thursday, Good Friday, Easter Monday are closed
-    assert chg.working_days_between(date(2026, 4, 1), date(2026, 4, 7), s) == 1
-    assert chg.working_days_between(date(2026, 11, 23), date(2026, 11, 26), s) == 3
-    assert chg.add_working_days(date(2026, 4, 7), -1, s) == date(2026, 4, 1)
+        risk.check_answers({"complexity": "huge"})
 
 
 # --- the state machine -------------------------------------------------------------------
@@ -166,17 +157,17 @@ def test_normal_change_lifecycle(cw, backend) -> None:
     assert "less than 5 working days' lead time" in reasons
     with cw.db.session() as s:
         with pytest.raises(TransitionNotAllowed, match="waiting for the CAB's decision"):
-            chg.schedule_change(s, actor(cw, "lars"), number, now=NOW)
+            lifecycle.schedule_change(s, actor(cw, "lars"), number, now=NOW)
     from pob_tui.services import cab
     with cw.db.session() as s:
         cab.decide(s, actor(cw, "carl"), number, "approve", conditions="tell the desk",
                    now=NOW)
     with cw.db.session() as s:
-        chg.schedule_change(s, actor(cw, "lars"), number, now=NOW)
-        chg.start_change(s, actor(cw, "lars"), number, now=NOW + timedelta(days=3))
-        chg.record_outcome(s, actor(cw, "lars"), number, "successful",
+        lifecycle.schedule_change(s, actor(cw, "lars"), number, now=NOW)
+        lifecycle.start_change(s, actor(cw, "lars"), number, now=NOW + timedelta(days=3))
+        lifecycle.record_outcome(s, actor(cw, "lars"), number, "successful",
                            now=NOW + timedelta(days=3, hours=1))
-        ch = chg.close_change(s, actor(cw, "carl"), number, now=NOW + timedelta(days=4))
+        ch = lifecycle.close_change(s, actor(cw, "carl"), number, now=NOW + timedelta(days=4))
         assert ch.status == "closed" and ch.outcome == "successful"
     with cw.db.session() as s:
         kinds = s.execute(select(TicketEvent.new_value).where(
@@ -191,16 +182,16 @@ def test_failed_change_needs_review(cw, backend) -> None:
     assert submit(cw, number)[0] == "approved"  # standard: skips the CAB
     with cw.db.session() as s:
         assert s.execute(select(func.count()).select_from(CabAgendaItem)).scalar_one() == 0
-        chg.record_outcome(s, actor(cw, "lars"), number, "failed", now=NOW)
+        lifecycle.record_outcome(s, actor(cw, "lars"), number, "failed", now=NOW)
     with cw.db.session() as s:
         with pytest.raises(TransitionNotAllowed, match="review is required"):
-            chg.close_change(s, actor(cw, "carl"), number, now=NOW)
+            lifecycle.close_change(s, actor(cw, "carl"), number, now=NOW)
     with cw.db.session() as s:
         with pytest.raises(InvalidInput, match="needs a note"):
-            chg.review_change(s, actor(cw, "carl"), number, " ")
+            lifecycle.review_change(s, actor(cw, "carl"), number, " ")
     with cw.db.session() as s:
-        chg.review_change(s, actor(cw, "carl"), number, "root cause found", now=NOW)
-        assert chg.close_change(s, actor(cw, "carl"), number, now=NOW).status == "closed"
+        lifecycle.review_change(s, actor(cw, "carl"), number, "root cause found", now=NOW)
+        assert lifecycle.close_change(s, actor(cw, "carl"), number, now=NOW).status == "closed"
 
 
 def test_emergency_change_goes_to_an_emergency_cab_and_needs_review(cw, backend) -> None:
@@ -208,9 +199,9 @@ def test_emergency_change_goes_to_an_emergency_cab_and_needs_review(cw, backend)
                  planned_end="2026-11-23 10:00")
     with cw.db.session() as s:
         with pytest.raises(InvalidInput, match="needs a recorded reason"):
-            chg.submit_change(s, actor(cw, "lars"), number, now=NOW)
+            lifecycle.submit_change(s, actor(cw, "lars"), number, now=NOW)
     with cw.db.session() as s:
-        chg.update_change(s, actor(cw, "lars"), number,
+        lifecycle.update_change(s, actor(cw, "lars"), number,
                           fields={"emergency_reason": "security hole"}, now=NOW)
     status, _risk, reasons = submit(cw, number)
     assert status == "awaiting_cab" and "emergency change" in reasons
@@ -219,10 +210,10 @@ def test_emergency_change_goes_to_an_emergency_cab_and_needs_review(cw, backend)
         assert mt.kind == "emergency" and mt.starts_at == NOW
         from pob_tui.services import cab
         cab.decide(s, actor(cw, "carl"), number, "approve", now=NOW)
-        chg.start_change(s, actor(cw, "lars"), number, now=NOW)
-        chg.record_outcome(s, actor(cw, "lars"), number, "successful", now=NOW)
+        lifecycle.start_change(s, actor(cw, "lars"), number, now=NOW)
+        lifecycle.record_outcome(s, actor(cw, "lars"), number, "successful", now=NOW)
         with pytest.raises(TransitionNotAllowed, match="emergency change"):
-            chg.close_change(s, actor(cw, "carl"), number, now=NOW)
+            lifecycle.close_change(s, actor(cw, "carl"), number, now=NOW)
 
 
 @pytest.mark.parametrize(("kw", "needle"), [
@@ -246,19 +237,19 @@ def test_submit_checks(cw, backend) -> None:
     number = new(cw, cis=[], planned_start=None, planned_end=None)
     with cw.db.session() as s:
         with pytest.raises(InvalidInput, match="needs a planned start and end"):
-            chg.submit_change(s, actor(cw, "lars"), number, now=NOW)
+            lifecycle.submit_change(s, actor(cw, "lars"), number, now=NOW)
     number = new(cw, cis=[])
     with cw.db.session() as s:
         with pytest.raises(InvalidInput, match="at least one affected CI"):
-            chg.submit_change(s, actor(cw, "lars"), number, now=NOW)
+            lifecycle.submit_change(s, actor(cw, "lars"), number, now=NOW)
     number = new(cw, planned_start="2026-11-24 08:00", planned_end="2026-11-24 09:00")
     with cw.db.session() as s:
         with pytest.raises(InvalidInput, match="before the CAB that can approve it"):
-            chg.submit_change(s, actor(cw, "lars"), number, now=NOW)
+            lifecycle.submit_change(s, actor(cw, "lars"), number, now=NOW)
     with cw.db.session() as s:
         assert s.execute(select(ChangeRequest.status)).scalars().all() == ["draft"] * 3
     with cw.db.session() as s, pytest.raises(TransitionNotAllowed, match="it is a draft"):
-        chg.record_outcome(s, actor(cw, "lars"), number, "failed", now=NOW)
+        lifecycle.record_outcome(s, actor(cw, "lars"), number, "failed", now=NOW)
 
 
 def test_permissions(cw, backend) -> None:
@@ -269,8 +260,9 @@ def test_permissions(cw, backend) -> None:
 def _deny(cw):
     with cw.db.session() as s:
         from pob_tui.services.identity import Actor
-        chg.create_change(s, Actor(username="x", agent_id=1, roles=frozenset({"customer_manager"})),
-                          chg.NewChange(title="t"), now=NOW)
+        lifecycle.create_change(
+            s, Actor(username="x", agent_id=1, roles=frozenset({"customer_manager"})),
+            lifecycle.NewChange(title="t"), now=NOW)
 
 
 # --- freeze windows ----------------------------------------------------------------------
@@ -280,13 +272,13 @@ def test_freeze_refuses_all_but_emergencies_with_a_reason(cw, backend) -> None:
     number = new(cw)
     with cw.db.session() as s:
         with pytest.raises(TransitionNotAllowed, match="freeze 'Election'"):
-            chg.submit_change(s, actor(cw, "lars"), number, now=NOW, settings=settings)
+            lifecycle.submit_change(s, actor(cw, "lars"), number, now=NOW, settings=settings)
     with cw.db.session() as s:
         s.add(FreezeWindow(name="School start", starts_at=datetime(2026, 11, 26, tzinfo=UTC),
                            ends_at=datetime(2026, 11, 27, tzinfo=UTC)))
     with cw.db.session() as s:
         with pytest.raises(TransitionNotAllowed, match="freeze 'School start'"):
-            chg.submit_change(s, actor(cw, "lars"), number, now=NOW)
+            lifecycle.submit_change(s, actor(cw, "lars"), number, now=NOW)
     em = new(cw, type="emergency", emergency_reason="outage")
     assert submit(cw, em, settings=settings)[0] == "awaiting_cab"
 
@@ -300,23 +292,23 @@ def ids(s, *names):
 
 def test_impact_walks_dependencies_to_services_and_people(cw, backend) -> None:
     with cw.db.session() as s:
-        imp = chg.analyse_impact(s, ids(s, "san-01"), date(2026, 11, 26))
+        imp = impact.analyse_impact(s, ids(s, "san-01"), date(2026, 11, 26))
         assert sorted(imp.ci_names) == ["app-visma", "san-01", "srv-01"]
         assert imp.service_names == ["Visma"]
         # the sector subscribes: Mona in the sector, Kari and the mayor in its child unit
         assert imp.counts() == {"cis": 3, "services": 1, "people": 3, "locations": 1}
         assert [u.name for u in imp.org_units] == ["Oppvekst"]
         # a change on the app does not reach the server it runs on
-        assert sorted(chg.analyse_impact(s, ids(s, "app-visma")).ci_names) == ["app-visma"]
+        assert sorted(impact.analyse_impact(s, ids(s, "app-visma")).ci_names) == ["app-visma"]
         # connects_to both ways: a switch reaches its PCs; a PC reaches its switch only
-        assert sorted(chg.analyse_impact(s, ids(s, "sw-01")).ci_names) == ["pc-01", "pc-02",
+        assert sorted(impact.analyse_impact(s, ids(s, "sw-01")).ci_names) == ["pc-01", "pc-02",
                                                                      "sw-01"]
-        assert sorted(chg.analyse_impact(s, ids(s, "pc-01")).ci_names) == ["pc-01", "sw-01"]
+        assert sorted(impact.analyse_impact(s, ids(s, "pc-01")).ci_names) == ["pc-01", "sw-01"]
         # depth is capped
-        assert sorted(chg.analyse_impact(s, ids(s, "san-01"), depth=1).ci_names) == ["san-01",
+        assert sorted(impact.analyse_impact(s, ids(s, "san-01"), depth=1).ci_names) == ["san-01",
                                                                                 "srv-01"]
         # subscriptions out of their validity do not count
-        assert chg.analyse_impact(s, ids(s, "app-visma"), date(2019, 1, 1)).people == 0
+        assert impact.analyse_impact(s, ids(s, "app-visma"), date(2019, 1, 1)).people == 0
 
 
 def test_impact_is_fast_on_the_demo(demo_db, backend) -> None:
@@ -325,7 +317,7 @@ def test_impact_is_fast_on_the_demo(demo_db, backend) -> None:
     with demo_db.session() as s:
         core = ids(s, "core-rt-01")
         t = time.perf_counter()
-        imp = chg.analyse_impact(s, core)
+        imp = impact.analyse_impact(s, core)
         elapsed = time.perf_counter() - t
     assert imp.counts()["cis"] > 100 and imp.people > 0
     assert elapsed < 2.0
@@ -344,7 +336,7 @@ def test_conflicts(cw, backend) -> None:
     for n in (a, same_ci, dependent, service, later, busy):
         submit(cw, n)
     with cw.db.session() as s:
-        found = chg.find_conflicts(s, chg.get_change(s, a))
+        found = conflicts.find_conflicts(s, records.get_change(s, a))
     kinds = {(c["number"], c["kind"]) for c in found}
     assert (same_ci, "same_ci") in kinds
     assert (dependent, "dependent_ci") in kinds
@@ -352,10 +344,54 @@ def test_conflicts(cw, backend) -> None:
     assert (busy, "implementer") in kinds
     assert not any(c["number"] == later for c in found)
     with cw.db.session() as s:
-        week = chg.change_calendar(s, date(2026, 11, 25))
+        week = queries.change_calendar(s, date(2026, 11, 25))
     assert [r["number"] for r in week][:1] == [a]
     assert {r["number"] for r in week} == {a, same_ci, dependent, service, later, busy}
     assert next(r for r in week if r["number"] == a)["conflicts"]
+
+
+def _calendar_statements(world, week: date) -> tuple[list, int]:
+    """The week's calendar and how many SQL statements it took."""
+    from sqlalchemy import event
+
+    count = 0
+
+    def remember(*_args) -> None:  # type: ignore[no-untyped-def]
+        nonlocal count
+        count += 1
+
+    with world.db.session() as s:
+        s.execute(select(1))  # the session's own setup is not the calendar's
+        event.listen(world.db.engine, "before_cursor_execute", remember)
+        try:
+            rows = queries.change_calendar(s, week)
+        finally:
+            event.remove(world.db.engine, "before_cursor_execute", remember)
+    return rows, count
+
+
+def test_calendar_reads_a_week_in_a_fixed_number_of_queries(cw, backend) -> None:
+    """The calendar's conflicts are `find_conflicts` for each live change, and twice the
+    changes take no more statements (no query per row)."""
+    numbers = [new(cw, title=f"A{i}", planned_start=f"2026-11-26 {10 + i}:00",
+                   planned_end=f"2026-11-26 {12 + i}:00", cis=[ci])
+               for i, ci in enumerate(("app-visma", "srv-01", "db-01"))]
+    for n in numbers:
+        submit(cw, n)
+    week, few = _calendar_statements(cw, date(2026, 11, 25))
+    with cw.db.session() as s:
+        for row in week:
+            assert row["conflicts"] == conflicts.find_conflicts(
+                s, records.get_change(s, row["number"])), row["number"]
+    assert any(row["conflicts"] for row in week)
+    more = [new(cw, title=f"B{i}", planned_start=f"2026-11-27 {10 + i}:00",
+                planned_end=f"2026-11-27 {11 + i}:00", cis=[ci])
+            for i, ci in enumerate(("san-01", "pc-01", "sw-01"))]
+    for n in more:
+        submit(cw, n)
+    week, many = _calendar_statements(cw, date(2026, 11, 25))
+    assert len(week) == 6
+    assert 0 < many <= few
 
 
 def test_link_incident_writes_both_audits(cw, backend) -> None:
@@ -365,14 +401,14 @@ def test_link_incident_writes_both_audits(cw, backend) -> None:
                        priority=2, impact=2, urgency=2, status="new")
         s.add(inc)
     with cw.db.session() as s:
-        chg.link_incident(s, actor(cw, "anne"), number, "inc-000009", now=NOW)
+        lifecycle.link_incident(s, actor(cw, "anne"), number, "inc-000009", now=NOW)
     with cw.db.session() as s:
         inc = s.execute(select(Incident)).scalars().one()
-        assert inc.caused_by_change_id == chg.get_change(s, number).id
+        assert inc.caused_by_change_id == records.get_change(s, number).id
         ev = s.execute(select(TicketEvent).where(TicketEvent.ticket_type == "incident")
                        ).scalars().one()
         assert ev.kind == "link" and number in ev.comment
-        detail = chg.change_detail(s, number)
+        detail = queries.change_detail(s, number)
         assert detail["incidents"] == ["INC-000009"]
 
 
@@ -383,7 +419,7 @@ def test_success_rate(cw, backend) -> None:
         n = new(cw, type="standard", template="Printer toner", cis=[])
         submit(cw, n)
         with cw.db.session() as s:
-            chg.record_outcome(s, actor(cw, "lars"), n, outcome, now=NOW + timedelta(hours=1))
+            lifecycle.record_outcome(s, actor(cw, "lars"), n, outcome, now=NOW + timedelta(hours=1))
     with cw.db.session() as s:
         rate = change_success_rate(s, NOW, NOW + timedelta(days=1))
         assert rate == {"total": 4, "successful": 3, "failed": 1, "backed_out": 0,
@@ -398,7 +434,7 @@ def test_drafts_see_their_conflicts_before_submitting(cw, backend) -> None:
     submit(cw, a)
     draft = new(cw, title="B", implementer="anne")  # same CI and window, still a draft
     with cw.db.session() as s:
-        detail = chg.change_detail(s, draft)
+        detail = queries.change_detail(s, draft)
     assert detail["status"] == "draft"
     assert [(c["number"], c["kind"]) for c in detail["conflicts"]] == [(a, "same_ci")]
     with cw.db.session() as s:
@@ -406,7 +442,7 @@ def test_drafts_see_their_conflicts_before_submitting(cw, backend) -> None:
                            ends_at=datetime(2026, 11, 27, tzinfo=UTC)))
     with cw.db.session() as s:
         before = s.execute(select(func.count()).select_from(ChangeRequest)).scalar_one()
-        out = chg.window_conflicts(s, actor(cw, "lars"), "2026-11-26 19:00",
+        out = conflicts.window_conflicts(s, actor(cw, "lars"), "2026-11-26 19:00",
                                    "2026-11-26 21:00", ["app-visma"])
         after = s.execute(select(func.count()).select_from(ChangeRequest)).scalar_one()
     assert before == after
@@ -414,9 +450,9 @@ def test_drafts_see_their_conflicts_before_submitting(cw, backend) -> None:
                                                                     (a, "implementer")}
     assert out["freeze"] == ["School start"] and out["problem"] is None
     with cw.db.session() as s:
-        bad = chg.window_conflicts(s, actor(cw, "lars"), "2026-11-26 21:00",
+        bad = conflicts.window_conflicts(s, actor(cw, "lars"), "2026-11-26 21:00",
                                    "2026-11-26 19:00", [])
-        half = chg.window_conflicts(s, actor(cw, "lars"), "2026-11-26 19:00", None, [])
+        half = conflicts.window_conflicts(s, actor(cw, "lars"), "2026-11-26 19:00", None, [])
     assert bad["conflicts"] == [] and "after the planned start" in bad["problem"]
     assert half["conflicts"] == [] and half["freeze"] == []
 
@@ -427,7 +463,7 @@ def test_change_actions_refuse_a_stale_version(cw, backend, call) -> None:
 
     number = new(cw)
     with cw.db.session() as s:
-        ch = chg.get_change(s, number)
+        ch = records.get_change(s, number)
         if call == "schedule":
             ch.status = "approved"
         elif call == "outcome":
@@ -438,16 +474,32 @@ def test_change_actions_refuse_a_stale_version(cw, backend, call) -> None:
     with cw.db.session() as s:
         with pytest.raises(ConflictError, match="changed by someone else"):
             if call == "submit":
-                chg.submit_change(s, who, number, now=NOW, expected_version=seen)
+                lifecycle.submit_change(s, who, number, now=NOW, expected_version=seen)
             elif call == "update":
-                chg.update_change(s, who, number, fields={"title": "x"}, now=NOW,
+                lifecycle.update_change(s, who, number, fields={"title": "x"}, now=NOW,
                                   expected_version=seen)
             elif call == "schedule":
-                chg.schedule_change(s, who, number, now=NOW, expected_version=seen)
+                lifecycle.schedule_change(s, who, number, now=NOW, expected_version=seen)
             else:
-                chg.record_outcome(s, who, number, "successful", now=NOW,
+                lifecycle.record_outcome(s, who, number, "successful", now=NOW,
                                    expected_version=seen)
     with cw.db.session() as s:
-        ch = chg.get_change(s, number)
+        ch = records.get_change(s, number)
         assert ch.title == "Upgrade Visma" and ch.status in ("draft", "approved", "in_progress")
         assert ch.version == seen + 1
+
+
+def test_marking_a_service_retiring_drafts_its_change(cw) -> None:
+    """The catalog's retirement drafts the change through lifecycle.create_change, with the
+    service's CIs (it once looked the function up by name and gave up quietly)."""
+    from pob_tui.services.catalog import mark_retiring
+
+    with cw.db.session() as s:
+        add_agent(s, "sofie", ["service_owner"])
+    with cw.db.session() as s:
+        result = mark_retiring(s, actor(cw, "sofie"), "VISMA", now=NOW)
+    assert result["change"] is not None and result["change_note"] is None
+    with cw.db.session() as s:
+        detail = queries.change_detail(s, result["change"], with_impact=False)
+    assert detail["status"] == "draft" and detail["cis"] == ["app-visma"]
+    assert detail["title"] == "Retire VISMA Visma"

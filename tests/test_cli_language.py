@@ -193,6 +193,7 @@ def test_cab_agenda_and_minutes_in_norwegian() -> None:
 
     when = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
     item = {"number": "CHG-000007", "title": "Bytte brannmur", "type": "normal",
+            "status": "awaiting_cab",
             "risk": "high", "risk_reasons": [], "planned_start": when,
             "planned_end": when + timedelta(hours=2), "impact": None, "conflicts": [],
             "earlier_decisions": [], "votes": [{"member": "anne", "vote": "approve",
@@ -211,6 +212,9 @@ def test_cab_agenda_and_minutes_in_norwegian() -> None:
     assert "- Vote: anne approve" not in agenda and "godkjenn" in agenda
     text = report.agenda_text(data)
     assert "(akutt, planlagt)" in text and "høy" in text and "emergency" not in text
+    # each item as the CAB screen's detail pane shows it (one renderer for both)
+    lines = report.item_lines(item)
+    assert "    anne: godkjenn" in text and all("    " + line in text for line in lines)
     minutes = report.minutes_markdown(data)
     assert "| CHG-000007 | Bytte brannmur | høy | godkjent |" in minutes
     assert "anne: godkjenn" in minutes

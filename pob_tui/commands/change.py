@@ -1,16 +1,28 @@
-"""`pob change new|submit|schedule|start|outcome|review|close|link|show|list`: the CLI twins
-of the Changes area. One transaction per command: bad input writes nothing."""
+"""`pob change new|edit|submit|schedule|start|outcome|review|close|link|check|show|list`: the
+CLI twins of the Changes area. One transaction per command: bad input writes nothing."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pob_tui.commands.common import CommandContext, positive_int, search_text
 from pob_tui.config import Settings
 from pob_tui.i18n import _
 
+if TYPE_CHECKING:  # the ORM is imported inside the handler, so `pob --help` stays light
+    from pob_tui.services.changes.queries import ChangeDetail
+
 LIST_COLUMNS = ("number", "type", "status", "risk", "planned_start", "planned_end", "title",
                 "team", "implementer")
+"""`pob change list`'s columns (the keys of `queries.ChangeRow`, a contract)."""
+
+
+EDITABLE = ("title", "description", "reason", "implementation_plan", "test_plan",
+            "backout_plan", "emergency_reason")
+"""The fields `pob change edit` sets (as `lifecycle.update_change` allows)."""
 
 
 def _answer(text: str) -> tuple[str, str]:
@@ -51,6 +63,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
                                            "tested=yes|no, done_before=yes|no"))
     new.add_argument("--submit", action="store_true", help=_("submit at once"))
 
+    edit = csub.add_parser("edit", parents=[common, fmt],
+                           help=_("edit a draft (a rejected change goes back to draft)"))
+    edit.add_argument("number")
+    edit.add_argument("--start", help=_('planned start, local time "2026-12-01 18:00"'))
+    edit.add_argument("--end", help=_("planned end, local time"))
+    edit.add_argument("--ci", action="append", default=None,
+                      help=_("affected CI (repeatable; replaces the list)"))
+    for name in EDITABLE:
+        edit.add_argument("--" + name.replace("_", "-"))
+    edit.add_argument("--answer", action="append", type=_answer, default=None, metavar="Q=A",
+                      help=_("risk answer, as for new"))
+
     submit = csub.add_parser("submit", parents=[common, fmt],
                              help=_("submit for assessment and the CAB"))
     submit.add_argument("number")
@@ -82,6 +106,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
     link.add_argument("number")
     link.add_argument("incident")
 
+    check = csub.add_parser("check", parents=[common, fmt],
+                            help=_("what a planned window would clash with, before saving"))
+    check.add_argument("--start", required=True,
+                       help=_('planned start, local time "2026-12-01 18:00"'))
+    check.add_argument("--end", required=True, help=_("planned end, local time"))
+    check.add_argument("--ci", action="append", default=[], help=_("affected CI (repeatable)"))
+
     show = csub.add_parser("show", parents=[common, fmt],
                            help=_("one change with risk, impact, conflicts and events"))
     show.add_argument("number")
@@ -100,15 +131,16 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     settings = ctx.settings
     from pob_tui.commands.output import print_json, print_rows
     from pob_tui.errors import InvalidInput
-    from pob_tui.services import changes as svc
+    from pob_tui.services.changes import lifecycle, queries
+    from pob_tui.services.changes.records import get_change
 
     database = ctx.database()
     cmd = args.change_command
     with database.session() as session:
         actor = ctx.actor(session)
-        number = getattr(args, "number", None)
+        number: str = getattr(args, "number", None) or ""
         if cmd == "new":
-            ch = svc.create_change(session, actor, svc.NewChange(
+            ch = lifecycle.create_change(session, actor, lifecycle.NewChange(
                 title=args.title, type=args.type, cis=args.ci, planned_start=args.start,
                 planned_end=args.end, description=args.description, reason=args.reason,
                 requester=args.requester, owner_team=args.team, implementer=args.implementer,
@@ -118,23 +150,30 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
             ), settings=settings)
             number = ch.number
             if args.submit:
-                svc.submit_change(session, actor, number, settings=settings)
+                lifecycle.submit_change(session, actor, number, settings=settings)
+        elif cmd == "edit":
+            lifecycle.update_change(
+                session, actor, number, planned_start=args.start, planned_end=args.end,
+                cis=args.ci, answers=dict(args.answer) if args.answer is not None else None,
+                fields={name: getattr(args, name) for name in EDITABLE
+                        if getattr(args, name) is not None}, settings=settings)
         elif cmd == "submit":
-            svc.submit_change(session, actor, number, settings=settings)
+            lifecycle.submit_change(session, actor, number, settings=settings)
         elif cmd == "schedule":
-            svc.schedule_change(session, actor, number, planned_start=args.start,
-                                planned_end=args.end, settings=settings)
+            lifecycle.schedule_change(session, actor, number, planned_start=args.start,
+                                      planned_end=args.end, settings=settings)
         elif cmd == "start":
-            svc.start_change(session, actor, number)
+            lifecycle.start_change(session, actor, number)
         elif cmd == "outcome":
-            svc.record_outcome(session, actor, number, args.outcome, note=args.note)
+            lifecycle.record_outcome(session, actor, number, args.outcome, note=args.note)
         elif cmd == "review":
-            svc.review_change(session, actor, number, args.note)
+            lifecycle.review_change(session, actor, number, args.note)
         elif cmd == "close":
-            svc.close_change(session, actor, number)
+            lifecycle.close_change(session, actor, number)
         elif cmd == "link":
-            svc.link_incident(session, actor, number, args.incident)
+            lifecycle.link_incident(session, actor, number, args.incident)
         elif cmd == "list":
+            rows: Sequence[Mapping[str, object]]
             if args.week:
                 from datetime import date
 
@@ -143,24 +182,38 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
                 except ValueError:
                     raise InvalidInput(f"--week {args.week!r} is not a date like 2026-12-01"
                                        ) from None
-                rows = svc.change_calendar(session, week, settings=settings)
-                for r in rows:
-                    r["conflicts"] = "; ".join(c["detail"] for c in r["conflicts"])
-                cols = (*LIST_COLUMNS, "conflicts")
+                rows = [{**r, "conflicts": "; ".join(c["detail"] for c in r["conflicts"])}
+                        for r in queries.change_calendar(session, week, settings=settings)]
+                cols: tuple[str, ...] = (*LIST_COLUMNS, "conflicts")
             else:
-                rows = svc.list_changes(session, status=args.status, type=args.type,
-                                        search=args.search, limit=args.limit)
+                rows = queries.list_changes(session, status=args.status, type=args.type,
+                                            search=args.search, limit=args.limit)
                 cols = LIST_COLUMNS
             print_rows(rows, cols, args.format, tz=ctx.settings.tzinfo)
             return 0
+        if cmd == "check":
+            from pob_tui.services.changes.conflicts import window_conflicts
+
+            found = window_conflicts(session, actor, args.start, args.end, args.ci,
+                                     settings=settings)
+            if found["problem"] is not None:
+                raise InvalidInput(found["problem"])
+            if args.format == "json":
+                print_json(found)
+            else:
+                for name in found["freeze"]:
+                    print(_("Freeze: {names}").format(names=name))
+                for c in found["conflicts"]:
+                    print(_("Conflict: {detail}").format(detail=c["detail"]))
+            return 0
         if cmd == "show":
-            data = svc.change_detail(session, number, settings=settings)
+            data = queries.change_detail(session, number, settings=settings)
             if args.format == "json":
                 print_json(data)
             else:
                 _print_detail(data, settings)
             return 0
-        ch = svc.get_change(session, number)
+        ch = get_change(session, number)
         if args.format == "json":
             print_json({"number": ch.number, "type": ch.type, "status": ch.status,
                         "risk": ch.risk, "version": ch.version})
@@ -171,21 +224,21 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     return 0
 
 
-def _print_detail(data: dict, settings: Settings) -> None:
+def _print_detail(data: ChangeDetail, settings: Settings) -> None:
     from pob_tui.commands.output import print_fields, visible
     from pob_tui.reports.cab import WORD_LABELS
     from pob_tui.sla.display import format_moment
 
     tz = settings.tzinfo
 
-    def when(at):
+    def when(at: datetime | None) -> str | None:
         """As the TUI shows a moment: the calendar's zone, with the offset."""
         return format_moment(at, tz) if at else None
 
-    def word(value):
+    def word(value: str | None) -> str:
         return WORD_LABELS.get(value, value) if value else "-"
 
-    imp = data.get("impact") or {}
+    imp = data.get("impact")
     print_fields([
         (_("Number"), data["number"]),
         (_("Type"), word(data["type"]) + (f" ({data['template']})" if data["template"]
@@ -198,11 +251,11 @@ def _print_detail(data: dict, settings: Settings) -> None:
         (_("Implementer"), data["implementer"]),
         (_("CIs"), ", ".join(data["cis"])),
         (_("Impact"), _("{cis} CIs, {services} services, {people} people, {locations} "
-                        "locations").format(cis=imp.get("cis", 0),
-                                            services=imp.get("services", 0),
-                                            people=imp.get("people", 0),
-                                            locations=imp.get("locations", 0))),
-        (_("Services"), ", ".join(imp.get("service_names", []))),
+                        "locations").format(cis=imp["cis"] if imp else 0,
+                                            services=imp["services"] if imp else 0,
+                                            people=imp["people"] if imp else 0,
+                                            locations=imp["locations"] if imp else 0)),
+        (_("Services"), ", ".join(imp["service_names"] if imp else [])),
         (_("Conflicts"), "; ".join(c["detail"] for c in data.get("conflicts", []))),
         (_("Freeze"), ", ".join(data.get("freeze", []))),
         (_("Outcome"), data["outcome"]),

@@ -1,11 +1,15 @@
-"""CAB agenda and minutes for people (Markdown, text) and scripts (JSON), and the change
-success rate for reports. Read-only."""
+"""CAB agenda and minutes for people (Markdown, text, the CAB screen's detail) and scripts
+(JSON), and the change success rate for reports. Read-only.
+
+The agenda's read model (`Agenda`, built by `services.cab.agenda`) is declared here, with
+the one renderer of an agenda item (`item_lines`) that the CAB screen and `pob cab agenda`
+both print.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, TypedDict
-from zoneinfo import ZoneInfo
+from datetime import datetime, tzinfo
+from typing import NotRequired, TypedDict
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -13,6 +17,84 @@ from sqlmodel import Session, col
 from pob_tui.i18n import LazyLabels, _, format_decimal, ngettext
 from pob_tui.models import ChangeRequest
 from pob_tui.textsafe import markdown_inline as _md
+
+
+class Conflict(TypedDict):
+    """A clash of a change with another live change (`services.changes.conflicts`)."""
+
+    number: str
+    kind: str  # same_ci | dependent_ci | same_service | implementer
+    detail: str
+
+
+class ImpactCounts(TypedDict):
+    cis: int
+    services: int
+    people: int
+    locations: int
+
+
+class MeetingInfo(TypedDict):
+    """The meeting an agenda is for (dates and times in the office's zone)."""
+
+    starts_at: datetime
+    date: str
+    time: str
+    kind: str  # regular | emergency
+    status: str  # planned | held | cancelled
+    cutoff: datetime | None
+    chair: str | None
+    members: list[str]
+
+
+class VoteRow(TypedDict):
+    """A member's vote, or (final) the chair's decision."""
+
+    member: str
+    vote: str
+    conditions: str | None
+    final: bool
+    at: datetime
+    meeting: NotRequired[str | None]  # an earlier decision: that meeting's date
+
+
+class AgendaItem(TypedDict):
+    """A change on the agenda. `impact`, `impact_services` and `conflicts` are left out of
+    the minutes."""
+
+    number: str
+    title: str
+    type: str
+    status: str
+    risk: str | None
+    risk_reasons: list[str]
+    planned_start: datetime | None
+    planned_end: datetime | None
+    team: str | None
+    implementer: str | None
+    cis: list[str]
+    position: int
+    decision: str | None
+    impact: NotRequired[ImpactCounts | None]
+    impact_services: NotRequired[list[str]]
+    conflicts: NotRequired[list[Conflict]]
+    votes: list[VoteRow]
+    chair_decision: VoteRow | None
+    earlier_decisions: list[VoteRow]
+
+
+class Agenda(TypedDict):
+    """`pob cab agenda --format json` (a contract) and the CAB screen."""
+
+    meeting: MeetingInfo
+    items: list[AgendaItem]
+
+
+class Minutes(Agenda):
+    """`pob cab minutes --format json`: the agenda without impact, and the decisions."""
+
+    summary: dict[str, int]
+
 
 VOTE_WORDS = {"approve": "approved", "reject": "rejected", "defer": "deferred"}
 """The English past tense of a vote (kept for callers); people read `DECISION_LABELS`."""
@@ -49,7 +131,7 @@ def _decision(vote: str | None) -> str:
     return DECISION_LABELS.get(vote or "", vote or "")
 
 
-def _clean(value: Any) -> str:
+def _clean(value: object) -> str:
     """One line of user text for Markdown: no control characters, no table breaks."""
     if value is None:
         return ""
@@ -57,13 +139,13 @@ def _clean(value: Any) -> str:
     return text.replace("|", "\\|")
 
 
-def _when(at: datetime | None, tz: ZoneInfo | None = None) -> str:
+def _when(at: datetime | None, tz: tzinfo | None = None) -> str:
     if at is None:
         return ""
     return (at.astimezone(tz) if tz else at).strftime("%Y-%m-%d %H:%M")
 
 
-def _impact_text(impact: dict[str, int] | None) -> str:
+def _impact_text(impact: ImpactCounts | None) -> str:
     """'2 CI-er, 1 tjeneste, 96 personer, 3 lokasjoner': each count with its singular or
     plural, numbers as people read them (the TUI's CAB detail shows the same)."""
     if not impact:
@@ -82,17 +164,49 @@ def _impact_text(impact: dict[str, int] | None) -> str:
 impact_text = _impact_text
 
 
-def _kind(meeting: dict[str, Any]) -> str:
+def _kind(meeting: MeetingInfo) -> str:
     return _("Emergency CAB") if meeting["kind"] == "emergency" else _("CAB")
 
 
-def agenda_json(data: dict[str, Any]) -> dict[str, Any]:
+def agenda_json(data: Agenda) -> Agenda:
     """The agenda as the CLI's JSON contract (every item has number, title, type, risk,
     risk_reasons, planned_start, planned_end, impact, conflicts)."""
-    return {"meeting": data["meeting"], "items": data["items"]}
+    return Agenda(meeting=data["meeting"], items=data["items"])
 
 
-def agenda_markdown(data: dict[str, Any], tz: ZoneInfo | None = None) -> str:
+def item_lines(item: AgendaItem, tz: tzinfo | None = None) -> list[str]:
+    """One agenda item for people, in the current language: what it is and its risk, the
+    impact, the window, conflicts, earlier decisions, this meeting's votes and the chair's
+    decision. The CAB screen's detail pane and `pob cab agenda` print these lines."""
+    lines = [
+        f"{item['number']} · {_word(item['type'])} · {_word(item['status'])} · "
+        + _("risk {risk}").format(risk=_word(item["risk"]))
+        + ": " + "; ".join(item["risk_reasons"]),
+        _("Impact: {impact}").format(impact=_impact_text(
+            item.get("impact") or ImpactCounts(cis=0, services=0, people=0, locations=0))),
+    ]
+    start, end = item["planned_start"], item["planned_end"]
+    if start is not None:
+        lines.append(_("Window: {start} – {end} · {team}").format(
+            start=_when(start, tz), end=(end.astimezone(tz) if end else start).strftime(
+                "%H:%M"), team=item.get("team") or ""))
+    for c in item.get("conflicts") or []:
+        lines.append(_("Conflict: {detail}").format(detail=c["detail"]))
+    for d in item["earlier_decisions"]:
+        lines.append(_("Earlier: CAB {date} {vote}").format(
+            date=d.get("meeting"), vote=_decision(d["vote"]))
+            + (f" ({d['conditions']})" if d.get("conditions") else ""))
+    for v in item["votes"]:
+        lines.append(f"{v['member']}: {VOTE_LABELS.get(v['vote'], v['vote'])}"
+                     + (f" ({v['conditions']})" if v.get("conditions") else ""))
+    final = item["chair_decision"]
+    if final:
+        lines.append(_("Decision: {vote}").format(vote=_decision(final["vote"]))
+                     + (f" ({final['conditions']})" if final.get("conditions") else ""))
+    return lines
+
+
+def agenda_markdown(data: Agenda, tz: tzinfo | None = None) -> str:
     """The agenda for people, in the current language (the JSON keeps English words)."""
     m = data["meeting"]
     lines = [_("# {kind} agenda {date} {time}").format(kind=_kind(m), date=m["date"],
@@ -141,15 +255,17 @@ def agenda_markdown(data: dict[str, Any], tz: ZoneInfo | None = None) -> str:
             lines.append("- " + _("Vote: {member} {vote}").format(
                 member=_md(v["member"]), vote=VOTE_LABELS.get(v["vote"], v["vote"]))
                 + (f" ({_md(v['conditions'])})" if v.get("conditions") else ""))
-        if it.get("chair_decision"):
-            d = it["chair_decision"]
-            lines.append("- " + _("Decision: {decision}").format(decision=_decision(d["vote"]))
-                         + (f" ({_md(d['conditions'])})" if d.get("conditions") else ""))
+        final = it.get("chair_decision")
+        if final:
+            lines.append("- " + _("Decision: {decision}").format(
+                decision=_decision(final["vote"]))
+                + (f" ({_md(final['conditions'])})" if final.get("conditions") else ""))
     return "\n".join(lines) + "\n"
 
 
-def agenda_text(data: dict[str, Any], tz: ZoneInfo | None = None) -> str:
-    """The agenda as plain lines for the terminal, in the current language."""
+def agenda_text(data: Agenda, tz: tzinfo | None = None) -> str:
+    """The agenda as plain lines for the terminal, in the current language: a line per item,
+    then the item as the CAB screen's detail shows it (`item_lines`)."""
     m = data["meeting"]
     n = len(data["items"])
     lines = [_("CAB {date} {time} ({kind}, {status}): {changes}").format(
@@ -158,21 +274,11 @@ def agenda_text(data: dict[str, Any], tz: ZoneInfo | None = None) -> str:
     for i, it in enumerate(data["items"], 1):
         lines.append(f"{i:>2}. {it['number']}  {_word(it['risk']):<7} {_word(it['type']):<9} "
                      f"{_when(it['planned_start'], tz)}  {_clean(it['title'])}")
-        if it["risk_reasons"]:
-            lines.append("    " + _("risk: {reasons}").format(
-                reasons="; ".join(_clean(r) for r in it["risk_reasons"])))
-        if it.get("impact"):
-            lines.append("    " + _("impact: {impact}").format(
-                impact=_impact_text(it["impact"])))
-        for c in it.get("conflicts") or []:
-            lines.append("    " + _("conflict: {detail}").format(detail=_clean(c["detail"])))
-        for d in it.get("earlier_decisions") or []:
-            lines.append("    " + _("earlier: {meeting} {decision}").format(
-                meeting=d.get("meeting"), decision=_decision(d["vote"])))
+        lines += ["    " + _clean(line) for line in item_lines(it, tz)]
     return "\n".join(lines) + "\n"
 
 
-def minutes_markdown(data: dict[str, Any], tz: ZoneInfo | None = None) -> str:
+def minutes_markdown(data: Minutes, tz: tzinfo | None = None) -> str:
     """The minutes for people, in the current language (the JSON keeps English words)."""
     m = data["meeting"]
     lines = [_("# {kind} minutes {date} {time}").format(kind=_kind(m), date=m["date"],
@@ -187,10 +293,10 @@ def minutes_markdown(data: dict[str, Any], tz: ZoneInfo | None = None) -> str:
     heads = (_("Change"), _("Title"), _("Risk"), _("Decision"), _("Conditions"))
     lines += ["| " + " | ".join(heads) + " |", "|---|---|---|---|---|"]
     for it in data["items"]:
-        d = it.get("chair_decision") or {}
+        final = it.get("chair_decision")
         decision = _decision(it["decision"]) if it["decision"] else _("not decided")
         lines.append(f"| {it['number']} | {_md(it['title'])} | {_word(it['risk'])} | "
-                     f"{decision} | {_md(d.get('conditions'))} |")
+                     f"{decision} | {_md(final.get('conditions') if final else None)} |")
     for it in data["items"]:
         if not it.get("votes"):
             continue

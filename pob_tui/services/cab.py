@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -33,6 +33,7 @@ from pob_tui.models import (
     CabDecision,
     CabMeeting,
     CabMember,
+    ChangeCi,
     ChangeRequest,
     ConfigItem,
     Person,
@@ -41,11 +42,16 @@ from pob_tui.models import (
     utcnow,
 )
 from pob_tui.models.change import VOTES
-from pob_tui.services import changes as chg
+from pob_tui.reports.cab import Agenda, AgendaItem, MeetingInfo, Minutes, VoteRow
 from pob_tui.services.audit import record_ticket_event
+from pob_tui.services.changes.conflicts import find_conflicts
+from pob_tui.services.changes.lifecycle import move_status, touch
+from pob_tui.services.changes.records import ACTIVE_STATUSES, get_change, parse_local
+from pob_tui.services.changes.risk import RISK_ORDER
 from pob_tui.services.identity import Actor
 from pob_tui.services.impact import analyse_impact
 from pob_tui.services.permissions import require
+from pob_tui.sla.workdays import add_working_days, is_working_day, local_date
 
 RUNNING = timedelta(hours=2)
 """A meeting counts as 'next' until this long after its start (it may be running)."""
@@ -59,7 +65,7 @@ RUNNING = timedelta(hours=2)
 def slot_at(d: date, settings: Settings) -> datetime | None:
     """The regular meeting on local date `d`, or None (not a CAB weekday, or closed)."""
     s = settings
-    if d.weekday() not in s.cab_weekdays or not chg.is_working_day(d, s):
+    if d.weekday() not in s.cab_weekdays or not is_working_day(d, s):
         return None
     return datetime.combine(d, s.cab_time, tzinfo=s.tzinfo).astimezone(UTC)
 
@@ -68,7 +74,7 @@ def slots(after: datetime, settings: Settings, *, backwards: bool = False
           ) -> Iterator[datetime]:
     """Regular meeting times strictly after (or before) `after`, nearest first."""
     s = settings
-    d = chg.local_date(after, s)
+    d = local_date(after, s)
     step = timedelta(days=-1 if backwards else 1)
     for _step in range(800):
         at = slot_at(d, s)
@@ -81,7 +87,7 @@ def cutoff(meeting_at: datetime, settings: Settings) -> datetime:
     """Changes submitted before this time go on the meeting at `meeting_at`."""
     s = settings
     local = meeting_at.astimezone(s.tzinfo)
-    day = chg.add_working_days(local.date(), -s.cab_cutoff_working_days, s)
+    day = add_working_days(local.date(), -s.cab_cutoff_working_days, s)
     return datetime.combine(day, local.time(), tzinfo=s.tzinfo).astimezone(UTC)
 
 
@@ -111,10 +117,9 @@ def _create_meeting(session: Session, at: datetime, kind: str = "regular") -> Ca
     return meeting
 
 
-def meeting_for_submission(session: Session, now: datetime, settings: Settings | None = None,
-                           *, plan_only: bool = False) -> Any:
-    """The first meeting whose cut-off is after `now` (created when needed). With
-    `plan_only`, only its start time, and nothing is written."""
+def submission_slot(session: Session, now: datetime, settings: Settings | None = None
+                    ) -> datetime:
+    """When the first meeting whose cut-off is after `now` starts (nothing is written)."""
     settings = settings or settings_of(session)
     for at in slots(now, settings):
         if cutoff(at, settings) <= now:
@@ -122,10 +127,15 @@ def meeting_for_submission(session: Session, now: datetime, settings: Settings |
         existing = _meeting_at(session, at)
         if existing is not None and existing.status != "planned":
             continue
-        if plan_only:
-            return at
-        return existing or _create_meeting(session, at)
+        return at
     raise InvalidInput("no CAB meeting found in the next two years; check [cab] weekdays")
+
+
+def meeting_for_submission(session: Session, now: datetime, settings: Settings | None = None
+                           ) -> CabMeeting:
+    """The first meeting whose cut-off is after `now` (created when needed)."""
+    at = submission_slot(session, now, settings)
+    return _meeting_at(session, at) or _create_meeting(session, at)
 
 
 def emergency_meeting(session: Session, actor: Actor, now: datetime) -> CabMeeting:
@@ -206,10 +216,8 @@ def find_meeting(session: Session, ref: str | date | datetime | None, *,
     if isinstance(ref, str):
         text = ref.strip()
         try:
-            if len(text) > 10:
-                ref = chg.parse_local(text, s, "meeting")
-            else:
-                ref = date.fromisoformat(text)
+            ref = (parse_local(text, s, "meeting") if len(text) > 10
+                   else date.fromisoformat(text))
         except ValueError:
             raise InvalidInput(f"meeting {text!r} is not a date like 2026-12-01") from None
     if isinstance(ref, datetime):
@@ -264,7 +272,7 @@ def _names(session: Session, agent_ids: list[int]) -> dict[int, str]:
         .join(Person, col(Person.id) == Agent.person_id).where(col(Agent.id).in_(agent_ids)))}
 
 
-def _meeting_dict(session: Session, ref: MeetingRef, settings: Settings) -> dict[str, Any]:
+def _meeting_info(session: Session, ref: MeetingRef, settings: Settings) -> MeetingInfo:
     chair, members = None, []
     if ref.id is not None:
         m = session.get(CabMeeting, ref.id)
@@ -274,15 +282,15 @@ def _meeting_dict(session: Session, ref: MeetingRef, settings: Settings) -> dict
         members = sorted(names[i] for i in ids if i in names)
         chair = names.get(m.chair_id) if m and m.chair_id else None
     local = ref.starts_at.astimezone(settings.tzinfo)
-    return {"starts_at": ref.starts_at, "date": local.date().isoformat(),
-            "time": local.strftime("%H:%M"), "kind": ref.kind, "status": ref.status,
-            "cutoff": cutoff(ref.starts_at, settings) if ref.kind == "regular" else None,
-            "chair": chair, "members": members}
+    return MeetingInfo(starts_at=ref.starts_at, date=local.date().isoformat(),
+                       time=local.strftime("%H:%M"), kind=ref.kind, status=ref.status,
+                       cutoff=cutoff(ref.starts_at, settings) if ref.kind == "regular"
+                       else None, chair=chair, members=members)
 
 
 def agenda(session: Session, meeting: str | date | datetime | MeetingRef | None = None, *,
            now: datetime | None = None, settings: Settings | None = None,
-           with_impact: bool = True) -> dict[str, Any]:
+           with_impact: bool = True) -> Agenda:
     """The meeting and its items, ordered by risk (high first), then planned start. Each
     item carries risk reasons, impact counts, conflicts, earlier decisions and votes."""
     settings = settings or settings_of(session)
@@ -290,7 +298,7 @@ def agenda(session: Session, meeting: str | date | datetime | MeetingRef | None 
     now = now or utcnow()
     ref = meeting if isinstance(meeting, MeetingRef) else find_meeting(
         session, meeting, now=now, settings=s)
-    out: dict[str, Any] = {"meeting": _meeting_dict(session, ref, s), "items": []}
+    out = Agenda(meeting=_meeting_info(session, ref, s), items=[])
     if held(ref, now):  # its time passed: held, though nobody marked it
         out["meeting"]["status"] = "held"
     if ref.id is None:
@@ -300,13 +308,11 @@ def agenda(session: Session, meeting: str | date | datetime | MeetingRef | None 
         .join(ChangeRequest, col(ChangeRequest.id) == CabAgendaItem.change_id)
         .outerjoin(Team, col(Team.id) == ChangeRequest.owner_team_id)
         .where(col(CabAgendaItem.meeting_id) == ref.id)).all()
-    change_ids = [c.id for _i, c, _t in rows]
+    change_ids = [pk(c) for _i, c, _t in rows]
     cis: dict[int, list[int]] = {}
     ci_names: dict[int, list[str]] = {}
     decisions: dict[int, list[CabDecision]] = {}
     if change_ids:
-        from pob_tui.models import ChangeCi
-
         for cid, ci_id, name in session.execute(
                 select(col(ChangeCi.change_id), col(ChangeCi.ci_id), col(ConfigItem.name))
                 .join(ConfigItem, col(ConfigItem.id) == ChangeCi.ci_id)
@@ -323,53 +329,73 @@ def agenda(session: Session, meeting: str | date | datetime | MeetingRef | None 
     voter_names = _names(session, sorted({d.agent_id for ds in decisions.values() for d in ds}
                                          | {c.implementer_id for _i, c, _t in rows
                                             if c.implementer_id}))
-    items = []
+    items: list[AgendaItem] = []
     for item, change, team in rows:
-        ids = cis.get(change.id, [])
-        entry: dict[str, Any] = {
-            "number": change.number, "title": change.title, "type": change.type,
-            "status": change.status, "risk": change.risk,
-            "risk_reasons": json.loads(change.risk_reasons or "[]"),
-            "planned_start": change.planned_start, "planned_end": change.planned_end,
-            "team": team, "implementer": voter_names.get(change.implementer_id or -1),
-            "cis": ci_names.get(change.id, []), "position": item.position,
-            "decision": item.decision,
-        }
-        if with_impact:
-            impact = analyse_impact(session, ids, chg.local_date(
-                change.planned_start or now, s))
-            entry["impact"] = impact.counts()
-            entry["impact_services"] = impact.service_names[:10]
-            entry["conflicts"] = (chg.find_conflicts(session, change, impact, cis=ids)
-                                  if change.status in chg.ACTIVE_STATUSES else [])
-        else:
-            entry["impact"] = None
-            entry["conflicts"] = []
+        ids = cis.get(pk(change), [])
         here, earlier = [], []
-        for d in decisions.get(change.id, []):
-            row = {"member": voter_names.get(d.agent_id, "?"), "vote": d.vote,
-                   "conditions": d.conditions, "final": d.final,
-                   "at": d.decided_at}
+        for d in decisions.get(pk(change), []):
+            row = VoteRow(member=voter_names.get(d.agent_id, "?"), vote=d.vote,
+                          conditions=d.conditions, final=d.final, at=d.decided_at)
             if d.meeting_id == ref.id:
                 here.append(row)
             elif d.final:
                 mt = meeting_at.get(d.meeting_id)
                 row["meeting"] = mt.astimezone(s.tzinfo).date().isoformat() if mt else None
                 earlier.append(row)
-        entry["votes"] = [v for v in here if not v["final"]]
         final = [v for v in here if v["final"]]
-        entry["chair_decision"] = final[-1] if final else None
-        entry["earlier_decisions"] = earlier
+        entry = AgendaItem(
+            number=change.number, title=change.title, type=change.type,
+            status=change.status, risk=change.risk,
+            risk_reasons=json.loads(change.risk_reasons or "[]"),
+            planned_start=change.planned_start, planned_end=change.planned_end,
+            team=team, implementer=voter_names.get(change.implementer_id or -1),
+            cis=ci_names.get(pk(change), []), position=item.position,
+            decision=item.decision, impact=None, conflicts=[],
+            votes=[v for v in here if not v["final"]],
+            chair_decision=final[-1] if final else None, earlier_decisions=earlier,
+        )
+        if with_impact:
+            impact = analyse_impact(session, ids, local_date(change.planned_start or now, s))
+            entry["impact"] = impact.counts()
+            entry["impact_services"] = impact.service_names[:10]
+            entry["conflicts"] = (find_conflicts(session, change, impact, cis=ids)
+                                  if change.status in ACTIVE_STATUSES else [])
         items.append(entry)
     far = datetime.max.replace(tzinfo=UTC)
-    items.sort(key=lambda e: (chg.RISK_ORDER.get(e["risk"], 3), e["planned_start"] or far,
+    items.sort(key=lambda e: (RISK_ORDER.get(e["risk"], 3), e["planned_start"] or far,
                               e["number"]))
     out["items"] = items
     return out
 
 
+@dataclass(frozen=True)
+class MeetingAgenda:
+    """A meeting (stored, or only on the schedule) and its agenda: what the CAB screen
+    shows, and the meeting its votes and decisions go to."""
+
+    ref: MeetingRef
+    agenda: Agenda
+
+
+def meeting_agenda(session: Session, at: datetime | None = None, step: int = 0, *,
+                   now: datetime | None = None, settings: Settings | None = None
+                   ) -> MeetingAgenda:
+    """The agenda of the next meeting (`at` None), of the meeting at `at`, or of the one
+    before (`step` < 0) or after (`step` > 0) it: the CAB screen's one call per load."""
+    settings = settings or settings_of(session)
+    now = now or utcnow()
+    if at is None:
+        ref = next_meeting(session, now, settings)
+    elif step:
+        ref = adjacent_meeting(session, at, step, settings)
+    else:
+        stored = _meeting_at(session, at)
+        ref = _ref(stored) if stored else MeetingRef(at)
+    return MeetingAgenda(ref, agenda(session, ref, now=now, settings=settings))
+
+
 def minutes(session: Session, meeting: str | date | datetime | MeetingRef | None, *,
-            now: datetime | None = None, settings: Settings | None = None) -> dict[str, Any]:
+            now: datetime | None = None, settings: Settings | None = None) -> Minutes:
     """What the meeting decided: items with every vote, conditions and the decision."""
     settings = settings or settings_of(session)
     data = agenda(session, meeting, now=now, settings=settings, with_impact=False)
@@ -378,8 +404,7 @@ def minutes(session: Session, meeting: str | date | datetime | MeetingRef | None
         counts[item["decision"] or "undecided"] += 1
         item.pop("impact", None)
         item.pop("conflicts", None)
-    data["summary"] = counts
-    return data
+    return Minutes(meeting=data["meeting"], items=data["items"], summary=counts)
 
 
 # --- in the meeting ------------------------------------------------------------------------
@@ -401,6 +426,15 @@ def _open_item(session: Session, change: ChangeRequest, meeting: MeetingRef | No
     return row[0], row[1]
 
 
+class Decision(TypedDict):
+    """What the chair's decision did (`pob cab decide`)."""
+
+    number: str
+    decision: str
+    status: str
+    next_meeting: NotRequired[datetime]  # a deferred change's next meeting
+
+
 def _check_vote(vote: str) -> None:
     if vote not in VOTES:
         raise InvalidInput(f"unknown vote {vote!r}; expected one of " + ", ".join(VOTES))
@@ -416,7 +450,7 @@ def vote(session: Session, actor: Actor, number: str, value: str, *,
         raise PermissionDenied(f"only CAB members vote; {actor.username} is not a CAB member")
     _check_vote(value)
     now = now or utcnow()
-    change = chg.get_change(session, number, for_update=True)
+    change = get_change(session, number, for_update=True)
     if change.status != "awaiting_cab":
         raise TransitionNotAllowed(f"{change.number} is {change.status}; votes are for changes "
                                    "awaiting the CAB")
@@ -444,14 +478,14 @@ def vote(session: Session, actor: Actor, number: str, value: str, *,
 
 def decide(session: Session, actor: Actor, number: str, value: str, *,
            conditions: str | None = None, meeting: MeetingRef | None = None,
-           now: datetime | None = None, settings: Settings | None = None) -> dict[str, Any]:
+           now: datetime | None = None, settings: Settings | None = None) -> Decision:
     """The chair's decision: approve -> approved, reject -> rejected, defer -> on the next
     meeting's agenda."""
     settings = settings or settings_of(session)
     agent_id = require(session, actor, "cab.chair", number)
     _check_vote(value)
     now = now or utcnow()
-    change = chg.get_change(session, number, for_update=True)
+    change = get_change(session, number, for_update=True)
     if change.status != "awaiting_cab":
         raise TransitionNotAllowed(f"{change.number} is {change.status}; only changes awaiting "
                                    "the CAB can be decided")
@@ -465,13 +499,13 @@ def decide(session: Session, actor: Actor, number: str, value: str, *,
     # A decision does not close the meeting nor make the decider its chair: a chair may
     # decide an item ahead of Tuesday's meeting, which stays open for changes submitted
     # before its cut-off (`hold_meeting` closes it; so does its time passing).
-    result: dict[str, Any] = {"number": change.number, "decision": value}
+    result = Decision(number=change.number, decision=value, status=change.status)
     note = f"CAB {mt.starts_at.astimezone(settings.tzinfo):%Y-%m-%d}: {value}" + (
         f" ({conditions})" if conditions else "")
     if value == "approve":
-        chg.move_status(session, change, agent_id, "approved", now, comment=note)
+        move_status(session, change, agent_id, "approved", now, comment=note)
     elif value == "reject":
-        chg.move_status(session, change, agent_id, "rejected", now, comment=note)
+        move_status(session, change, agent_id, "rejected", now, comment=note)
     else:
         nxt = None
         for at in slots(max(mt.starts_at, now), settings):
@@ -484,7 +518,7 @@ def decide(session: Session, actor: Actor, number: str, value: str, *,
         record_ticket_event(session, ticket_type="change", ticket_id=pk(change), kind="field",
                             actor_id=agent_id, field="cab_meeting", old=mt.starts_at,
                             new=nxt.starts_at, comment=note, at=now)
-        chg._touch(change, now)
+        touch(change, now)
         result["next_meeting"] = nxt.starts_at
     result["status"] = change.status
     session.flush()
@@ -523,7 +557,7 @@ def move_item(session: Session, actor: Actor, number: str, to: str | date | date
     settings = settings or settings_of(session)
     agent_id = require(session, actor, "change.manage", number)
     now = now or utcnow()
-    change = chg.get_change(session, number, for_update=True)
+    change = get_change(session, number, for_update=True)
     item, old = _open_item(session, change, None)
     ref = find_meeting(session, to, now=now, settings=settings)
     if ref.starts_at < now - RUNNING:
@@ -544,6 +578,6 @@ def move_item(session: Session, actor: Actor, number: str, to: str | date | date
     record_ticket_event(session, ticket_type="change", ticket_id=pk(change), kind="field",
                         actor_id=agent_id, field="cab_meeting", old=old.starts_at,
                         new=target.starts_at, at=now)
-    chg._touch(change, now)
+    touch(change, now)
     session.flush()
     return target

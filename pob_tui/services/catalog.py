@@ -173,9 +173,9 @@ def service_detail(session: Session, ref: str | int, *, now: datetime,
 
 def mark_retiring(session: Session, actor: Actor, ref: str | int, *,
                   now: datetime | None = None, draft_change: bool = True) -> dict[str, Any]:
-    """Set a live or planned service to `retiring`, audited. With the change module present,
-    also draft the change request that will retire it (in a savepoint: if the actor may not
-    request changes, the service is still marked and `change_note` says why)."""
+    """Set a live or planned service to `retiring`, audited, and (`draft_change`) draft the
+    change request that will retire it (in a savepoint: if the actor may not request
+    changes, the service is still marked and `change_note` says why)."""
     require(session, actor, "service.retire", target=str(ref))
     svc = find_service(session, ref)
     if svc.lifecycle in ("retiring", "retired"):
@@ -190,19 +190,11 @@ def mark_retiring(session: Session, actor: Actor, ref: str | int, *,
                               "change_note": None}
     if not draft_change:
         return result
-    try:
-        from pob_tui.services import changes  # the change issue's module
-    except ImportError:
-        result["change_note"] = "change module not available"
-        return result
-    create = getattr(changes, "create_change", None)
-    new_change = getattr(changes, "NewChange", None)
-    if create is None or new_change is None:
-        result["change_note"] = "change module has no create_change"
-        return result
+    from pob_tui.services.changes.lifecycle import NewChange, create_change
+
     ci_ids = list(session.execute(select(col(ServiceCi.ci_id)).where(
         col(ServiceCi.service_id) == svc.id)).scalars())
-    data = new_change(
+    data = NewChange(
         title=f"Retire {svc.code} {svc.name}"[:200], cis=ci_ids,
         description=f"Retire the service {svc.name} ({svc.code}): marked retiring from the "
                     "kill-when-you-can review.",
@@ -211,7 +203,7 @@ def mark_retiring(session: Session, actor: Actor, ref: str | int, *,
     )
     nested = session.begin_nested()
     try:
-        change = create(session, actor, data, now=now)
+        change = create_change(session, actor, data, now=now)
         nested.commit()
         result["change"] = change.number
     except PobError as exc:

@@ -35,6 +35,7 @@ from pob_tui.models import (
     ServiceCi,
     Subscription,
 )
+from pob_tui.reports.cab import ImpactCounts
 
 MAX_DEPTH = 4
 CHUNK = 900  # below SQLite's default limit of host parameters per statement
@@ -97,6 +98,16 @@ class ImpactedPerson:
     via: str  # the org unit name, service code or CI name behind the reason
 
 
+class ImpactSummary(ImpactCounts):
+    """`pob change show --format json`'s "impact" (a contract): the counts, and names."""
+
+    org_units: int
+    ci_names: list[str]
+    service_names: list[str]
+    org_unit_names: list[str]
+    location_names: list[str]
+
+
 @dataclass
 class Impact:
     """What trouble on `roots` reaches, each list in a stable order with its reasons."""
@@ -141,17 +152,18 @@ class Impact:
     def service_names(self) -> list[str]:
         return [s.name for s in self.services]
 
-    def counts(self) -> dict[str, int]:
-        return {"cis": len(self.cis), "services": len(self.services),
-                "people": self.people, "locations": len(self.locations)}
+    def counts(self) -> ImpactCounts:
+        """How many CIs, services, people and locations (the CAB agenda's figures)."""
+        return ImpactCounts(cis=len(self.cis), services=len(self.services),
+                            people=self.people, locations=len(self.locations))
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> ImpactSummary:
         """The change's JSON shape (counts and capped name lists)."""
-        return {**self.counts(), "org_units": len(self.org_units),
-                "ci_names": sorted(self.ci_names)[:LIST_CAP],
-                "service_names": sorted(self.service_names),
-                "org_unit_names": sorted(u.name for u in self.org_units)[:LIST_CAP],
-                "location_names": sorted(loc.name for loc in self.locations)[:LIST_CAP]}
+        return ImpactSummary(**self.counts(), org_units=len(self.org_units),
+                             ci_names=sorted(self.ci_names)[:LIST_CAP],
+                             service_names=sorted(self.service_names),
+                             org_unit_names=sorted(u.name for u in self.org_units)[:LIST_CAP],
+                             location_names=sorted(loc.name for loc in self.locations)[:LIST_CAP])
 
     def as_json(self) -> dict[str, Any]:
         """`pob ci impact --format json` (a contract): names and codes, and the paths."""
@@ -164,7 +176,8 @@ class Impact:
                 "locations": [loc.code for loc in self.locations], "paths": paths}
 
 
-def _chunks(ids: Iterable[int], size: int = CHUNK) -> Iterable[list[int]]:
+def chunks(ids: Iterable[int], size: int = CHUNK) -> Iterable[list[int]]:
+    """`ids` sorted, in lists short enough for one IN (...) on either database."""
     items = sorted(ids)
     for i in range(0, len(items), size):
         yield items[i:i + size]
@@ -218,7 +231,7 @@ def walk(session: Session, root_ids: Iterable[int], depth: int = MAX_DEPTH
             reached[cid] = _Reached(name, cls, status, loc, person, parent, kind, level)
     # one step forward along connects_to, from the roots only
     if depth >= 1:
-        for chunk in _chunks(roots):
+        for chunk in chunks(roots):
             for source, cid, name, cls, status, loc, person in session.execute(
                     select(col(CiRelation.source_id), col(ConfigItem.id), *cols)
                     .join(ConfigItem, col(ConfigItem.id) == CiRelation.target_id)
@@ -229,6 +242,37 @@ def walk(session: Session, root_ids: Iterable[int], depth: int = MAX_DEPTH
                     reached[cid] = _Reached(name, cls, status, loc, person, source,
                                             CONNECTED_FROM, 1)
     return reached
+
+
+def reach_by_root(session: Session, root_ids: Iterable[int], depth: int = MAX_DEPTH
+                  ) -> dict[int, set[int]]:
+    """Each root CI -> the ids `walk` reaches from it alone (itself included), for many roots
+    in one recursive query: conflict checks for a page of changes need the reach of each
+    change's CIs, not the names, paths and people of a full `analyse_impact`."""
+    roots = sorted(set(root_ids))
+    out: dict[int, set[int]] = {r: set() for r in roots}
+    if not roots:
+        return out
+    for chunk in chunks(roots):
+        anchor: Select[*tuple[Any, ...]] = select(
+            col(ConfigItem.id).label("root"), col(ConfigItem.id).label("id"),
+            cast(literal_column("0"), Integer).label("depth")
+        ).where(col(ConfigItem.id).in_(chunk))
+        w = anchor.cte("reach_walk", recursive=True)
+        step = (select(w.c.root, col(CiRelation.source_id),
+                       cast(w.c.depth + literal_column("1"), Integer))
+                .join(w, col(CiRelation.target_id) == w.c.id)
+                .where(w.c.depth < literal_column(str(int(depth)))))
+        walked = w.union(step)
+        for root, cid in session.execute(select(walked.c.root, walked.c.id).distinct()):
+            out[root].add(cid)
+        if depth >= 1:  # one step forward along connects_to, from the roots only
+            for root, cid in session.execute(
+                    select(col(CiRelation.source_id), col(CiRelation.target_id))
+                    .where(col(CiRelation.source_id).in_(chunk),
+                           col(CiRelation.kind) == "connects_to")):
+                out[root].add(cid)
+    return out
 
 
 def _reached_condition(column: Any, imp: Impact) -> Any:
@@ -332,7 +376,7 @@ def analyse_impact(session: Session, ci_ids: Iterable[int], on: date | None = No
     # people: per covered unit (for the units' counts) and per location (for the total)
     if imp.unit_via:
         per_unit: dict[int, int] = {}
-        for chunk in _chunks(imp.unit_via):
+        for chunk in chunks(imp.unit_via):
             for unit, n in session.execute(
                     select(col(Person.org_unit_id), func.count()).where(
                         col(Person.active), col(Person.org_unit_id).in_(chunk))
@@ -365,7 +409,7 @@ def analyse_impact(session: Session, ci_ids: Iterable[int], on: date | None = No
         if r.location_id is not None:
             cis_at[r.location_id] = cis_at.get(r.location_id, 0) + 1
     loc_ids = set(people_at) | set(cis_at)
-    for chunk in _chunks(loc_ids):
+    for chunk in chunks(loc_ids):
         for lid, code, name in session.execute(
                 select(col(Location.id), col(Location.code), col(Location.name))
                 .where(col(Location.id).in_(chunk))):
@@ -395,9 +439,9 @@ def _subtree(top: int, unit_via: dict[int, int], covered_by: dict[int, list[int]
 
 def _people_condition(imp: Impact) -> Any:
     conds: list[Any] = []
-    for chunk in _chunks(imp.unit_via):
+    for chunk in chunks(imp.unit_via):
         conds.append(col(Person.org_unit_id).in_(chunk))
-    for chunk in _chunks(imp.subscriber_via):
+    for chunk in chunks(imp.subscriber_via):
         conds.append(col(Person.id).in_(chunk))
     if imp.owner_via:  # owners of impacted CIs: by subquery, there may be thousands
         conds.append(col(Person.id).in_(select(col(ConfigItem.person_id)).where(

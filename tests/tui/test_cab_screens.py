@@ -19,7 +19,7 @@ from pob_tui.models import (
     CiRelation,
     ConfigItem,
 )
-from pob_tui.services import changes as chg
+from pob_tui.services.changes import lifecycle
 from pob_tui.services.identity import load_actor
 from tests.tui.conftest import NOW, settle
 
@@ -45,11 +45,11 @@ def fill_changes(url: str) -> None:
     with database.session() as s:
         actor = load_actor(s, "agent1")
         for title, cis, start, end, answers in specs:
-            ch = chg.create_change(s, actor, chg.NewChange(
+            ch = lifecycle.create_change(s, actor, lifecycle.NewChange(
                 title=title, cis=cis, planned_start=start, planned_end=end,
                 implementation_plan="plan", backout_plan="back", answers=answers),
                 now=NOW - timedelta(hours=1))
-            chg.submit_change(s, actor, ch.number, now=NOW - timedelta(hours=1))
+            lifecycle.submit_change(s, actor, ch.number, now=NOW - timedelta(hours=1))
     database.dispose()
 
 
@@ -157,7 +157,14 @@ async def test_a_change_number_opens_the_change_detail(cab_url, make_app) -> Non
     app = make_app(cab_url)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        app.open_ticket("CHG-000001")
+        await pilot.press("ctrl+p", *"chg-000001")  # typed in the palette, any case
+        await settle(pilot)
+        await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ChangeDetailScreen)
         assert app.screen.number == "CHG-000001"
+        await pilot.press("escape")
+        await settle(pilot)
+        app.open_ticket("CHG-000001")  # the ticket jump from a link, too
+        await settle(pilot)
+        assert isinstance(app.screen, ChangeDetailScreen)

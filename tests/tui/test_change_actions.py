@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from pob_tui.db import Database, make_engine
 from pob_tui.models import ChangeRequest, FreezeWindow, TicketEvent
-from pob_tui.services import changes as chg
+from pob_tui.services.changes import lifecycle
 from pob_tui.services.identity import load_actor
 from tests.tui.conftest import NOW, screen_text, settle
 from tests.tui.test_cab_screens import fill_changes
@@ -30,7 +30,7 @@ def draft(url: str, title: str, cis: list[str], start: str | None = None,
     """A draft by agent1; `status` forces a later state (set directly, as a fixture)."""
     database = Database(make_engine(url))
     with database.session() as s:
-        ch = chg.create_change(s, load_actor(s, "agent1"), chg.NewChange(
+        ch = lifecycle.create_change(s, load_actor(s, "agent1"), lifecycle.NewChange(
             title=title, cis=cis, planned_start=start, planned_end=end,
             implementation_plan="plan", backout_plan="back"), now=NOW - timedelta(hours=1))
         if status:
@@ -201,7 +201,7 @@ async def test_a_detail_action_on_a_stale_change_goes_to_the_conflict_view(
         # someone else (the CLI's service call) moves the window meanwhile
         database = Database(make_engine(cab_url))
         with database.session() as s:
-            chg.update_change(s, load_actor(s, "agent1"), number,
+            lifecycle.update_change(s, load_actor(s, "agent1"), number,
                               planned_start="2026-12-15 18:00", planned_end="2026-12-15 19:00",
                               now=NOW)
         database.dispose()

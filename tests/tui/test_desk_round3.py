@@ -148,7 +148,7 @@ async def test_change_list_s_asks_before_submitting(shell_url, make_app) -> None
 
     from pob_tui.db import Database, make_engine
     from pob_tui.models import Agent, AgentRole, ChangeRequest
-    from pob_tui.services import changes as chg
+    from pob_tui.services.changes import lifecycle
     from pob_tui.services.identity import load_actor
     from pob_tui.tui.screens.dialogs import ConfirmDialog
     from tests.tui.conftest import NOW
@@ -158,7 +158,7 @@ async def test_change_list_s_asks_before_submitting(shell_url, make_app) -> None
         agent = s.execute(select(Agent).where(Agent.username == "agent1")).scalar_one()
         s.add(AgentRole(agent_id=agent.id, role="change_manager"))
     with db.session() as s:
-        number = chg.create_change(s, load_actor(s, "agent1"), chg.NewChange(
+        number = lifecycle.create_change(s, load_actor(s, "agent1"), lifecycle.NewChange(
             title="Move printer", cis=["prn-01"], planned_start="2026-12-08 18:00",
             planned_end="2026-12-08 19:00", implementation_plan="plan",
             backout_plan="back"), now=NOW).number

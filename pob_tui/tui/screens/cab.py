@@ -8,7 +8,8 @@ the agenda and the minutes as Markdown files.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -28,26 +29,18 @@ from pob_tui.tui.messages import TicketsChanged
 from pob_tui.tui.screens.base import AreaScreen
 from pob_tui.tui.widgets.text import plain
 
-RISK_LABELS = {"high": _("high"), "medium": _("medium"), "low": _("low")}
-VOTE_LABELS = {"approve": _("approve"), "reject": _("reject"), "defer": _("defer")}
-DECISION_LABELS = {"approve": _("approved"), "reject": _("rejected"), "defer": _("deferred")}
-
-
-def impact_line(imp: dict[str, Any]) -> str:
-    """'Konsekvens: 2 CI-er, 1 tjeneste, 96 personer, 3 lokasjoner' (as the agenda text)."""
-    from pob_tui.reports.cab import impact_text
-
-    return _("Impact: {impact}").format(impact=impact_text(
-        {k: imp.get(k, 0) for k in ("cis", "services", "people", "locations")}))
+if TYPE_CHECKING:  # the services are imported by the workers, after the first frame
+    from pob_tui.reports.cab import Agenda, AgendaItem
+    from pob_tui.services.cab import MeetingAgenda, MeetingRef
 
 
 class AgendaLoaded(Message):
-    """The agenda of one meeting (plain dicts from services.cab.agenda)."""
+    """The agenda of one meeting and the meeting itself (`services.cab.meeting_agenda`)."""
 
-    def __init__(self, data: dict[str, Any], ref: Any) -> None:
+    def __init__(self, loaded: MeetingAgenda) -> None:
         super().__init__()
-        self.data = data
-        self.ref = ref
+        self.data = loaded.agenda
+        self.ref = loaded.ref
 
 
 class CabActed(Message):
@@ -106,7 +99,7 @@ class DecisionScreen(ModalScreen[str | None]):
 class CabScreen(AreaScreen):
     """The agenda of one CAB meeting (the next one at first)."""
 
-    _pending_move: tuple[Any, int] | None = None  # a [ or ] still loading
+    _pending_move: tuple[datetime, int] | None = None  # a [ or ] still loading
 
     AREA = "cab"
     BINDINGS = [
@@ -128,8 +121,8 @@ class CabScreen(AreaScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.ref: Any = None
-        self.data: dict[str, Any] | None = None
+        self.ref: MeetingRef | None = None
+        self.data: Agenda | None = None
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="cab-body"):
@@ -152,7 +145,11 @@ class CabScreen(AreaScreen):
         return self.query_one("#cab-items", DataTable)
 
     def load(self) -> None:
-        self.load_agenda(self.ref)
+        self.load_agenda(self._at())
+
+    def _at(self) -> datetime | None:
+        """The meeting on screen (None: the next one)."""
+        return self.ref.starts_at if self.ref is not None else None
 
     def action_refresh(self) -> None:
         """Fetch the meeting on screen again; while a move to another meeting is still
@@ -162,7 +159,7 @@ class CabScreen(AreaScreen):
         if self._pending_move is not None:
             self.load_agenda(*self._pending_move)
         else:
-            self.load_agenda(self.ref)
+            self.load_agenda(self._at())
 
     def on_tickets_changed(self, message: TicketsChanged) -> None:
         """A change was saved somewhere (a vote, a decision, a new submission): the agenda
@@ -171,24 +168,18 @@ class CabScreen(AreaScreen):
             self.action_refresh()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="cab")
-    def load_agenda(self, ref: Any = None, step: int = 0) -> None:
+    def load_agenda(self, at: datetime | None = None, step: int = 0) -> None:
+        """The meeting at `at` (None: the next one), or the one before or after it."""
         from pob_tui.services import cab
 
         database = self.database
         if database is None:
             return
-        settings, now = self.pob.settings, self.pob.now()
         with database.session() as session:
-            if ref is None:
-                ref = cab.next_meeting(session, now, settings)
-            elif step:
-                ref = cab.adjacent_meeting(session, ref.starts_at, step, settings)
-            else:
-                stored = cab._meeting_at(session, ref.starts_at)
-                ref = cab._ref(stored) if stored else cab.MeetingRef(ref.starts_at)
-            data = cab.agenda(session, ref, now=now, settings=settings)
+            loaded = cab.meeting_agenda(session, at, step, now=self.pob.now(),
+                                        settings=self.pob.settings)
         if not get_current_worker().is_cancelled:
-            self.post_message(AgendaLoaded(data, ref))
+            self.post_message(AgendaLoaded(loaded))
 
     def on_agenda_loaded(self, message: AgendaLoaded) -> None:
         self._pending_move = None
@@ -196,8 +187,9 @@ class CabScreen(AreaScreen):
         tz = self.pob.settings.tzinfo
         m = message.data["meeting"]
         kind = _("Emergency CAB") if m["kind"] == "emergency" else _("CAB")
-        status = {"planned": _("planned"), "held": _("held"), "cancelled": _("cancelled")}.get(
-            m["status"], m["status"])
+        from pob_tui.reports.cab import WORD_LABELS
+
+        status = WORD_LABELS.get(m["status"], m["status"])
         self.query_one("#cab-meeting", Static).update(plain(
             f"{kind} {m['date']} {m['time']} · {status} · "
             + ngettext("{n} change", "{n} changes", len(message.data["items"])).format(
@@ -217,14 +209,17 @@ class CabScreen(AreaScreen):
         self._show_detail()
 
     @staticmethod
-    def _cells(item: dict[str, Any], tz) -> list[Text]:
-        imp = item.get("impact") or {}
+    def _cells(item: AgendaItem, tz: tzinfo) -> list[Text]:
+        from pob_tui.reports.cab import DECISION_LABELS, WORD_LABELS
+
+        imp = item.get("impact")
+        people, services = (imp["people"], imp["services"]) if imp else (0, 0)
         start = item["planned_start"]
-        votes = item.get("votes") or []
+        votes = item["votes"]
         yes = sum(v["vote"] == "approve" for v in votes)
         no = sum(v["vote"] == "reject" for v in votes)
-        decision = item.get("decision")
-        risk = plain(RISK_LABELS.get(item["risk"] or "", "-"))
+        decision = item["decision"]
+        risk = plain(WORD_LABELS.get(item["risk"] or "", "-"))
         if item["risk"] == "high":
             risk.stylize("bold red")
         elif item["risk"] == "medium":
@@ -233,13 +228,13 @@ class CabScreen(AreaScreen):
             risk,
             plain(item["number"]),
             plain(start.astimezone(tz).strftime("%d.%m %H:%M") if start else ""),
-            plain(f"{imp.get('people', 0):,}p {imp.get('services', 0)}s".replace(",", " ")),
+            plain(f"{people:,}p {services}s".replace(",", " ")),
             plain(str(len(item.get("conflicts") or [])) if item.get("conflicts") else ""),
             plain(DECISION_LABELS[decision][:7] if decision else f"+{yes} -{no}"),
             plain(item["title"]),
         ]
 
-    def _current(self) -> dict[str, Any] | None:
+    def _current(self) -> AgendaItem | None:
         if not self.data or not self.data["items"]:
             return None
         row = self.table.cursor_row
@@ -256,50 +251,26 @@ class CabScreen(AreaScreen):
         self._show_detail()
 
     def _show_detail(self) -> None:
+        from pob_tui.reports.cab import item_lines
+
         item = self._current()
         detail = self.query_one("#cab-detail", Static)
         if item is None:
             detail.update(plain(_("No changes on this meeting's agenda."), multiline=True))
             return
-        tz = self.pob.settings.tzinfo
-        imp = item.get("impact") or {}
-        from pob_tui.tui.screens.changes import STATUS_LABELS, TYPE_LABELS
-
-        lines = [
-            f"{item['number']} · {TYPE_LABELS.get(item['type'], item['type'])} · "
-            f"{STATUS_LABELS.get(item['status'], item['status'])} · "
-            + _("risk {risk}").format(risk=RISK_LABELS.get(item["risk"] or "", "-"))
-            + ": " + "; ".join(item["risk_reasons"]),
-            impact_line(imp),
-        ]
-        if item.get("planned_start"):
-            lines.append(_("Window: {start} – {end} · {team}").format(
-                start=item["planned_start"].astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-                end=item["planned_end"].astimezone(tz).strftime("%H:%M"),
-                team=item.get("team") or ""))
-        for c in item.get("conflicts") or []:
-            lines.append(_("Conflict: {detail}").format(detail=c["detail"]))
-        for d in item.get("earlier_decisions") or []:
-            lines.append(_("Earlier: CAB {date} {vote}").format(
-                date=d.get("meeting"), vote=DECISION_LABELS.get(d["vote"], d["vote"]))
-                + (f" ({d['conditions']})" if d.get("conditions") else ""))
-        for v in item.get("votes") or []:
-            lines.append(f"{v['member']}: {VOTE_LABELS.get(v['vote'], v['vote'])}"
-                         + (f" ({v['conditions']})" if v.get("conditions") else ""))
-        if item.get("chair_decision"):
-            d = item["chair_decision"]
-            lines.append(_("Decision: {vote}").format(vote=DECISION_LABELS.get(d["vote"]))
-                         + (f" ({d['conditions']})" if d.get("conditions") else ""))
-        detail.update(plain("\n".join(lines), multiline=True))
+        detail.update(plain("\n".join(item_lines(item, self.pob.settings.tzinfo)),
+                            multiline=True))
 
     # -- actions ----------------------------------------------------------------------------
 
     def action_meeting(self, step: int) -> None:
         if self.database is not None and self.ref is not None:
-            self._pending_move = (self.ref, step)
-            self.load_agenda(self.ref, step)
+            self._pending_move = (self.ref.starts_at, step)
+            self.load_agenda(self.ref.starts_at, step)
 
     def action_vote(self, value: str) -> None:
+        from pob_tui.reports.cab import VOTE_LABELS
+
         item = self._current()
         if item is None:
             return
@@ -314,6 +285,8 @@ class CabScreen(AreaScreen):
             done)
 
     def action_decide(self) -> None:
+        from pob_tui.reports.cab import DECISION_LABELS
+
         item = self._current()
         if item is None:
             return
@@ -335,22 +308,23 @@ class CabScreen(AreaScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="cab-act")
     def act(self, number: str, value: str, conditions: str, final: bool) -> None:
+        from pob_tui.reports.cab import DECISION_LABELS, VOTE_LABELS
         from pob_tui.services import cab
-        from pob_tui.services.identity import load_actor
 
         database = self.database
         if database is None:
             return
         with database.session() as session:
-            actor = load_actor(session, self.pob.agent_username)
+            actor = self.pob.actor_in(session)
             if final:
                 res = cab.decide(session, actor, number, value, conditions=conditions,
                                  meeting=self.ref, now=self.pob.now(), settings=self.pob.settings)
                 note = _("{number}: {decision}").format(number=number,
                                                        decision=DECISION_LABELS[value])
-                if res.get("next_meeting"):
-                    note += " → " + res["next_meeting"].astimezone(
-                        self.pob.settings.tzinfo).strftime("%Y-%m-%d")
+                nxt = res.get("next_meeting")
+                if nxt is not None:
+                    note += " → " + nxt.astimezone(self.pob.settings.tzinfo).strftime(
+                        "%Y-%m-%d")
             else:
                 cab.vote(session, actor, number, value, conditions=conditions, meeting=self.ref,
                          now=self.pob.now())
@@ -360,7 +334,7 @@ class CabScreen(AreaScreen):
 
     def on_cab_acted(self, message: CabActed) -> None:
         self.notify(message.note, markup=False)
-        self.load_agenda(self.ref)
+        self.load_agenda(self._at())
 
     def action_export(self, what: str) -> None:
         if self.database is not None and self.ref is not None:
@@ -379,14 +353,14 @@ class CabScreen(AreaScreen):
                 self.export_agenda(self.ref)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="cab-export-agenda")
-    def export_agenda(self, ref: Any) -> None:
+    def export_agenda(self, ref: MeetingRef) -> None:
         self._export("agenda", ref)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="cab-export-minutes")
-    def export_minutes(self, ref: Any) -> None:
+    def export_minutes(self, ref: MeetingRef) -> None:
         self._export("minutes", ref)
 
-    def _export(self, what: str, ref: Any) -> None:
+    def _export(self, what: str, ref: MeetingRef) -> None:
         """Runs in an export worker: writes the Markdown file, then says where."""
         from pob_tui.reports import cab as report
         from pob_tui.services import cab

@@ -6,8 +6,9 @@ change; n creates one; s submits, p schedules and o records the outcome of the s
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from typing import Any, ClassVar
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -24,6 +25,12 @@ from pob_tui.i18n import _
 from pob_tui.tui.screens.base import AreaScreen, PobScreen
 from pob_tui.tui.widgets.paged_table import PagedColumn, PagedTable
 from pob_tui.tui.widgets.text import plain
+
+if TYPE_CHECKING:  # the services are imported by the workers, after the first frame
+    from pob_tui.errors import ConflictError
+    from pob_tui.services.changes.conflicts import WindowCheck
+    from pob_tui.services.changes.queries import CalendarRow, ChangeDetail
+    from pob_tui.services.changes.risk import Answer
 
 PAGE_SIZE = 200
 STATUS_LABELS = {
@@ -57,7 +64,9 @@ COLUMNS = (
 
 
 class ChangesLoaded(Message):
-    def __init__(self, rows: list[dict[str, Any]], offset: int, week: date | None) -> None:
+    """A page of the list, or the week's calendar (`week` set)."""
+
+    def __init__(self, rows: list[CalendarRow], offset: int, week: date | None) -> None:
         super().__init__()
         self.rows = rows
         self.offset = offset
@@ -71,19 +80,19 @@ class ChangeActed(Message):
 
 
 class ChangeConflict(Message):
-    def __init__(self, error: Any) -> None:
+    def __init__(self, error: ConflictError) -> None:
         super().__init__()
         self.error = error
 
 
 class ChangeDetailLoaded(Message):
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: ChangeDetail) -> None:
         super().__init__()
         self.data = data
 
 
 class WindowChecked(Message):
-    def __init__(self, result: dict[str, Any]) -> None:
+    def __init__(self, result: WindowCheck) -> None:
         super().__init__()
         self.result = result
 
@@ -94,11 +103,11 @@ class CisFound(Message):
         self.rows = rows
 
 
-def _when(at, tz, fmt: str = "%Y-%m-%d %H:%M") -> str:
+def _when(at: datetime | None, tz: tzinfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return at.astimezone(tz).strftime(fmt) if at else ""
 
 
-def _event_value(value: Any, tz: Any) -> str:
+def _event_value(value: str | None, tz: tzinfo) -> str:
     """An event's old or new value: a stored time in the calendar's zone, like the rest of
     the screen, not as ISO text in UTC."""
     if value is None:
@@ -178,16 +187,18 @@ class ChangesScreen(AreaScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="changes")
     def load_page(self, offset: int, week: date | None) -> None:
-        from pob_tui.services import changes
+        from pob_tui.services.changes import queries
 
         database = self.database
         if database is None:
             return
         with database.session() as session:
             if week is None:
-                rows = changes.list_changes(session, limit=PAGE_SIZE, offset=offset)
+                rows: list[CalendarRow] = [
+                    {**r, "conflicts": []}
+                    for r in queries.list_changes(session, limit=PAGE_SIZE, offset=offset)]
             else:
-                rows = changes.change_calendar(session, week, settings=self.pob.settings)
+                rows = queries.change_calendar(session, week, settings=self.pob.settings)
         if not get_current_worker().is_cancelled:
             self.post_message(ChangesLoaded(rows, offset, week))
 
@@ -208,7 +219,7 @@ class ChangesScreen(AreaScreen):
             self.set_status(_("{n} shown").format(n=self.table.loaded))
         else:
             end = message.week + timedelta(days=6)
-            clashes = sum(1 for r in message.rows if r.get("conflicts"))
+            clashes = sum(1 for r in message.rows if r["conflicts"])
             title.update(plain(_("Week {week}: {start} – {end} · {n} changes, {c} with "
                                  "conflicts · [ ] weeks").format(
                 week=message.week.isocalendar()[1], start=message.week.strftime("%d.%m"),
@@ -216,8 +227,8 @@ class ChangesScreen(AreaScreen):
             self.set_status(_("calendar"))
 
     @staticmethod
-    def _cells(r: dict[str, Any], tz) -> dict[str, Text]:
-        conflicts = r.get("conflicts") or []
+    def _cells(r: CalendarRow, tz: tzinfo) -> dict[str, Text]:
+        conflicts = r["conflicts"]
         flag = plain(str(len(conflicts)) if conflicts else "")
         if conflicts:
             flag.stylize("bold red")
@@ -275,28 +286,31 @@ class ChangesScreen(AreaScreen):
     def action_outcome(self) -> None:
         number = self._number()
         if number:
-            self.app.push_screen(OutcomeScreen(number),
-                                 lambda v: self.act("outcome", number, v) if v else None)
+            def picked(value: str | None) -> None:
+                if value:
+                    self.act("outcome", number, value)
+
+            self.app.push_screen(OutcomeScreen(number), picked)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="changes-act")
     def act(self, what: str, number: str, value: str | None = None) -> None:
-        from pob_tui.services import changes
-        from pob_tui.services.identity import load_actor
+        from pob_tui.services.changes import lifecycle
 
         database = self.database
         if database is None:
             return
         app = self.pob
         with database.session() as session:
-            actor = load_actor(session, app.agent_username)
+            actor = app.actor_in(session)
             if what == "submit":
-                ch = changes.submit_change(session, actor, number, now=app.now(),
-                                           settings=app.settings)
-            elif what == "schedule":
-                ch = changes.schedule_change(session, actor, number, now=app.now(),
+                ch = lifecycle.submit_change(session, actor, number, now=app.now(),
                                              settings=app.settings)
+            elif what == "schedule":
+                ch = lifecycle.schedule_change(session, actor, number, now=app.now(),
+                                               settings=app.settings)
             else:
-                ch = changes.record_outcome(session, actor, number, value or "", now=app.now())
+                ch = lifecycle.record_outcome(session, actor, number, value or "",
+                                              now=app.now())
             note = f"{ch.number}: {STATUS_LABELS.get(ch.status, ch.status)}" + (
                 " · " + _("risk {risk}").format(risk=RISK_LABELS[ch.risk]) if ch.risk else "")
         self.post_message(ChangeActed(note))
@@ -323,7 +337,7 @@ class ChangeDetailScreen(PobScreen):
     def __init__(self, number: str) -> None:
         super().__init__()
         self.number = number
-        self.data: dict[str, Any] | None = None
+        self.data: ChangeDetail | None = None
 
     def permission_for(self, action: str, parameters: tuple[object, ...]) -> str | None:
         """As the CLI: submitting and a draft's window need change.request; scheduling and
@@ -342,7 +356,7 @@ class ChangeDetailScreen(PobScreen):
         allowed = super().check_action(action, parameters)
         if not allowed or self.data is None or action not in ("submit", "schedule", "outcome"):
             return allowed
-        from pob_tui.services.changes import TRANSITIONS  # loaded by the detail's worker
+        from pob_tui.services.changes.lifecycle import TRANSITIONS  # loaded by the worker
 
         status = self.data["status"]
         nexts = TRANSITIONS.get(status, ())
@@ -384,7 +398,15 @@ class ChangeDetailScreen(PobScreen):
             Field("end", _("Planned end (YYYY-MM-DD HH:MM)"),
                   value=_when(d["planned_end"], tz) or None),
         ])
-        self.app.push_screen(dialog, lambda v: self.act("schedule", version, v) if v else None)
+        self.app.push_screen(dialog, self._then("schedule", version))
+
+    def _then(self, what: str, version: int) -> Callable[[dict[str, Any] | None], None]:
+        """A dialog's callback: act on its values; nothing when it was cancelled."""
+        def then(values: dict[str, Any] | None) -> None:
+            if values:
+                self.act(what, version, values)
+
+        return then
 
     def action_outcome(self) -> None:
         from pob_tui.tui.screens.dialogs import Field, FormDialog
@@ -399,13 +421,13 @@ class ChangeDetailScreen(PobScreen):
                 ("backed_out", _("Backed out"))]),
             Field("note", _("Note"), required=False),
         ])
-        self.app.push_screen(dialog, lambda v: self.act("outcome", version, v) if v else None)
+        self.app.push_screen(dialog, self._then("outcome", version))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="change-detail-act")
     def act(self, what: str, version: int, values: dict[str, Any] | None = None) -> None:
         """One service call, based on the version the agent saw."""
         from pob_tui.errors import ConflictError
-        from pob_tui.services import changes
+        from pob_tui.services.changes import lifecycle
 
         database = self.database
         if database is None:
@@ -415,25 +437,27 @@ class ChangeDetailScreen(PobScreen):
             with database.session() as session:
                 actor = app.actor_in(session)
                 if what == "submit":
-                    ch = changes.submit_change(session, actor, self.number, now=app.now(),
-                                               settings=app.settings, expected_version=version)
+                    ch = lifecycle.submit_change(session, actor, self.number, now=app.now(),
+                                                 settings=app.settings,
+                                                 expected_version=version)
                 elif what == "schedule" and self.data and self.data["status"] in (
                         "draft", "rejected"):
-                    ch = changes.update_change(session, actor, self.number,
-                                               planned_start=values.get("start"),
-                                               planned_end=values.get("end"), now=app.now(),
-                                               settings=app.settings, expected_version=version)
-                elif what == "schedule":
-                    ch = changes.schedule_change(session, actor, self.number,
+                    ch = lifecycle.update_change(session, actor, self.number,
                                                  planned_start=values.get("start"),
                                                  planned_end=values.get("end"), now=app.now(),
                                                  settings=app.settings,
                                                  expected_version=version)
+                elif what == "schedule":
+                    ch = lifecycle.schedule_change(session, actor, self.number,
+                                                   planned_start=values.get("start"),
+                                                   planned_end=values.get("end"),
+                                                   now=app.now(), settings=app.settings,
+                                                   expected_version=version)
                 else:
-                    ch = changes.record_outcome(session, actor, self.number,
-                                                values.get("outcome") or "",
-                                                note=values.get("note"), now=app.now(),
-                                                expected_version=version)
+                    ch = lifecycle.record_outcome(session, actor, self.number,
+                                                  values.get("outcome") or "",
+                                                  note=values.get("note"), now=app.now(),
+                                                  expected_version=version)
                 note = f"{ch.number}: {STATUS_LABELS.get(ch.status, ch.status)}"
         except ConflictError as exc:
             self.post_message(ChangeConflict(exc))
@@ -448,9 +472,12 @@ class ChangeDetailScreen(PobScreen):
         """Someone saved first: nothing was written; say so, r reloads."""
         from pob_tui.tui.screens.dialogs import ConflictDialog
 
+        def then(reload: dict[str, Any] | bool | None) -> None:
+            if reload:
+                self.load_detail()
+
         self.app.push_screen(
-            ConflictDialog(str(message.error), message.error.changes, can_merge=False),
-            lambda reload: self.load_detail() if reload else None)
+            ConflictDialog(str(message.error), message.error.changes, can_merge=False), then)
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="change-detail"):
@@ -462,20 +489,20 @@ class ChangeDetailScreen(PobScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="change-detail")
     def load_detail(self) -> None:
-        from pob_tui.services import changes
+        from pob_tui.services.changes import queries
 
         database = self.database
         if database is None:
             return
         with database.session() as session:
-            data = changes.change_detail(session, self.number, settings=self.pob.settings)
+            data = queries.change_detail(session, self.number, settings=self.pob.settings)
         self.post_message(ChangeDetailLoaded(data))
 
     def on_change_detail_loaded(self, message: ChangeDetailLoaded) -> None:
         self.data = message.data
         self.refresh_bindings()
         d, tz = message.data, self.pob.settings.tzinfo
-        imp = d.get("impact") or {}
+        imp = d.get("impact")
         lines = [
             f"{d['number']} · {TYPE_LABELS.get(d['type'], d['type'])} · "
             f"{STATUS_LABELS.get(d['status'], d['status'])}",
@@ -488,12 +515,15 @@ class ChangeDetailScreen(PobScreen):
                                                            who=d["implementer"] or "-"),
             _("CIs: {cis}").format(cis=", ".join(d["cis"]) or "-"),
             _("Impact (i: the lists with their reasons): {people} people"
-              ).format(people=imp.get("people", 0)),
+              ).format(people=imp["people"] if imp else 0),
         ]
-        for label, key in ((_("Services"), "service_names"), (_("Org units"), "org_unit_names"),
-                           (_("Impacted CIs"), "ci_names"), (_("Locations"), "location_names")):
-            if imp.get(key):
-                lines.append(f"  {label}: " + ", ".join(imp[key]))
+        if imp:
+            for label, names in ((_("Services"), imp["service_names"]),
+                                 (_("Org units"), imp["org_unit_names"]),
+                                 (_("Impacted CIs"), imp["ci_names"]),
+                                 (_("Locations"), imp["location_names"])):
+                if names:
+                    lines.append(f"  {label}: " + ", ".join(names))
         for c in d.get("conflicts") or []:
             lines.append(_("Conflict: {detail}").format(detail=c["detail"]))
         if d.get("freeze"):
@@ -502,16 +532,16 @@ class ChangeDetailScreen(PobScreen):
             lines.append(_("Outcome: {outcome}").format(outcome=d["outcome"]))
         if d["review_required"] and d["status"] not in ("reviewed", "closed"):
             lines.append(_("A post-implementation review is required."))
-        for label, key in ((_("Implementation"), "implementation_plan"),
-                           (_("Test"), "test_plan"), (_("Back-out"), "backout_plan")):
-            if d[key]:
-                lines.append(f"{label}: {d[key]}")
+        for label, plan in ((_("Implementation"), d["implementation_plan"]),
+                            (_("Test"), d["test_plan"]), (_("Back-out"), d["backout_plan"])):
+            if plan:
+                lines.append(f"{label}: {plan}")
         lines.append("")
         for ev in d["events"]:
             old, new = _event_value(ev["old"], tz), _event_value(ev["new"], tz)
             if ev["field"] == "status":
                 old, new = STATUS_LABELS.get(old, old), STATUS_LABELS.get(new, new)
-            field = CHANGE_FIELD_LABELS.get(ev["field"], ev["field"])
+            field = CHANGE_FIELD_LABELS.get(ev["field"] or "", ev["field"])
             what = ev["comment"] or (f"{field}: {old or '–'} → {new or '–'}"
                                      if ev["field"] else "")
             kind = "" if ev["field"] and not ev["comment"] else f"{ev['kind']} "
@@ -546,9 +576,9 @@ class ChangeFormScreen(PobScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        from pob_tui.services.changes import DEFAULT_ANSWERS
+        from pob_tui.services.changes.risk import DEFAULT_ANSWERS
 
-        self.answers: dict[str, Any] = dict(DEFAULT_ANSWERS)
+        self.answers: dict[str, Answer] = dict(DEFAULT_ANSWERS)
         self.cis: list[str] = []
         self.found: list[dict[str, Any]] = []
 
@@ -585,7 +615,7 @@ class ChangeFormScreen(PobScreen):
         self._show_answers()
 
     def _show_answers(self) -> None:
-        def word(v: Any) -> str:
+        def word(v: Answer) -> str:
             return _("yes") if v is True else _("no") if v is False else str(v)
 
         self.query_one("#cf-answers", Static).update(plain(" · ".join(
@@ -595,7 +625,7 @@ class ChangeFormScreen(PobScreen):
             _("CIs: {cis}").format(cis=", ".join(self.cis) or "-")))
 
     def action_answer(self, name: str) -> None:
-        from pob_tui.services.changes import QUESTIONS
+        from pob_tui.services.changes.risk import QUESTIONS
 
         options = QUESTIONS[name][1]
         self.answers[name] = options[(options.index(self.answers[name]) + 1) % len(options)]
@@ -621,15 +651,15 @@ class ChangeFormScreen(PobScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="change-form-window")
     def check_window(self, start: str, end: str, cis: list[str]) -> None:
-        from pob_tui.services import changes
+        from pob_tui.services.changes import conflicts
 
         database = self.database
         if database is None:
             return
         app = self.pob
         with database.session() as session:
-            result = changes.window_conflicts(session, app.actor_in(session), start, end, cis,
-                                              settings=app.settings)
+            result = conflicts.window_conflicts(session, app.actor_in(session), start, end,
+                                                cis, settings=app.settings)
         if not get_current_worker().is_cancelled:
             self.post_message(WindowChecked(result))
 
@@ -700,17 +730,16 @@ class ChangeFormScreen(PobScreen):
         self.save(data, list(self.cis), dict(self.answers))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="change-form-save")
-    def save(self, data: dict[str, str], cis: list[str], answers: dict[str, Any]) -> None:
-        from pob_tui.services import changes
-        from pob_tui.services.identity import load_actor
+    def save(self, data: dict[str, str], cis: list[str], answers: dict[str, Answer]) -> None:
+        from pob_tui.services.changes import lifecycle
 
         database = self.database
         if database is None:
             return
         app = self.pob
         with database.session() as session:
-            actor = load_actor(session, app.agent_username)
-            ch = changes.create_change(session, actor, changes.NewChange(
+            actor = app.actor_in(session)
+            ch = lifecycle.create_change(session, actor, lifecycle.NewChange(
                 title=data["title"], type=data["type"] or "normal", cis=cis,
                 template=data["template"] or None, planned_start=data["start"] or None,
                 planned_end=data["end"] or None,
