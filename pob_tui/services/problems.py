@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,8 +15,9 @@ from pob_tui.models import Agent, Incident, Problem, Service, Team, TicketEvent,
 from pob_tui.models.incident import OPEN_STATUSES
 from pob_tui.models.problem import PROBLEM_STATUSES
 from pob_tui.services.audit import record_ticket_event
+from pob_tui.services.catalog import find_service
 from pob_tui.services.identity import Actor
-from pob_tui.services.incidents import find_service, find_team, get_incident
+from pob_tui.services.incidents import find_team, get_incident
 from pob_tui.services.numbers import next_number
 from pob_tui.services.permissions import require
 
@@ -102,6 +104,39 @@ def link_incidents(session: Session, actor: Actor, number: str, incidents: Seque
                new=None if unlink else inc.number, old=inc.number if unlink else None)
         changed += 1
     return changed
+
+
+@dataclass(frozen=True)
+class Linked:
+    """What `link_or_create` did: the problem, whether it was created, how many incidents
+    it gained."""
+
+    problem: str
+    created: bool
+    changed: int
+
+
+def link_or_create(session: Session, actor: Actor, incidents: Sequence[str], *,
+                   problem: str | None = None, title: str | None = None,
+                   now: datetime | None = None) -> Linked:
+    """Link incidents to problem `problem`, or to a new problem titled `title` opened from
+    the first of them (its service, team and CI): the queue's bulk link, the incident
+    screen's link and `pob incident link`. All or nothing, in the caller's transaction."""
+    require(session, actor, "problem.work")
+    wanted = list(dict.fromkeys(n.strip().upper() for n in incidents if n.strip()))
+    if not wanted:
+        raise InvalidInput("name the incidents to link")
+    number = (problem or "").strip()  # a number given wins over a title
+    now = now or utcnow()
+    if number:
+        changed = link_incidents(session, actor, number, wanted, now=now)
+        return Linked(get_problem(session, number).number, False, changed)
+    if not (title or "").strip():
+        raise InvalidInput("give a problem number or a title for a new problem")
+    created = create_problem(session, actor, title=title or "", from_incident=wanted[0],
+                             now=now)
+    changed = 1 + link_incidents(session, actor, created.number, wanted[1:], now=now)
+    return Linked(created.number, True, changed)
 
 
 def update_problem(session: Session, actor: Actor, number: str, *,
