@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.suggester import SuggestFromList
@@ -135,7 +135,7 @@ class LogCallScreen(PobScreen):
     """The call form; dismisses back to the queue after saving."""
 
     HELP_TITLE = _("Log a call")
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         # Footer order: "F1 more" first so it always fits at 80 columns (`?` types a
         # question mark here), then the most used keys.
         Binding("f1", "app.help", _("more"), id="call.more", priority=True, key_display="F1"),

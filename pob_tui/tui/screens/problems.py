@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.command import Hit, Hits, Provider
 from textual.containers import VerticalScroll
 from textual.message import Message
@@ -85,7 +85,7 @@ class ProblemsScreen(AreaScreen):
 
     AREA = "problems"
     AUTO_FOCUS = "#problems-table"
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", _("Open"), id="problems.open"),
         Binding("slash", "filter", _("Filter"), id="problems.filter"),
         Binding("e", "toggle_known", _("Known errors only"), id="problems.known_errors"),
@@ -252,7 +252,7 @@ class ProblemScreen(PobScreen):
     """One problem: cause, workaround, symptoms, linked incidents, history."""
 
     HELP_TITLE = _("Problem")
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", _("Back"), id="problem.close"),
         Binding("enter", "open_incident", _("Open incident"), id="problem.open_incident"),
         Binding("c", "edit('root_cause')", _("Root cause"), id="problem.root_cause"),
@@ -281,7 +281,8 @@ class ProblemScreen(PobScreen):
             yield Static(id="problem-fields")
             yield Label(_("Linked incidents (enter opens, u unlinks)"),
                         classes="section-title", markup=False)
-            table = DataTable(id="problem-incidents", cursor_type="row", zebra_stripes=True)
+            table: DataTable[Text] = DataTable(id="problem-incidents", cursor_type="row",
+                                               zebra_stripes=True)
             table.add_column(_("Number"), key="number", width=10)
             table.add_column(_("Status"), key="status", width=13)
             table.add_column(_("Summary"), key="summary", width=48)
@@ -442,7 +443,7 @@ class ProblemScreen(PobScreen):
         if number:
             from pob_tui.tui.screens.incident import IncidentScreen
 
-            self.app.push_screen(IncidentScreen(number), lambda _r: self.load_problem())
+            self.app.push_screen(IncidentScreen(number), lambda _r: self.load())
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
