@@ -27,6 +27,7 @@ from pob_tui.services.incident_views import (
     IncidentDetail,
     IncidentRow,
     TeamChoice,
+    queue_order,
 )
 from pob_tui.services.sla import ClockState
 
@@ -88,7 +89,8 @@ def _at_risk_page(session: Session, *, actor: Actor | None, search: str | None, 
     batch = max(limit, 200)
     while len(out) < limit and scanned < _AT_RISK_SCAN:
         rows = incidents.list_incidents(session, actor=actor, view="open", search=search,
-                                        sort="due", limit=batch, offset=raw, now=now)
+                                        sort=queue_order("at_risk", "due"), limit=batch,
+                                        offset=raw, now=now)
         if not rows:
             return QueuePage(out, offset, raw, False)
         sla.time_left(session, rows, now)

@@ -38,6 +38,12 @@ RECENT = timedelta(days=7)
 """How far back the "resolved" view reaches."""
 
 
+def queue_order(view: str, sort: str) -> str:
+    """The order a queue view's rows are in: "at risk" is always soonest due first (it
+    scans the due-time order), every other view the sort chosen."""
+    return "due" if view == "at_risk" else sort
+
+
 def default_sort(view: str) -> str:
     """Newest first; the resolved view: last resolved first."""
     return "resolved" if view == "resolved" else "newest"

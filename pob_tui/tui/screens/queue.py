@@ -31,6 +31,7 @@ from pob_tui.services.incident_views import (
     IncidentRow,
     TeamChoice,
     compare_rows,
+    queue_order,
 )
 from pob_tui.tui.messages import TicketsChanged
 from pob_tui.tui.screens.base import AreaScreen
@@ -405,9 +406,10 @@ class QueueScreen(AreaScreen):
             if table.update_row(number, cells):
                 self._raw[number] = row
                 continue
+            order = queue_order(self.view, self.sort)
             loaded = [self._raw.get(str(k)) for k, _v in table._rows]
             index = next((i for i, r in enumerate(loaded)
-                          if r is not None and compare_rows(self.sort, r, row) > 0),
+                          if r is not None and compare_rows(order, r, row) > 0),
                          len(loaded))
             if index == len(loaded) and table.has_more:
                 continue  # belongs further down: it comes with a later page
