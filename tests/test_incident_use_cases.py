@@ -242,3 +242,11 @@ def test_incident_detail_declares_every_column(world) -> None:
     declared = set(get_type_hints(IncidentDetail))
     assert set(Incident.model_fields) <= declared
     assert set(data) == declared
+
+
+def test_problem_detail_declares_every_column(world) -> None:
+    with world.db.session() as s:
+        data = problems.problem_detail(s, "PRB-000001")
+    declared = set(get_type_hints(problems.ProblemDetail))
+    assert set(Problem.model_fields) <= declared
+    assert set(data) == declared
