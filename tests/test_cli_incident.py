@@ -134,3 +134,35 @@ def test_problem_cli(cli_world, capsys) -> None:
     assert json.loads(out)["incidents"][0]["number"] == "INC-000001"
     code, out, _ = pob(capsys, url, "problem", "list", "--known-errors", "--format", "json")
     assert [r["number"] for r in json.loads(out)] == ["PRB-000001"]
+
+
+def test_assign_and_link_several_at_once(cli_world, capsys) -> None:
+    """The queue's bulk actions have CLI twins: all of the incidents or none."""
+    world, url = cli_world
+    numbers = []
+    for summary in ("Skriver 1", "Skriver 2"):
+        code, out, err = pob(capsys, url, "incident", "new", "--caller", "kari.n",
+                             "--summary", summary)
+        assert code == 0, err
+        numbers.append(out.strip())
+    code, out, err = pob(capsys, url, "incident", "assign", *numbers, "INC-999999",
+                         "--team", "NETT")
+    assert code != 0 and "INC-999999" in err
+    with world.db.session() as s:
+        assert s.execute(select(func.count()).select_from(Incident)
+                         .where(Incident.status == "assigned")).scalar_one() == 0
+    code, out, err = pob(capsys, url, "incident", "assign", *numbers, "--team", "NETT")
+    assert code == 0, err
+    assert "2" in out
+    code, out, err = pob(capsys, url, "incident", "assign", numbers[0])
+    assert code != 0 and "--team" in err
+    code, out, err = pob(capsys, url, "incident", "link", *numbers, "--new-problem",
+                         "Skrivere faller ut")
+    assert code == 0, err
+    assert "PRB-000002" in out
+    with world.db.session() as s:
+        linked = s.execute(select(Incident.number).where(Incident.problem_id.is_not(None))
+                           ).scalars().all()
+    assert sorted(linked) == sorted(numbers)
+    code, _out, err = pob(capsys, url, "incident", "link", numbers[0])
+    assert code == 2  # --problem or --new-problem is required

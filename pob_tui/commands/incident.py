@@ -1,14 +1,16 @@
-"""`pob incident new|list|show|update|rate`: the CLI twins of the service desk screens."""
+"""`pob incident new|list|show|update|assign|link|rate`: the CLI twins of the service desk
+screens."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from pob_tui.commands.common import CommandContext, positive_int, search_text
 from pob_tui.i18n import _
+from pob_tui.services.incident_views import LIST_VIEWS, SORTS, default_sort
 
 if TYPE_CHECKING:
     from datetime import tzinfo
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
 
     from pob_tui.config import Settings
     from pob_tui.services.identity import Actor
+    from pob_tui.services.incident_views import IncidentDetail
 
 LIST_COLUMNS = ("number", "priority", "status", "caller", "service", "summary", "team",
                 "assignee", "opened_at")
@@ -45,14 +48,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
     new.add_argument("--known-error", metavar="PRB", help=_("solved by this known error"))
 
     ls = isub.add_parser("list", parents=[common], help=_("list incidents"))
-    ls.add_argument("--view", default="open",
-                    choices=("mine", "team", "open", "unassigned", "waiting", "resolved", "all"))
+    ls.add_argument("--view", default="open", choices=LIST_VIEWS)
     ls.add_argument("--status")
     ls.add_argument("--team")
     ls.add_argument("--assignee")
     ls.add_argument("--search", type=search_text)
-    ls.add_argument("--sort", choices=("age", "newest", "priority", "due", "number", "status",
-                                       "resolved"),
+    ls.add_argument("--sort", choices=SORTS,
                     help=_("order (default: newest first; the resolved view: last resolved "
                            "first)"))
     ls.add_argument("--limit", type=positive_int, default=50)
@@ -77,6 +78,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
     up.add_argument("--impact", type=int, choices=(1, 2, 3))
     up.add_argument("--urgency", type=int, choices=(1, 2, 3))
 
+    assign = isub.add_parser("assign", parents=[common],
+                             help=_("assign incidents at once: all of them or none"))
+    assign.add_argument("numbers", nargs="+", metavar="INC")
+    assign.add_argument("--team", help=_("assign to this team"))
+    assign.add_argument("--to", metavar="AGENT", help=_("agent username, or 'me'"))
+
+    link = isub.add_parser("link", parents=[common],
+                           help=_("link incidents to a problem, or to a new one"))
+    link.add_argument("numbers", nargs="+", metavar="INC")
+    target = link.add_mutually_exclusive_group(required=True)
+    target.add_argument("--problem", metavar="PRB", help=_("an existing problem"))
+    target.add_argument("--new-problem", metavar="TITLE",
+                        help=_("open a problem with this title from the first incident"))
+
     rate = isub.add_parser("rate", parents=[common], help=_("record the caller's score 1-6"))
     rate.add_argument("number")
     rate.add_argument("score", type=int, choices=range(1, 7), metavar="SCORE")
@@ -86,6 +101,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
 
 def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     from pob_tui.commands.output import print_fields, print_json, print_rows, visible
+    from pob_tui.errors import InvalidInput
     from pob_tui.services import incidents as svc
 
     database = ctx.database()
@@ -104,7 +120,7 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
             rows = svc.list_incidents(session, actor=actor, view=args.view, status=args.status,
                                       team=args.team, assignee=args.assignee,
                                       search=args.search,
-                                      sort=args.sort or _default_sort(args.view),
+                                      sort=args.sort or default_sort(args.view),
                                       limit=args.limit)
             print_rows(rows, LIST_COLUMNS, args.format, tz=ctx.settings.tzinfo,
                        table_columns=TABLE_COLUMNS)
@@ -119,20 +135,32 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
             _update(session, actor, args, svc)
             inc = svc.get_incident(session, args.number)
             print(f"{inc.number} {inc.status} v{inc.version}")
+        elif cmd == "assign":
+            if not (args.team or args.to):
+                raise InvalidInput(_("assign to a team (--team), an agent (--to) or yourself "
+                                     "(--to me)"))
+            n = svc.assign_many(session, actor, args.numbers, team=args.team,
+                                assignee=None if args.to in (None, "me") else args.to,
+                                to_me=args.to == "me")
+            print(_("Assigned {n} incident(s)").format(n=n))
+        elif cmd == "link":
+            from pob_tui.services import problems
+
+            linked = problems.link_or_create(session, actor, args.numbers,
+                                             problem=args.problem, title=args.new_problem)
+            print(_("Linked {n} incident(s) to {problem}").format(n=linked.changed,
+                                                                  problem=linked.problem))
         elif cmd == "rate":
             follow_up = svc.record_satisfaction(session, actor, args.number, args.score,
                                                 args.comment)
             print(_("Score recorded.") + (" " + _("A follow-up was created for the customer "
                                                   "manager.") if follow_up else ""))
-    if cmd in ("new", "update"):  # committed: mail the caller what they may see (issue 15)
+    if cmd in ("new", "update", "assign"):  # committed: mail the caller what they may see
+        # (issue 15)
         from pob_tui.channels.mail.out import deliver_if_configured
 
         deliver_if_configured(ctx.settings, database)
     return 0
-
-
-def _default_sort(view: str) -> str:
-    return "resolved" if view == "resolved" else "newest"
 
 
 def _update(session: Session, actor: Actor, args: argparse.Namespace, svc: ModuleType) -> None:
@@ -171,7 +199,7 @@ def _update(session: Session, actor: Actor, args: argparse.Namespace, svc: Modul
                              "--comment, --work-note, --impact or --urgency"))
 
 
-def _public(data: dict[str, Any]) -> dict[str, Any]:
+def _public(data: Mapping[str, Any]) -> dict[str, Any]:
     hidden = {"id", "caller_id", "service_id", "ci_id", "location_id", "team_id",
               "assignee_id", "opened_by_id", "problem_id", "caused_by_change_id"}
     return {k: v for k, v in data.items() if k not in hidden}
@@ -201,7 +229,7 @@ def _print_clocks(session: Session, number: str, settings: Settings) -> None:
             left=left))
 
 
-def _print_detail(data: dict[str, Any], print_fields: Callable[..., None],
+def _print_detail(data: IncidentDetail, print_fields: Callable[..., None],
                   visible: Callable[[Any], str], tz: tzinfo) -> None:
     """For people: labels and statuses in the current language, times in the calendar's
     zone with the offset (`--format json` keeps the stored values)."""

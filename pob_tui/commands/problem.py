@@ -71,8 +71,7 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
         elif cmd == "show":
             data = svc.problem_detail(session, args.number)
             if args.format == "json":
-                data.pop("id", None)
-                print_json(data)
+                print_json({k: v for k, v in data.items() if k != "id"})
             else:
                 print_fields([(k, data[k]) for k in (
                     "number", "title", "status", "priority", "known_error", "service", "team",

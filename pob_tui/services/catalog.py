@@ -19,6 +19,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from pob_tui.errors import InvalidInput, NotFound, PobError
+from pob_tui.i18n import _
 from pob_tui.models import (
     Agreement,
     AgreementService,
@@ -105,11 +106,24 @@ def list_services(session: Session, *, year: int, hourly_rate: Decimal,
 
 
 def find_service(session: Session, ref: str | int) -> Service:
-    stmt = select(Service).where(col(Service.id) == ref) if isinstance(ref, int) else \
-        select(Service).where(col(Service.code) == ref)
-    svc: Service | None = session.execute(stmt).scalar_one_or_none()
+    """A service by id, by its exact code, or else by code or name ignoring case when just
+    one service answers to it (an ambiguous name finds none rather than a random one).
+    The one lookup for every caller: logging a call, the catalog, outages, templates."""
+    svc: Service | None
+    if isinstance(ref, int):
+        svc = session.get(Service, ref)
+    else:
+        value = ref.strip()
+        svc = session.execute(select(Service).where(col(Service.code) == value)
+                              ).scalars().first()
+        if svc is None:
+            found = session.execute(select(Service).where(or_(
+                func.lower(col(Service.code)) == value.lower(),
+                func.lower(col(Service.name)) == value.lower())).limit(2)).scalars().all()
+            svc = found[0] if len(found) == 1 else None
     if svc is None:
-        raise NotFound(f"no service {ref!r}")
+        raise NotFound(_("unknown service {ref}: no service with that code or name").format(
+            ref=repr(ref)))
     return svc
 
 

@@ -186,19 +186,26 @@ def find_location(session: Session, ref: str) -> Location:
     return loc
 
 
-def find_ci(session: Session, name: str, *, for_update: bool = False) -> ConfigItem:
-    """A CI by its exact name (or, failing that, the one whose name matches ignoring case)."""
-    value = name.strip()
-    stmt = select(ConfigItem).where(col(ConfigItem.name) == value)
-    if for_update:
-        stmt = stmt.with_for_update()
-    ci: ConfigItem | None = session.execute(stmt).scalars().first()
+def find_ci(session: Session, ref: str | int, *, for_update: bool = False) -> ConfigItem:
+    """A CI by id, by its exact name, or else by the name ignoring case when just one CI
+    answers to it (an ambiguous name finds none). The one lookup for every caller."""
+    ci: ConfigItem | None
+    if isinstance(ref, int):
+        ci = session.get(ConfigItem, ref, with_for_update=for_update)
+    else:
+        value = ref.strip()
+        stmt = select(ConfigItem).where(col(ConfigItem.name) == value)
+        if for_update:
+            stmt = stmt.with_for_update()
+        ci = session.execute(stmt).scalars().first()
+        if ci is None:
+            found = session.execute(select(ConfigItem).where(
+                func.lower(col(ConfigItem.name)) == value.lower()).limit(2)).scalars().all()
+            ci = found[0] if len(found) == 1 else None
+            if ci is not None and for_update:
+                session.refresh(ci, with_for_update=True)
     if ci is None:
-        found = session.execute(select(ConfigItem).where(
-            func.lower(col(ConfigItem.name)) == value.lower()).limit(2)).scalars().all()
-        ci = found[0] if len(found) == 1 else None
-    if ci is None:
-        raise NotFound(f"unknown configuration item {name!r}")
+        raise NotFound(f"unknown configuration item {ref!r}")
     return ci
 
 

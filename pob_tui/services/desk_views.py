@@ -7,20 +7,30 @@ No Textual here: the TUI calls these from workers, the bench calls them directly
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
-from sqlmodel import Session
+from sqlalchemy import func, select
+from sqlmodel import Session, col
 
+from pob_tui.errors import InvalidInput
 from pob_tui.models import Incident, Person, Service, Team, utcnow
-from pob_tui.models.incident import OPEN_STATUSES, WAITING_STATUSES
+from pob_tui.models.base import pk
 from pob_tui.services import incidents, mail, sla
 from pob_tui.services.identity import Actor
+from pob_tui.services.incident_views import (
+    COUNTED_VIEWS,
+    QUEUE_SORTS,
+    QUEUE_VIEWS,
+    EventRow,
+    IncidentDetail,
+    IncidentRow,
+    TeamChoice,
+    queue_order,
+)
+from pob_tui.services.sla import ClockState
 
-QUEUE_VIEWS = ("mine", "team", "open", "unassigned", "waiting", "resolved", "at_risk")
-QUEUE_SORTS = ("newest", "age", "priority", "due")
 _AT_RISK_SCAN = 2000
 """Rows of the due-time order looked at per at-risk page; bounds the cost on big queues."""
 
@@ -29,12 +39,20 @@ _AT_RISK_SCAN = 2000
 class QueuePage:
     """One page of a queue view; `next_offset` is where the following page starts in SQL."""
 
-    rows: list[dict[str, Any]]
+    rows: list[IncidentRow]
     offset: int
     next_offset: int
     has_more: bool
     total: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class IncidentView(IncidentDetail):
+    """`incident_view`: the detail with its SLA clocks, the calendar's zone, and the
+    snapshot (`seen`) an edit passes back with `version` for optimistic locking."""
+
+    clocks: list[ClockState]
+    seen: dict[str, Any]
+    tz: str | None
 
 
 def queue_page(session: Session, *, actor: Actor | None, view: str = "open",
@@ -43,6 +61,10 @@ def queue_page(session: Session, *, actor: Actor | None, view: str = "open",
                count: bool = False) -> QueuePage:
     """A page of the queue with SLA time left on each row; one extra row tells `has_more`."""
     now = now or utcnow()
+    if view not in QUEUE_VIEWS:
+        raise InvalidInput(f"unknown view {view!r}; expected one of " + ", ".join(QUEUE_VIEWS))
+    if sort not in QUEUE_SORTS:
+        raise InvalidInput(f"unknown sort {sort!r}; expected one of " + ", ".join(QUEUE_SORTS))
     if view == "at_risk":
         return _at_risk_page(session, actor=actor, search=search, limit=limit, offset=offset,
                              now=now)
@@ -61,13 +83,14 @@ def _at_risk_page(session: Session, *, actor: Actor | None, search: str | None, 
                   offset: int, now: datetime) -> QueuePage:
     """Open, running incidents whose resolution clock is at risk or breached, soonest due
     first. Scans the due-time order (indexed) and keeps the rows the clocks flag."""
-    out: list[dict[str, Any]] = []
+    out: list[IncidentRow] = []
     raw = offset
     scanned = 0
     batch = max(limit, 200)
     while len(out) < limit and scanned < _AT_RISK_SCAN:
         rows = incidents.list_incidents(session, actor=actor, view="open", search=search,
-                                        sort="due", limit=batch, offset=raw, now=now)
+                                        sort=queue_order("at_risk", "due"), limit=batch,
+                                        offset=raw, now=now)
         if not rows:
             return QueuePage(out, offset, raw, False)
         sla.time_left(session, rows, now)
@@ -86,14 +109,15 @@ def _at_risk_page(session: Session, *, actor: Actor | None, search: str | None, 
 
 def queue_rows(session: Session, *, actor: Actor | None, view: str, ids: list[int],
                search: str | None = None, now: datetime | None = None
-               ) -> tuple[list[dict[str, Any]], dict[int, str]]:
+               ) -> tuple[list[IncidentRow], dict[int, str]]:
     """The rows of `ids` that belong in `view` (with SLA time left), and the number of
     every id asked about: a live queue updates, inserts or removes just those rows."""
     now = now or utcnow()
     if not ids:
         return [], {}
-    numbers = {int(r[0]): str(r[1]) for r in session.execute(
-        select(Incident.id, Incident.number).where(Incident.id.in_(ids)))}
+    numbers = {r.id: r.number for r in session.execute(
+        select(col(Incident.id).label("id"), col(Incident.number).label("number"))
+        .where(col(Incident.id).in_(ids)))}
     base = "open" if view == "at_risk" else view
     rows = incidents.list_incidents(session, actor=actor, view=base, search=search,
                                     sort="age", limit=len(ids), now=now, ids=ids)
@@ -106,69 +130,62 @@ def queue_rows(session: Session, *, actor: Actor | None, view: str, ids: list[in
 def count_view(session: Session, *, actor: Actor | None, view: str, search: str | None,
                now: datetime | None = None) -> int | None:
     """How many rows a view holds, for views bounded by an index (None for the others)."""
-    if view not in ("mine", "team", "open", "unassigned", "waiting"):
+    if view not in COUNTED_VIEWS:
         return None
-    conds = incidents._list_query(actor, view, now or utcnow())
+    conds = incidents.view_conditions(actor, view, search, now or utcnow())
     stmt = select(func.count()).select_from(Incident)
     if search and search.strip():
-        stmt = (stmt.join(incidents.Caller, incidents.Caller.id == Incident.caller_id)
-                .outerjoin(Service, Service.id == Incident.service_id))
-        for token in search.lower().split():
-            like = f"%{incidents._escape_like(token)}%"
-            conds.append(or_(
-                func.lower(Incident.number).like(like, escape="\\"),
-                func.lower(Incident.summary).like(like, escape="\\"),
-                incidents.Caller.search.like(like, escape="\\"),
-                func.lower(Service.code).like(like, escape="\\"),
-                func.lower(Service.name).like(like, escape="\\"),
-            ))
+        stmt = (stmt.join(incidents.Caller, col(incidents.Caller.id) == Incident.caller_id)
+                .outerjoin(Service, col(Service.id) == Incident.service_id))
     return int(session.execute(stmt.where(*conds)).scalar_one())
 
 
-def list_teams(session: Session, *, second_line_only: bool = False) -> list[dict[str, Any]]:
+def list_teams(session: Session, *, second_line_only: bool = False) -> list[TeamChoice]:
     """Teams for the assign and escalate dialogs (escalation targets exclude the desk)."""
-    stmt = select(Team.id, Team.code, Team.name, Team.kind).order_by(Team.name)
+    stmt = select(Team).order_by(col(Team.name))
     if second_line_only:
-        stmt = stmt.where(Team.kind != "service_desk")
-    return [{"id": r[0], "code": r[1], "name": r[2], "kind": r[3]}
-            for r in session.execute(stmt)]
+        stmt = stmt.where(col(Team.kind) != "service_desk")
+    return [TeamChoice(id=pk(t), code=t.code, name=t.name, kind=t.kind)
+            for t in session.execute(stmt).scalars()]
 
 
 def incident_view(session: Session, number: str, now: datetime | None = None, *,
-                  events: bool = True) -> dict[str, Any]:
+                  events: bool = True) -> IncidentView:
     """Everything the detail screen shows: fields and events (`events=False`: without
     them, see `incident_timeline`), SLA clocks, and the snapshot (`seen`) plus `version`
     that edits pass back for optimistic locking. Opening it marks the caller's mail on it
     read (the queue stops marking it)."""
     now = now or utcnow()
-    data = incidents.incident_detail(session, number, events=events)
+    detail = incidents.incident_detail(session, number, events=events)
     mail.mark_read(session, number, now)
     inc = incidents.get_incident(session, number)
-    data["clocks"] = sla.clock_states(session, inc, now)
-    data["seen"] = incidents.snapshot(inc)
-    data["tz"] = _calendar_tz(data["clocks"], session)
-    return data
+    clocks = sla.clock_states(session, inc, now)
+    return IncidentView(**detail, clocks=clocks, seen=incidents.snapshot(inc),
+                        tz=_calendar_tz(clocks, session))
 
 
-def incident_timeline(session: Session, incident_id: int) -> list[dict[str, Any]]:
+def incident_timeline(session: Session, incident_id: int) -> list[EventRow]:
     """The events of one incident, oldest first (the detail screen's second step), with
     the ids a change recorded (team, assignee, service, CI, caller, problem) given as the
     names an agent reads: "team: Service desk -> Network", not "team: 1 -> 4"."""
     events = incidents.incident_events(session, incident_id)
     wanted: dict[str, set[int]] = {}
     for ev in events:
-        if ev.get("field") in _NAMED_FIELDS:
-            for key in ("old", "new"):
-                ident = _as_id(ev.get(key))
+        name = ev["field"]
+        if name in _NAMED_FIELDS:
+            for value in (ev["old"], ev["new"]):
+                ident = _as_id(value)
                 if ident is not None:
-                    wanted.setdefault(ev["field"], set()).add(ident)
+                    wanted.setdefault(name, set()).add(ident)
     names = {f: _names(session, f, ids) for f, ids in wanted.items()}
     for ev in events:
-        if ev.get("field") in names:
-            for key in ("old", "new"):
-                ident = _as_id(ev.get(key))
-                if ident is not None:
-                    ev[key] = names[ev["field"]].get(ident, ev[key])
+        named = names.get(ev["field"] or "")
+        if named:
+            old, new = _as_id(ev["old"]), _as_id(ev["new"])
+            if old is not None:
+                ev["old"] = named.get(old, ev["old"])
+            if new is not None:
+                ev["new"] = named.get(new, ev["new"])
     return events
 
 
@@ -183,34 +200,35 @@ def _as_id(value: Any) -> int | None:
 
 
 def _names(session: Session, field: str, ids: set[int]) -> dict[int, str]:
+    """The names an agent reads for the ids one field of the timeline recorded."""
     from pob_tui.models import Agent, ConfigItem, Problem
 
     if field == "team_id":
-        rows = session.execute(select(Team.id, Team.name).where(Team.id.in_(ids)))
-        return {i: n for i, n in rows}
+        return {t.id: t.name for t in session.execute(
+            select(Team).where(col(Team.id).in_(ids))).scalars() if t.id is not None}
     if field == "service_id":
-        rows = session.execute(select(Service.id, Service.code, Service.name)
-                               .where(Service.id.in_(ids)))
-        return {i: f"{n} ({c})" for i, c, n in rows}
+        return {s.id: f"{s.name} ({s.code})" for s in session.execute(
+            select(Service).where(col(Service.id).in_(ids))).scalars() if s.id is not None}
     if field == "ci_id":
-        rows = session.execute(select(ConfigItem.id, ConfigItem.name)
-                               .where(ConfigItem.id.in_(ids)))
-        return {i: n for i, n in rows}
+        return {c.id: c.name for c in session.execute(
+            select(ConfigItem).where(col(ConfigItem.id).in_(ids))).scalars()
+            if c.id is not None}
     if field == "problem_id":
-        rows = session.execute(select(Problem.id, Problem.number).where(Problem.id.in_(ids)))
-        return {i: n for i, n in rows}
+        return {p.id: p.number for p in session.execute(
+            select(Problem).where(col(Problem.id).in_(ids))).scalars() if p.id is not None}
     if field == "caller_id":
-        rows = session.execute(select(Person.id, Person.first_name, Person.last_name,
-                                      Person.username).where(Person.id.in_(ids)))
-        return {i: f"{f} {ln} ({u})" for i, f, ln, u in rows}
-    rows = session.execute(select(Agent.id, Agent.username, Person.first_name,
-                                  Person.last_name)
-                           .outerjoin(Person, Person.id == Agent.person_id)
-                           .where(Agent.id.in_(ids)))
-    return {i: f"{f} {ln} ({u})" if f else u for i, u, f, ln in rows}
+        return {p.id: f"{p.first_name} {p.last_name} ({p.username})" for p in session.execute(
+            select(Person).where(col(Person.id).in_(ids))).scalars() if p.id is not None}
+    rows = session.execute(
+        select(col(Agent.id).label("id"), col(Agent.username).label("username"),
+               col(Person.first_name).label("first"), col(Person.last_name).label("last"))
+        .outerjoin(Person, col(Person.id) == Agent.person_id)
+        .where(col(Agent.id).in_(ids)))
+    return {r.id: f"{r.first} {r.last} ({r.username})" if r.first else r.username
+            for r in rows}
 
 
-def _calendar_tz(clocks: list[Any], session: Session) -> str | None:
+def _calendar_tz(clocks: list[ClockState], session: Session) -> str | None:
     for clock in clocks:
         if clock.calendar_id is not None:
             return str(sla.calendar_by_id(session, clock.calendar_id).tz)
@@ -227,17 +245,3 @@ def explain_clock(session: Session, number: str, kind: str = "resolution",
                   now: datetime | None = None) -> dict[str, Any]:
     """`sla.explain` by incident number (the screen only knows numbers)."""
     return sla.explain(session, incidents.get_incident(session, number), kind, now)
-
-
-def open_statuses() -> tuple[str, ...]:
-    return tuple(OPEN_STATUSES)
-
-
-def waiting_statuses() -> tuple[str, ...]:
-    return tuple(WAITING_STATUSES)
-
-
-def person_name(session: Session, person_id: int) -> str | None:
-    row = session.execute(select(Person.first_name, Person.last_name)
-                          .where(Person.id == person_id)).first()
-    return f"{row[0]} {row[1]}" if row else None

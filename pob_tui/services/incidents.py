@@ -8,14 +8,14 @@ and nothing is written. Without a version (scripts), the latest is used.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, UnaryExpression, func, nulls_last, or_, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pob_tui.errors import ConflictError, InvalidInput, NotFound, TransitionNotAllowed
 from pob_tui.i18n import _
@@ -32,6 +32,7 @@ from pob_tui.models import (
     TicketEvent,
     utcnow,
 )
+from pob_tui.models.base import pk
 from pob_tui.models.incident import (
     CHANNELS,
     INCIDENT_STATUSES,
@@ -40,7 +41,19 @@ from pob_tui.models.incident import (
     WAITING_STATUSES,
 )
 from pob_tui.services.audit import record_ticket_event
+from pob_tui.services.catalog import find_service
+from pob_tui.services.cmdb import find_ci
 from pob_tui.services.identity import Actor
+from pob_tui.services.incident_views import (
+    LIST_VIEWS,
+    RECENT,
+    SORT_SPEC,
+    SORTS,
+    EventRow,
+    FollowUpRow,
+    IncidentDetail,
+    IncidentRow,
+)
 from pob_tui.services.numbers import next_number
 from pob_tui.services.permissions import require
 
@@ -85,28 +98,13 @@ def find_person(session: Session, ref: str | int) -> Person:
     else:
         value = str(ref).strip()
         person = session.execute(
-            select(Person).where(or_(Person.username == value, Person.email == value,
-                                     Person.phone == value))
+            select(Person).where(or_(col(Person.username) == value, col(Person.email) == value,
+                                     col(Person.phone) == value))
         ).scalars().first()
     if person is None:
         raise NotFound(_("unknown caller {ref}: no person with that username, e-mail or "
                          "phone").format(ref=repr(ref)))
     return person
-
-
-def find_service(session: Session, ref: str | int) -> Service:
-    if isinstance(ref, int):
-        service = session.get(Service, ref)
-    else:
-        value = str(ref).strip()
-        service = session.execute(
-            select(Service).where(or_(func.lower(Service.code) == value.lower(),
-                                      func.lower(Service.name) == value.lower()))
-        ).scalars().first()
-    if service is None:
-        raise NotFound(_("unknown service {ref}: no service with that code or name").format(
-            ref=repr(ref)))
-    return service
 
 
 def find_team(session: Session, ref: str | int) -> Team:
@@ -115,8 +113,8 @@ def find_team(session: Session, ref: str | int) -> Team:
     else:
         value = str(ref).strip()
         team = session.execute(
-            select(Team).where(or_(func.lower(Team.code) == value.lower(),
-                                   func.lower(Team.name) == value.lower()))
+            select(Team).where(or_(func.lower(col(Team.code)) == value.lower(),
+                                   func.lower(col(Team.name)) == value.lower()))
         ).scalars().first()
     if team is None:
         raise NotFound(f"unknown team {ref!r}")
@@ -125,25 +123,17 @@ def find_team(session: Session, ref: str | int) -> Team:
 
 def find_agent(session: Session, ref: str | int) -> Agent:
     agent = (session.get(Agent, ref) if isinstance(ref, int) else session.execute(
-        select(Agent).where(Agent.username == str(ref).strip())).scalars().first())
+        select(Agent).where(col(Agent.username) == str(ref).strip())).scalars().first())
     if agent is None or not agent.active:
         raise NotFound(f"unknown agent {ref!r}")
     return agent
 
 
-def find_ci(session: Session, ref: str | int) -> ConfigItem:
-    ci = (session.get(ConfigItem, ref) if isinstance(ref, int) else session.execute(
-        select(ConfigItem).where(ConfigItem.name == str(ref).strip())).scalars().first())
-    if ci is None:
-        raise NotFound(f"unknown configuration item {ref!r}")
-    return ci
-
-
 def get_incident(session: Session, number: str, *, for_update: bool = False) -> Incident:
-    stmt = select(Incident).where(Incident.number == number.strip().upper())
+    stmt = select(Incident).where(col(Incident.number) == number.strip().upper())
     if for_update:
         stmt = stmt.with_for_update()
-    incident = session.execute(stmt).scalars().first()
+    incident: Incident | None = session.execute(stmt).scalars().first()
     if incident is None:
         raise NotFound(_("unknown incident {number}").format(number=repr(number)))
     return incident
@@ -151,7 +141,7 @@ def get_incident(session: Session, number: str, *, for_update: bool = False) -> 
 
 def service_desk_team(session: Session) -> Team | None:
     return session.execute(
-        select(Team).where(Team.kind == "service_desk").order_by(Team.id)
+        select(Team).where(col(Team.kind) == "service_desk").order_by(col(Team.id))
     ).scalars().first()
 
 
@@ -194,7 +184,7 @@ def create_incident(session: Session, actor: Actor, data: NewIncident,
     problem = None
     if data.known_error:
         problem = session.execute(
-            select(Problem).where(Problem.number == data.known_error.strip().upper())
+            select(Problem).where(col(Problem.number) == data.known_error.strip().upper())
         ).scalars().first()
         if problem is None:
             raise NotFound(f"unknown problem {data.known_error!r}")
@@ -210,7 +200,7 @@ def create_incident(session: Session, actor: Actor, data: NewIncident,
         team_id = desk.id if desk else None
     incident = Incident(
         number=next_number(session, "INC"),
-        caller_id=caller.id,
+        caller_id=pk(caller),
         service_id=service.id if service else None,
         ci_id=ci.id if ci else None,
         location_id=caller.location_id,
@@ -229,7 +219,7 @@ def create_incident(session: Session, actor: Actor, data: NewIncident,
     )
     session.add(incident)
     session.flush()
-    record_ticket_event(session, ticket_type="incident", ticket_id=incident.id, kind="created",
+    record_ticket_event(session, ticket_type="incident", ticket_id=pk(incident), kind="created",
                         actor_id=agent_id, comment=f"{data.channel}: {summary}", at=now)
     _after(session, incident, "created", now)
     if data.resolve_note is not None or problem is not None:
@@ -263,7 +253,7 @@ def _load_for_change(session: Session, number: str, expected_version: int | None
         if seen:
             now = snapshot(incident)
             changes = {k: (seen[k], now[k]) for k in now if k in seen and seen[k] != now[k]}
-        who = _last_actor(session, incident.id)
+        who = _last_actor(session, pk(incident))
         raise ConflictError(
             f"{incident.number} was changed by {who} since you opened it (version "
             f"{expected_version} -> {incident.version}); review their change and try again",
@@ -274,21 +264,23 @@ def _load_for_change(session: Session, number: str, expected_version: int | None
 
 def _last_actor(session: Session, incident_id: int) -> str:
     name = session.execute(
-        select(Agent.username).join(TicketEvent, TicketEvent.actor_id == Agent.id)
-        .where(TicketEvent.ticket_type == "incident", TicketEvent.ticket_id == incident_id)
-        .order_by(TicketEvent.at.desc(), TicketEvent.id.desc()).limit(1)
+        select(col(Agent.username))
+        .join(TicketEvent, col(TicketEvent.actor_id) == col(Agent.id))
+        .where(col(TicketEvent.ticket_type) == "incident",
+               col(TicketEvent.ticket_id) == incident_id)
+        .order_by(col(TicketEvent.at).desc(), col(TicketEvent.id).desc()).limit(1)
     ).scalar()
     return name or "someone else"
 
 
-def _set(session: Session, incident: Incident, agent_id: int, field: str, value: Any,
+def _set(session: Session, incident: Incident, agent_id: int | None, field: str, value: Any,
          now: datetime, comment: str | None = None, kind: str | None = None) -> bool:
     old = getattr(incident, field)
     if old == value:
         return False
     setattr(incident, field, value)
     record_ticket_event(
-        session, ticket_type="incident", ticket_id=incident.id,
+        session, ticket_type="incident", ticket_id=pk(incident),
         kind=kind or ("status" if field == "status" else
                       "assignment" if field in ("team_id", "assignee_id") else "field"),
         actor_id=agent_id, field=field, old=old, new=value, comment=comment, at=now,
@@ -325,13 +317,14 @@ def _first_response(incident: Incident, now: datetime) -> None:
         incident.first_response_at = now
 
 
-def _status(session: Session, incident: Incident, agent_id: int, status: str, now: datetime,
+def _status(session: Session, incident: Incident, agent_id: int | None, status: str,
+            now: datetime,
             comment: str | None = None) -> None:
     _check_transition(incident, status)
     _set(session, incident, agent_id, "status", status, now, comment=comment)
 
 
-def _resolve(session: Session, incident: Incident, agent_id: int, code: str, note: str,
+def _resolve(session: Session, incident: Incident, agent_id: int | None, code: str, note: str,
              now: datetime, *, first_line: bool | None = None) -> None:
     if code not in RESOLUTION_CODES:
         raise InvalidInput(f"unknown resolution code {code!r}; expected one of "
@@ -361,7 +354,7 @@ def comment(session: Session, actor: Actor, number: str, text: str, *,
     if minutes is not None and not 0 <= minutes <= 24 * 60:
         raise InvalidInput(f"minutes must be between 0 and 1440, got {minutes}")
     incident = get_incident(session, number, for_update=True)
-    record_ticket_event(session, ticket_type="incident", ticket_id=incident.id,
+    record_ticket_event(session, ticket_type="incident", ticket_id=pk(incident),
                         kind="work_note" if work_note else "comment", actor_id=agent_id,
                         comment=text, minutes=minutes, at=now)
     if not work_note:
@@ -400,6 +393,22 @@ def assign(session: Session, actor: Actor, number: str, *, team: str | int | Non
         _status(session, incident, agent_id, "assigned", now)
     _touch(session, incident, "assignment", now)
     return incident
+
+
+def assign_many(session: Session, actor: Actor, numbers: Sequence[str], *,
+                team: str | int | None = None, assignee: str | int | None = None,
+                to_me: bool = False, now: datetime | None = None) -> int:
+    """Assign several incidents at once (the queue's marked rows, `pob incident assign`):
+    each through `assign`, so each is audited and checked like a single one, in the
+    caller's transaction: one refusal and none is assigned. Returns how many."""
+    require(session, actor, "incident.work")
+    wanted = list(dict.fromkeys(n.strip().upper() for n in numbers if n.strip()))
+    if not wanted:
+        raise InvalidInput("name the incidents to assign")
+    now = now or utcnow()
+    for number in wanted:
+        assign(session, actor, number, team=team, assignee=assignee, to_me=to_me, now=now)
+    return len(wanted)
 
 
 def escalate(session: Session, actor: Actor, number: str, *, team: str | int, reason: str,
@@ -528,7 +537,7 @@ def record_satisfaction(session: Session, actor: Actor, number: str, score: int,
     incident.satisfaction = int(score)
     incident.satisfaction_comment = comment_text
     incident.satisfaction_at = now
-    record_ticket_event(session, ticket_type="incident", ticket_id=incident.id,
+    record_ticket_event(session, ticket_type="incident", ticket_id=pk(incident),
                         kind="satisfaction", actor_id=agent_id, field="satisfaction", old=old,
                         new=score, comment=comment_text, at=now)
     _touch(session, incident, "satisfaction", now)
@@ -538,7 +547,7 @@ def record_satisfaction(session: Session, actor: Actor, number: str, score: int,
     unit = session.get(OrgUnit, caller.org_unit_id) if caller and caller.org_unit_id else None
     manager_id = _customer_manager(session, unit)
     follow_up = FollowUp(
-        incident_id=incident.id, org_unit_id=unit.id if unit else None, manager_id=manager_id,
+        incident_id=pk(incident), org_unit_id=unit.id if unit else None, manager_id=manager_id,
         note=f"Score {score} on {incident.number}: {comment_text or ''}".strip(),
         created_at=now,
     )
@@ -553,46 +562,70 @@ def _customer_manager(session: Session, unit: OrgUnit | None) -> int | None:
     while unit is not None and unit.id not in seen:
         if unit.customer_manager_id:
             return unit.customer_manager_id
-        seen.add(unit.id)
+        seen.add(pk(unit))
         unit = session.get(OrgUnit, unit.parent_id) if unit.parent_id else None
     return None
 
 
 # --- reading -------------------------------------------------------------------------------
 
-VIEWS = ("mine", "team", "open", "unassigned", "waiting", "resolved", "all")
-SORTS = {
-    "age": (Incident.opened_at.asc(), Incident.id.asc()),
-    "newest": (Incident.opened_at.desc(), Incident.id.desc()),
-    "priority": (Incident.priority.asc(), Incident.opened_at.asc()),
-    "due": (Incident.resolution_due_at.asc(), Incident.priority.asc()),
-    "number": (Incident.number.desc(),),
-    "status": (Incident.status.asc(), Incident.opened_at.asc()),
-    "resolved": (Incident.resolved_at.desc(), Incident.id.desc()),
-}
-RECENT = timedelta(days=7)
-
 Caller = aliased(Person)
 Assignee = aliased(Agent)
+_ROW_COLUMNS = tuple(col(getattr(Incident, name)) for name in (
+    "id", "number", "priority", "status", "summary", "opened_at", "resolved_at",
+    "response_due_at", "resolution_due_at", "version", "escalation_level", "problem_id"))
+"""The incident's own columns of an `IncidentRow` (not the whole entity: a page is read,
+not tracked)."""
 
 
-def _list_query(actor: Actor | None, view: str, now: datetime):
-    if view not in VIEWS:
-        raise InvalidInput(f"unknown view {view!r}; expected one of " + ", ".join(VIEWS))
-    conds: list[Any] = []
+def order_by(sort: str) -> list[UnaryExpression[Any]]:
+    """The SQL ORDER BY of a sort (`incident_views.SORT_SPEC`), NULLs last where the
+    column may hold them, so SQLite (NULL first by default) and PostgreSQL (NULL last
+    ascending, first descending) give the same order, and `compare_rows` agrees."""
+    if sort not in SORT_SPEC:
+        raise InvalidInput(f"unknown sort {sort!r}; expected one of " + ", ".join(SORTS))
+    out: list[UnaryExpression[Any]] = []
+    for name, descending in SORT_SPEC[sort]:
+        column = Incident.__table__.c[name]  # type: ignore[attr-defined]
+        term: UnaryExpression[Any] = column.desc() if descending else column.asc()
+        out.append(nulls_last(term) if column.nullable else term)
+    return out
+
+
+def _list_query(actor: Actor | None, view: str, now: datetime) -> list[ColumnElement[bool]]:
+    if view not in LIST_VIEWS:
+        raise InvalidInput(f"unknown view {view!r}; expected one of " + ", ".join(LIST_VIEWS))
+    conds: list[ColumnElement[bool]] = []
     if view in ("mine", "team", "open", "unassigned"):
-        conds.append(Incident.status.in_(OPEN_STATUSES))
+        conds.append(col(Incident.status).in_(OPEN_STATUSES))
     if view == "mine":
-        conds.append(Incident.assignee_id == (actor.agent_id if actor else -1))
+        conds.append(col(Incident.assignee_id) == (actor.agent_id if actor else -1))
     elif view == "team":
-        conds.append(Incident.team_id == (actor.team_id if actor else -1))
+        conds.append(col(Incident.team_id) == (actor.team_id if actor else -1))
     elif view == "unassigned":
-        conds.append(Incident.assignee_id.is_(None))
+        conds.append(col(Incident.assignee_id).is_(None))
     elif view == "waiting":
-        conds.append(Incident.status.in_(WAITING_STATUSES))
+        conds.append(col(Incident.status).in_(WAITING_STATUSES))
     elif view == "resolved":
-        conds.append(Incident.status == "resolved")
-        conds.append(Incident.resolved_at >= now - RECENT)
+        conds.append(col(Incident.status) == "resolved")
+        conds.append(col(Incident.resolved_at) >= now - RECENT)
+    return conds
+
+
+def view_conditions(actor: Actor | None, view: str, search: str | None,
+                    now: datetime) -> list[ColumnElement[bool]]:
+    """The WHERE of a view and a search; the search needs `Caller` and `Service` joined."""
+    conds = _list_query(actor, view, now)
+    if search and search.strip():
+        for token in search.lower().split():
+            like = f"%{_escape_like(token)}%"
+            conds.append(or_(
+                func.lower(col(Incident.number)).like(like, escape="\\"),
+                func.lower(col(Incident.summary)).like(like, escape="\\"),
+                col(Caller.search).like(like, escape="\\"),
+                func.lower(col(Service.code)).like(like, escape="\\"),
+                func.lower(col(Service.name)).like(like, escape="\\"),
+            ))
     return conds
 
 
@@ -601,60 +634,49 @@ def list_incidents(session: Session, *, actor: Actor | None = None, view: str = 
                    team: str | None = None, assignee: str | None = None,
                    sort: str | None = None, limit: int = 100, offset: int = 0,
                    now: datetime | None = None,
-                   ids: Collection[int] | None = None) -> list[dict[str, Any]]:
+                   ids: Collection[int] | None = None) -> list[IncidentRow]:
     """One page of incidents as plain rows, filtered and sorted in SQL; `ids` narrows to
     those incidents (live queues re-fetch only the rows another agent changed)."""
     now = now or utcnow()
-    conds = _list_query(actor, view, now)
+    conds = view_conditions(actor, view, search, now)
     if ids is not None:
-        conds.append(Incident.id.in_(list(ids)))
+        conds.append(col(Incident.id).in_(list(ids)))
     if status:
         if status not in INCIDENT_STATUSES:
             raise InvalidInput(_("unknown status {status}; expected one of {choices}").format(
                 status=repr(status), choices=", ".join(INCIDENT_STATUSES)))
-        conds.append(Incident.status == status)
+        conds.append(col(Incident.status) == status)
     if team:
-        conds.append(Incident.team_id == find_team(session, team).id)
+        conds.append(col(Incident.team_id) == find_team(session, team).id)
     if assignee:
-        conds.append(Incident.assignee_id == find_agent(session, assignee).id)
-    if search and search.strip():
-        for token in search.lower().split():
-            like = f"%{_escape_like(token)}%"
-            conds.append(or_(
-                func.lower(Incident.number).like(like, escape="\\"),
-                func.lower(Incident.summary).like(like, escape="\\"),
-                Caller.search.like(like, escape="\\"),
-                func.lower(Service.code).like(like, escape="\\"),
-                func.lower(Service.name).like(like, escape="\\"),
-            ))
-    sort = sort or ("resolved" if view == "resolved" else "age")
-    if sort not in SORTS:
-        raise InvalidInput(f"unknown sort {sort!r}; expected one of " + ", ".join(SORTS))
+        conds.append(col(Incident.assignee_id) == find_agent(session, assignee).id)
+    order = order_by(sort or ("resolved" if view == "resolved" else "age"))
     stmt = (
-        select(Incident.id, Incident.number, Incident.priority, Incident.status,
-               Incident.summary, Incident.opened_at, Incident.resolved_at,
-               Incident.response_due_at, Incident.resolution_due_at, Incident.version,
-               Incident.escalation_level, Incident.problem_id,
-               Caller.username, Caller.first_name, Caller.last_name, Caller.vip,
-               Service.code, Service.name, Team.name, Assignee.username)
-        .join(Caller, Caller.id == Incident.caller_id)
-        .outerjoin(Service, Service.id == Incident.service_id)
-        .outerjoin(Team, Team.id == Incident.team_id)
-        .outerjoin(Assignee, Assignee.id == Incident.assignee_id)
-        .where(and_(*conds) if conds else True)
-        .order_by(*SORTS[sort])
+        select(*_ROW_COLUMNS,
+               col(Caller.username).label("caller"), col(Caller.first_name).label("first"),
+               col(Caller.last_name).label("last"), col(Caller.vip).label("vip"),
+               col(Service.code).label("service"), col(Service.name).label("service_name"),
+               col(Team.name).label("team"), col(Assignee.username).label("assignee"))
+        .join(Caller, col(Caller.id) == col(Incident.caller_id))
+        .outerjoin(Service, col(Service.id) == col(Incident.service_id))
+        .outerjoin(Team, col(Team.id) == col(Incident.team_id))
+        .outerjoin(Assignee, col(Assignee.id) == col(Incident.assignee_id))
+        .where(*conds)
+        .order_by(*order)
         .limit(limit).offset(offset)
     )
-    rows = []
+    rows: list[IncidentRow] = []
     for r in session.execute(stmt):
-        rows.append({
-            "id": r[0], "number": r[1], "priority": r[2], "status": r[3], "summary": r[4],
-            "opened_at": r[5], "resolved_at": r[6], "response_due_at": r[7],
-            "resolution_due_at": r[8], "version": r[9], "escalation_level": r[10],
-            "problem_id": r[11], "caller": r[12], "caller_name": f"{r[13]} {r[14]}",
-            "vip": r[15], "service": r[16], "service_name": r[17], "team": r[18],
-            "assignee": r[19],
-        })
+        m = r._mapping
+        rows.append(IncidentRow(
+            id=m["id"], number=m["number"], priority=m["priority"], status=m["status"],
+            summary=m["summary"], opened_at=m["opened_at"], resolved_at=m["resolved_at"],
+            response_due_at=m["response_due_at"], resolution_due_at=m["resolution_due_at"],
+            version=m["version"], escalation_level=m["escalation_level"],
+            problem_id=m["problem_id"], caller=m["caller"],
+            caller_name=f"{m['first']} {m['last']}", vip=m["vip"], service=m["service"],
+            service_name=m["service_name"], team=m["team"], assignee=m["assignee"],
+        ))
     return rows
 
 
@@ -663,7 +685,7 @@ def _escape_like(text: str) -> str:
 
 
 def incident_detail(session: Session, number: str, *, events: bool = True
-                    ) -> dict[str, Any]:
+                    ) -> IncidentDetail:
     """Every field with names resolved, the linked problem, and the event timeline (left
     out with `events=False`: the screen draws the fields first, the timeline after)."""
     inc = get_incident(session, number)
@@ -674,7 +696,9 @@ def incident_detail(session: Session, number: str, *, events: bool = True
     ci = session.get(ConfigItem, inc.ci_id) if inc.ci_id else None
     problem = session.get(Problem, inc.problem_id) if inc.problem_id else None
     unit = session.get(OrgUnit, caller.org_unit_id) if caller and caller.org_unit_id else None
-    data = {f: getattr(inc, f) for f in Incident.model_fields}
+    # the columns by name, in the model's order (the JSON of `pob incident show`);
+    # IncidentDetail declares the same names (tests/test_incidents.py checks it)
+    data = cast(IncidentDetail, {f: getattr(inc, f) for f in Incident.model_fields})
     data.update({
         "caller": caller.username if caller else None,
         "caller_name": caller.name if caller else None,
@@ -692,38 +716,43 @@ def incident_detail(session: Session, number: str, *, events: bool = True
         "workaround": problem.workaround if problem else None,
     })
     if events:
-        data["events"] = incident_events(session, inc.id)
+        data["events"] = incident_events(session, pk(inc))
     return data
 
 
-def incident_events(session: Session, incident_id: int) -> list[dict[str, Any]]:
+def incident_events(session: Session, incident_id: int) -> list[EventRow]:
+    """The incident's events, oldest first, with who did each."""
     rows = session.execute(
-        select(TicketEvent, Agent.username)
-        .outerjoin(Agent, Agent.id == TicketEvent.actor_id)
-        .where(TicketEvent.ticket_type == "incident", TicketEvent.ticket_id == incident_id)
-        .order_by(TicketEvent.at, TicketEvent.id)
+        select(TicketEvent, col(Agent.username).label("who"))
+        .outerjoin(Agent, col(Agent.id) == col(TicketEvent.actor_id))
+        .where(col(TicketEvent.ticket_type) == "incident",
+               col(TicketEvent.ticket_id) == incident_id)
+        .order_by(col(TicketEvent.at), col(TicketEvent.id))
     ).all()
-    return [{
-        "at": ev.at, "actor": who, "kind": ev.kind, "field": ev.field, "old": ev.old_value,
-        "new": ev.new_value, "comment": ev.comment, "minutes": ev.minutes,
-    } for ev, who in rows]
+    return [EventRow(at=r.TicketEvent.at, actor=r.who, kind=r.TicketEvent.kind,
+                     field=r.TicketEvent.field, old=r.TicketEvent.old_value,
+                     new=r.TicketEvent.new_value, comment=r.TicketEvent.comment,
+                     minutes=r.TicketEvent.minutes) for r in rows]
 
 
 def list_follow_ups(session: Session, *, status: str = "open", limit: int = 100,
-                    offset: int = 0) -> list[dict[str, Any]]:
+                    offset: int = 0) -> list[FollowUpRow]:
+    """Follow-ups by status, newest first."""
     Manager = aliased(Person)
     rows = session.execute(
-        select(FollowUp, Incident.number, Incident.summary, Incident.satisfaction,
-               OrgUnit.name, Manager.first_name, Manager.last_name)
-        .join(Incident, Incident.id == FollowUp.incident_id)
-        .outerjoin(OrgUnit, OrgUnit.id == FollowUp.org_unit_id)
-        .outerjoin(Manager, Manager.id == FollowUp.manager_id)
-        .where(FollowUp.status == status)
-        .order_by(FollowUp.created_at.desc(), FollowUp.id.desc())
+        select(FollowUp, col(Incident.number).label("number"),
+               col(Incident.summary).label("summary"),
+               col(Incident.satisfaction).label("score"), col(OrgUnit.name).label("unit"),
+               col(Manager.first_name).label("first"), col(Manager.last_name).label("last"))
+        .join(Incident, col(Incident.id) == col(FollowUp.incident_id))
+        .outerjoin(OrgUnit, col(OrgUnit.id) == col(FollowUp.org_unit_id))
+        .outerjoin(Manager, col(Manager.id) == col(FollowUp.manager_id))
+        .where(col(FollowUp.status) == status)
+        .order_by(col(FollowUp.created_at).desc(), col(FollowUp.id).desc())
         .limit(limit).offset(offset)
     ).all()
-    return [{
-        "id": f.id, "number": n, "summary": s, "score": score, "org_unit": unit,
-        "manager": f"{fn} {ln}" if fn else None, "note": f.note, "created_at": f.created_at,
-        "status": f.status,
-    } for f, n, s, score, unit, fn, ln in rows]
+    return [FollowUpRow(
+        id=pk(r.FollowUp), number=r.number, summary=r.summary, score=r.score,
+        org_unit=r.unit, manager=f"{r.first} {r.last}" if r.first else None,
+        note=r.FollowUp.note, created_at=r.FollowUp.created_at, status=r.FollowUp.status,
+    ) for r in rows]

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
@@ -41,6 +41,7 @@ from pob_tui.models import (
 )
 from pob_tui.services.audit import record_ticket_event
 from pob_tui.services.identity import Actor
+from pob_tui.services.incident_views import IncidentRow
 
 UNKNOWN_SENDER = "pob.unknown-sender"  # the placeholder caller of "Needs caller" incidents
 MONITORING = "pob.monitoring"
@@ -825,8 +826,8 @@ def mark_sent(session: Session, mail_id: int, *, error: str | None = None,
             row.status = "failed"
 
 
-def mark_unread(session: Session, rows: list[dict[str, Any]]) -> None:
+def mark_unread(session: Session, rows: Sequence[IncidentRow]) -> None:
     """Set `mail_unread` on queue rows whose caller wrote and no agent has opened it."""
-    unread = unread_replies(session, [r["id"] for r in rows if "id" in r])
+    unread = unread_replies(session, [r["id"] for r in rows])
     for row in rows:
-        row["mail_unread"] = row.get("id") in unread
+        row["mail_unread"] = row["id"] in unread

@@ -93,6 +93,7 @@ def declare(session: Session, actor: Actor, *, summary: str, ci: str | None = No
     (neither given): on its CI, else its service, and that incident becomes the first
     child."""
     from pob_tui.services import sla
+    from pob_tui.services.catalog import find_service
     from pob_tui.services.cmdb import find_ci
     from pob_tui.services.impact import analyse_impact
 
@@ -116,7 +117,7 @@ def declare(session: Session, actor: Actor, *, summary: str, ci: str | None = No
     if (ci is None) == (service is None):
         raise InvalidInput(_("declare an outage on a CI or on a service (one of them)"))
     item = find_ci(session, ci) if ci is not None else None
-    svc = incidents.find_service(session, service) if service is not None else None
+    svc = find_service(session, service) if service is not None else None
     service_ids: list[int]
     if item is not None:
         assert item.id is not None
@@ -134,7 +135,8 @@ def declare(session: Session, actor: Actor, *, summary: str, ci: str | None = No
     parent = Incident(
         number=next_number(session, "INC"), caller_id=caller_id,
         service_id=svc.id if svc else (service_ids[0] if len(service_ids) == 1 else None),
-        ci_id=item.id if item else None, summary=text, impact=1, urgency=1, priority=1,
+        ci_id=item.id if item else None, summary=text, impact=1, urgency=1,
+        priority=incidents.priority_for(1, 1),
         status="new", channel="monitoring",
         team_id=actor.team_id or (desk.id if desk else None), opened_by_id=agent_id,
         opened_at=now, updated_at=now, major=True)
@@ -252,12 +254,8 @@ def resolve(session: Session, actor: Actor, number: str, *, note: str,
     # the incident service's own resolution step (state rule, audit, SLA clock, version)
     for inc in (parent, *children):
         if inc.assignee_id is None:
-            # incidents.py annotates agent_id as int; it is int | None (integration actors),
-            # as record_ticket_event takes it. That module is typed on its own.
-            incidents._set(session, inc, agent_id,  # type: ignore[arg-type]
-                           "assignee_id", agent_id, now)
-        incidents._resolve(session, inc, agent_id,  # type: ignore[arg-type]
-                           code, note.strip(), now, first_line=False)
+            incidents._set(session, inc, agent_id, "assignee_id", agent_id, now)
+        incidents._resolve(session, inc, agent_id, code, note.strip(), now, first_line=False)
     session.flush()
     return [c.number for c in children]
 

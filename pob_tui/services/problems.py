@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
@@ -14,8 +15,9 @@ from pob_tui.models import Agent, Incident, Problem, Service, Team, TicketEvent,
 from pob_tui.models.incident import OPEN_STATUSES
 from pob_tui.models.problem import PROBLEM_STATUSES
 from pob_tui.services.audit import record_ticket_event
+from pob_tui.services.catalog import find_service
 from pob_tui.services.identity import Actor
-from pob_tui.services.incidents import find_service, find_team, get_incident
+from pob_tui.services.incidents import find_team, get_incident
 from pob_tui.services.numbers import next_number
 from pob_tui.services.permissions import require
 
@@ -26,6 +28,80 @@ PROBLEM_TRANSITIONS = {
     "resolved": ("closed", "investigating"),
     "closed": (),
 }
+
+
+class ProblemRow(TypedDict):
+    """One row of the problem list."""
+
+    number: str
+    title: str
+    status: str
+    priority: int
+    known_error: bool
+    service: str | None
+    team: str | None
+    opened_at: datetime
+    incidents: int
+    """How many incidents are linked."""
+
+
+class KnownErrorHit(TypedDict):
+    """A known error offered while logging a call or from the palette."""
+
+    number: str
+    title: str
+    symptoms: str | None
+    workaround: str | None
+    service: str | None
+    via: str | None
+    """The service the call's service rests on that the known error belongs to."""
+    other_service: bool
+    """Searched without a service: the row names its own."""
+
+
+class LinkedIncident(TypedDict):
+    number: str
+    status: str
+    summary: str
+
+
+class ProblemEvent(TypedDict):
+    at: datetime
+    actor: str | None
+    kind: str
+    field: str | None
+    old: str | None
+    new: str | None
+    comment: str | None
+
+
+class ProblemDetail(TypedDict):
+    """Every column of one problem (same names), with service and team by name, its
+    incidents (newest first, at most 200) and its history."""
+
+    id: int
+    number: str
+    title: str
+    description: str | None
+    status: str
+    priority: int
+    service_id: int | None
+    ci_id: int | None
+    team_id: int | None
+    assignee_id: int | None
+    root_cause: str | None
+    workaround: str | None
+    known_error: bool
+    symptoms: str | None
+    opened_at: datetime
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    updated_at: datetime
+    version: int
+    service: str | None
+    team: str | None
+    incidents: list[LinkedIncident]
+    events: list[ProblemEvent]
 
 
 def get_problem(session: Session, number: str, *, for_update: bool = False) -> Problem:
@@ -102,6 +178,39 @@ def link_incidents(session: Session, actor: Actor, number: str, incidents: Seque
                new=None if unlink else inc.number, old=inc.number if unlink else None)
         changed += 1
     return changed
+
+
+@dataclass(frozen=True)
+class Linked:
+    """What `link_or_create` did: the problem, whether it was created, how many incidents
+    it gained."""
+
+    problem: str
+    created: bool
+    changed: int
+
+
+def link_or_create(session: Session, actor: Actor, incidents: Sequence[str], *,
+                   problem: str | None = None, title: str | None = None,
+                   now: datetime | None = None) -> Linked:
+    """Link incidents to problem `problem`, or to a new problem titled `title` opened from
+    the first of them (its service, team and CI): the queue's bulk link, the incident
+    screen's link and `pob incident link`. All or nothing, in the caller's transaction."""
+    require(session, actor, "problem.work")
+    wanted = list(dict.fromkeys(n.strip().upper() for n in incidents if n.strip()))
+    if not wanted:
+        raise InvalidInput("name the incidents to link")
+    number = (problem or "").strip()  # a number given wins over a title
+    now = now or utcnow()
+    if number:
+        changed = link_incidents(session, actor, number, wanted, now=now)
+        return Linked(get_problem(session, number).number, False, changed)
+    if not (title or "").strip():
+        raise InvalidInput("give a problem number or a title for a new problem")
+    created = create_problem(session, actor, title=title or "", from_incident=wanted[0],
+                             now=now)
+    changed = 1 + link_incidents(session, actor, created.number, wanted[1:], now=now)
+    return Linked(created.number, True, changed)
 
 
 def update_problem(session: Session, actor: Actor, number: str, *,
@@ -208,7 +317,7 @@ def supporting_services(session: Session, service_id: int,
 
 
 def search_known_errors(session: Session, text: str = "", *, service_id: int | None = None,
-                        limit: int = 10) -> list[dict[str, Any]]:
+                        limit: int = 10) -> list[KnownErrorHit]:
     """Known errors whose title or symptoms share words with `text`.
 
     With a service: only that service's known errors and those of the services it rests on
@@ -228,24 +337,26 @@ def search_known_errors(session: Session, text: str = "", *, service_id: int | N
         allowed = {service_id} | supporting_services(session, service_id)
         conds.append(col(Problem.service_id).in_(allowed))
     rows = session.execute(
-        select(col(Problem.number), col(Problem.title), col(Problem.symptoms),
-               col(Problem.workaround),
-               col(Problem.service_id), col(Service.name))
+        select(col(Problem.number).label("number"), col(Problem.title).label("title"),
+               col(Problem.symptoms).label("symptoms"),
+               col(Problem.workaround).label("workaround"),
+               col(Problem.service_id).label("service_id"), col(Service.name).label("service"))
         .outerjoin(Service, col(Service.id) == Problem.service_id)
         .where(*conds).limit(200)
     ).all()
 
     def score(r: Any) -> tuple[int, int, str]:
-        blob = f"{r[1]} {r[2] or ''}".lower()
+        blob = f"{r.title} {r.symptoms or ''}".lower()
         hits = sum(1 for w in words if w in blob)
-        return (-(1 if service_id is not None and r[4] == service_id else 0), -hits, r[0])
+        own = service_id is not None and r.service_id == service_id
+        return (-(1 if own else 0), -hits, str(r.number))
 
     ranked = sorted(rows, key=score)[:limit]
-    return [{"number": r[0], "title": r[1], "symptoms": r[2], "workaround": r[3],
-             "service": r[5],
-             "via": r[5] if service_id is not None and r[4] != service_id else None,
-             "other_service": service_id is None}
-            for r in ranked]
+    return [KnownErrorHit(
+        number=r.number, title=r.title, symptoms=r.symptoms, workaround=r.workaround,
+        service=r.service,
+        via=r.service if service_id is not None and r.service_id != service_id else None,
+        other_service=service_id is None) for r in ranked]
 
 
 def check_known_error_fits(session: Session, problem: Problem, service_id: int | None) -> None:
@@ -264,12 +375,15 @@ def check_known_error_fits(session: Session, problem: Problem, service_id: int |
 
 def list_problems(session: Session, *, status: str | None = None, known_error: bool | None = None,
                   search: str | None = None, limit: int = 100,
-                  offset: int = 0) -> list[dict[str, Any]]:
+                  offset: int = 0) -> list[ProblemRow]:
+    """Open problems (or those of `status`), highest priority first, newest first within."""
     linked = (select(func.count()).where(col(Incident.problem_id) == Problem.id)
               .correlate(Problem).scalar_subquery())
-    stmt = (select(col(Problem.number), col(Problem.title), col(Problem.status),
-                   col(Problem.priority), col(Problem.known_error), col(Service.name),
-                   col(Team.name), col(Problem.opened_at), linked)
+    stmt = (select(col(Problem.number).label("number"), col(Problem.title).label("title"),
+                   col(Problem.status).label("status"), col(Problem.priority).label("priority"),
+                   col(Problem.known_error).label("known_error"),
+                   col(Service.name).label("service"), col(Team.name).label("team"),
+                   col(Problem.opened_at).label("opened_at"), linked.label("incidents"))
             .outerjoin(Service, col(Service.id) == Problem.service_id)
             .outerjoin(Team, col(Team.id) == Problem.team_id))
     if status:
@@ -284,32 +398,39 @@ def list_problems(session: Session, *, status: str | None = None, known_error: b
                               func.lower(col(Problem.number)).like(like)))
     stmt = stmt.order_by(col(Problem.priority),
                          col(Problem.opened_at).desc()).limit(limit).offset(offset)
-    return [{"number": r[0], "title": r[1], "status": r[2], "priority": r[3],
-             "known_error": r[4], "service": r[5], "team": r[6], "opened_at": r[7],
-             "incidents": r[8]} for r in session.execute(stmt)]
+    return [ProblemRow(number=r.number, title=r.title, status=r.status, priority=r.priority,
+                       known_error=r.known_error, service=r.service, team=r.team,
+                       opened_at=r.opened_at, incidents=r.incidents)
+            for r in session.execute(stmt)]
 
 
-def problem_detail(session: Session, number: str) -> dict[str, Any]:
+def problem_detail(session: Session, number: str) -> ProblemDetail:
+    """One problem with its incidents and history (`pob problem show`, the detail screen)."""
     p = get_problem(session, number)
     service = session.get(Service, p.service_id) if p.service_id else None
     team = session.get(Team, p.team_id) if p.team_id else None
     incidents = session.execute(
-        select(col(Incident.number), col(Incident.status), col(Incident.summary))
-        .where(col(Incident.problem_id) == p.id).order_by(col(Incident.opened_at).desc()).limit(200)
+        select(col(Incident.number).label("number"), col(Incident.status).label("status"),
+               col(Incident.summary).label("summary"))
+        .where(col(Incident.problem_id) == p.id).order_by(col(Incident.opened_at).desc())
+        .limit(200)
     ).all()
     events = session.execute(
-        select(TicketEvent, col(Agent.username)).outerjoin(Agent,
-                                                           col(Agent.id) == TicketEvent.actor_id)
+        select(TicketEvent, col(Agent.username).label("who"))
+        .outerjoin(Agent, col(Agent.id) == TicketEvent.actor_id)
         .where(col(TicketEvent.ticket_type) == "problem", col(TicketEvent.ticket_id) == p.id)
         .order_by(col(TicketEvent.at), col(TicketEvent.id))
     ).all()
-    data = {f: getattr(p, f) for f in Problem.model_fields}
+    # the columns by name, in the model's order (the JSON of `pob problem show`)
+    data = cast(ProblemDetail, {f: getattr(p, f) for f in Problem.model_fields})
     data.update({
         "service": service.name if service else None,
         "team": team.name if team else None,
-        "incidents": [{"number": n, "status": s, "summary": t} for n, s, t in incidents],
-        "events": [{"at": e.at, "actor": who, "kind": e.kind, "field": e.field,
-                    "old": e.old_value, "new": e.new_value, "comment": e.comment}
-                   for e, who in events],
+        "incidents": [LinkedIncident(number=r.number, status=r.status, summary=r.summary)
+                      for r in incidents],
+        "events": [ProblemEvent(at=r.TicketEvent.at, actor=r.who, kind=r.TicketEvent.kind,
+                                field=r.TicketEvent.field, old=r.TicketEvent.old_value,
+                                new=r.TicketEvent.new_value, comment=r.TicketEvent.comment)
+                   for r in events],
     })
     return data

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
@@ -49,6 +49,7 @@ from pob_tui.models import (
 )
 from pob_tui.models.incident import WAITING_STATUSES
 from pob_tui.services.audit import record_ticket_event
+from pob_tui.services.incident_views import IncidentRow
 from pob_tui.sla import BusinessCalendar
 from pob_tui.sla.calendar import Pause, _norwegian_holiday_names
 
@@ -433,7 +434,7 @@ def clock_states(session: Session, incident: Incident,
     return out
 
 
-def time_left(session: Session, rows: list[dict[str, Any]],
+def time_left(session: Session, rows: Sequence[IncidentRow],
               now: datetime | None = None) -> None:
     """Add `sla_left` (business time left on the resolution clock), `sla_day` (its
     calendar's working day, to show the time in working days) and `sla_state` to queue rows,

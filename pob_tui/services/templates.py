@@ -56,7 +56,8 @@ def add_template(session: Session, actor: Actor, name: str, *, service: str, sum
                  code: str | None = None, resolution: str | None = None,
                  replace: bool = True) -> TemplateRow:
     """Create a template, or change the one with this name (`replace`). Administrators."""
-    from pob_tui.services.incidents import RESOLUTION_CODES, find_service
+    from pob_tui.services.catalog import find_service
+    from pob_tui.services.incidents import RESOLUTION_CODES
 
     require(session, actor, "agent.admin", name)
     name = (name or "").strip()

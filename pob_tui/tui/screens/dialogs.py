@@ -9,7 +9,7 @@ last, ctrl+s saves from anywhere, escape cancels. Values are checked here only f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -25,6 +25,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from pob_tui.i18n import _
+from pob_tui.services.incident_views import TeamChoice
 from pob_tui.tui.widgets.text import clean, plain
 
 
@@ -166,7 +167,7 @@ def work_note_dialog(minutes: int | None = None) -> FormDialog:
     ])
 
 
-def assign_dialog(teams: Sequence[dict[str, Any]], *, count: int = 1) -> FormDialog:
+def assign_dialog(teams: Sequence[TeamChoice], *, count: int = 1) -> FormDialog:
     choices = [("@me", _("Me"))] + [(str(t["code"]), clean(t["name"])) for t in teams]
     title = (_("Assign") if count == 1
              else _("Assign {n} incidents").format(n=count))
@@ -176,7 +177,15 @@ def assign_dialog(teams: Sequence[dict[str, Any]], *, count: int = 1) -> FormDia
     ])
 
 
-def escalate_dialog(teams: Sequence[dict[str, Any]]) -> FormDialog:
+def assign_target(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The `assign_dialog`'s answer as `incidents.assign` keywords: a team (or "@me": no
+    team), an optional person, and "to me" when neither a team nor a person was chosen."""
+    to, person = values["to"], values.get("person") or None
+    return {"team": None if to == "@me" else to, "assignee": person,
+            "to_me": to == "@me" and not person}
+
+
+def escalate_dialog(teams: Sequence[TeamChoice]) -> FormDialog:
     return FormDialog(_("Escalate"), [
         Field("team", _("Team"), kind="choice",
               choices=[(str(t["code"]), clean(t["name"])) for t in teams]),

@@ -14,13 +14,13 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Label, Static
@@ -28,6 +28,20 @@ from textual.worker import get_current_worker
 
 from pob_tui.errors import ConflictError, DatabaseError, PobError
 from pob_tui.i18n import _
+from pob_tui.services.incident_actions import (
+    Action,
+    Assign,
+    Comment,
+    Done,
+    Escalate,
+    LinkProblem,
+    Merge,
+    Rate,
+    Resolve,
+    SetStatus,
+    WorkNote,
+)
+from pob_tui.sla.display import STATE_LABELS
 from pob_tui.tui.messages import TicketsChanged
 from pob_tui.tui.screens.base import PobScreen
 from pob_tui.tui.screens.dialogs import (
@@ -37,6 +51,7 @@ from pob_tui.tui.screens.dialogs import (
     ExplainDialog,
     FormDialog,
     assign_dialog,
+    assign_target,
     comment_dialog,
     escalate_dialog,
     link_problem_dialog,
@@ -47,8 +62,14 @@ from pob_tui.tui.screens.dialogs import (
     work_note_dialog,
 )
 from pob_tui.tui.screens.queue import STATUS_LABELS
-from pob_tui.tui.widgets.sla_badge import STATE_LABELS, format_left, sla_styles
+from pob_tui.tui.widgets.sla_badge import format_left, sla_styles
 from pob_tui.tui.widgets.text import clean, plain
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from pob_tui.services.desk_views import IncidentView
+    from pob_tui.services.incident_views import EventRow, TeamChoice
 
 KIND_LABELS = {"resolution": _("resolution"), "response": _("response"), "ola": _("OLA")}
 EVENT_LABELS = {
@@ -62,7 +83,7 @@ CHANNEL_LABELS = {"phone": _("phone"), "email": _("e-mail"), "walk_in": _("walk-
 
 
 class IncidentLoaded(Message):
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: IncidentView) -> None:
         super().__init__()
         self.data = data
 
@@ -70,7 +91,7 @@ class IncidentLoaded(Message):
 class TimelineLoaded(Message):
     """The events of the incident as of `version`, after its fields (IncidentLoaded)."""
 
-    def __init__(self, version: int, events: list[dict[str, Any]]) -> None:
+    def __init__(self, version: int, events: list[EventRow]) -> None:
         super().__init__()
         self.version = version
         self.events = events
@@ -93,14 +114,12 @@ class ActionRefused(Message):
 
 
 class ConflictMet(Message):
-    """Someone saved first; `kind` and `params` are the action to redo after a merge."""
+    """Someone saved first; `action` is the agent's action to redo after a merge."""
 
-    def __init__(self, error: ConflictError, kind: str | None = None,
-                 params: dict[str, Any] | None = None) -> None:
+    def __init__(self, error: ConflictError, action: Action | None = None) -> None:
         super().__init__()
         self.error = error
-        self.kind = kind
-        self.params = params or {}
+        self.action = action
 
 
 class SaveFailed(Message):
@@ -120,7 +139,7 @@ class PresenceLoaded(Message):
 
 
 class DialogDataLoaded(Message):
-    def __init__(self, purpose: str, teams: list[dict[str, Any]]) -> None:
+    def __init__(self, purpose: str, teams: list[TeamChoice]) -> None:
         super().__init__()
         self.purpose = purpose
         self.teams = teams
@@ -136,7 +155,7 @@ class IncidentScreen(PobScreen):
     """The detail of one incident, reached with enter from the queue or by number."""
 
     HELP_TITLE = _("Incident")
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         # The footer shows these in this order and cuts the rest at 80 columns, so "? more"
         # (all keys, with their ids) comes first and the most used follow.
         Binding("question_mark", "app.help", _("more"), id="incident.more"),
@@ -170,7 +189,7 @@ class IncidentScreen(PobScreen):
     def __init__(self, number: str) -> None:
         super().__init__()
         self.number = number.upper()
-        self.data: dict[str, Any] | None = None
+        self.data: IncidentView | None = None
         self.timer_started: float | None = None
         self.others: list[str] = []
         """Other agents with this incident open (presence), shown in the title line."""
@@ -272,7 +291,7 @@ class IncidentScreen(PobScreen):
 
     @property
     def timezone(self) -> str:
-        tz = (self.data or {}).get("tz")
+        tz = self.data["tz"] if self.data else None
         return str(tz or getattr(self.pob.settings, "timezone", "Europe/Oslo"))
 
     def _local(self, when: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -302,10 +321,11 @@ class IncidentScreen(PobScreen):
 
     def action_caller_card(self) -> None:
         """u: the caller's card (org area, issue 18)."""
-        if self.data and self.data.get("caller"):
+        caller = self.data["caller"] if self.data else None
+        if caller:
             from pob_tui.tui.screens.org import open_person_card
 
-            open_person_card(self.app, self.data["caller"])
+            open_person_card(self.app, caller)
 
     def on_incident_loaded(self, message: IncidentLoaded) -> None:
         before = self.data
@@ -357,7 +377,7 @@ class IncidentScreen(PobScreen):
         self.query_one("#incident-timeline", Static).update(self._timeline(d))
         self.timeline_shown = True
 
-    def _say_who_changed(self, d: dict[str, Any]) -> None:
+    def _say_who_changed(self, d: IncidentView) -> None:
         events = d.get("events") or []
         who = events[-1].get("actor") if events else None
         if who and who == self.pob.agent_username:
@@ -378,7 +398,7 @@ class IncidentScreen(PobScreen):
             text = _("timer {n}m · ").format(n=minutes) + text
         self.set_status(text)
 
-    def _fields(self, d: dict[str, Any]) -> Table:
+    def _fields(self, d: IncidentView) -> Table:
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="dim", no_wrap=True)
         grid.add_column(overflow="fold")
@@ -412,9 +432,9 @@ class IncidentScreen(PobScreen):
         if d.get("resolved_at"):
             row(_("Resolved"), self._local(d["resolved_at"]) + (
                 _(" · at first line") if d.get("first_line") else ""))
-            code = d.get("resolution_code")
+            code = d["resolution_code"] or ""
             row(_("Resolution"), Text.assemble(
-                (RESOLUTION_LABELS.get(code, code or ""), "bold"), ": ",
+                (RESOLUTION_LABELS.get(code, code), "bold"), ": ",
                 plain(d.get("resolution_note") or "", multiline=True)))
         if d.get("closed_at"):
             row(_("Closed"), self._local(d["closed_at"]))
@@ -429,7 +449,7 @@ class IncidentScreen(PobScreen):
                 plain(d.get("satisfaction_comment") or "", multiline=True)))
         return grid
 
-    def _clocks(self, d: dict[str, Any]) -> Text:
+    def _clocks(self, d: IncidentView) -> Text:
         clocks = d.get("clocks") or []
         if not clocks:
             return Text(_("no SLA clock"), style="dim")
@@ -458,7 +478,7 @@ class IncidentScreen(PobScreen):
 
         return format_due(when, ZoneInfo(self.timezone))
 
-    def _timeline(self, d: dict[str, Any]) -> Text:
+    def _timeline(self, d: IncidentView) -> Text:
         out = Text()
         for i, ev in enumerate(d.get("events") or []):
             if i:
@@ -469,10 +489,11 @@ class IncidentScreen(PobScreen):
             out.append(" ")
             kind = EVENT_LABELS.get(ev["kind"], ev["kind"])
             out.append(kind, style="bold")
-            if ev.get("field") and ev["kind"] not in ("satisfaction", "link"):
-                field = FIELD_LABELS.get(ev["field"], ev["field"])
-                old, new = ev.get("old"), ev.get("new")
-                if ev["field"] == "status":
+            name = ev["field"]
+            if name and ev["kind"] not in ("satisfaction", "link"):
+                field = FIELD_LABELS.get(name, name)
+                old, new = ev["old"], ev["new"]
+                if name == "status":
                     old = STATUS_LABELS.get(str(old), old)
                     new = STATUS_LABELS.get(str(new), new)
                 out.append(" ")
@@ -498,40 +519,35 @@ class IncidentScreen(PobScreen):
         assert self.data is not None
         return {"expected_version": self.data["version"], "seen": dict(self.data["seen"])}
 
-    def act(self, kind: str, params: dict[str, Any], merge: dict[str, Any] | None = None,
+    def act(self, action: Action, merge: Merge | None = None,
             request_id: str | None = None) -> None:
-        """Save `kind` based on what the agent saw: the version a dialog was opened on (a
+        """Save `action` based on what the agent saw: the version a dialog was opened on (a
         live refresh while it was open must not turn a stale choice into an overwrite),
         else what the screen shows now."""
         if self.data is None:
             self.app.bell()
             return
         lock = self._opened_lock or self._lock()
-        self._act(kind, params, lock, merge, request_id)
+        self._act(action, lock, merge, request_id)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="incident-action")
-    def _act(self, kind: str, params: dict[str, Any], lock: dict[str, Any],
-             merge: dict[str, Any] | None = None, request_id: str | None = None) -> None:
-        """Run one service call with the version and snapshot `lock`, through
-        `retry.run_with_retry`: a dropped connection is retried with the same request id
-        (never applied twice). `merge`: after a conflict, the fields the agent chose to
-        keep ({"changes": ..., "keep": [...]}) are restored first, in the same
-        transaction."""
-        from pob_tui.services import merge as merging
-        from pob_tui.services import retry
+    def _act(self, action: Action, lock: dict[str, Any], merge: Merge | None = None,
+             request_id: str | None = None) -> None:
+        """One service call (`incident_actions.act`) with the version and snapshot `lock`,
+        through `retry.run_with_retry`: a dropped connection is retried with the same
+        request id (never applied twice). `merge`: after a conflict, the fields the agent
+        chose to keep are restored first, in the same transaction."""
+        from pob_tui.services import incident_actions, retry
 
         assert self.database is not None
         number = self.number
         retried = False
 
-        def save(session: Any) -> str:
-            actor = self.pob.actor_in(session)
-            now = self.pob.now()
-            current = lock
-            if merge is not None:
-                current = merging.prepare(session, actor, number, merge["changes"],
-                                          merge["keep"], now=now)
-            return self._apply(session, actor, kind, params, current, now)
+        def save(session: Session) -> incident_actions.Done:
+            return incident_actions.act(
+                session, self.pob.actor_in(session), number, action,
+                expected_version=lock["expected_version"], seen=lock["seen"], merge=merge,
+                now=self.pob.now())
 
         def on_retry(_attempt: int, _delay: float, _error: BaseException) -> None:
             nonlocal retried
@@ -543,7 +559,7 @@ class IncidentScreen(PobScreen):
                                            request_id or retry.new_request_id(),
                                            on_retry=on_retry)
         except ConflictError as exc:
-            self.post_message(ConflictMet(exc, kind, params))
+            self.post_message(ConflictMet(exc, action))
             return
         except DatabaseError as exc:
             self.post_message(SaveFailed(str(exc)))
@@ -554,56 +570,7 @@ class IncidentScreen(PobScreen):
         finally:
             if retried:
                 self.pob.connection_back()
-        text = outcome.value or _("{number} saved").format(number=number)
-        self.post_message(ActionDone(str(text)))
-
-    def _apply(self, session: Any, actor: Any, kind: str, params: dict[str, Any],
-               lock: dict[str, Any], now: datetime) -> str:
-        """One service call by `kind`; returns the confirmation line. Blocks (worker)."""
-        from pob_tui.services import desk_views, incidents, problems
-
-        number = self.number
-        text = _("{number} saved").format(number=number)
-        if kind == "comment":
-            incidents.comment(session, actor, number, params["text"], now=now)
-        elif kind == "work_note":
-            incidents.comment(session, actor, number, params["text"], work_note=True,
-                              minutes=params.get("minutes"), now=now)
-        elif kind == "assign":
-            incidents.assign(session, actor, number, now=now, **params, **lock)
-        elif kind == "escalate":
-            incidents.escalate(session, actor, number, team=params["team"],
-                               reason=params["reason"], now=now, **lock)
-            text = _("{number} escalated").format(number=number)
-        elif kind == "status":
-            incidents.set_status(session, actor, number, params["status"],
-                                 note=params.get("note"), now=now, **lock)
-        elif kind == "resolve":
-            incidents.resolve(session, actor, number, code=params["code"],
-                              note=params["note"], now=now, **lock)
-            text = _("{number} resolved").format(number=number)
-        elif kind == "satisfaction":
-            follow_up = incidents.record_satisfaction(
-                session, actor, number, params["score"], params.get("comment"), now=now)
-            text = _("Score {score} recorded").format(score=params["score"])
-            if follow_up is not None:
-                manager = (desk_views.person_name(session, follow_up.manager_id)
-                           if follow_up.manager_id else None)
-                text += "; " + _("a follow-up was created for {who}").format(
-                    who=manager or _("the customer manager"))
-        elif kind == "link":
-            problem = params.get("number")
-            if not problem:
-                problem = problems.create_problem(
-                    session, actor, title=params["title"], from_incident=number,
-                    now=now).number
-            else:
-                problems.link_incidents(session, actor, problem, [number], now=now)
-            text = _("{number} linked to {problem}").format(number=number,
-                                                            problem=problem.upper())
-        else:  # pragma: no cover - programming error
-            raise ValueError(kind)
-        return text
+        self.post_message(ActionDone(_confirmation(number, action, outcome.value)))
 
     def on_action_done(self, message: ActionDone) -> None:
         self.notify(message.text, markup=False)
@@ -631,14 +598,14 @@ class IncidentScreen(PobScreen):
         their own action is applied on top), reloads, or closes. Nothing is written
         without a choice."""
         def closed(result: dict[str, Any] | bool | None) -> None:
-            if isinstance(result, dict):
-                self.act(message.kind, message.params,
-                         merge={"changes": message.error.changes, "keep": result["keep"]})
+            if isinstance(result, dict) and message.action is not None:
+                self.act(message.action,
+                         merge=Merge(message.error.changes, tuple(result["keep"])))
             elif result:
                 self.load_incident()
 
         self.app.push_screen(ConflictDialog(str(message.error), message.error.changes,
-                                            can_merge=message.kind is not None), closed)
+                                            can_merge=message.action is not None), closed)
 
     def _ask(self, dialog: FormDialog, then: Callable[[dict[str, Any]], None]) -> None:
         if not self._guarded():
@@ -658,10 +625,11 @@ class IncidentScreen(PobScreen):
         self.app.push_screen(dialog, done)
 
     def action_comment(self) -> None:
-        self._ask(comment_dialog(), lambda v: self.act("comment", v))
+        self._ask(comment_dialog(), lambda v: self.act(Comment(v["text"])))
 
     def action_work_note(self, minutes: int | None = None) -> None:
-        self._ask(work_note_dialog(minutes), lambda v: self.act("work_note", v))
+        self._ask(work_note_dialog(minutes),
+                  lambda v: self.act(WorkNote(v["text"], v.get("minutes"))))
 
     def action_timer(self) -> None:
         """Start a timer; the second press stops it and opens a work note with the minutes."""
@@ -678,7 +646,7 @@ class IncidentScreen(PobScreen):
 
     def action_assign_me(self) -> None:
         if self._guarded():
-            self.act("assign", {"to_me": True})
+            self.act(Assign(to_me=True))
 
     def action_assign(self) -> None:
         if self._guarded():
@@ -699,46 +667,37 @@ class IncidentScreen(PobScreen):
 
     def on_dialog_data_loaded(self, message: DialogDataLoaded) -> None:
         if message.purpose == "escalate":
-            self._ask(escalate_dialog(message.teams), lambda v: self.act("escalate", v))
+            self._ask(escalate_dialog(message.teams),
+                      lambda v: self.act(Escalate(v["team"], v["reason"])))
             return
 
-        def assign(values: dict[str, Any]) -> None:
-            to, person = values["to"], values.get("person")
-            params: dict[str, Any] = {}
-            if person:
-                params["assignee"] = person
-            if to != "@me":
-                params["team"] = to
-            elif not person:
-                params["to_me"] = True
-            self.act("assign", params)
-
-        self._ask(assign_dialog(message.teams), assign)
+        self._ask(assign_dialog(message.teams),
+                  lambda v: self.act(Assign(**assign_target(v))))
 
     def action_in_progress(self) -> None:
         if self._guarded():
-            self.act("status", {"status": "in_progress"})
+            self.act(SetStatus("in_progress"))
 
     def action_wait(self) -> None:
-        self._ask(wait_dialog(), lambda v: self.act("status", v))
+        self._ask(wait_dialog(), lambda v: self.act(SetStatus(v["status"], v.get("note"))))
 
     def action_resolve(self) -> None:
-        self._ask(resolve_dialog(), lambda v: self.act("resolve", v))
+        self._ask(resolve_dialog(), lambda v: self.act(Resolve(v["code"], v["note"])))
 
     def action_close_incident(self) -> None:
         if self._guarded():
-            self.act("status", {"status": "closed"})
+            self.act(SetStatus("closed"))
 
     def action_reopen(self) -> None:
         self._ask(reason_dialog(_("Reopen")),
-                  lambda v: self.act("status", {"status": "in_progress", "note": v["reason"]}))
+                  lambda v: self.act(SetStatus("in_progress", v["reason"])))
 
     def action_cancel(self) -> None:
         self._ask(reason_dialog(_("Cancel the incident")),
-                  lambda v: self.act("status", {"status": "cancelled", "note": v["reason"]}))
+                  lambda v: self.act(SetStatus("cancelled", v["reason"])))
 
     def action_satisfaction(self) -> None:
-        self._ask(satisfaction_dialog(), lambda v: self.act("satisfaction", v))
+        self._ask(satisfaction_dialog(), lambda v: self.act(Rate(v["score"], v.get("comment"))))
 
     def action_link_problem(self) -> None:
         def link(values: dict[str, Any]) -> None:
@@ -746,7 +705,7 @@ class IncidentScreen(PobScreen):
                 self.notify(_("Give a problem number or a title for a new problem"),
                             severity="warning", markup=False)
                 return
-            self.act("link", values)
+            self.act(LinkProblem(values.get("number") or None, values.get("title") or None))
 
         self._ask(link_problem_dialog(), link)
 
@@ -775,3 +734,24 @@ class IncidentScreen(PobScreen):
 
     def action_close(self) -> None:
         self.dismiss()
+
+
+def _confirmation(number: str, action: Action, done: Done | None) -> str:
+    """The line shown after a save (`done` is None when a retry found it already saved)."""
+    if done is None:
+        return _("{number} saved").format(number=number)
+    match action:
+        case Escalate():
+            return _("{number} escalated").format(number=number)
+        case Resolve():
+            return _("{number} resolved").format(number=number)
+        case Rate(score=score):
+            text = _("Score {score} recorded").format(score=score)
+            if done.follow_up:
+                text += "; " + _("a follow-up was created for {who}").format(
+                    who=done.follow_up_for or _("the customer manager"))
+            return text
+        case LinkProblem():
+            return _("{number} linked to {problem}").format(number=number,
+                                                            problem=done.problem)
+    return _("{number} saved").format(number=number)

@@ -11,12 +11,12 @@ including the VIP bump; the service's defaults are filled in when it is picked.
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.suggester import SuggestFromList
@@ -33,6 +33,9 @@ from pob_tui.tui.widgets.limited_input import LimitedInput
 from pob_tui.tui.widgets.outage_banner import OutageBanner
 from pob_tui.tui.widgets.pickers import CallerPicker, CiPicker, Picker, ServicePicker, debounce
 from pob_tui.tui.widgets.text import clean, plain
+
+if TYPE_CHECKING:
+    from pob_tui.services.problems import KnownErrorHit
 
 SUMMARY_MAX = 200
 # Terminal escape sequences a pasted log or chat text may carry: CSI (colours, cursor
@@ -112,7 +115,7 @@ class CallerContextLoaded(Message):
 
 
 class KnownErrorsLoaded(Message):
-    def __init__(self, rows: list[dict[str, Any]]) -> None:
+    def __init__(self, rows: list[KnownErrorHit]) -> None:
         super().__init__()
         self.rows = rows
 
@@ -135,7 +138,7 @@ class LogCallScreen(PobScreen):
     """The call form; dismisses back to the queue after saving."""
 
     HELP_TITLE = _("Log a call")
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         # Footer order: "F1 more" first so it always fits at 80 columns (`?` types a
         # question mark here), then the most used keys.
         Binding("f1", "app.help", _("more"), id="call.more", priority=True, key_display="F1"),
@@ -170,7 +173,7 @@ class LogCallScreen(PobScreen):
         self.template: Any = None
         """The quick-call template applied (`services.templates.TemplateRow`), if any."""
         self.context: dict[str, Any] | None = None
-        self.known: list[dict[str, Any]] = []
+        self.known: list[KnownErrorHit] = []
         self._saving = False
         self._kept_levels: tuple[str | None, str | None] | None = None
 
@@ -430,7 +433,7 @@ class LogCallScreen(PobScreen):
         self._show_workaround()
 
     @staticmethod
-    def _known_line(row: dict[str, Any]) -> Text:
+    def _known_line(row: KnownErrorHit) -> Text:
         """A known error; one of another service says whose (via a service the chosen one
         rests on, or any service while none is chosen)."""
         line = Text.assemble((clean(row["number"]), "bold"), " ", plain(row["title"]))
@@ -441,7 +444,7 @@ class LogCallScreen(PobScreen):
             line.append(label.format(service=clean(other)), style="italic dim")
         return line
 
-    def _highlighted_known(self) -> dict[str, Any] | None:
+    def _highlighted_known(self) -> KnownErrorHit | None:
         index = self.query_one("#call-known", OptionList).highlighted
         if index is None or not 0 <= index < len(self.known):
             return None

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.command import Hit, Hits, Provider
 from textual.containers import VerticalScroll
 from textual.message import Message
@@ -33,6 +33,7 @@ from pob_tui.tui.widgets.pickers import debounce
 from pob_tui.tui.widgets.text import clean, format_age, plain
 
 if TYPE_CHECKING:
+    from pob_tui.services.problems import KnownErrorHit, ProblemDetail, ProblemRow
     from pob_tui.tui.app import PobApp
 
 PAGE_SIZE = 100
@@ -60,7 +61,7 @@ COLUMNS = (
 
 
 class ProblemsLoaded(Message):
-    def __init__(self, rows: list[dict[str, Any]], offset: int, generation: int) -> None:
+    def __init__(self, rows: list[ProblemRow], offset: int, generation: int) -> None:
         super().__init__()
         self.rows = rows
         self.offset = offset
@@ -85,7 +86,7 @@ class ProblemsScreen(AreaScreen):
 
     AREA = "problems"
     AUTO_FOCUS = "#problems-table"
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", _("Open"), id="problems.open"),
         Binding("slash", "filter", _("Filter"), id="problems.filter"),
         Binding("e", "toggle_known", _("Known errors only"), id="problems.known_errors"),
@@ -243,7 +244,7 @@ class ProblemsScreen(AreaScreen):
 
 
 class ProblemLoaded(Message):
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: ProblemDetail) -> None:
         super().__init__()
         self.data = data
 
@@ -252,7 +253,7 @@ class ProblemScreen(PobScreen):
     """One problem: cause, workaround, symptoms, linked incidents, history."""
 
     HELP_TITLE = _("Problem")
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", _("Back"), id="problem.close"),
         Binding("enter", "open_incident", _("Open incident"), id="problem.open_incident"),
         Binding("c", "edit('root_cause')", _("Root cause"), id="problem.root_cause"),
@@ -269,7 +270,7 @@ class ProblemScreen(PobScreen):
     def __init__(self, number: str) -> None:
         super().__init__()
         self.number = number.upper()
-        self.data: dict[str, Any] | None = None
+        self.data: ProblemDetail | None = None
 
     ACTION_PERMISSIONS: ClassVar[dict[str, str]] = {
         action: "problem.work" for action in (
@@ -281,7 +282,8 @@ class ProblemScreen(PobScreen):
             yield Static(id="problem-fields")
             yield Label(_("Linked incidents (enter opens, u unlinks)"),
                         classes="section-title", markup=False)
-            table = DataTable(id="problem-incidents", cursor_type="row", zebra_stripes=True)
+            table: DataTable[Text] = DataTable(id="problem-incidents", cursor_type="row",
+                                               zebra_stripes=True)
             table.add_column(_("Number"), key="number", width=10)
             table.add_column(_("Status"), key="status", width=13)
             table.add_column(_("Summary"), key="summary", width=48)
@@ -345,12 +347,13 @@ class ProblemScreen(PobScreen):
             events.append(" ")
             events.append_text(plain(ev.get("actor") or ""))
             events.append(f" {clean(ev['kind'])}", style="bold")
-            if ev.get("field"):
-                old, new = ev.get("old"), ev.get("new")
-                if ev["field"] == "status":
+            changed = ev["field"]
+            if changed:
+                old, new = ev["old"], ev["new"]
+                if changed == "status":
                     old = PROBLEM_STATUS_LABELS.get(str(old), old)
                     new = PROBLEM_STATUS_LABELS.get(str(new), new)
-                field = PROBLEM_FIELD_LABELS.get(ev["field"], ev["field"])
+                field = PROBLEM_FIELD_LABELS.get(changed, changed)
                 events.append_text(plain(f" {field}: {old or '–'} -> {new or '–'}"))
             if ev.get("comment"):
                 events.append("  ")
@@ -399,8 +402,9 @@ class ProblemScreen(PobScreen):
             if values:
                 self.act("update", {field: values["text"]})
 
-        self.app.push_screen(text_dialog(labels[field], labels[field], self.data.get(field)),
-                             done)
+        current = {"root_cause": self.data["root_cause"], "workaround": self.data["workaround"],
+                   "symptoms": self.data["symptoms"]}
+        self.app.push_screen(text_dialog(labels[field], labels[field], current[field]), done)
 
     def action_known_error(self) -> None:
         self.act("update", {"known_error": True})
@@ -415,7 +419,7 @@ class ProblemScreen(PobScreen):
 
         self.app.push_screen(text_dialog(
             _("Resolve the problem"), _("Note for its open incidents"),
-            (self.data or {}).get("root_cause")), done)
+            self.data["root_cause"] if self.data else None), done)
 
     def action_link(self) -> None:
         def done(values: dict[str, Any] | None) -> None:
@@ -442,7 +446,7 @@ class ProblemScreen(PobScreen):
         if number:
             from pob_tui.tui.screens.incident import IncidentScreen
 
-            self.app.push_screen(IncidentScreen(number), lambda _r: self.load_problem())
+            self.app.push_screen(IncidentScreen(number), lambda _r: self.load())
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -474,7 +478,7 @@ class KnownErrorCommands(Provider):
             )
 
 
-def _known_errors_blocking(app: PobApp, query: str) -> list[dict[str, Any]]:
+def _known_errors_blocking(app: PobApp, query: str) -> list[KnownErrorHit]:
     from pob_tui.services import problems
 
     assert app.database is not None

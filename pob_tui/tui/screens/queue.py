@@ -12,18 +12,27 @@ worker of its own, and only when the first page did not hold it all (issue 17).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Input, Label
 from textual.worker import get_current_worker
 
 from pob_tui.i18n import _
+from pob_tui.services.incident_views import (
+    QUEUE_SORTS,
+    QUEUE_VIEWS,
+    IncidentRow,
+    TeamChoice,
+    compare_rows,
+    queue_order,
+)
 from pob_tui.tui.messages import TicketsChanged
 from pob_tui.tui.screens.base import AreaScreen
 from pob_tui.tui.widgets.limited_input import LimitedInput
@@ -57,23 +66,24 @@ STATUS_LABELS = {
     "cancelled": _("cancelled"),
 }
 
-VIEWS: tuple[tuple[str, str], ...] = (
-    ("mine", _("Mine")),
-    ("team", _("My team")),
-    ("open", _("All open")),
-    ("unassigned", _("Unassigned")),
-    ("waiting", _("Waiting")),
-    ("resolved", _("Resolved")),
-    ("at_risk", _("At risk")),
-)
-VIEW_LABELS = dict(VIEWS)
-SORTS: tuple[tuple[str, str], ...] = (
-    ("newest", _("newest")),
-    ("age", _("oldest")),
-    ("priority", _("priority")),
-    ("due", _("due")),
-)
-SORT_LABELS = dict(SORTS)
+VIEW_LABELS = {
+    "mine": _("Mine"),
+    "team": _("My team"),
+    "open": _("All open"),
+    "unassigned": _("Unassigned"),
+    "waiting": _("Waiting"),
+    "resolved": _("Resolved"),
+    "at_risk": _("At risk"),
+}
+"""What the tabs say; which views there are, and their order, is `QUEUE_VIEWS`'."""
+VIEWS: tuple[tuple[str, str], ...] = tuple((key, VIEW_LABELS[key]) for key in QUEUE_VIEWS)
+SORT_LABELS = {
+    "newest": _("newest"),
+    "age": _("oldest"),
+    "priority": _("priority"),
+    "due": _("due"),
+}
+SORTS: tuple[tuple[str, str], ...] = tuple((key, SORT_LABELS[key]) for key in QUEUE_SORTS)
 
 # The commonest statuses fit whole at 80 columns in either language ("under arbeid",
 # "venter innm." in nb); the column labels are read when this module is imported, after
@@ -115,28 +125,12 @@ class QueueRowsChanged(Message):
     """Fresh copies of rows another session changed: `rows` are those still in the view,
     `numbers` every id asked about (the ones missing from `rows` left the view)."""
 
-    def __init__(self, rows: list[dict[str, Any]], numbers: dict[int, str],
+    def __init__(self, rows: list[IncidentRow], numbers: dict[int, str],
                  generation: int) -> None:
         super().__init__()
         self.rows = rows
         self.numbers = numbers
         self.generation = generation
-
-
-def _sort_key(sort: str, row: dict[str, Any]) -> tuple[Any, ...]:
-    """The queue's SQL order (incidents.SORTS) in Python, to place a row that entered the
-    view among the loaded ones."""
-    from datetime import UTC, datetime
-
-    never = datetime.max.replace(tzinfo=UTC)
-    opened = row.get("opened_at") or never
-    if sort == "newest":
-        return (-opened.timestamp(),)
-    if sort == "priority":
-        return (row.get("priority") or 9, opened)
-    if sort == "due":
-        return (row.get("resolution_due_at") or never, row.get("priority") or 9)
-    return (opened,)
 
 
 class BulkDone(Message):
@@ -149,7 +143,7 @@ class BulkDone(Message):
 
 
 class TeamsLoaded(Message):
-    def __init__(self, teams: list[dict[str, Any]], purpose: str) -> None:
+    def __init__(self, teams: list[TeamChoice], purpose: str) -> None:
         super().__init__()
         self.teams = teams
         self.purpose = purpose
@@ -175,7 +169,7 @@ class QueueScreen(AreaScreen):
 
     AREA = "queue"
     AUTO_FOCUS = "#queue-table"
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", _("Open"), id="queue.open"),
         Binding("n", "log_call", _("Log call"), id="queue.log_call"),
         Binding("slash", "filter", _("Filter"), id="queue.filter"),
@@ -207,7 +201,7 @@ class QueueScreen(AreaScreen):
         self._last_query = 0.0
         """Seconds the last first-page query took (sets the next keystroke's wait)."""
         self._styles = sla_styles()
-        self._raw: dict[str, dict[str, Any]] = {}
+        self._raw: dict[str, IncidentRow] = {}
         """The loaded rows as the service gave them, by number (for placing live rows)."""
 
     def compose_body(self) -> ComposeResult:
@@ -341,7 +335,7 @@ class QueueScreen(AreaScreen):
             text = _("{n} marked · ").format(n=len(self.marked)) + text
         self.set_status(text)
 
-    def _cells(self, row: dict[str, Any], now: Any) -> dict[str, Text]:
+    def _cells(self, row: IncidentRow, now: datetime) -> dict[str, Text]:
         owner = row.get("assignee") or row.get("team") or ""
         if row.get("assignee") and row.get("team"):
             owner = f"{row['team']} / {row['assignee']}"
@@ -412,10 +406,11 @@ class QueueScreen(AreaScreen):
             if table.update_row(number, cells):
                 self._raw[number] = row
                 continue
-            key = _sort_key(self.sort, row)
+            order = queue_order(self.view, self.sort)
             loaded = [self._raw.get(str(k)) for k, _v in table._rows]
             index = next((i for i, r in enumerate(loaded)
-                          if r is not None and _sort_key(self.sort, r) > key), len(loaded))
+                          if r is not None and compare_rows(order, r, row) > 0),
+                         len(loaded))
             if index == len(loaded) and table.has_more:
                 continue  # belongs further down: it comes with a later page
             table.insert_row(index, number, cells)
@@ -547,13 +542,13 @@ class QueueScreen(AreaScreen):
         self.post_message(TeamsLoaded(teams, purpose))
 
     def on_teams_loaded(self, message: TeamsLoaded) -> None:
-        from pob_tui.tui.screens.dialogs import assign_dialog
+        from pob_tui.tui.screens.dialogs import assign_dialog, assign_target
 
         numbers = self._selection()
 
         def chosen(values: dict[str, Any] | None) -> None:
             if values:
-                self.bulk("assign", numbers, values)
+                self.bulk_assign(numbers, assign_target(values))
 
         self.app.push_screen(assign_dialog(message.teams, count=len(numbers)), chosen)
 
@@ -571,38 +566,32 @@ class QueueScreen(AreaScreen):
                 self.notify(_("Give a problem number or a title for a new problem"),
                             severity="warning", markup=False)
                 return
-            self.bulk("link", numbers, values)
+            self.bulk_link(numbers, values.get("number") or None, values.get("title") or None)
 
         self.app.push_screen(link_problem_dialog(len(numbers)), chosen)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="queue-bulk")
-    def bulk(self, kind: str, numbers: list[str], values: dict[str, Any]) -> None:
-        """Assign or link the marked incidents: one transaction, all or nothing."""
-        from pob_tui.services import incidents, problems
+    def bulk_assign(self, numbers: list[str], target: dict[str, Any]) -> None:
+        """Assign the marked incidents: one service call, all or nothing."""
+        from pob_tui.services import incidents
 
         assert self.database is not None
         with self.database.session() as session:
-            actor = self.pob.actor_in(session)
-            now = self.pob.now()
-            if kind == "assign":
-                to = values["to"]
-                for number in numbers:
-                    incidents.assign(
-                        session, actor, number, now=now, to_me=to == "@me" and
-                        not values.get("person"),
-                        team=None if to == "@me" else to, assignee=values.get("person"))
-                text = _("Assigned {n} incident(s)").format(n=len(numbers))
-            else:
-                number = values.get("number")
-                if not number:
-                    problem = problems.create_problem(session, actor, title=values["title"],
-                                                      from_incident=numbers[0], now=now)
-                    number = problem.number
-                changed = problems.link_incidents(session, actor, number, numbers, now=now)
-                text = _("Linked {n} incident(s) to {problem}").format(
-                    n=max(changed, len(numbers) if not values.get("number") else changed),
-                    problem=number.upper())
-        self.post_message(BulkDone(text, []))
+            n = incidents.assign_many(session, self.pob.actor_in(session), numbers,
+                                      now=self.pob.now(), **target)
+        self.post_message(BulkDone(_("Assigned {n} incident(s)").format(n=n), []))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-bulk")
+    def bulk_link(self, numbers: list[str], problem: str | None, title: str | None) -> None:
+        """Link the marked incidents to a problem, or to a new one: one service call."""
+        from pob_tui.services import problems
+
+        assert self.database is not None
+        with self.database.session() as session:
+            linked = problems.link_or_create(session, self.pob.actor_in(session), numbers,
+                                             problem=problem, title=title, now=self.pob.now())
+        self.post_message(BulkDone(_("Linked {n} incident(s) to {problem}").format(
+            n=linked.changed, problem=linked.problem), []))
 
     def on_bulk_done(self, message: BulkDone) -> None:
         self.notify(message.text, markup=False)
