@@ -19,9 +19,9 @@ from pob_tui.reports.cab import Conflict  # the read side's shape of a clash
 from pob_tui.services.changes.records import (
     ACTIVE_STATUSES,
     check_window,
-    find_ci,
     parse_local,
 )
+from pob_tui.services.cmdb import find_ci
 from pob_tui.services.identity import Actor
 from pob_tui.services.impact import Impact, chunks, reach_by_root
 from pob_tui.sla.workdays import local_date

@@ -24,13 +24,13 @@ from pob_tui.services.changes.records import (
     change_ci_ids,
     check_version,
     check_window,
-    find_ci,
     find_template,
     get_change,
     local_text,
     parse_local,
 )
 from pob_tui.services.changes.risk import Answer, Risk, assess_risk, check_answers
+from pob_tui.services.cmdb import find_ci
 from pob_tui.services.identity import Actor
 from pob_tui.services.impact import Impact, analyse_impact
 from pob_tui.services.numbers import next_number

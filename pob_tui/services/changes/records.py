@@ -11,7 +11,7 @@ from sqlmodel import Session, col
 
 from pob_tui.config import Settings
 from pob_tui.errors import ConflictError, InvalidInput, NotFound
-from pob_tui.models import ChangeCi, ChangeRequest, ChangeTemplate, ConfigItem
+from pob_tui.models import ChangeCi, ChangeRequest, ChangeTemplate
 
 ACTIVE_STATUSES = ("submitted", "assessed", "awaiting_cab", "approved", "scheduled",
                    "in_progress")
@@ -42,16 +42,6 @@ def change_ci_ids(session: Session, change_id: int | None) -> list[int]:
     return list(session.execute(select(col(ChangeCi.ci_id))
                                 .where(col(ChangeCi.change_id) == change_id)
                                 .order_by(col(ChangeCi.ci_id))).scalars())
-
-
-def find_ci(session: Session, ref: str | int) -> ConfigItem:
-    """A CI by id or exact name (a change names its CIs as the CMDB does)."""
-    ci: ConfigItem | None = (session.get(ConfigItem, ref) if isinstance(ref, int)
-                             else session.execute(select(ConfigItem).where(
-                                 col(ConfigItem.name) == str(ref).strip())).scalars().first())
-    if ci is None:
-        raise NotFound(f"unknown configuration item {ref!r}")
-    return ci
 
 
 def find_template(session: Session, ref: str | int) -> ChangeTemplate:
