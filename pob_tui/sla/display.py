@@ -32,9 +32,12 @@ def weekday_names() -> tuple[str, ...]:
     return (_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun"))
 
 
-def format_left(left: timedelta | None, day: timedelta | None = None) -> str:
+def format_left(left: timedelta | None, day: timedelta | None = None,
+                width: int | None = None) -> str:
     """Business time left: '45 min', '3 h 05', '1 wd 2 h', '10 wd'; overdue gets a minus
-    ('-45 min'). `day` is the calendar's working day (`BusinessCalendar.working_day`)."""
+    ('-45 min'). `day` is the calendar's working day (`BusinessCalendar.working_day`).
+    With `width` (a table column), the smaller unit goes rather than being cut:
+    '-14 wd' instead of '-14 wd 1…'."""
     if left is None:
         return ""
     day = day if day and day > timedelta(0) else DEFAULT_DAY
@@ -50,9 +53,11 @@ def format_left(left: timedelta | None, day: timedelta | None = None) -> str:
         return sign + _("{h} h {m:02d}").format(h=hours, m=mins)
     days, rest = divmod(minutes, day_minutes)
     hours = rest // 60
+    whole = sign + _("{d} wd").format(d=days)
     if not hours:
-        return sign + _("{d} wd").format(d=days)
-    return sign + _("{d} wd {h} h").format(d=days, h=hours)
+        return whole
+    text = sign + _("{d} wd {h} h").format(d=days, h=hours)
+    return whole if width is not None and len(text) > width else text
 
 
 def format_due(when: datetime | None, tz: tzinfo, now: datetime | None = None) -> str:

@@ -22,6 +22,11 @@ def test_working_days_not_24_hour_days() -> None:
     assert format_left(-timedelta(minutes=70), DAY) == "-1 h 10"
     assert format_left(None) == ""
     assert norwegian_office_calendar().working_day == DAY
+    # In a table column of 9 cells a long time drops its hours instead of being cut.
+    late = -(DAY * 14 + timedelta(hours=5))
+    assert format_left(late, DAY) == "-14 wd 5 h"
+    assert format_left(late, DAY, width=9) == "-14 wd"
+    assert format_left(-(DAY * 4 + timedelta(hours=1)), DAY, width=9) == "-4 wd 1 h"
 
 
 def test_due_time_and_moments_in_the_calendars_zone() -> None:

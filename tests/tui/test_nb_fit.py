@@ -69,6 +69,10 @@ async def test_queue_changes_and_cab_fit_in_norwegian(demo_app_url, nb_app_class
         assert "venter innm." in queue or "under arbeid" in queue
         for cut in ("venter inn…", "under arbe…", "Sammendra…", "Sammendra "):
             assert cut not in queue, queue
+        # The views line's hint is never cut: at 80 columns in nb only the sort shows.
+        assert "s: nyeste" in queue and "visn…" not in queue, queue
+        # A long overdue time drops its hours rather than being cut ('-14 vd 1…').
+        assert not re.search(r"-\d+ vd \d+\s*$", queue, re.M), queue
 
         await pilot.press("3")
         await settle(pilot)

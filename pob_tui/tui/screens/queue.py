@@ -77,6 +77,9 @@ VIEW_LABELS = {
 }
 """What the tabs say; which views there are, and their order, is `QUEUE_VIEWS`'."""
 VIEWS: tuple[tuple[str, str], ...] = tuple((key, VIEW_LABELS[key]) for key in QUEUE_VIEWS)
+SLA_WIDTH = 9
+"""The SLA column: '4 wd 7 h' fits; a longer time drops its hours (format_left)."""
+
 SORT_LABELS = {
     "newest": _("newest"),
     "age": _("oldest"),
@@ -99,7 +102,7 @@ QUEUE_COLUMNS = (
     PagedColumn("summary", _("Summary"), 40, min_width=20, flex=True),
     PagedColumn("team", _("Team / assignee"), 26, min_width=12, drop=4),
     PagedColumn("age", _("Age"), 4, justify="right", drop=2),
-    PagedColumn("sla", _("SLA"), 9, justify="right"),
+    PagedColumn("sla", _("SLA"), SLA_WIDTH, justify="right"),
 )
 
 
@@ -157,11 +160,26 @@ class ViewTabs(Horizontal):
             yield Label(label, id=f"view-{key}", classes="view-tab", markup=False)
         yield Label(id="view-sort", markup=False)
 
+    _sort = "newest"
+
     def show(self, view: str, sort: str) -> None:
         for key, _label in VIEWS:
             self.query_one(f"#view-{key}").set_class(key == view, "-active")
-        self.query_one("#view-sort", Label).update(
-            _("[ ] view · s: {sort}").format(sort=SORT_LABELS[sort]))
+        self._sort = sort
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """The key hint in full where it fits; at 80 columns in a language with longer view
+        names, only the sort ('s: nyeste'), never a cut '[ ] visn…'."""
+        label = SORT_LABELS[self._sort]
+        hint = _("[ ] view · s: {sort}").format(sort=label)
+        tabs = sum(t.outer_size.width for t in self.query(".view-tab"))
+        if self.size.width and tabs + len(hint) + 1 > self.size.width:
+            hint = _("s: {sort}").format(sort=label)
+        self.query_one("#view-sort", Label).update(hint)
 
 
 class QueueScreen(AreaScreen):
@@ -351,7 +369,7 @@ class QueueScreen(AreaScreen):
             "team": plain(owner),
             "age": plain(format_age(row["opened_at"], now), justify="right"),
             "sla": sla_cell(row.get("sla_left"), row.get("sla_state"), self._styles,
-                            row.get("sla_day")),
+                            row.get("sla_day"), SLA_WIDTH),
         }
         if row.get("vip"):
             cells["caller"].stylize("bold")

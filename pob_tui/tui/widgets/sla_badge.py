@@ -18,12 +18,13 @@ _FALLBACK = {"ok": "", "at_risk": "yellow", "breached": "bold red", "paused": "d
              "met": "green", "missed": "red", "stopped": "dim"}
 
 
-def format_left(left: timedelta | None, day: timedelta | None = None) -> str:
+def format_left(left: timedelta | None, day: timedelta | None = None,
+                width: int | None = None) -> str:
     """Business time left in working time ('45 min', '2 wd 3 h'): `sla.display.format_left`,
     the one formatter the CLI and reports use too."""
     from pob_tui.sla.display import format_left as working_time
 
-    return working_time(left, day)
+    return working_time(left, day, width)
 
 
 MIN_CONTRAST = 4.5
@@ -80,10 +81,12 @@ def sla_styles(variables: dict[str, str] | None = None) -> dict[str, Style]:
 
 
 def sla_cell(left: timedelta | None, state: str | None,
-             styles: dict[str, Style] | None = None, day: timedelta | None = None) -> Text:
-    """The queue's SLA cell: time left coloured by state; 'paused' while waiting."""
+             styles: dict[str, Style] | None = None, day: timedelta | None = None,
+             width: int | None = None) -> Text:
+    """The queue's SLA cell: time left coloured by state; 'paused' while waiting. With the
+    column's `width`, a long time drops its hours rather than being cut."""
     styles = styles or sla_styles()
     if state is None:
         return Text("–", justify="right", style="dim")
-    label = STATE_LABELS["paused"] if state == "paused" else format_left(left, day)
+    label = STATE_LABELS["paused"] if state == "paused" else format_left(left, day, width)
     return Text(label, justify="right", style=styles.get(state, Style()), no_wrap=True)
