@@ -739,18 +739,6 @@ def person_detail(session: Session, alloc: Allocation, username: str) -> list[di
     return rows
 
 
-def top_units(inputs: Inputs) -> dict[int, int]:
-    """Each unit -> its top-level ancestor (the customer: a sector)."""
-    out = {}
-    for unit in inputs.parents:
-        u, seen = unit, set()
-        while inputs.parents.get(u) is not None and u not in seen:
-            seen.add(u)
-            u = inputs.parents[u]  # type: ignore[assignment]
-        out[unit] = u
-    return out
-
-
 def chargeback(session: Session, alloc: Allocation, customer: str | None = None,
                by: str = "service") -> list[dict[str, Any]]:
     """A statement per customer: by default the top-level units (sectors), or the unit

@@ -613,11 +613,6 @@ def create_caller(session: Session, actor: Actor, number: str, *, first_name: st
     return person
 
 
-def last_event_id(session: Session) -> int:
-    return int(session.execute(select(func.coalesce(func.max(col(TicketEvent.id)),
-                                                    0))).scalar_one())
-
-
 # --- mail out: the outbox ------------------------------------------------------------------
 # Mail out is derived from the audit trail: every caller-visible comment, resolution and new
 # incident is an event, whichever way it was made (TUI, CLI, serve, mail). A scan after the

@@ -12,7 +12,8 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from pob_tui.db import Database
-    from pob_tui.services.system import AgentInfo, TicketRef
+    from pob_tui.services.agents import AgentInfo
+    from pob_tui.services.tickets import TicketRef
 
 
 class DatabaseOpened(Message):
