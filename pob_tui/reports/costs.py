@@ -564,7 +564,7 @@ def allocate(session: Session, period: Period, *, hourly_rate: Decimal,
 def check_tree(inputs: Inputs) -> None:
     """A loop in the org tree drops its units from every rolled-up total: refuse it, naming
     the units (import and editing refuse loops; this catches data from elsewhere)."""
-    from pob_tui.services.org_units import cycle_text, find_cycle
+    from pob_tui.orgtree import cycle_text, find_cycle
 
     for unit in inputs.parents:
         loop = find_cycle(inputs.parents, unit)
