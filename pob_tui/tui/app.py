@@ -491,7 +491,7 @@ class PobApp(TeamworkMixin, App[None]):
         if mode in AREAS_BY_MODE:
             self.switch_mode(mode)
 
-    def action_back(self) -> None:
+    def action_back(self) -> None:  # type: ignore[override]  # sync: screens call it too
         """escape: close the top screen, or from an area's root go back to the queue."""
         if len(self.screen_stack) > 1:
             self.pop_screen()

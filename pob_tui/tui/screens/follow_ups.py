@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.message import Message
 
 from pob_tui.i18n import _, ngettext
@@ -40,7 +40,7 @@ class FollowUpsScreen(PobScreen):
     """Open follow-ups, newest first."""
 
     HELP_TITLE = _("Follow-ups")
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", _("Open incident"), id="follow_ups.open"),
         Binding("escape", "close", _("Back"), id="follow_ups.close"),
         Binding("r", "refresh", _("Refresh"), show=False, id="follow_ups.refresh"),

@@ -202,6 +202,7 @@ class ReportsScreen(AreaScreen):
 
             period = Period(date(today.year, 1, 1), today)
         _title, kind, by = VIEWS[view]
+        columns: tuple[str, ...]
         with database.session() as session:
             if view == "kpi":
                 k = kpis(session, period, now=self.pob.now(), tz=settings.tzinfo)
