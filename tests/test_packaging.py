@@ -49,6 +49,7 @@ def test_wheel_ships_migrations_styles_translations_and_demo_data(wheel: Path) -
                  "texts.json"}
     assert {f"pob_tui/demo_data/{name}" for name in demo_data} <= names
     assert "pob_tui/demo/build.py" in names
+    assert "pob_tui/mail/templates/acknowledgement.nb.txt" in names
 
 
 @pytest.mark.slow
