@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
 from pob_tui.models import Incident, Person, Service, Team, utcnow
+from pob_tui.models.incident import OPEN_STATUSES, WAITING_STATUSES
 from pob_tui.services import incidents, mail, sla
 from pob_tui.services.identity import Actor
 
@@ -220,6 +221,20 @@ def explain_clocks(session: Session, number: str,
                    now: datetime | None = None) -> list[dict[str, Any]]:
     """`sla.explain_all` by incident number: response, resolution and OLA clocks."""
     return sla.explain_all(session, incidents.get_incident(session, number), now)
+
+
+def explain_clock(session: Session, number: str, kind: str = "resolution",
+                  now: datetime | None = None) -> dict[str, Any]:
+    """`sla.explain` by incident number (the screen only knows numbers)."""
+    return sla.explain(session, incidents.get_incident(session, number), kind, now)
+
+
+def open_statuses() -> tuple[str, ...]:
+    return tuple(OPEN_STATUSES)
+
+
+def waiting_statuses() -> tuple[str, ...]:
+    return tuple(WAITING_STATUSES)
 
 
 def person_name(session: Session, person_id: int) -> str | None:
