@@ -55,14 +55,6 @@ class DemoLoaded(Message):
     """The demo data is in the database: everything should reload."""
 
 
-class CiCountsLoaded(Message):
-    """CMDB overview: configuration items per class."""
-
-    def __init__(self, counts: list[tuple[str, int]]) -> None:
-        super().__init__()
-        self.counts = counts
-
-
 class TicketLoaded(Message):
     """A ticket looked up by number; `ticket` is None when no such number exists."""
 
