@@ -5,6 +5,7 @@ Reached with `f` from the queue and from the palette ("Follow-ups"). Enter opens
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from textual import work
@@ -30,7 +31,7 @@ COLUMNS = (
 
 
 class FollowUpsLoaded(Message):
-    def __init__(self, rows: list[dict[str, Any]], offset: int) -> None:
+    def __init__(self, rows: Sequence[Mapping[str, Any]], offset: int) -> None:
         super().__init__()
         self.rows = rows
         self.offset = offset
