@@ -82,8 +82,8 @@ def messages(count: int, people: int) -> list[bytes]:
 
 
 def ingest_rate(url: str, batch: list[bytes]) -> tuple[float, dict[str, int]]:
-    from pob_tui.channels.mail.config import MailConfig
     from pob_tui.db import Database, make_engine
+    from pob_tui.mail.config import MailConfig
     from pob_tui.services.mail import ingest_bytes
 
     cfg = MailConfig(from_address="servicedesk@pob-kommune.no",

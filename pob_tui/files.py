@@ -46,11 +46,6 @@ def private_file(path: str | os.PathLike[str], *, binary: bool = False,
     return os.fdopen(fd, "w", encoding=encoding, newline=newline)
 
 
-def write_private_text(path: str | os.PathLike[str], text: str) -> None:
-    with private_file(path) as out:
-        out.write(text)
-
-
 def create_private(path: str | os.PathLike[str]) -> bool:
     """Create an empty 0600 file if there is none (before SQLite opens it, so its WAL and
     SHM files, which SQLite gives the database file's mode, are private too). True if it

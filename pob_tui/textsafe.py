@@ -55,11 +55,6 @@ def visible(value: Any) -> str:
     return str(value).translate(_TERMINAL)
 
 
-def neutralise_bidi(text: str) -> str:
-    """Only the bidi overrides made visible (for widgets that already show controls)."""
-    return text.translate(_BIDI_VISIBLE)
-
-
 def _plain(value: Any) -> str:
     if value is None:
         return ""

@@ -12,7 +12,7 @@ from pob_tui.cli import main
 from pob_tui.errors import InvalidInput, PermissionDenied
 from pob_tui.models import AdminEvent, Incident
 from pob_tui.services import agents, incidents
-from pob_tui.services.identity import Actor, current_actor, load_actor, login_name, os_account
+from pob_tui.services.identity import Actor, load_actor, login_name, os_account, resolve_actor
 from pob_tui.services.permissions import RULES, allowed, require
 
 ROLE_CASES = [
@@ -135,7 +135,7 @@ def test_agent_cli_and_postgres_login_role(world, backend, db_url, capsys) -> No
 
         ola_db = Database(engine)
         with ola_db.session() as s:
-            actor = current_actor(s)
+            actor = resolve_actor(s)
             assert actor.username == "pobtest_ola" and actor.registered
         with pytest.raises(Exception, match="permission denied"), ola_db.session() as s:
             incidents.create_incident(s, actor, incidents.NewIncident(

@@ -223,6 +223,7 @@ def test_created_files_are_private_whatever_the_umask(tmp_path, capsys) -> None:
 def test_demo_creates_the_database_and_says_where(tmp_path, capsys, monkeypatch) -> None:
     path = tmp_path / "demo" / "pob.sqlite3"
     import pob_tui.demo as demo
+    from pob_tui.demo import build
 
     seen: list[bool] = []
 
@@ -233,7 +234,7 @@ def test_demo_creates_the_database_and_says_where(tmp_path, capsys, monkeypatch)
         seen.append(path.exists())
         raise Stop
 
-    monkeypatch.setattr(demo, "make_engine", spy)
+    monkeypatch.setattr(build, "make_engine", spy)
     with pytest.raises(Stop):
         demo.generate(f"sqlite:///{path}", scale="small")
     assert seen == [True] and _mode(path) == 0o600

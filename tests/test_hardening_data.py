@@ -16,8 +16,9 @@ from pob_tui.cli import main
 from pob_tui.errors import InconsistentData, InvalidInput
 from pob_tui.importers import csvio
 from pob_tui.models import OrgUnit, Service, ServiceCost
+from pob_tui.orgtree import find_cycle
 from pob_tui.reports import costs
-from pob_tui.services.org_units import check_no_cycle, find_cycle
+from pob_tui.services.org_units import check_no_cycle
 
 
 def test_find_cycle() -> None:

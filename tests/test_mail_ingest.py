@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from pob_tui.channels.mail.config import MailConfig
+from pob_tui.mail.config import MailConfig
 from pob_tui.models import FollowUp, Incident, MailAttachment, MailMessage, TicketEvent
 from pob_tui.services import incidents as inc_svc
 from pob_tui.services import mail as svc

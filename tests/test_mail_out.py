@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from pob_tui.channels.mail.config import mail_config
 from pob_tui.channels.mail.out import deliver
 from pob_tui.config import load_settings
 from pob_tui.db import Database, make_engine
+from pob_tui.mail.config import mail_config
 from pob_tui.models import MailMessage, Person
 from pob_tui.services import incidents as inc_svc
 from pob_tui.services import mail as svc

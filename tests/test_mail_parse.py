@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from pob_tui.channels.mail.loopguard import classify
-from pob_tui.channels.mail.parse import MailParseError, html_to_text, parse_message, strip_reply
-from pob_tui.channels.mail.thread import (
+from pob_tui.mail.loopguard import classify
+from pob_tui.mail.parse import MailParseError, html_to_text, parse_message, strip_reply
+from pob_tui.mail.thread import (
     clean_subject,
     make_message_id,
     number_in_message_id,
@@ -175,8 +175,8 @@ def test_html_to_text_never_fails(html: str) -> None:
 def test_an_administrators_template_wins_and_the_sandbox_holds(tmp_path) -> None:
     """`[mail] templates_dir` overrides a built-in text; a template reaching for Python
     internals is a one-line configuration error, not code run on the server."""
-    from pob_tui.channels.mail.templates import render
     from pob_tui.errors import ConfigError
+    from pob_tui.mail.templates import render
 
     (tmp_path / "acknowledgement.en.txt").write_text(
         "[{{ number }}] Received\nDear {{ caller }}, we have it.\n", encoding="utf-8")

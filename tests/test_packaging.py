@@ -44,7 +44,12 @@ def test_wheel_ships_migrations_styles_translations_and_demo_data(wheel: Path) -
                for n in names)
     assert "pob_tui/tui/pob.tcss" in names
     assert "pob_tui/locale/nb/LC_MESSAGES/pob.mo" in names
-    assert any(n.startswith("pob_tui/demo_data/") for n in names)
+    demo_data = {"first_names.txt", "last_names.txt", "places.txt", "services.json",
+                 "organisation.json", "catalog.json", "tickets.json", "changes.json",
+                 "texts.json"}
+    assert {f"pob_tui/demo_data/{name}" for name in demo_data} <= names
+    assert "pob_tui/demo/build.py" in names
+    assert "pob_tui/mail/templates/acknowledgement.nb.txt" in names
 
 
 @pytest.mark.slow

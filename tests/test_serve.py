@@ -261,18 +261,14 @@ REFUSED = [
 ]
 
 
-def test_asyncssh_client_refusals_and_json(serve: Serve) -> None:
-    async def go() -> list[tuple[int | None, bytes, bytes]]:
-        async with await asyncssh_connect(serve, "anne") as conn:
-            results = []
-            for command, _needle in REFUSED:
-                done = await conn.run(command, env={"POB_DATABASE_URL": "sqlite:////tmp/x"})
-                results.append((done.exit_status, done.stdout, done.stderr))
-            done = await conn.run("pob incident list --format json")
+async def test_asyncssh_client_refusals_and_json(serve: Serve) -> None:
+    results: list[tuple[int | None, bytes, bytes]] = []
+    async with await asyncssh_connect(serve, "anne") as conn:
+        for command, _needle in REFUSED:
+            done = await conn.run(command, env={"POB_DATABASE_URL": "sqlite:////tmp/x"})
             results.append((done.exit_status, done.stdout, done.stderr))
-            return results
-
-    results = asyncio.run(go())
+        done = await conn.run("pob incident list --format json")
+        results.append((done.exit_status, done.stdout, done.stderr))
     for (command, needle), (status, _out, err) in zip(REFUSED, results, strict=False):
         assert status == 5, command
         assert needle in err.decode(), (command, err)
@@ -280,35 +276,29 @@ def test_asyncssh_client_refusals_and_json(serve: Serve) -> None:
     assert status == 0 and json.loads(out) == [], err
 
 
-def test_integration_key_may_only_ring(serve: Serve) -> None:
-    async def go() -> tuple[asyncssh.SSHCompletedProcess, asyncssh.SSHCompletedProcess]:
-        async with await asyncssh_connect(serve, "phone") as conn:
-            return (await conn.run("incident list"),
-                    await conn.run("call ringing --help"))
-
-    other, ring = asyncio.run(go())
+async def test_integration_key_may_only_ring(serve: Serve) -> None:
+    async with await asyncssh_connect(serve, "phone") as conn:
+        other = await conn.run("incident list")
+        ring = await conn.run("call ringing --help")
     assert other.exit_status == 5 and b"only `call ringing`" in other.stderr
     assert b"only `call ringing`" not in ring.stderr
 
 
-def test_disabled_agent_is_refused_and_open_session_ends(serve: Serve) -> None:
-    async def go() -> tuple[int | None, bytes]:
-        async with await asyncssh_connect(serve, "dora") as conn:
-            # `import people -` waits for standard input: an open session
-            proc = await conn.create_process("import people -")
-            await asyncio.sleep(1.0)
-            db = serve.db()
-            with db.session() as s:
-                s.execute(update(Agent).where(Agent.username == "dora").values(active=False))
-            db.dispose()
-            await asyncio.wait_for(proc.wait_closed(), 60)
-            return proc.exit_status, await proc.stderr.read()
-
-    status, err = asyncio.run(go())
+async def test_disabled_agent_is_refused_and_open_session_ends(serve: Serve) -> None:
+    async with await asyncssh_connect(serve, "dora") as conn:
+        # `import people -` waits for standard input: an open session
+        proc = await conn.create_process("import people -")
+        await asyncio.sleep(1.0)
+        db = serve.db()
+        with db.session() as s:
+            s.execute(update(Agent).where(Agent.username == "dora").values(active=False))
+        db.dispose()
+        await asyncio.wait_for(proc.wait_closed(), 60)
+        status, err = proc.exit_status, await proc.stderr.read()
     assert status != 0
     assert b"your key was removed or your agent disabled" in err
     with pytest.raises(asyncssh.PermissionDenied):
-        asyncio.run(asyncssh_connect(serve, "dora"))
+        await asyncssh_connect(serve, "dora")
     assert any("dora is disabled" in (r[2] or "") for r in audit(serve, "serve.refused"))
     assert any(r[1] == "dora" and "access withdrawn" in (r[2] or "")
                for r in audit(serve, "serve.logout"))
@@ -382,7 +372,8 @@ def test_terminal_session_logs_a_call_and_follows_a_resize(serve: Serve) -> None
 
 # -- SIGTERM ----------------------------------------------------------------------------------
 
-def test_sigterm_tells_open_sessions_and_stops_cleanly(serve: Serve, tmp_path: Path) -> None:
+async def test_sigterm_tells_open_sessions_and_stops_cleanly(serve: Serve,
+                                                             tmp_path: Path) -> None:
     """A server of its own over a copy of the database (the module's keeps running)."""
     directory = tmp_path / "own"
     directory.mkdir(mode=0o700)
@@ -390,16 +381,13 @@ def test_sigterm_tells_open_sessions_and_stops_cleanly(serve: Serve, tmp_path: P
     proc, port = start_server(directory, f"sqlite:///{directory / 'pob.sqlite3'}")
     own = Serve(directory, f"sqlite:///{directory / 'pob.sqlite3'}", port, proc, serve.keys)
 
-    async def go() -> tuple[int | None, bytes, int, str]:
-        async with await asyncssh_connect(own, "anne") as conn:
-            session = await conn.create_process("import people -")
-            await asyncio.sleep(1.0)
-            status, out = await asyncio.get_running_loop().run_in_executor(
-                None, stop_server, proc)
-            await asyncio.wait_for(session.wait_closed(), 30)
-            return session.exit_status, await session.stderr.read(), status, out
-
-    exit_status, err, server_status, server_out = asyncio.run(go())
+    async with await asyncssh_connect(own, "anne") as conn:
+        session = await conn.create_process("import people -")
+        await asyncio.sleep(1.0)
+        server_status, server_out = await asyncio.get_running_loop().run_in_executor(
+            None, stop_server, proc)
+        await asyncio.wait_for(session.wait_closed(), 30)
+        exit_status, err = session.exit_status, await session.stderr.read()
     assert b"pob serve is stopping" in err
     assert exit_status != 0
     assert server_status == 0 and "pob serve stopped." in server_out

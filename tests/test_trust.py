@@ -4,7 +4,6 @@ own login can read but not change anything (the escalations a curious agent trie
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from datetime import date, timedelta
@@ -96,7 +95,7 @@ def _settings_with_closing_days(tmp_path: Path, url: str, days: list[date]) -> P
     return cfg
 
 
-def test_cli_and_tui_give_the_same_deadline_under_a_custom_config(world, db_url, tmp_path,
+async def test_cli_and_tui_give_the_same_deadline_under_a_custom_config(world, db_url, tmp_path,
                                                                    capsys) -> None:
     """Closing days from the configuration reach the SLA clock whether the call is logged
     from the CLI or from the TUI (the settings travel with the session, no module keeps a
@@ -129,7 +128,7 @@ def test_cli_and_tui_give_the_same_deadline_under_a_custom_config(world, db_url,
                 incidents.create_incident(s, app.actor_in(s), incidents.NewIncident(
                     caller="kari.n", service="M365", summary="via TUI", impact=2, urgency=2))
 
-    asyncio.run(tui_call())
+    await tui_call()
     with world.db.session() as s:
         due = dict(s.execute(select(Incident.summary, Incident.resolution_due_at)).all())
         opened = dict(s.execute(select(Incident.summary, Incident.opened_at)).all())
@@ -219,7 +218,8 @@ def test_an_agents_own_login_changes_nothing(pg_grants, sql) -> None:
 
 
 @pytest.mark.pg_only
-def test_reader_login_reads_in_the_cli_and_is_sent_to_ssh_by_the_tui(pg_grants, capsys) -> None:
+async def test_reader_login_reads_in_the_cli_and_is_sent_to_ssh_by_the_tui(pg_grants,
+                                                                            capsys) -> None:
     from pob_tui.tui.app import PobApp
 
     url, reader, _service = pg_grants
@@ -241,7 +241,7 @@ def test_reader_login_reads_in_the_cli_and_is_sent_to_ssh_by_the_tui(pg_grants, 
                     break
         return app
 
-    app = asyncio.run(start())
+    app = await start()
     assert app.return_code == 5
     assert app.failure and "may only read" in app.failure and "ssh" in app.failure
 

@@ -90,8 +90,8 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def _ingest(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from pob_tui.channels.mail.config import mail_config
     from pob_tui.errors import InvalidInput
+    from pob_tui.mail.config import mail_config
     from pob_tui.services.mail import ingest_bytes
 
     messages: list[tuple[str, bytes]] = []

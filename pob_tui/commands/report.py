@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from pob_tui.commands.common import CommandContext
 from pob_tui.i18n import _
-from pob_tui.reports.build import build_report
 
 if TYPE_CHECKING:
     from pob_tui.reports.costs import Period
@@ -108,6 +107,7 @@ def _print(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: str,
 def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     settings = ctx.settings
     from pob_tui.models import utcnow
+    from pob_tui.services.reporting import build_report
 
     database = ctx.database()
     if args.report == "sla":
@@ -125,8 +125,8 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
             print_json(kpis(session, period, now=utcnow(), tz=settings.tzinfo).as_json())
             return 0
         rows, columns = build_report(
-            session, settings, args.report, period=period, by=getattr(args, "by", "service"),
-            customer=getattr(args, "customer", None), person=getattr(args, "person", None),
-            include_all=getattr(args, "all", False), actor=ctx.actor(session))
+            session, ctx.actor(session), settings, args.report, period=period,
+            by=getattr(args, "by", "service"), customer=getattr(args, "customer", None),
+            person=getattr(args, "person", None), include_all=getattr(args, "all", False))
     _print(rows, columns, args.format, settings.tzinfo)
     return 0

@@ -531,7 +531,7 @@ def _org_cycles(session: Session, parsed: list[tuple[int, dict[str, Any], dict[s
     units, since the units in it would drop out of every rolled-up cost total."""
     from sqlalchemy.orm import aliased
 
-    from pob_tui.services.org_units import cycle_text, find_cycle
+    from pob_tui.orgtree import cycle_text, find_cycle
 
     up = aliased(OrgUnit)
     parents: dict[str, str | None] = dict(session.execute(

@@ -1,7 +1,7 @@
 """One report as rows and columns: what `pob report` prints and the reports screen shows.
 
-Kept apart from the CLI so the TUI and the command line call the same function, and the
-costs.read permission is checked in one place.
+Kept apart from the CLI so the TUI and the command line call the same function. Who may
+read a cost report is a role rule: `services.reporting.build_report` checks it and calls this.
 """
 
 from __future__ import annotations
@@ -38,20 +38,13 @@ COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {
 def build_report(session: Any, settings: Settings, kind: str, *, period: Any,
                  by: str = "service", customer: str | None = None,
                  person: str | None = None, include_all: bool = False,
-                 now: datetime | None = None, actor: Any = None,
+                 now: datetime | None = None,
                  ) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
-    """Rows and columns of one report; shared by the CLI and the reports screen. Checks the
-    costs.read permission for cost reports first."""
+    """Rows and columns of one report, unchecked: callers go through
+    `services.reporting.build_report`, which asks for costs.read first."""
     from pob_tui.models import utcnow
     from pob_tui.reports import costs as rc
 
-    if kind in COST_REPORTS:
-        from pob_tui.services.permissions import require
-
-        if actor is None:  # who may see money is never guessed here: the caller resolved it
-            raise TypeError("build_report needs the actor for a cost report")
-        require(session, actor, "costs.read",
-                target=f"report {kind}")
     if kind == "sla":
         from pob_tui.reports.sla import sla_compliance
 

@@ -566,7 +566,7 @@ def allocate(session: Session, period: Period, *, hourly_rate: Decimal,
 def check_tree(inputs: Inputs) -> None:
     """A loop in the org tree drops its units from every rolled-up total: refuse it, naming
     the units (import and editing refuse loops; this catches data from elsewhere)."""
-    from pob_tui.services.org_units import cycle_text, find_cycle
+    from pob_tui.orgtree import cycle_text, find_cycle
 
     for unit in inputs.parents:
         loop = find_cycle(inputs.parents, unit)
@@ -741,18 +741,6 @@ def person_detail(session: Session, alloc: Allocation, username: str) -> list[di
         a = alloc.services[sid]
         rows.append({"code": a.code, "service": a.name, "days": days, "total": money(cents)})
     return rows
-
-
-def top_units(inputs: Inputs) -> dict[int, int]:
-    """Each unit -> its top-level ancestor (the customer: a sector)."""
-    out = {}
-    for unit in inputs.parents:
-        u, seen = unit, set()
-        while inputs.parents.get(u) is not None and u not in seen:
-            seen.add(u)
-            u = inputs.parents[u]  # type: ignore[assignment]
-        out[unit] = u
-    return out
 
 
 def chargeback(session: Session, alloc: Allocation, customer: str | None = None,

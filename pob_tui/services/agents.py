@@ -9,6 +9,7 @@ Bootstrap: while no active administrator exists, anyone may add the first one.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TypedDict
 
 from sqlalchemy import exists, func, select
@@ -128,3 +129,31 @@ def disable_agent(session: Session, actor: Actor, username: str) -> None:
     if session.get_bind().dialect.name == "postgresql":
         grants.revoke_reader(session, username)
     record_admin_event(session, actor=actor.username, action="agent.disable", target=username)
+
+
+@dataclass(frozen=True)
+class AgentInfo:
+    """The agent the app runs as; `name`/`team` are None when no Agent row matches."""
+
+    username: str
+    name: str | None = None
+    team: str | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.name is not None
+
+
+def agent_info(session: Session, username: str) -> AgentInfo:
+    """Who the header shows: the Agent with this username, its person and team."""
+    row = session.execute(
+        select(col(Person.first_name), col(Person.last_name), col(Team.name))
+        .select_from(Agent)
+        .join(Person, col(Person.id) == Agent.person_id)
+        .outerjoin(Team, col(Team.id) == Agent.team_id)
+        .where(col(Agent.username) == username)
+    ).first()
+    if row is None:
+        return AgentInfo(username=username)
+    first, last, team = row
+    return AgentInfo(username=username, name=f"{first} {last}", team=team)

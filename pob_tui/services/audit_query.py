@@ -57,7 +57,7 @@ def _bounds(f: AuditFilter) -> tuple[datetime | None, datetime | None]:
 
 
 def _ticket_ref(session: Session, number: str) -> tuple[str, int | None, str]:
-    from pob_tui.services.system import normalize_ticket_number
+    from pob_tui.services.numbers import normalize_ticket_number
 
     norm = normalize_ticket_number(number.strip())
     if norm is None:

@@ -448,9 +448,3 @@ def unrelate(session: Session, actor: Actor, source: str, kind: str, target: str
                             actor_id=agent_id, field="relation", old=text, at=now)
     session.flush()
 
-
-def class_counts(session: Session) -> list[tuple[str, int]]:
-    """CIs per class (the class views' tabs)."""
-    return [(c, n) for c, n in session.execute(
-        select(col(ConfigItem.ci_class), func.count()).group_by(col(ConfigItem.ci_class))
-        .order_by(col(ConfigItem.ci_class)))]

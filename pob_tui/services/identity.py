@@ -152,11 +152,6 @@ def resolve_actor(session: Session, *, injected: Actor | None = None,
     return load_actor(session, name)
 
 
-def current_actor(session: Session) -> Actor:
-    """Who acts when nothing was injected and this is no serve session."""
-    return resolve_actor(session)
-
-
 def require_agent(actor: Actor) -> int | None:
     """The agent id (None for the system actor), or a refusal that says what to do."""
     if actor.system:

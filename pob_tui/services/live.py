@@ -23,12 +23,10 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Engine, ScalarResult, event, select
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import col
 
 CHANNEL = "pob_changes"
 KINDS = ("incident", "problem", "change", "ring")
@@ -303,12 +301,3 @@ def watcher(engine: Engine, *, interval: float = 1.0,
                         wait=min(interval, 0.5), on_state=on_state)
     return Poller.for_engine(engine, interval)
 
-
-def ids_changed_since(session: OrmSession, since: datetime, limit: int = 1000) -> list[int]:
-    """Incident ids with `updated_at` after `since` (indexed), oldest first."""
-    from pob_tui.models import Incident
-
-    ids = session.execute(
-        select(col(Incident.id)).where(col(Incident.updated_at) > since)
-        .order_by(col(Incident.updated_at)).limit(limit)).scalars()
-    return list(cast("ScalarResult[int]", ids))  # primary keys: never NULL

@@ -20,15 +20,15 @@ from typing import cast
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
-from pob_tui.channels.mail.config import MailConfig
-from pob_tui.channels.mail.loopguard import Verdict, classify
-from pob_tui.channels.mail.parse import ParsedMail
-from pob_tui.channels.mail.thread import (
+from pob_tui.errors import InvalidInput, NotFound
+from pob_tui.mail.config import MailConfig
+from pob_tui.mail.loopguard import Verdict, classify
+from pob_tui.mail.parse import ParsedMail
+from pob_tui.mail.thread import (
     clean_subject,
     number_in_message_id,
     subject_tag,
 )
-from pob_tui.errors import InvalidInput, NotFound
 from pob_tui.models import (
     Incident,
     MailAttachment,
@@ -401,7 +401,7 @@ def _record_score(session: Session, incident: Incident, score: int, comment: str
 def ingest_bytes(session: Session, raw: bytes, cfg: MailConfig, *, dry_run: bool = False,
                  now: datetime | None = None) -> IngestResult:
     """Parse and ingest one message; an unparseable one is held with the reason."""
-    from pob_tui.channels.mail.parse import MailParseError, parse_message
+    from pob_tui.mail.parse import MailParseError, parse_message
 
     try:
         mail = parse_message(raw)
@@ -614,11 +614,6 @@ def create_caller(session: Session, actor: Actor, number: str, *, first_name: st
     return person
 
 
-def last_event_id(session: Session) -> int:
-    return int(session.execute(select(func.coalesce(func.max(col(TicketEvent.id)),
-                                                    0))).scalar_one())
-
-
 # --- mail out: the outbox ------------------------------------------------------------------
 # Mail out is derived from the audit trail: every caller-visible comment, resolution and new
 # incident is an event, whichever way it was made (TUI, CLI, serve, mail). A scan after the
@@ -707,8 +702,8 @@ def _context(session: Session, incident: Incident, ev: TicketEvent, rcpt: _Recip
 
 def queue_outgoing(session: Session, cfg: MailConfig, now: datetime | None = None) -> int:
     """Turn new audit events into pending mail. Returns how many rows were queued."""
-    from pob_tui.channels.mail.templates import render
-    from pob_tui.channels.mail.thread import make_message_id, tagged
+    from pob_tui.mail.templates import render
+    from pob_tui.mail.thread import make_message_id, tagged
     from pob_tui.models import MailState
 
     now = now or utcnow()

@@ -11,6 +11,7 @@ A counter row per prefix is incremented with one UPDATE ... RETURNING.
 
 from __future__ import annotations
 
+import re
 from typing import cast
 
 from sqlalchemy import Engine, text
@@ -18,10 +19,20 @@ from sqlmodel import Session
 
 PREFIXES = {"incident": "INC", "problem": "PRB", "change": "CHG"}
 WIDTH = 6
+KINDS_BY_PREFIX = {prefix: kind for kind, prefix in PREFIXES.items()}
+_NUMBER_RE = re.compile(rf"^\s*(INC|PRB|CHG)-(\d{{1,{WIDTH}}})\s*$", re.IGNORECASE)
 
 
 def format_number(prefix: str, value: int) -> str:
     return f"{prefix}-{value:0{WIDTH}d}"
+
+
+def normalize_ticket_number(text: str) -> str | None:
+    """'inc-123' -> 'INC-000123'; None unless it is a full number with a known prefix."""
+    match = _NUMBER_RE.match(text)
+    if not match:
+        return None
+    return format_number(match.group(1).upper(), int(match.group(2)))
 
 
 def next_number(session: Session, prefix: str) -> str:
@@ -38,14 +49,3 @@ def next_number(session: Session, prefix: str) -> str:
         value = session.execute(stmt, {"p": prefix}).scalar_one()
     return format_number(prefix, value)
 
-
-def reserve_numbers(session: Session, prefix: str, count: int) -> int:
-    """Take `count` numbers at once (bulk loads); returns the first value."""
-    last: int = session.execute(
-        text(
-            "UPDATE ticket_counter SET last_value = last_value + :n "
-            "WHERE prefix = :p RETURNING last_value"
-        ),
-        {"p": prefix, "n": count},
-    ).scalar_one()
-    return last - count + 1

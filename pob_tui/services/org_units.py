@@ -1,42 +1,19 @@
 """Org units: the rules about the tree that every way of changing it shares.
 
 `check_no_cycle` is the one check that a new parent does not put a unit below itself; the
-CSV import (several units at once, `find_cycle` over the file's wanted parents) and unit
-editing both refuse a loop naming the units, because a loop silently drops the units in it
-from every rolled-up cost total.
+CSV import (several units at once, `orgtree.find_cycle` over the file's wanted parents) and
+unit editing both refuse a loop naming the units, because a loop silently drops the units in
+it from every rolled-up cost total.
 """
 
 from __future__ import annotations
-
-from collections.abc import Hashable, Mapping
-from typing import TypeVar
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from pob_tui.errors import InvalidInput
 from pob_tui.models import OrgUnit
-
-K = TypeVar("K", bound=Hashable)
-
-
-def find_cycle(parents: Mapping[K, K | None], start: K) -> list[K] | None:
-    """The loop reached by walking up from `start` (first unit repeated at the end), or None.
-    `parents` maps each unit to its parent (None at the top)."""
-    path: list[K] = []
-    index: dict[K, int] = {}
-    unit: K | None = start
-    while unit is not None:
-        if unit in index:
-            return [*path[index[unit]:], unit]
-        index[unit] = len(path)
-        path.append(unit)
-        unit = parents.get(unit)
-    return None
-
-
-def cycle_text(codes: list[str]) -> str:
-    return " -> ".join(codes)
+from pob_tui.orgtree import cycle_text
 
 
 def check_no_cycle(session: Session, unit_id: int, new_parent_id: int | None) -> None:

@@ -69,10 +69,3 @@ def who_else(session: Session, ticket_type: str, ticket_id: int, agent_id: int |
         stmt = stmt.where(col(TicketPresence.agent_id) != agent_id)
     return list(session.execute(stmt).scalars())
 
-
-def purge_stale(session: Session, now: datetime | None = None) -> int:
-    """Delete rows nobody refreshed for a day (housekeeping; `who_else` ignores them)."""
-    now = now or utcnow()
-    result = session.execute(
-        delete(TicketPresence).where(col(TicketPresence.seen_at) < now - timedelta(days=1)))
-    return int(getattr(result, "rowcount", 0) or 0)

@@ -47,8 +47,9 @@ if TYPE_CHECKING:
 
     from pob_tui.config import Settings
     from pob_tui.db import Database
+    from pob_tui.services.agents import AgentInfo
     from pob_tui.services.identity import Actor
-    from pob_tui.services.system import AgentInfo, TicketRef
+    from pob_tui.services.tickets import TicketRef
 
 THEMES = ("textual-dark", "textual-light")
 
@@ -140,7 +141,7 @@ class PobCommands(Provider):
         app: PobApp = self.app  # type: ignore[assignment]
         number = None
         if app.database is not None:  # services are imported by then; no import stall here
-            from pob_tui.services.system import normalize_ticket_number
+            from pob_tui.services.numbers import normalize_ticket_number
 
             number = normalize_ticket_number(query)
             digits = query.strip().lstrip("#")
@@ -300,7 +301,7 @@ class PobApp(TeamworkMixin, App[None]):
     def open_database(self) -> None:
         """Connect and bring the schema up to date (migrations may run here)."""
         from pob_tui.services import live
-        from pob_tui.services.system import database_label
+        from pob_tui.services.dbinfo import database_label
 
         live.install()
         url = self.settings.database_url
@@ -351,7 +352,7 @@ class PobApp(TeamworkMixin, App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="session")
     def load_session(self) -> None:
         """Who the agent is, and whether this is a first start on an empty database."""
-        from pob_tui.services import grants, identity, system
+        from pob_tui.services import agents, dbinfo, grants, identity
 
         assert self.database is not None
         with self.database.session() as session:
@@ -366,8 +367,8 @@ class PobApp(TeamworkMixin, App[None]):
                 self.resolve_actor_once(session)
             elif not self.actor.system:  # a reload (roles may have changed): fresh roles
                 self.actor = identity.load_actor(session, self.agent_username)
-            agent = system.agent_info(session, self.agent_username)
-            empty = system.is_empty(session)
+            agent = agents.agent_info(session, self.agent_username)
+            empty = dbinfo.is_empty(session)
         self.post_message(SessionLoaded(agent, empty))
 
     def on_session_loaded(self, message: SessionLoaded) -> None:
@@ -427,7 +428,7 @@ class PobApp(TeamworkMixin, App[None]):
 
     def find_ticket_blocking(self, number: str) -> TicketRef | None:
         """Look a ticket up; blocks, so call it from a thread (worker or to_thread)."""
-        from pob_tui.services.system import find_ticket
+        from pob_tui.services.tickets import find_ticket
 
         assert self.database is not None
         with self.database.session() as session:
@@ -490,7 +491,7 @@ class PobApp(TeamworkMixin, App[None]):
         if mode in AREAS_BY_MODE:
             self.switch_mode(mode)
 
-    def action_back(self) -> None:
+    def action_back(self) -> None:  # type: ignore[override]  # sync: screens call it too
         """escape: close the top screen, or from an area's root go back to the queue."""
         if len(self.screen_stack) > 1:
             self.pop_screen()

@@ -12,7 +12,8 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from pob_tui.db import Database
-    from pob_tui.services.system import AgentInfo, TicketRef
+    from pob_tui.services.agents import AgentInfo
+    from pob_tui.services.tickets import TicketRef
 
 
 class DatabaseOpened(Message):
@@ -52,14 +53,6 @@ class DemoProgressed(Message):
 
 class DemoLoaded(Message):
     """The demo data is in the database: everything should reload."""
-
-
-class CiCountsLoaded(Message):
-    """CMDB overview: configuration items per class."""
-
-    def __init__(self, counts: list[tuple[str, int]]) -> None:
-        super().__init__()
-        self.counts = counts
 
 
 class TicketLoaded(Message):

@@ -6,11 +6,14 @@ tests do not depend on the demo generator; tests using `demo_url` cover the real
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+from rich.cells import cell_len
 
 from pob_tui.db import Database, make_engine
 from pob_tui.models import Agent, AgentRole, ConfigItem, Incident, Person, Service, Team
@@ -155,12 +158,31 @@ async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
             break
 
 
+# One <text> element of Rich's SVG export: x in pixels of CHAR_WIDTH, the line in clip-path.
+_SVG_TEXT = re.compile(r'<text [^>]*?x="([0-9.e+-]+)"[^>]*?clip-path="url\(#[^)]*-line-(\d+)\)">'
+                       r"(.*?)</text>")
+_CHAR_WIDTH = 20 * 0.61  # rich.console.Console.export_svg: char_height 20, aspect ratio 0.61
+
+
 def screen_text(app) -> str:  # type: ignore[no-untyped-def]
-    """What the terminal shows, as plain text (for asserting on rendered output)."""
-    update = app.screen._compositor.render_update(
-        full=True, screen_stack=app._background_screens
-    )
-    return "\n".join("".join(seg.text for seg in strip) for strip in update.strips)
+    """What the terminal shows, as plain text (for asserting on rendered output): read back
+    from the public SVG export (`App.export_screenshot`, as snapshots use), one line per
+    terminal row, text at its column."""
+    width, height = app.size
+    rows: list[list[tuple[int, str]]] = [[] for _ in range(height)]
+    for x, line, content in _SVG_TEXT.findall(app.export_screenshot(simplify=True)):
+        if int(line) < height:
+            text = html.unescape(content).replace("\xa0", " ")
+            rows[int(line)].append((round(float(x) / _CHAR_WIDTH), text))
+    lines = []
+    for parts in rows:
+        out, at = [], 0
+        for column, text in sorted(parts):
+            out.append(" " * max(0, column - at) + text)
+            at = max(at, column) + cell_len(text)
+        out.append(" " * max(0, width - at))
+        lines.append("".join(out))
+    return "\n".join(lines)
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from pob_tui.channels.mail.config import MailConfig
 from pob_tui.db import Database, make_engine
+from pob_tui.mail.config import MailConfig
 from pob_tui.services import mail as mail_svc
 from pob_tui.services.identity import Actor
 from tests.factories import build_world

@@ -94,7 +94,7 @@ async def test_admin_edits_unit_and_cycle_is_refused(org_url, make_app, world) -
                              ).scalar() is None
             events = s.execute(select(AdminEvent.action, AdminEvent.target)).all()
         assert ("unit.update", "HO") in [tuple(e) for e in events]
-        assert any("cycle" in str(n.message) for n in app._notifications), screen_text(app)
+        assert any("cycle" in str(n.message) for n in app.notes), screen_text(app)
 
 
 async def test_people_filter_card_and_log_call(org_url, make_app) -> None:

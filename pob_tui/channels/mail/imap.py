@@ -21,16 +21,16 @@ from imap_tools import AND, MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMe
 from imap_tools.errors import MailboxLoginError, UnexpectedCommandStatusError
 from imap_tools.message import MailMessage as _ToolsMessage
 
-from pob_tui.channels.mail.config import (
+from pob_tui.channels.mail.out import MailServerError, deliver_if_configured
+from pob_tui.config import Settings
+from pob_tui.errors import ConfigError
+from pob_tui.mail.config import (
     MailConfig,
     imap_password,
     imap_token,
     mail_config,
     parse_url,
 )
-from pob_tui.channels.mail.out import MailServerError, deliver_if_configured
-from pob_tui.config import Settings
-from pob_tui.errors import ConfigError
 
 if TYPE_CHECKING:
     from imap_tools.mailbox import BaseMailBox

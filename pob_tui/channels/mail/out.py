@@ -16,14 +16,14 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from typing import TYPE_CHECKING
 
-from pob_tui.channels.mail.config import (
+from pob_tui.config import Settings
+from pob_tui.errors import ConfigError, PobError
+from pob_tui.mail.config import (
     MailConfig,
     mail_config,
     parse_url,
     smtp_password,
 )
-from pob_tui.config import Settings
-from pob_tui.errors import ConfigError, PobError
 from pob_tui.models import utcnow
 
 if TYPE_CHECKING:

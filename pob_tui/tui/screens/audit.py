@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input
@@ -64,7 +64,7 @@ class AuditScreen(PobScreen):
     """Filter inputs over a paged table of audit events."""
 
     HELP_TITLE = _("Audit log")
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", _("Back"), id="audit.close"),
         Binding("ctrl+e", "export", _("Export CSV"), id="audit.export"),
         Binding("ctrl+f", "focus_filters", _("Filters"), id="audit.filters"),

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from textual.app import ComposeResult
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from pob_tui.i18n import _
@@ -107,12 +107,3 @@ class AreaScreen(PobScreen):
     def help_title(self) -> str:
         area = AREAS_BY_MODE.get(self.AREA or "")
         return area.title if area else self.HELP_TITLE
-
-
-class ComingSoonScreen(AreaScreen):
-    """An area that a later issue fills: says so, and nothing more."""
-
-    NOTE = ""
-
-    def compose_body(self) -> ComposeResult:
-        yield Static(self.NOTE, classes="coming-soon", markup=False)

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, Static, Tree
@@ -196,7 +196,7 @@ class CmdbScreen(AreaScreen):
 
     AREA = "cmdb"
     AUTO_FOCUS = "#cmdb-table"
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", _("Open"), id="cmdb.open"),
         Binding("slash", "filter", _("Filter"), id="cmdb.filter"),
         Binding("right_square_bracket", "class_view(1)", _("Next class"),
@@ -400,7 +400,7 @@ class CiScreen(PobScreen):
     AREA = "cmdb"
     HELP_TITLE = _("Configuration item")
     AUTO_FOCUS = "#ci-tree"
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("g", "go", _("Go to CI"), id="ci.go"),
         Binding("i", "impact", _("Impact"), id="ci.impact"),
         Binding("e", "edit", _("Edit"), id="ci.edit"),
@@ -666,7 +666,7 @@ class ImpactScreen(PobScreen):
     AREA = "cmdb"
     HELP_TITLE = _("Impact")
     AUTO_FOCUS = "#impact-table"
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", _("Open"), id="impact.open"),
         Binding("right_square_bracket", "view(1)", _("Next list"), id="impact.next"),
         Binding("left_square_bracket", "view(-1)", _("Previous list"), show=False,

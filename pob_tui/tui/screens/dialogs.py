@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
@@ -47,7 +47,7 @@ class Field:
 class FormDialog(ModalScreen[dict[str, Any] | None]):
     """A titled form of fields; dismisses with {key: value} or None."""
 
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", _("Cancel"), id="dialog.cancel"),
         Binding("ctrl+s", "save", _("Save"), id="dialog.save", priority=True),
     ]
@@ -256,8 +256,8 @@ class ConflictDialog(ModalScreen[dict[str, Any] | bool]):
     fields (status, team, assignee...) and priority (follows impact and urgency) can only
     be taken."""
 
-    BINDINGS: ClassVar[list[Binding]] = [
-        Binding("space", "toggle", _("Keep mine / take theirs"), id="conflict.toggle"),
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "toggle_keep", _("Keep mine / take theirs"), id="conflict.toggle"),
         Binding("m", "merge", _("Merge"), id="conflict.merge"),
         Binding("r", "reload", _("Reload"), id="conflict.reload"),
         Binding("escape", "close", _("Close"), id="conflict.close"),
@@ -312,7 +312,7 @@ class ConflictDialog(ModalScreen[dict[str, Any] | bool]):
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.action_toggle()
+        self.action_toggle_keep()
 
     def choose(self, key: str, mine: bool) -> None:
         """Pick keep mine (True) or take theirs (False) for one field."""
@@ -326,7 +326,7 @@ class ConflictDialog(ModalScreen[dict[str, Any] | bool]):
         index = list(self.changes).index(key)
         options.replace_option_prompt_at_index(index, self._line(key))
 
-    def action_toggle(self) -> None:
+    def action_toggle_keep(self) -> None:
         options = self.query_one(OptionList)
         if options.highlighted is None:
             return
@@ -334,7 +334,7 @@ class ConflictDialog(ModalScreen[dict[str, Any] | bool]):
         self.choose(key, key not in self.keep_mine)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return self.can_merge or action not in ("merge", "toggle")
+        return self.can_merge or action not in ("merge", "toggle_keep")
 
     def action_merge(self) -> None:
         self.dismiss({"keep": sorted(self.keep_mine)})
@@ -355,7 +355,7 @@ class ExplainDialog(ModalScreen[None]):
     """Why each SLA clock (response, resolution, each team's OLA) is due when it is: every
     counted, paused and closed segment with its date, in the calendar's zone."""
 
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", _("Close"), id="explain.close"),
     ]
 
@@ -411,7 +411,7 @@ class ChoiceDialog(ModalScreen[str | None]):
 
     Used where a single key would otherwise change or drop data without asking."""
 
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "answer('')", _("Cancel"), id="choice.cancel"),
     ]
 

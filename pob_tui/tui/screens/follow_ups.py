@@ -5,11 +5,12 @@ Reached with `f` from the queue and from the palette ("Follow-ups"). Enter opens
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.message import Message
 
 from pob_tui.i18n import _, ngettext
@@ -30,7 +31,7 @@ COLUMNS = (
 
 
 class FollowUpsLoaded(Message):
-    def __init__(self, rows: list[dict[str, Any]], offset: int) -> None:
+    def __init__(self, rows: Sequence[Mapping[str, Any]], offset: int) -> None:
         super().__init__()
         self.rows = rows
         self.offset = offset
@@ -40,7 +41,7 @@ class FollowUpsScreen(PobScreen):
     """Open follow-ups, newest first."""
 
     HELP_TITLE = _("Follow-ups")
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", _("Open incident"), id="follow_ups.open"),
         Binding("escape", "close", _("Back"), id="follow_ups.close"),
         Binding("r", "refresh", _("Refresh"), show=False, id="follow_ups.refresh"),

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.message import Message
 
 from pob_tui.errors import PobError
@@ -53,7 +53,7 @@ class MailScreen(PobScreen):
     """Mail that needs a person: unknown senders, ignored and held messages."""
 
     HELP_TITLE = _("Mail")
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("right_square_bracket", "step(1)", _("Next view"), id="mail.next_view"),
         Binding("left_square_bracket", "step(-1)", _("Previous view"), id="mail.prev_view"),
         Binding("enter", "open", _("Open incident"), id="mail.open"),

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.command import Hit, Hits, Provider
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
@@ -790,7 +790,7 @@ class PersonScreen(_Detail):
 class PreviewDialog(ModalScreen[bool]):
     """What a target change does to this month's compliance; enter saves, escape not."""
 
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "save", _("Save"), id="preview.save"),
         Binding("ctrl+s", "save", _("Save"), show=False, id="preview.save2", priority=True),
         Binding("escape", "cancel", _("Cancel"), id="preview.cancel"),

@@ -187,9 +187,9 @@ class ReportsScreen(AreaScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="reports")
     def load_report(self, view: str, period_name: str) -> None:
-        from pob_tui.reports.build import build_report
         from pob_tui.reports.kpi import kpis
         from pob_tui.services.identity import load_actor
+        from pob_tui.services.reporting import build_report
 
         database = self.database
         if database is None:
@@ -202,6 +202,7 @@ class ReportsScreen(AreaScreen):
 
             period = Period(date(today.year, 1, 1), today)
         _title, kind, by = VIEWS[view]
+        columns: tuple[str, ...]
         with database.session() as session:
             if view == "kpi":
                 k = kpis(session, period, now=self.pob.now(), tz=settings.tzinfo)
@@ -209,8 +210,8 @@ class ReportsScreen(AreaScreen):
             else:
                 k = None
                 actor = load_actor(session, self.pob.agent_username)
-                rows, columns = build_report(session, settings, kind, period=period, by=by,
-                                             now=self.pob.now(), actor=actor)
+                rows, columns = build_report(session, actor, settings, kind, period=period,
+                                             by=by, now=self.pob.now())
         if not get_current_worker().is_cancelled:
             self.post_message(ReportLoaded(view, rows, columns, k, period))
 

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
@@ -62,7 +62,7 @@ def _load(widget: Any, text: str) -> None:
 class TemplatePicker(ModalScreen[Any]):
     """Pick a quick-call template: type to filter, up/down, enter fills the call form."""
 
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", _("Cancel"), id="template_picker.cancel"),
         Binding("down", "move(1)", _("Next"), show=False, id="template_picker.down"),
         Binding("up", "move(-1)", _("Previous"), show=False, id="template_picker.up"),
@@ -128,7 +128,7 @@ class TemplatesScreen(PobScreen):
     """Administrators: the quick-call templates; a adds, enter changes, x removes (asks)."""
 
     HELP_TITLE = _("Quick-call templates")
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", _("Back"), id="templates.close"),
         Binding("a", "add", _("Add"), id="templates.add"),
         Binding("enter", "edit", _("Change"), id="templates.edit"),
@@ -200,12 +200,22 @@ class TemplatesScreen(PobScreen):
         ])
 
     def action_add(self) -> None:
-        self.app.push_screen(self._form(None), lambda v: v and self.save(v, None))
+        def saved(values: dict[str, Any] | None) -> None:
+            if values:
+                self.save(values, None)
+
+        self.app.push_screen(self._form(None), saved)
 
     def action_edit(self) -> None:
         row = self._current()
-        if row is not None:
-            self.app.push_screen(self._form(row), lambda v: v and self.save(v, row.name))
+        if row is None:
+            return
+
+        def saved(values: dict[str, Any] | None) -> None:
+            if values:
+                self.save(values, row.name)
+
+        self.app.push_screen(self._form(row), saved)
 
     def action_remove(self) -> None:
         row = self._current()
@@ -214,7 +224,7 @@ class TemplatesScreen(PobScreen):
 
         def answered(key: str | None) -> None:
             if key == "y":
-                self.remove(row.name)
+                self.remove_template(row.name)
 
         self.app.push_screen(ChoiceDialog(_("Remove the template {name}?").format(
             name=row.name), [("y", _("yes, remove it"))]), answered)
@@ -240,7 +250,7 @@ class TemplatesScreen(PobScreen):
             name=values["name"])))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="templates-save")
-    def remove(self, name: str) -> None:
+    def remove_template(self, name: str) -> None:
         from pob_tui.services import templates
 
         assert self.database is not None

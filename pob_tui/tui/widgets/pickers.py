@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, OptionList
@@ -68,7 +68,7 @@ class Picker(Vertical):
     """Its own look, so a picker works outside pob's style sheet (the call form's other
     fields borrow `.picker-label` from pob.tcss)."""
 
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down", "move(1)", _("Next match"), show=False, id="picker.down"),
         Binding("up", "move(-1)", _("Previous match"), show=False, id="picker.up"),
         Binding("escape", "close_results", _("Close the matches"), show=False,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pob_tui.channels.mail.parse import ParsedMail
+from pob_tui.mail.parse import ParsedMail
 
 # Subjects that out-of-office replies use when their software sets no header.
 _AUTO_SUBJECT = re.compile(

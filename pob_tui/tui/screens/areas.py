@@ -1,1 +1,0 @@
-"""Areas that later issues fill. All areas have their own screens now."""
