@@ -239,9 +239,3 @@ def explain_clocks(session: Session, number: str,
                    now: datetime | None = None) -> list[dict[str, Any]]:
     """`sla.explain_all` by incident number: response, resolution and OLA clocks."""
     return sla.explain_all(session, incidents.get_incident(session, number), now)
-
-
-def explain_clock(session: Session, number: str, kind: str = "resolution",
-                  now: datetime | None = None) -> dict[str, Any]:
-    """`sla.explain` by incident number (the screen only knows numbers)."""
-    return sla.explain(session, incidents.get_incident(session, number), kind, now)

@@ -160,10 +160,6 @@ def list_changes(session: Session, *, status: str | None = None, type: str | Non
     return [_row(ch, team, impl) for ch, team, impl in session.execute(stmt)]
 
 
-def count_changes(session: Session) -> int:
-    return int(session.execute(select(func.count()).select_from(ChangeRequest)).scalar_one())
-
-
 def week_start(d: date) -> date:
     """The Monday of `d`'s week."""
     return d - timedelta(days=d.weekday())
