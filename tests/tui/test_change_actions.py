@@ -187,6 +187,33 @@ async def test_detail_o_records_the_outcome_with_a_note(cab_url, make_app) -> No
     assert "disk full, rolled back" in comments
 
 
+async def test_list_o_records_the_outcome_with_a_note_too(cab_url, make_app) -> None:
+    """The change list's `o` asks for the same outcome and note as the detail's."""
+    from pob_tui.tui.screens.changes import ChangesScreen
+
+    number = draft(cab_url, "Patch the core switch", ["prn-01"], "2026-11-26 18:00",
+                   "2026-11-26 19:00", status="in_progress")
+    app = make_app(cab_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        assert isinstance(app.screen, ChangesScreen)
+        table = app.screen.table
+        for _ in range(table.row_count):
+            if table.row_key_at_cursor() == number:
+                break
+            await pilot.press("down")
+        assert table.row_key_at_cursor() == number
+        await pilot.press("o")
+        await settle(pilot)
+        await pilot.press("down", "down", "enter", *"rolled back at 18:40", "enter")
+        await settle(pilot)
+    ch, comments = stored(cab_url, number)
+    assert ch.status == "backed_out" and ch.outcome == "backed_out"
+    assert "rolled back at 18:40" in comments
+
+
 @pytest.mark.both_backends
 async def test_a_detail_action_on_a_stale_change_goes_to_the_conflict_view(
         cab_url, make_app) -> None:

@@ -14,9 +14,8 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
@@ -121,25 +120,16 @@ def _event_value(value: str | None, tz: tzinfo) -> str:
     return text
 
 
-class OutcomeScreen(ModalScreen[str | None]):
-    BINDINGS = [
-        Binding("s", "pick('successful')", _("Successful"), id="changes.outcome.successful"),
-        Binding("f", "pick('failed')", _("Failed"), id="changes.outcome.failed"),
-        Binding("b", "pick('backed_out')", _("Backed out"), id="changes.outcome.backed_out"),
-        Binding("escape", "pick('')", _("Cancel"), id="changes.outcome.cancel"),
-    ]
+def outcome_dialog(number: str) -> Any:
+    """The outcome of an implemented change and a note (the list's and the detail's `o`)."""
+    from pob_tui.tui.screens.dialogs import Field, FormDialog
 
-    def __init__(self, number: str) -> None:
-        super().__init__()
-        self.number = number
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="changes-outcome"):
-            yield Label(plain(_("Outcome of {number}").format(number=self.number)))
-            yield Label(_("s successful · f failed · b backed out · esc cancel"))
-
-    def action_pick(self, value: str) -> None:
-        self.dismiss(value or None)
+    return FormDialog(_("Outcome of {number}").format(number=number), [
+        Field("outcome", _("Outcome"), kind="choice", choices=[
+            ("successful", _("Successful")), ("failed", _("Failed")),
+            ("backed_out", _("Backed out"))]),
+        Field("note", _("Note"), required=False),
+    ])
 
 
 class ChangesScreen(AreaScreen):
@@ -284,16 +274,18 @@ class ChangesScreen(AreaScreen):
             self.act("schedule", number)
 
     def action_outcome(self) -> None:
+        """The same dialog as the detail's `o`: the outcome and a note for the record."""
         number = self._number()
         if number:
-            def picked(value: str | None) -> None:
-                if value:
-                    self.act("outcome", number, value)
+            def picked(values: dict[str, Any] | None) -> None:
+                if values and values.get("outcome"):
+                    self.act("outcome", number, values["outcome"], values.get("note"))
 
-            self.app.push_screen(OutcomeScreen(number), picked)
+            self.app.push_screen(outcome_dialog(number), picked)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="changes-act")
-    def act(self, what: str, number: str, value: str | None = None) -> None:
+    def act(self, what: str, number: str, value: str | None = None,
+            note: str | None = None) -> None:
         from pob_tui.services.changes import lifecycle
 
         database = self.database
@@ -310,7 +302,7 @@ class ChangesScreen(AreaScreen):
                                                settings=app.settings)
             else:
                 ch = lifecycle.record_outcome(session, actor, number, value or "",
-                                              now=app.now())
+                                              note=note, now=app.now())
             note = f"{ch.number}: {STATUS_LABELS.get(ch.status, ch.status)}" + (
                 " · " + _("risk {risk}").format(risk=RISK_LABELS[ch.risk]) if ch.risk else "")
         self.post_message(ChangeActed(note))
@@ -409,19 +401,12 @@ class ChangeDetailScreen(PobScreen):
         return then
 
     def action_outcome(self) -> None:
-        from pob_tui.tui.screens.dialogs import Field, FormDialog
 
         if self.data is None:
             self.app.bell()
             return
         version = self.data["version"]
-        dialog = FormDialog(_("Outcome of {number}").format(number=self.number), [
-            Field("outcome", _("Outcome"), kind="choice", choices=[
-                ("successful", _("Successful")), ("failed", _("Failed")),
-                ("backed_out", _("Backed out"))]),
-            Field("note", _("Note"), required=False),
-        ])
-        self.app.push_screen(dialog, self._then("outcome", version))
+        self.app.push_screen(outcome_dialog(self.number), self._then("outcome", version))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="change-detail-act")
     def act(self, what: str, version: int, values: dict[str, Any] | None = None) -> None:
