@@ -176,7 +176,8 @@ def test_ticket_errors_in_both_languages(world, db_url, capsys, argv, english,
 
 
 def test_change_submit_refused_in_both_languages(world, db_url, capsys) -> None:
-    """A draft without a window cannot be submitted: the change service's own sentence."""
+    """A draft without a window cannot be submitted, nor started: the change service's
+    checks and its state machine's reason."""
     anne = Actor("anne")
     assert main(["--db", db_url, "change", "new", "--title", "Bytt svitsj"], actor=anne) == 0
     number = capsys.readouterr().out.split()[0]
@@ -185,6 +186,13 @@ def test_change_submit_refused_in_both_languages(world, db_url, capsys) -> None:
         2, f"pob: {number} needs a planned start and end before submitting\n")
     assert pob(capsys, *argv[:2], "--lang", "nb", *argv[2:], actor=anne) == (
         2, f"pob: {number} trenger planlagt start og slutt før innsending\n")
+    argv = ("--db", db_url, "change", "start", number)
+    assert pob(capsys, *argv, actor=anne) == (
+        2, f"pob: {number} cannot go from draft to in_progress: it is a draft; submit it "
+        "first\n")
+    assert pob(capsys, "--lang", "nb", *argv, actor=anne) == (
+        2, f"pob: {number} kan ikke gå fra draft til in_progress: den er et utkast; send den "
+        "inn først\n")
 
 
 def test_cab_errors_in_both_languages(voter, db_url, capsys) -> None:

@@ -42,7 +42,14 @@ from pob_tui.models import (
     utcnow,
 )
 from pob_tui.models.change import VOTES
-from pob_tui.reports.cab import Agenda, AgendaItem, MeetingInfo, Minutes, VoteRow
+from pob_tui.reports.cab import (
+    WORD_LABELS,
+    Agenda,
+    AgendaItem,
+    MeetingInfo,
+    Minutes,
+    VoteRow,
+)
 from pob_tui.services.audit import record_ticket_event
 from pob_tui.services.changes.conflicts import find_conflicts
 from pob_tui.services.changes.lifecycle import move_status, touch
@@ -572,7 +579,7 @@ def move_item(session: Session, actor: Actor, number: str, to: str | date | date
         raise InvalidInput(_("cannot move an item to a meeting in the past"))
     if ref.id is not None and ref.status != "planned":
         raise InvalidInput(_("the meeting on {date} is {status}").format(
-            date=f"{ref.starts_at:%Y-%m-%d}", status=ref.status))
+            date=f"{ref.starts_at:%Y-%m-%d}", status=WORD_LABELS.get(ref.status, ref.status)))
     target = session.get(CabMeeting, ref.id) if ref.id else _create_meeting(session, ref.starts_at)
     assert target is not None
     if target.id == old.id:

@@ -19,6 +19,7 @@ from pob_tui.errors import InvalidInput, TransitionNotAllowed
 from pob_tui.i18n import LazyLabels, _
 from pob_tui.models import Agent, ChangeCi, ChangeRequest, Incident, pk, utcnow
 from pob_tui.models.change import CHANGE_STATUSES, CHANGE_TYPES
+from pob_tui.reports.cab import WORD_LABELS
 from pob_tui.services.audit import record_ticket_event
 from pob_tui.services.changes.conflicts import freeze_hits
 from pob_tui.services.changes.records import (
@@ -180,7 +181,7 @@ def check_transition(change: ChangeRequest, target: str) -> None:
         raise InvalidInput(_("unknown change status {status}").format(status=repr(target)))
     if target not in TRANSITIONS.get(change.status, ()):
         why = _WHY_NOT.get(change.status) or _("it is {status}").format(
-            status=change.status.replace("_", " "))
+            status=WORD_LABELS.get(change.status, change.status.replace("_", " ")))
         raise TransitionNotAllowed(_("{number} cannot go from {status} to {target}: {why}")
                                    .format(number=change.number, status=change.status,
                                            target=target, why=why))
