@@ -124,3 +124,87 @@ def test_config_language_applies_to_database_errors(tmp_path, capsys) -> None:
     assert pob(capsys, *argv, "--lang", "en") == (
         3, f"pob: no database at '{missing}'; create one with `pob db upgrade` or "
         "`pob demo`, or check --db / database.url\n")
+
+
+@pytest.fixture
+def voter(world) -> Actor:
+    """The world plus a CAB member, cm, who may vote."""
+    with world.db.session() as s:
+        p = person("cm", "Cecilie", "Member")
+        s.add(p)
+        s.flush()
+        cm = Agent(username="cm", person_id=p.id)
+        s.add(cm)
+        s.flush()
+        s.add(AgentRole(agent_id=cm.id, role="cab_member"))
+    return Actor("cm")
+
+
+TICKET_ERRORS = [
+    (("incident", "show", "INC-999999"), "pob: unknown incident 'INC-999999'",
+     "pob: ukjent hendelse 'INC-999999'"),
+    (("problem", "show", "PRB-999999"), "pob: unknown problem 'PRB-999999'",
+     "pob: ukjent problem 'PRB-999999'"),
+    (("ci", "show", "NOPE-1"), "pob: unknown configuration item 'NOPE-1'",
+     "pob: ukjent konfigurasjonselement 'NOPE-1'"),
+    (("change", "submit", "CHG-999999"), "pob: unknown change 'CHG-999999'",
+     "pob: ukjent endring 'CHG-999999'"),
+    (("change", "new", "--title", "Bytt svitsj", "--ci", "PC-LAB-17",
+      "--start", "2026-12-02 10:00", "--end", "2026-12-01 10:00"),
+     "pob: the planned end must be after the planned start",
+     "pob: planlagt slutt må være etter planlagt start"),
+    (("change", "new", "--title", "Bytt svitsj", "--start", "i morgen",
+      "--end", "2026-12-01 10:00"),
+     "pob: planned start 'i morgen' is not a time like \"2026-12-01 18:00\"",
+     "pob: planlagt start 'i morgen' er ikke et tidspunkt som «2026-12-01 18:00»"),
+    (("change", "new", "--title", "Bytt svitsj", "--answer", "colour=blue"),
+     "pob: unknown risk question 'colour'; expected one of ",
+     "pob: ukjent risikospørsmål 'colour'; forventet en av "),
+]
+
+
+@pytest.mark.parametrize(("argv", "english", "norwegian"), TICKET_ERRORS,
+                         ids=[" ".join(a[:3]) for a, _e, _n in TICKET_ERRORS])
+def test_ticket_errors_in_both_languages(world, db_url, capsys, argv, english,
+                                         norwegian) -> None:
+    """Incident, problem, CI and change services: a lookup or a refused input, status 2."""
+    anne = Actor("anne")
+    code, err = pob(capsys, "--db", db_url, *argv, actor=anne)
+    assert code == 2 and err.startswith(english) and err.count("\n") == 1, err
+    code, err = pob(capsys, "--db", db_url, "--lang", "nb", *argv, actor=anne)
+    assert code == 2 and err.startswith(norwegian) and err.count("\n") == 1, err
+
+
+def test_change_submit_refused_in_both_languages(world, db_url, capsys) -> None:
+    """A draft without a window cannot be submitted, nor started: the change service's
+    checks and its state machine's reason."""
+    anne = Actor("anne")
+    assert main(["--db", db_url, "change", "new", "--title", "Bytt svitsj"], actor=anne) == 0
+    number = capsys.readouterr().out.split()[0]
+    argv = ("--db", db_url, "change", "submit", number)
+    assert pob(capsys, *argv, actor=anne) == (
+        2, f"pob: {number} needs a planned start and end before submitting\n")
+    assert pob(capsys, *argv[:2], "--lang", "nb", *argv[2:], actor=anne) == (
+        2, f"pob: {number} trenger planlagt start og slutt før innsending\n")
+    argv = ("--db", db_url, "change", "start", number)
+    assert pob(capsys, *argv, actor=anne) == (
+        2, f"pob: {number} cannot go from draft to in_progress: it is a draft; submit it "
+        "first\n")
+    assert pob(capsys, "--lang", "nb", *argv, actor=anne) == (
+        2, f"pob: {number} kan ikke gå fra draft til in_progress: den er et utkast; send den "
+        "inn først\n")
+
+
+def test_cab_errors_in_both_languages(voter, db_url, capsys) -> None:
+    """A CAB member's vote on no change, and a meeting that is no date: the CAB service's
+    lookups, status 2."""
+    argv = ("cab", "vote", "CHG-999999", "approve")
+    assert pob(capsys, "--db", db_url, *argv, actor=voter) == (
+        2, "pob: unknown change 'CHG-999999'\n")
+    assert pob(capsys, "--db", db_url, "--lang", "nb", *argv, actor=voter) == (
+        2, "pob: ukjent endring 'CHG-999999'\n")
+    cmd = ("--db", db_url, "cab", "agenda", "--meeting", "1. desember")
+    assert pob(capsys, *cmd, actor=voter) == (
+        2, "pob: meeting '1. desember' is not a time like \"2026-12-01 18:00\"\n")
+    assert pob(capsys, "--lang", "nb", *cmd, actor=voter) == (
+        2, "pob: møte '1. desember' er ikke et tidspunkt som «2026-12-01 18:00»\n")

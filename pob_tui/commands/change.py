@@ -27,7 +27,8 @@ EDITABLE = ("title", "description", "reason", "implementation_plan", "test_plan"
 
 def _answer(text: str) -> tuple[str, str]:
     if "=" not in text:
-        raise argparse.ArgumentTypeError(f"expected QUESTION=ANSWER, got {text!r}")
+        raise argparse.ArgumentTypeError(_("expected QUESTION=ANSWER, got {text}").format(
+            text=repr(text)))
     key, value = text.split("=", 1)
     return key.strip(), value.strip()
 
@@ -180,8 +181,8 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
                 try:
                     week = date.fromisoformat(args.week)
                 except ValueError:
-                    raise InvalidInput(f"--week {args.week!r} is not a date like 2026-12-01"
-                                       ) from None
+                    raise InvalidInput(_("--week {text} is not a date like 2026-12-01").format(
+                        text=repr(args.week))) from None
                 rows = [{**r, "conflicts": "; ".join(c["detail"] for c in r["conflicts"])}
                         for r in queries.change_calendar(session, week, settings=settings)]
                 cols: tuple[str, ...] = (*LIST_COLUMNS, "conflicts")

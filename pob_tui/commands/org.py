@@ -29,7 +29,7 @@ def _yes_no(text: str) -> bool:
         return True
     if value in ("no", "n", "false", "0", "nei"):
         return False
-    raise argparse.ArgumentTypeError(f"expected yes or no, got {text!r}")
+    raise argparse.ArgumentTypeError(_("expected yes or no, got {text}").format(text=repr(text)))
 
 
 def _fmt(parser: argparse.ArgumentParser) -> None:

@@ -42,7 +42,14 @@ from pob_tui.models import (
     utcnow,
 )
 from pob_tui.models.change import VOTES
-from pob_tui.reports.cab import Agenda, AgendaItem, MeetingInfo, Minutes, VoteRow
+from pob_tui.reports.cab import (
+    WORD_LABELS,
+    Agenda,
+    AgendaItem,
+    MeetingInfo,
+    Minutes,
+    VoteRow,
+)
 from pob_tui.services.audit import record_ticket_event
 from pob_tui.services.changes.conflicts import find_conflicts
 from pob_tui.services.changes.lifecycle import move_status, touch
@@ -128,7 +135,7 @@ def submission_slot(session: Session, now: datetime, settings: Settings | None =
         if existing is not None and existing.status != "planned":
             continue
         return at
-    raise InvalidInput("no CAB meeting found in the next two years; check [cab] weekdays")
+    raise InvalidInput(_("no CAB meeting found in the next two years; check [cab] weekdays"))
 
 
 def meeting_for_submission(session: Session, now: datetime, settings: Settings | None = None
@@ -219,11 +226,13 @@ def find_meeting(session: Session, ref: str | date | datetime | None, *,
             ref = (parse_local(text, s, "meeting") if len(text) > 10
                    else date.fromisoformat(text))
         except ValueError:
-            raise InvalidInput(f"meeting {text!r} is not a date like 2026-12-01") from None
+            raise InvalidInput(_("meeting {text} is not a date like 2026-12-01").format(
+                text=repr(text))) from None
     if isinstance(ref, datetime):
         stored = _meeting_at(session, ref)
         if stored is None:
-            raise NotFound(f"no CAB meeting at {ref.astimezone(s.tzinfo):%Y-%m-%d %H:%M}")
+            raise NotFound(_("no CAB meeting at {when}").format(
+                when=f"{ref.astimezone(s.tzinfo):%Y-%m-%d %H:%M}"))
         return _ref(stored)
     assert ref is not None  # parse_local gives None only for empty text, handled above
     lo = datetime.combine(ref, time(0), tzinfo=s.tzinfo).astimezone(UTC)
@@ -418,11 +427,13 @@ def _open_item(session: Session, change: ChangeRequest, meeting: MeetingRef | No
                    col(CabAgendaItem.decision).is_(None)))
     if meeting is not None:
         if meeting.id is None:
-            raise InvalidInput(f"{change.number} is not on the agenda of that meeting")
+            raise InvalidInput(_("{number} is not on the agenda of that meeting").format(
+                number=change.number))
         stmt = stmt.where(col(CabMeeting.id) == meeting.id)
     row = session.execute(stmt.order_by(col(CabMeeting.starts_at).desc())).first()
     if row is None:
-        raise TransitionNotAllowed(f"{change.number} is not waiting on a CAB agenda")
+        raise TransitionNotAllowed(_("{number} is not waiting on a CAB agenda").format(
+            number=change.number))
     return row[0], row[1]
 
 
@@ -437,7 +448,8 @@ class Decision(TypedDict):
 
 def _check_vote(vote: str) -> None:
     if vote not in VOTES:
-        raise InvalidInput(f"unknown vote {vote!r}; expected one of " + ", ".join(VOTES))
+        raise InvalidInput(_("unknown vote {vote}; expected one of {choices}").format(
+            vote=repr(vote), choices=", ".join(VOTES)))
 
 
 def vote(session: Session, actor: Actor, number: str, value: str, *,
@@ -447,13 +459,14 @@ def vote(session: Session, actor: Actor, number: str, value: str, *,
     at the same meeting)."""
     agent_id = require(session, actor, "cab.vote", number)
     if not actor.has("cab_member"):
-        raise PermissionDenied(f"only CAB members vote; {actor.username} is not a CAB member")
+        raise PermissionDenied(_("only CAB members vote; {username} is not a CAB member").format(
+            username=actor.username))
     _check_vote(value)
     now = now or utcnow()
     change = get_change(session, number, for_update=True)
     if change.status != "awaiting_cab":
-        raise TransitionNotAllowed(f"{change.number} is {change.status}; votes are for changes "
-                                   "awaiting the CAB")
+        raise TransitionNotAllowed(_("{number} is {status}; votes are for changes awaiting the "
+                                     "CAB").format(number=change.number, status=change.status))
     _item, mt = _open_item(session, change, meeting)
     conditions = (conditions or "").strip() or None
     row = session.execute(select(CabDecision).where(
@@ -487,8 +500,9 @@ def decide(session: Session, actor: Actor, number: str, value: str, *,
     now = now or utcnow()
     change = get_change(session, number, for_update=True)
     if change.status != "awaiting_cab":
-        raise TransitionNotAllowed(f"{change.number} is {change.status}; only changes awaiting "
-                                   "the CAB can be decided")
+        raise TransitionNotAllowed(_("{number} is {status}; only changes awaiting the CAB can "
+                                     "be decided").format(number=change.number,
+                                                          status=change.status))
     item, mt = _open_item(session, change, meeting)
     conditions = (conditions or "").strip() or None
     # agent_id is None only for the system actor, which holds no CAB role
@@ -543,7 +557,8 @@ def hold_meeting(session: Session, actor: Actor, meeting: str | date | datetime 
     mt = session.get(CabMeeting, ref.id) if ref.id else _create_meeting(session, ref.starts_at)
     assert mt is not None
     if mt.status == "cancelled":
-        raise TransitionNotAllowed(f"the meeting on {mt.starts_at:%Y-%m-%d} was cancelled")
+        raise TransitionNotAllowed(_("the meeting on {date} was cancelled").format(
+            date=f"{mt.starts_at:%Y-%m-%d}"))
     mt.status = "held"
     if mt.chair_id is None:
         mt.chair_id = agent_id
@@ -561,9 +576,10 @@ def move_item(session: Session, actor: Actor, number: str, to: str | date | date
     item, old = _open_item(session, change, None)
     ref = find_meeting(session, to, now=now, settings=settings)
     if ref.starts_at < now - RUNNING:
-        raise InvalidInput("cannot move an item to a meeting in the past")
+        raise InvalidInput(_("cannot move an item to a meeting in the past"))
     if ref.id is not None and ref.status != "planned":
-        raise InvalidInput(f"the meeting on {ref.starts_at:%Y-%m-%d} is {ref.status}")
+        raise InvalidInput(_("the meeting on {date} is {status}").format(
+            date=f"{ref.starts_at:%Y-%m-%d}", status=WORD_LABELS.get(ref.status, ref.status)))
     target = session.get(CabMeeting, ref.id) if ref.id else _create_meeting(session, ref.starts_at)
     assert target is not None
     if target.id == old.id:
@@ -571,7 +587,8 @@ def move_item(session: Session, actor: Actor, number: str, to: str | date | date
     if session.execute(select(CabAgendaItem).where(col(CabAgendaItem.meeting_id) == target.id,
                                                    col(CabAgendaItem.change_id) == change.id)
                        ).first():
-        raise InvalidInput(f"{change.number} is already on that meeting's agenda")
+        raise InvalidInput(_("{number} is already on that meeting's agenda").format(
+            number=change.number))
     session.delete(item)
     session.flush()
     add_to_agenda(session, target, change)

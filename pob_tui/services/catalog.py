@@ -193,7 +193,8 @@ def mark_retiring(session: Session, actor: Actor, ref: str | int, *,
     require(session, actor, "service.retire", target=str(ref))
     svc = find_service(session, ref)
     if svc.lifecycle in ("retiring", "retired"):
-        raise InvalidInput(f"{svc.code} is already {svc.lifecycle}")
+        raise InvalidInput(_("{code} is already {lifecycle}").format(code=svc.code,
+                                                                   lifecycle=svc.lifecycle))
     old = svc.lifecycle
     svc.lifecycle = "retiring"
     session.add(svc)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from pob_tui.errors import ConflictError, InvalidInput, NotFound
+from pob_tui.i18n import _
 from pob_tui.models import (
     Agent,
     ChangeCi,
@@ -144,13 +145,13 @@ def list_cis(session: Session, *, search: str | None = None, ci_class: str | Non
     conds: list[Any] = []
     if ci_class:
         if ci_class not in CI_CLASSES:
-            raise InvalidInput(f"unknown class {ci_class!r}; expected one of "
-                               + ", ".join(CI_CLASSES))
+            raise InvalidInput(_("unknown class {value}; expected one of {choices}").format(
+                value=repr(ci_class), choices=", ".join(CI_CLASSES)))
         conds.append(col(ConfigItem.ci_class) == ci_class)
     if status:
         if status not in CI_STATUSES:
-            raise InvalidInput(f"unknown status {status!r}; expected one of "
-                               + ", ".join(CI_STATUSES))
+            raise InvalidInput(_("unknown status {status}; expected one of {choices}").format(
+                status=repr(status), choices=", ".join(CI_STATUSES)))
         conds.append(col(ConfigItem.status) == status)
     if location:
         conds.append(col(ConfigItem.location_id) == find_location(session, location).id)
@@ -182,7 +183,8 @@ def find_location(session: Session, ref: str) -> Location:
         func.lower(col(Location.code)) == value.lower(), col(Location.name) == value))
     ).scalars().first()
     if loc is None:
-        raise NotFound(f"unknown location {ref!r}: no location with that code or name")
+        raise NotFound(_("unknown location {ref}: no location with that code or name").format(
+            ref=repr(ref)))
     return loc
 
 
@@ -205,7 +207,7 @@ def find_ci(session: Session, ref: str | int, *, for_update: bool = False) -> Co
             if ci is not None and for_update:
                 session.refresh(ci, with_for_update=True)
     if ci is None:
-        raise NotFound(f"unknown configuration item {ref!r}")
+        raise NotFound(_("unknown configuration item {ref}").format(ref=repr(ref)))
     return ci
 
 
@@ -306,13 +308,13 @@ def _resolve(session: Session, f: CiFields) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if f.ci_class is not None:
         if f.ci_class not in CI_CLASSES:
-            raise InvalidInput(f"unknown class {f.ci_class!r}; expected one of "
-                               + ", ".join(CI_CLASSES))
+            raise InvalidInput(_("unknown class {value}; expected one of {choices}").format(
+                value=repr(f.ci_class), choices=", ".join(CI_CLASSES)))
         out["ci_class"] = f.ci_class
     if f.status is not None:
         if f.status not in CI_STATUSES:
-            raise InvalidInput(f"unknown status {f.status!r}; expected one of "
-                               + ", ".join(CI_STATUSES))
+            raise InvalidInput(_("unknown status {status}; expected one of {choices}").format(
+                status=repr(f.status), choices=", ".join(CI_STATUSES)))
         out["status"] = f.status
     if f.location is not None:
         out["location_id"] = find_location(session, f.location).id if f.location.strip() \
@@ -325,7 +327,7 @@ def _resolve(session: Session, f: CiFields) -> dict[str, Any]:
     if f.serial is not None:
         serial = f.serial.strip()
         if len(serial) > 64:
-            raise InvalidInput(f"serial is {len(serial)} characters; at most 64")
+            raise InvalidInput(_("serial is {n} characters; at most 64").format(n=len(serial)))
         out["serial"] = serial or None
     if f.description is not None:
         out["description"] = f.description.strip() or None
@@ -335,11 +337,11 @@ def _resolve(session: Session, f: CiFields) -> dict[str, Any]:
 def _valid_name(name: str) -> str:
     value = (name or "").strip()
     if not value:
-        raise InvalidInput("a CI needs a name")
+        raise InvalidInput(_("a CI needs a name"))
     if len(value) > 200:
-        raise InvalidInput(f"name is {len(value)} characters; at most 200")
+        raise InvalidInput(_("name is {n} characters; at most 200").format(n=len(value)))
     if any(ord(ch) < 32 for ch in value):
-        raise InvalidInput("a CI name cannot hold control characters")
+        raise InvalidInput(_("a CI name cannot hold control characters"))
     return value
 
 
@@ -349,10 +351,10 @@ def create_ci(session: Session, actor: Actor, name: str, fields: CiFields, *,
     now = now or utcnow()
     value = _valid_name(name)
     if fields.ci_class is None:
-        raise InvalidInput("a CI needs a class: " + ", ".join(CI_CLASSES))
+        raise InvalidInput(_("a CI needs a class: {choices}").format(choices=", ".join(CI_CLASSES)))
     if session.execute(select(col(ConfigItem.id)).where(
             func.lower(col(ConfigItem.name)) == value.lower())).first():
-        raise InvalidInput(f"a CI named {value!r} exists already")
+        raise InvalidInput(_("a CI named {name} exists already").format(name=repr(value)))
     values = _resolve(session, fields)
     values.setdefault("status", "in_use")
     ci = ConfigItem(name=value, **values)
@@ -379,15 +381,15 @@ def update_ci(session: Session, actor: Actor, name: str, fields: CiFields, *,
         if session.execute(select(col(ConfigItem.id)).where(
                 func.lower(col(ConfigItem.name)) == new_name.lower(),
                 col(ConfigItem.id) != ci.id)).first():
-            raise InvalidInput(f"a CI named {new_name!r} exists already")
+            raise InvalidInput(_("a CI named {name} exists already").format(name=repr(new_name)))
         values["name"] = new_name
     if values.get("status") == "retired" and ci.status != "retired" and not confirm_retire:
         live = live_dependants(session, ci.name)
         if live:
-            shown = ", ".join(live[:10]) + (f" and {len(live) - 10} more"
+            shown = ", ".join(live[:10]) + (_(" and {n} more").format(n=len(live) - 10)
                                             if len(live) > 10 else "")
-            raise ConflictError(f"{ci.name} has {len(live)} live dependants: {shown}; "
-                                "confirm to retire it anyway")
+            raise ConflictError(_("{name} has {n} live dependants: {shown}; confirm to retire "
+                                  "it anyway").format(name=ci.name, n=len(live), shown=shown))
     for key, value in values.items():
         old = getattr(ci, key)
         if old == value:
@@ -403,8 +405,8 @@ def update_ci(session: Session, actor: Actor, name: str, fields: CiFields, *,
 def _kind(kind: str) -> str:
     value = kind.strip().replace("-", "_").replace(" ", "_")
     if value not in RELATION_KINDS:
-        raise InvalidInput(f"unknown relation {kind!r}; expected one of "
-                           + ", ".join(RELATION_KINDS))
+        raise InvalidInput(_("unknown relation {kind}; expected one of {choices}").format(
+            kind=repr(kind), choices=", ".join(RELATION_KINDS)))
     return value
 
 
@@ -417,11 +419,12 @@ def relate(session: Session, actor: Actor, source: str, kind: str, target: str, 
     src, dst = find_ci(session, source, for_update=True), find_ci(session, target)
     assert src.id is not None and dst.id is not None
     if src.id == dst.id:
-        raise InvalidInput(f"{src.name} cannot relate to itself")
+        raise InvalidInput(_("{name} cannot relate to itself").format(name=src.name))
     if session.execute(select(col(CiRelation.id)).where(
             col(CiRelation.source_id) == src.id, col(CiRelation.target_id) == dst.id,
             col(CiRelation.kind) == k)).first():
-        raise InvalidInput(f"{src.name} {k} {dst.name} is recorded already")
+        raise InvalidInput(_("{source} {kind} {target} is recorded already").format(
+            source=src.name, kind=k, target=dst.name))
     session.add(CiRelation(source_id=src.id, target_id=dst.id, kind=k))
     for ci_id, text in ((src.id, f"{k} {dst.name}"), (dst.id, f"{src.name} {k} this")):
         record_ticket_event(session, ticket_type="ci", ticket_id=ci_id, kind="related",
@@ -440,7 +443,8 @@ def unrelate(session: Session, actor: Actor, source: str, kind: str, target: str
         col(CiRelation.source_id) == src.id, col(CiRelation.target_id) == dst.id,
         col(CiRelation.kind) == k)).scalars().first()
     if rel is None:
-        raise NotFound(f"no relation {src.name} {k} {dst.name}")
+        raise NotFound(_("no relation {source} {kind} {target}").format(source=src.name, kind=k,
+                                                                         target=dst.name))
     session.delete(rel)
     assert src.id is not None and dst.id is not None
     for ci_id, text in ((src.id, f"{k} {dst.name}"), (dst.id, f"{src.name} {k} this")):

@@ -502,10 +502,11 @@ def impact_report(session: Session, *, ci: str | None = None, change: str | None
                   on: date | None = None, people: int = 200) -> ImpactReport:
     """Impact of one CI (by name) or of a change's CIs (by number), with a page of people."""
     from pob_tui.errors import InvalidInput, NotFound
+    from pob_tui.i18n import _
     from pob_tui.models import ChangeCi, ChangeRequest
 
     if (ci is None) == (change is None):
-        raise InvalidInput("impact of a CI or of a change (one of them)")
+        raise InvalidInput(_("impact of a CI or of a change (one of them)"))
     if ci is not None:
         from pob_tui.services.cmdb import find_ci
 
@@ -518,7 +519,7 @@ def impact_report(session: Session, *, ci: str | None = None, change: str | None
                                      col(ChangeRequest.planned_start))
                               .where(col(ChangeRequest.number) == change.strip().upper())).first()
         if row is None:
-            raise NotFound(f"unknown change {change!r}")
+            raise NotFound(_("unknown change {number}").format(number=repr(change)))
         ids = list(session.execute(select(col(ChangeCi.ci_id))
                                    .where(col(ChangeCi.change_id) == row[0])).scalars())
         title = row[1]

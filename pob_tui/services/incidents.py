@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from pob_tui.errors import ConflictError, InvalidInput, NotFound, TransitionNotAllowed
-from pob_tui.i18n import _
+from pob_tui.i18n import LazyLabels, _
 from pob_tui.models import (
     Agent,
     ConfigItem,
@@ -75,16 +75,28 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "closed": (),
     "cancelled": (),
 }
-_WHY_NOT = {
-    "closed": "it is closed; log a new incident instead",
-    "cancelled": "it was cancelled; log a new incident instead",
-    "resolved": "it is resolved; reopen it first",
-}
+_WHY_NOT = LazyLabels(lambda: {
+    "closed": _("it is closed; log a new incident instead"),
+    "cancelled": _("it was cancelled; log a new incident instead"),
+    "resolved": _("it is resolved; reopen it first"),
+})
+_STATUS_WORDS = LazyLabels(lambda: {
+    "new": _("new"), "assigned": _("assigned"), "in_progress": _("in progress"),
+    "waiting_caller": _("waiting caller"), "waiting_supplier": _("waiting supplier"),
+    "resolved": _("resolved"), "closed": _("closed"), "cancelled": _("cancelled"),
+})
+
+
+def status_text(status: str) -> str:
+    """A stored status as an error sentence reads it: 'in progress', or 'under arbeid'."""
+    return _STATUS_WORDS.get(status, status.replace("_", " "))
+
 
 def priority_for(impact: int, urgency: int, *, vip: bool = False) -> int:
     """ITIL priority; a VIP caller's incident is one step more urgent (never above 1)."""
     if impact not in (1, 2, 3) or urgency not in (1, 2, 3):
-        raise InvalidInput(f"impact and urgency must be 1, 2 or 3, got {impact} and {urgency}")
+        raise InvalidInput(_("impact and urgency must be 1, 2 or 3, got {impact} and {urgency}")
+                           .format(impact=impact, urgency=urgency))
     priority = PRIORITY_MATRIX[(impact, urgency)]
     return max(1, priority - 1) if vip else priority
 
@@ -117,7 +129,7 @@ def find_team(session: Session, ref: str | int) -> Team:
                                    func.lower(col(Team.name)) == value.lower()))
         ).scalars().first()
     if team is None:
-        raise NotFound(f"unknown team {ref!r}")
+        raise NotFound(_("unknown team {ref}").format(ref=repr(ref)))
     return team
 
 
@@ -125,7 +137,7 @@ def find_agent(session: Session, ref: str | int) -> Agent:
     agent = (session.get(Agent, ref) if isinstance(ref, int) else session.execute(
         select(Agent).where(col(Agent.username) == str(ref).strip())).scalars().first())
     if agent is None or not agent.active:
-        raise NotFound(f"unknown agent {ref!r}")
+        raise NotFound(_("unknown agent {ref}").format(ref=repr(ref)))
     return agent
 
 
@@ -169,12 +181,12 @@ def create_incident(session: Session, actor: Actor, data: NewIncident,
     now = now or utcnow()
     summary = (data.summary or "").strip()
     if not summary:
-        raise InvalidInput("summary is required")
+        raise InvalidInput(_("summary is required"))
     if len(summary) > 200:
-        raise InvalidInput(f"summary is {len(summary)} characters; at most 200")
+        raise InvalidInput(_("summary is {n} characters; at most 200").format(n=len(summary)))
     if data.channel not in CHANNELS:
-        raise InvalidInput(f"unknown channel {data.channel!r}; expected one of "
-                           + ", ".join(CHANNELS))
+        raise InvalidInput(_("unknown channel {channel}; expected one of {choices}").format(
+            channel=repr(data.channel), choices=", ".join(CHANNELS)))
     caller = find_person(session, data.caller)
     service = find_service(session, data.service) if data.service is not None else None
     ci = find_ci(session, data.ci) if data.ci is not None else None
@@ -187,12 +199,13 @@ def create_incident(session: Session, actor: Actor, data: NewIncident,
             select(Problem).where(col(Problem.number) == data.known_error.strip().upper())
         ).scalars().first()
         if problem is None:
-            raise NotFound(f"unknown problem {data.known_error!r}")
+            raise NotFound(_("unknown problem {number}").format(number=repr(data.known_error)))
         from pob_tui.services.problems import check_known_error_fits
 
         check_known_error_fits(session, problem, service.id if service else None)
     if data.resolve_note is not None and data.resolution_code not in RESOLUTION_CODES:
-        raise InvalidInput(f"unknown resolution code {data.resolution_code!r}")
+        raise InvalidInput(_("unknown resolution code {code}").format(
+            code=repr(data.resolution_code)))
 
     team_id = actor.team_id
     if team_id is None:
@@ -255,8 +268,10 @@ def _load_for_change(session: Session, number: str, expected_version: int | None
             changes = {k: (seen[k], now[k]) for k in now if k in seen and seen[k] != now[k]}
         who = _last_actor(session, pk(incident))
         raise ConflictError(
-            f"{incident.number} was changed by {who} since you opened it (version "
-            f"{expected_version} -> {incident.version}); review their change and try again",
+            _("{number} was changed by {who} since you opened it (version {seen} -> "
+              "{version}); review their change and try again").format(
+                number=incident.number, who=who, seen=expected_version,
+                version=incident.version),
             changes,
         )
     return incident
@@ -306,10 +321,10 @@ def _check_transition(incident: Incident, target: str) -> None:
         raise InvalidInput(_("unknown status {status}; expected one of {choices}").format(
             status=repr(target), choices=", ".join(INCIDENT_STATUSES)))
     if target not in TRANSITIONS[incident.status]:
-        why = _WHY_NOT.get(incident.status, f"it is {incident.status.replace('_', ' ')}")
-        raise TransitionNotAllowed(
-            f"{incident.number} cannot become {target.replace('_', ' ')}: {why}"
-        )
+        why = _WHY_NOT.get(incident.status) or _("it is {status}").format(
+            status=status_text(incident.status))
+        raise TransitionNotAllowed(_("{number} cannot become {status}: {why}").format(
+            number=incident.number, status=status_text(target), why=why))
 
 
 def _first_response(incident: Incident, now: datetime) -> None:
@@ -327,10 +342,10 @@ def _status(session: Session, incident: Incident, agent_id: int | None, status: 
 def _resolve(session: Session, incident: Incident, agent_id: int | None, code: str, note: str,
              now: datetime, *, first_line: bool | None = None) -> None:
     if code not in RESOLUTION_CODES:
-        raise InvalidInput(f"unknown resolution code {code!r}; expected one of "
-                           + ", ".join(RESOLUTION_CODES))
+        raise InvalidInput(_("unknown resolution code {code}; expected one of {choices}").format(
+            code=repr(code), choices=", ".join(RESOLUTION_CODES)))
     if not note.strip():
-        raise InvalidInput("a resolution note is required")
+        raise InvalidInput(_("a resolution note is required"))
     _status(session, incident, agent_id, "resolved", now, comment=note)
     _set(session, incident, agent_id, "resolution_code", code, now)
     _set(session, incident, agent_id, "resolution_note", note, now)
@@ -350,9 +365,10 @@ def comment(session: Session, actor: Actor, number: str, text: str, *,
     agent_id = require(session, actor, "incident.work")
     now = now or utcnow()
     if not text.strip():
-        raise InvalidInput("the comment is empty")
+        raise InvalidInput(_("the comment is empty"))
     if minutes is not None and not 0 <= minutes <= 24 * 60:
-        raise InvalidInput(f"minutes must be between 0 and 1440, got {minutes}")
+        raise InvalidInput(_("minutes must be between 0 and 1440, got {minutes}").format(
+            minutes=minutes))
     incident = get_incident(session, number, for_update=True)
     record_ticket_event(session, ticket_type="incident", ticket_id=pk(incident),
                         kind="work_note" if work_note else "comment", actor_id=agent_id,
@@ -379,7 +395,7 @@ def assign(session: Session, actor: Actor, number: str, *, team: str | int | Non
     elif assignee is not None:
         person = find_agent(session, assignee)
     if new_team is None and person is None:
-        raise InvalidInput("assign to a team, a person or yourself")
+        raise InvalidInput(_("assign to a team, a person or yourself"))
     if new_team is not None:
         _set(session, incident, agent_id, "team_id", new_team.id, now)
         if person is None and incident.assignee_id is not None:
@@ -404,7 +420,7 @@ def assign_many(session: Session, actor: Actor, numbers: Sequence[str], *,
     require(session, actor, "incident.work")
     wanted = list(dict.fromkeys(n.strip().upper() for n in numbers if n.strip()))
     if not wanted:
-        raise InvalidInput("name the incidents to assign")
+        raise InvalidInput(_("name the incidents to assign"))
     now = now or utcnow()
     for number in wanted:
         assign(session, actor, number, team=team, assignee=assignee, to_me=to_me, now=now)
@@ -418,13 +434,15 @@ def escalate(session: Session, actor: Actor, number: str, *, team: str | int, re
     agent_id = require(session, actor, "incident.work")
     now = now or utcnow()
     if not reason or not reason.strip():
-        raise InvalidInput("an escalation needs a reason")
+        raise InvalidInput(_("an escalation needs a reason"))
     incident = _load_for_change(session, number, expected_version, seen)
     target = find_team(session, team)
     if target.kind == "service_desk":
-        raise InvalidInput(f"escalate to a second-line team or supplier, not {target.name}")
+        raise InvalidInput(_("escalate to a second-line team or supplier, not {team}").format(
+            team=target.name))
     if target.id == incident.team_id:
-        raise InvalidInput(f"{incident.number} is already with {target.name}")
+        raise InvalidInput(_("{number} is already with {team}").format(number=incident.number,
+                                                                      team=target.name))
     if incident.status not in OPEN_STATUSES:
         _check_transition(incident, "assigned")
     _set(session, incident, agent_id, "team_id", target.id, now, comment=reason,
@@ -447,12 +465,12 @@ def set_status(session: Session, actor: Actor, number: str, status: str, *,
     now = now or utcnow()
     incident = _load_for_change(session, number, expected_version, seen)
     if status == "resolved":
-        raise InvalidInput("use resolve, which needs a resolution code and note")
+        raise InvalidInput(_("use resolve, which needs a resolution code and note"))
     if status == "cancelled" and not (note and note.strip()):
-        raise InvalidInput("say why the incident is cancelled")
+        raise InvalidInput(_("say why the incident is cancelled"))
     reopening = incident.status == "resolved" and status == "in_progress"
     if reopening and not (note and note.strip()):
-        raise InvalidInput("say why the incident is reopened")
+        raise InvalidInput(_("say why the incident is reopened"))
     _status(session, incident, agent_id, status, now, comment=note)
     if status == "closed":
         incident.closed_at = now
@@ -488,15 +506,16 @@ def update_fields(session: Session, actor: Actor, number: str, changes: Mapping[
     allowed = {"summary", "description", "impact", "urgency", "service", "ci", "channel"}
     unknown = set(changes) - allowed
     if unknown:
-        raise InvalidInput(f"cannot edit {', '.join(sorted(unknown))}")
+        raise InvalidInput(_("cannot edit {field}").format(field=", ".join(sorted(unknown))))
     incident = _load_for_change(session, number, expected_version, seen)
     if incident.status not in OPEN_STATUSES:
-        raise TransitionNotAllowed(f"{incident.number} is {incident.status}; reopen it to edit")
+        raise TransitionNotAllowed(_("{number} is {status}; reopen it to edit").format(
+            number=incident.number, status=status_text(incident.status)))
     values: dict[str, Any] = {}
     if "summary" in changes:
         summary = str(changes["summary"] or "").strip()
         if not summary or len(summary) > 200:
-            raise InvalidInput("summary must be 1 to 200 characters")
+            raise InvalidInput(_("summary must be 1 to 200 characters"))
         values["summary"] = summary
     if "description" in changes:
         values["description"] = changes["description"]
@@ -507,7 +526,8 @@ def update_fields(session: Session, actor: Actor, number: str, changes: Mapping[
         values["ci_id"] = find_ci(session, changes["ci"]).id if changes["ci"] is not None else None
     if "channel" in changes:
         if changes["channel"] not in CHANNELS:
-            raise InvalidInput(f"unknown channel {changes['channel']!r}")
+            raise InvalidInput(_("unknown channel {channel}").format(
+                channel=repr(changes["channel"])))
         values["channel"] = changes["channel"]
     impact = int(changes.get("impact", incident.impact))
     urgency = int(changes.get("urgency", incident.urgency))
@@ -527,12 +547,12 @@ def record_satisfaction(session: Session, actor: Actor, number: str, score: int,
     agent_id = require(session, actor, "incident.work")
     now = now or utcnow()
     if not 1 <= int(score) <= 6:
-        raise InvalidInput(f"satisfaction score must be 1 to 6, got {score}")
+        raise InvalidInput(_("satisfaction score must be 1 to 6, got {score}").format(score=score))
     incident = get_incident(session, number, for_update=True)
     if incident.status not in ("resolved", "closed"):
-        raise TransitionNotAllowed(
-            f"{incident.number} is {incident.status.replace('_', ' ')}; satisfaction is "
-            "recorded once it is resolved")
+        raise TransitionNotAllowed(_(
+            "{number} is {status}; satisfaction is recorded once it is resolved").format(
+                number=incident.number, status=status_text(incident.status)))
     old = incident.satisfaction
     incident.satisfaction = int(score)
     incident.satisfaction_comment = comment_text
@@ -583,7 +603,8 @@ def order_by(sort: str) -> list[UnaryExpression[Any]]:
     column may hold them, so SQLite (NULL first by default) and PostgreSQL (NULL last
     ascending, first descending) give the same order, and `compare_rows` agrees."""
     if sort not in SORT_SPEC:
-        raise InvalidInput(f"unknown sort {sort!r}; expected one of " + ", ".join(SORTS))
+        raise InvalidInput(_("unknown sort {sort}; expected one of {choices}").format(
+            sort=repr(sort), choices=", ".join(SORTS)))
     out: list[UnaryExpression[Any]] = []
     for name, descending in SORT_SPEC[sort]:
         column = Incident.__table__.c[name]  # type: ignore[attr-defined]
@@ -594,7 +615,8 @@ def order_by(sort: str) -> list[UnaryExpression[Any]]:
 
 def _list_query(actor: Actor | None, view: str, now: datetime) -> list[ColumnElement[bool]]:
     if view not in LIST_VIEWS:
-        raise InvalidInput(f"unknown view {view!r}; expected one of " + ", ".join(LIST_VIEWS))
+        raise InvalidInput(_("unknown view {view}; expected one of {choices}").format(
+            view=repr(view), choices=", ".join(LIST_VIEWS)))
     conds: list[ColumnElement[bool]] = []
     if view in ("mine", "team", "open", "unassigned"):
         conds.append(col(Incident.status).in_(OPEN_STATUSES))

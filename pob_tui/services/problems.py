@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
 
 from pob_tui.errors import InvalidInput, NotFound, TransitionNotAllowed
+from pob_tui.i18n import LazyLabels, _
 from pob_tui.models import Agent, Incident, Problem, Service, Team, TicketEvent, utcnow
 from pob_tui.models.incident import OPEN_STATUSES
 from pob_tui.models.problem import PROBLEM_STATUSES
@@ -104,13 +105,20 @@ class ProblemDetail(TypedDict):
     events: list[ProblemEvent]
 
 
+_STATUS_WORDS = LazyLabels(lambda: {
+    "new": _("new"), "investigating": _("investigating"), "known_error": _("known error"),
+    "resolved": _("resolved"), "closed": _("closed"),
+})
+"""A problem's stored status as an error sentence reads it: 'known error', 'kjent feil'."""
+
+
 def get_problem(session: Session, number: str, *, for_update: bool = False) -> Problem:
     stmt = select(Problem).where(col(Problem.number) == number.strip().upper())
     if for_update:
         stmt = stmt.with_for_update()
     problem: Problem | None = session.execute(stmt).scalars().first()
     if problem is None:
-        raise NotFound(f"unknown problem {number!r}")
+        raise NotFound(_("unknown problem {number}").format(number=repr(number)))
     return problem
 
 
@@ -131,9 +139,9 @@ def create_problem(session: Session, actor: Actor, *, title: str,
     now = now or utcnow()
     title = (title or "").strip()
     if not title or len(title) > 200:
-        raise InvalidInput("a problem needs a title of 1 to 200 characters")
+        raise InvalidInput(_("a problem needs a title of 1 to 200 characters"))
     if priority not in range(1, 6):
-        raise InvalidInput(f"priority must be 1 to 5, got {priority}")
+        raise InvalidInput(_("priority must be 1 to 5, got {priority}").format(priority=priority))
     incident = get_incident(session, from_incident) if from_incident else None
     service_id = find_service(session, service).id if service is not None else (
         incident.service_id if incident else None)
@@ -199,14 +207,14 @@ def link_or_create(session: Session, actor: Actor, incidents: Sequence[str], *,
     require(session, actor, "problem.work")
     wanted = list(dict.fromkeys(n.strip().upper() for n in incidents if n.strip()))
     if not wanted:
-        raise InvalidInput("name the incidents to link")
+        raise InvalidInput(_("name the incidents to link"))
     number = (problem or "").strip()  # a number given wins over a title
     now = now or utcnow()
     if number:
         changed = link_incidents(session, actor, number, wanted, now=now)
         return Linked(get_problem(session, number).number, False, changed)
     if not (title or "").strip():
-        raise InvalidInput("give a problem number or a title for a new problem")
+        raise InvalidInput(_("give a problem number or a title for a new problem"))
     created = create_problem(session, actor, title=title or "", from_incident=wanted[0],
                              now=now)
     changed = 1 + link_incidents(session, actor, created.number, wanted[1:], now=now)
@@ -227,8 +235,8 @@ def update_problem(session: Session, actor: Actor, number: str, *,
     if expected_version is not None and problem.version != expected_version:
         from pob_tui.errors import ConflictError
 
-        raise ConflictError(f"{problem.number} was changed by someone else since you opened "
-                            "it; review and try again")
+        raise ConflictError(_("{number} was changed by someone else since you opened it; "
+                              "review and try again").format(number=problem.number))
     fields = {"root_cause": root_cause, "workaround": workaround, "symptoms": symptoms}
     for field, value in fields.items():
         if value is not None and value != getattr(problem, field):
@@ -237,7 +245,7 @@ def update_problem(session: Session, actor: Actor, number: str, *,
             setattr(problem, field, value)
     if known_error:
         if not (problem.workaround or "").strip() or not (problem.symptoms or "").strip():
-            raise InvalidInput("a known error needs symptoms and a workaround")
+            raise InvalidInput(_("a known error needs symptoms and a workaround"))
         if not problem.known_error:
             _event(session, problem, agent_id, "field", now, field="known_error", old=False,
                    new=True)
@@ -250,14 +258,16 @@ def update_problem(session: Session, actor: Actor, number: str, *,
         problem.known_error = False
     if status is not None and status != problem.status:
         if status not in PROBLEM_STATUSES:
-            raise InvalidInput(f"unknown problem status {status!r}; expected one of "
-                               + ", ".join(PROBLEM_STATUSES))
+            raise InvalidInput(_("unknown problem status {status}; expected one of {choices}")
+                               .format(status=repr(status), choices=", ".join(PROBLEM_STATUSES)))
         if status not in PROBLEM_TRANSITIONS[problem.status]:
-            raise TransitionNotAllowed(
-                f"{problem.number} cannot become {status.replace('_', ' ')}: it is "
-                f"{problem.status.replace('_', ' ')}")
+            raise TransitionNotAllowed(_("{number} cannot become {status}: it is {current}")
+                                       .format(number=problem.number,
+                                               status=_STATUS_WORDS.get(status, status),
+                                               current=_STATUS_WORDS.get(problem.status,
+                                                                         problem.status)))
         if status == "resolved" and not (problem.root_cause or "").strip():
-            raise InvalidInput("record the root cause before resolving the problem")
+            raise InvalidInput(_("record the root cause before resolving the problem"))
         _event(session, problem, agent_id, "status", now, field="status", old=problem.status,
                new=status, comment=note)
         problem.status = status
@@ -299,7 +309,7 @@ def supporting_services(session: Session, service_id: int,
     cis = set(session.execute(select(col(ServiceCi.ci_id))
                               .where(col(ServiceCi.service_id) == service_id)).scalars())
     frontier = set(cis)
-    for _ in range(depth):
+    for _step in range(depth):
         if not frontier:
             break
         nxt = set(session.execute(
@@ -368,9 +378,9 @@ def check_known_error_fits(session: Session, problem: Problem, service_id: int |
         return
     theirs = session.get(Service, problem.service_id)
     ours = session.get(Service, service_id)
-    raise InvalidInput(
-        f"{problem.number} is a known error of {theirs.name if theirs else '?'}, which "
-        f"{ours.name if ours else 'the service'} does not depend on")
+    raise InvalidInput(_("{number} is a known error of {theirs}, which {ours} does not depend "
+                         "on").format(number=problem.number, theirs=theirs.name if theirs else "?",
+                                      ours=ours.name if ours else _("the service")))
 
 
 def list_problems(session: Session, *, status: str | None = None, known_error: bool | None = None,

@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 from pob_tui.config import Settings
 from pob_tui.db import settings_of
 from pob_tui.errors import InvalidInput, NotFound
+from pob_tui.i18n import _
 from pob_tui.models import ChangeCi, ChangeRequest, CiRelation, FreezeWindow, ServiceCi, pk
 from pob_tui.reports.cab import Conflict  # the read side's shape of a clash
 from pob_tui.services.changes.records import (
@@ -62,7 +63,7 @@ def conflicts_of(session: Session, changes: Sequence[ChangeRequest],
     """`find_conflicts` for several changes in a fixed number of queries (the calendar asks
     for a week of changes at once). `impacts` and `cis` (by change id) are used where given;
     otherwise a change's CIs are read and what it reaches is walked for all at once."""
-    results: list[list[Conflict]] = [[] for _ in changes]
+    results: list[list[Conflict]] = [[] for _change in changes]
     timed = [(i, ch) for i, ch in enumerate(changes)
              if ch.planned_start is not None and ch.planned_end is not None]
     if not timed:
@@ -116,16 +117,19 @@ def conflicts_of(session: Session, changes: Sequence[ChangeRequest],
         for oid, onum, implementer in overlapping[i]:
             d = their.get(oid, set())
             if mine[i] & d:
-                out.append(Conflict(number=onum, kind="same_ci", detail=f"same CI as {onum}"))
+                out.append(Conflict(number=onum, kind="same_ci",
+                                    detail=_("same CI as {number}").format(number=onum)))
             elif (reach[i] & d) or (depends & d):
                 out.append(Conflict(number=onum, kind="dependent_ci",
-                                    detail=f"CIs that depend on one another with {onum}"))
+                                    detail=_("CIs that depend on one another with {number}")
+                                    .format(number=onum)))
             elif services[i] & set().union(*(svc_of.get(c, set()) for c in d)):
                 out.append(Conflict(number=onum, kind="same_service",
-                                    detail=f"same service as {onum}"))
+                                    detail=_("same service as {number}").format(number=onum)))
             if implementer is not None and implementer == change.implementer_id:
                 out.append(Conflict(number=onum, kind="implementer",
-                                    detail=f"implementer also booked on {onum}"))
+                                    detail=_("implementer also booked on {number}")
+                                    .format(number=onum)))
     return results
 
 

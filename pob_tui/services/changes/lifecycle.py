@@ -16,8 +16,10 @@ from sqlmodel import Session, col
 from pob_tui.config import Settings
 from pob_tui.db import settings_of
 from pob_tui.errors import InvalidInput, TransitionNotAllowed
+from pob_tui.i18n import LazyLabels, _
 from pob_tui.models import Agent, ChangeCi, ChangeRequest, Incident, pk, utcnow
 from pob_tui.models.change import CHANGE_STATUSES, CHANGE_TYPES
+from pob_tui.reports.cab import WORD_LABELS
 from pob_tui.services.audit import record_ticket_event
 from pob_tui.services.changes.conflicts import freeze_hits
 from pob_tui.services.changes.records import (
@@ -53,16 +55,16 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "reviewed": ("closed",),
     "closed": (),
 }
-_WHY_NOT = {
-    "draft": "it is a draft; submit it first",
-    "submitted": "it is still being assessed",
-    "assessed": "it has not been to the CAB",
-    "awaiting_cab": "it is waiting for the CAB's decision",
-    "rejected": "the CAB rejected it; revise it as a draft or close it",
-    "closed": "it is closed",
-    "failed": "it failed; a post-implementation review is required first",
-    "backed_out": "it was backed out; a post-implementation review is required first",
-}
+_WHY_NOT = LazyLabels(lambda: {
+    "draft": _("it is a draft; submit it first"),
+    "submitted": _("it is still being assessed"),
+    "assessed": _("it has not been to the CAB"),
+    "awaiting_cab": _("it is waiting for the CAB's decision"),
+    "rejected": _("the CAB rejected it; revise it as a draft or close it"),
+    "closed": _("it is closed"),
+    "failed": _("it failed; a post-implementation review is required first"),
+    "backed_out": _("it was backed out; a post-implementation review is required first"),
+})
 EDITABLE = frozenset({"title", "description", "reason", "implementation_plan", "test_plan",
                       "backout_plan", "emergency_reason"})
 """The text fields of a draft `update_change` sets (`pob change edit` offers each)."""
@@ -104,19 +106,19 @@ def create_change(session: Session, actor: Actor, data: NewChange, *,
     now = now or utcnow()
     title = (data.title or "").strip()
     if not title:
-        raise InvalidInput("title is required")
+        raise InvalidInput(_("title is required"))
     if len(title) > 200:
-        raise InvalidInput(f"title is {len(title)} characters; at most 200")
+        raise InvalidInput(_("title is {n} characters; at most 200").format(n=len(title)))
     if data.type not in CHANGE_TYPES:
-        raise InvalidInput(f"unknown change type {data.type!r}; expected one of "
-                           + ", ".join(CHANGE_TYPES))
+        raise InvalidInput(_("unknown change type {type}; expected one of {choices}").format(
+            type=repr(data.type), choices=", ".join(CHANGE_TYPES)))
     template = None
     if data.type == "standard":
         if data.template is None:
-            raise InvalidInput("a standard change needs a pre-approved template (--template)")
+            raise InvalidInput(_("a standard change needs a pre-approved template (--template)"))
         template = find_template(session, data.template)
     elif data.template is not None:
-        raise InvalidInput("only standard changes come from a template")
+        raise InvalidInput(_("only standard changes come from a template"))
     start = parse_local(data.planned_start, settings, "planned start")
     end = parse_local(data.planned_end, settings, "planned end")
     check_window(start, end)
@@ -176,11 +178,13 @@ def touch(change: ChangeRequest, now: datetime) -> None:
 
 def check_transition(change: ChangeRequest, target: str) -> None:
     if target not in CHANGE_STATUSES:
-        raise InvalidInput(f"unknown change status {target!r}")
+        raise InvalidInput(_("unknown change status {status}").format(status=repr(target)))
     if target not in TRANSITIONS.get(change.status, ()):
-        why = _WHY_NOT.get(change.status, f"it is {change.status.replace('_', ' ')}")
-        raise TransitionNotAllowed(
-            f"{change.number} cannot go from {change.status} to {target}: {why}")
+        why = _WHY_NOT.get(change.status) or _("it is {status}").format(
+            status=WORD_LABELS.get(change.status, change.status.replace("_", " ")))
+        raise TransitionNotAllowed(_("{number} cannot go from {status} to {target}: {why}")
+                                   .format(number=change.number, status=change.status,
+                                           target=target, why=why))
 
 
 def move_status(session: Session, change: ChangeRequest, agent_id: int | None, target: str,
@@ -224,26 +228,31 @@ def submit_change(session: Session, actor: Actor, number: str, *, now: datetime 
     check_version(change, expected_version)
     check_transition(change, "submitted")
     if change.planned_start is None or change.planned_end is None:
-        raise InvalidInput(f"{change.number} needs a planned start and end before submitting")
+        raise InvalidInput(_("{number} needs a planned start and end before submitting").format(
+            number=change.number))
     if change.planned_start < now and change.type != "emergency":
-        raise InvalidInput(f"{change.number}: the planned start is in the past")
+        raise InvalidInput(_("{number}: the planned start is in the past").format(
+            number=change.number))
     cis = change_ci_ids(session, change.id)
     if not cis and change.type != "standard":
-        raise InvalidInput(f"{change.number} needs at least one affected CI before submitting")
+        raise InvalidInput(_("{number} needs at least one affected CI before submitting").format(
+            number=change.number))
     if change.type == "normal" and not (change.implementation_plan and change.backout_plan):
-        raise InvalidInput(f"{change.number} needs an implementation plan and a back-out plan")
+        raise InvalidInput(_("{number} needs an implementation plan and a back-out plan").format(
+            number=change.number))
     if change.type == "emergency" and not change.emergency_reason:
-        raise InvalidInput(f"{change.number}: an emergency change needs a recorded reason "
-                           "(--emergency-reason)")
+        raise InvalidInput(_("{number}: an emergency change needs a recorded reason "
+                             "(--emergency-reason)").format(number=change.number))
     _check_freeze(session, change, change.planned_start, change.planned_end, settings)
     meeting = None
     if change.type == "normal":
         meeting = cab.submission_slot(session, now, settings)
         if change.planned_start < meeting:
-            raise InvalidInput(
-                f"{change.number} starts {local_text(change.planned_start, settings)}, before "
-                f"the CAB that can approve it ({local_text(meeting, settings)}); move the "
-                "window or make it an emergency change")
+            raise InvalidInput(_(
+                "{number} starts {start}, before the CAB that can approve it ({meeting}); "
+                "move the window or make it an emergency change").format(
+                    number=change.number, start=local_text(change.planned_start, settings),
+                    meeting=local_text(meeting, settings)))
     move_status(session, change, agent_id, "submitted", now)
     _set(session, change, agent_id, "submitted_at", now, now)
     impact = analyse_impact(session, cis, local_date(change.planned_start, settings))
@@ -275,9 +284,10 @@ def _check_freeze(session: Session, change: ChangeRequest, start: datetime, end:
         return
     if change.type == "emergency" and change.emergency_reason:
         return
-    raise TransitionNotAllowed(
-        f"{change.number}: the window falls in the freeze {hits[0]!r}; only an emergency "
-        "change with a recorded reason may be scheduled then")
+    raise TransitionNotAllowed(_(
+        "{number}: the window falls in the freeze {freeze}; only an emergency change with a "
+        "recorded reason may be scheduled then").format(number=change.number,
+                                                        freeze=repr(hits[0])))
 
 
 def update_change(session: Session, actor: Actor, number: str, *,
@@ -297,8 +307,8 @@ def update_change(session: Session, actor: Actor, number: str, *,
     if change.status == "rejected":
         move_status(session, change, agent_id, "draft", now, comment="revised")
     if change.status != "draft":
-        raise TransitionNotAllowed(f"{change.number} is {change.status}; only drafts can be "
-                                   "edited")
+        raise TransitionNotAllowed(_("{number} is {status}; only drafts can be edited").format(
+            number=change.number, status=change.status))
     start = parse_local(planned_start, settings, "planned start") or change.planned_start
     end = parse_local(planned_end, settings, "planned end") or change.planned_end
     check_window(start, end)
@@ -306,7 +316,7 @@ def update_change(session: Session, actor: Actor, number: str, *,
     _set(session, change, agent_id, "planned_end", end, now)
     for key, value in (fields or {}).items():
         if key not in EDITABLE:
-            raise InvalidInput(f"cannot edit {key!r}")
+            raise InvalidInput(_("cannot edit {field}").format(field=repr(key)))
         _set(session, change, agent_id, key, value, now)
     if answers is not None:
         merged = {**(json.loads(change.risk_answers or "{}")), **answers}
@@ -348,7 +358,7 @@ def schedule_change(session: Session, actor: Actor, number: str, *,
         end = start + (change.planned_end - change.planned_start)  # keep the length
     check_window(start, end)
     if start is None or end is None:
-        raise InvalidInput(f"{change.number} needs a planned start and end")
+        raise InvalidInput(_("{number} needs a planned start and end").format(number=change.number))
     _check_freeze(session, change, start, end, settings)
     _set(session, change, agent_id, "planned_start", start, now)
     _set(session, change, agent_id, "planned_end", end, now)
@@ -375,7 +385,8 @@ def record_outcome(session: Session, actor: Actor, number: str, outcome: str, *,
     agent_id = require(session, actor, "change.implement")
     now = now or utcnow()
     if outcome not in OUTCOMES:
-        raise InvalidInput(f"unknown outcome {outcome!r}; expected one of " + ", ".join(OUTCOMES))
+        raise InvalidInput(_("unknown outcome {outcome}; expected one of {choices}").format(
+            outcome=repr(outcome), choices=", ".join(OUTCOMES)))
     change = get_change(session, number, for_update=True)
     check_version(change, expected_version)
     move_status(session, change, agent_id, OUTCOME_STATUS[outcome], now, comment=note)
@@ -397,7 +408,7 @@ def review_change(session: Session, actor: Actor, number: str, note: str, *,
     agent_id = require(session, actor, "change.manage")
     now = now or utcnow()
     if not (note or "").strip():
-        raise InvalidInput("the post-implementation review needs a note")
+        raise InvalidInput(_("the post-implementation review needs a note"))
     change = get_change(session, number, for_update=True)
     move_status(session, change, agent_id, "reviewed", now)
     _set(session, change, agent_id, "review_note", note.strip(), now)
@@ -411,8 +422,9 @@ def close_change(session: Session, actor: Actor, number: str, *,
     now = now or utcnow()
     change = get_change(session, number, for_update=True)
     if change.status == "implemented" and review_required(change):
-        raise TransitionNotAllowed(f"{change.number} is an emergency change; a "
-                                   "post-implementation review is required before closing")
+        raise TransitionNotAllowed(_("{number} is an emergency change; a post-implementation "
+                                     "review is required before closing").format(
+                                         number=change.number))
     move_status(session, change, agent_id, "closed", now)
     session.flush()
     return change

@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 from pob_tui.config import Settings
 from pob_tui.db import settings_of
 from pob_tui.errors import InvalidInput
+from pob_tui.i18n import _
 from pob_tui.models import (
     Agent,
     ChangeRequest,
@@ -145,14 +146,14 @@ def list_changes(session: Session, *, status: str | None = None, type: str | Non
         wanted = [s.strip() for s in status.split(",") if s.strip()]
         bad = [s for s in wanted if s not in CHANGE_STATUSES and s != "open"]
         if bad:
-            raise InvalidInput(f"unknown status {bad[0]!r}; expected one of "
-                               + ", ".join(CHANGE_STATUSES))
+            raise InvalidInput(_("unknown status {status}; expected one of {choices}").format(
+                status=repr(bad[0]), choices=", ".join(CHANGE_STATUSES)))
         if "open" in wanted:
             wanted = [*wanted, "draft", *ACTIVE_STATUSES]
         stmt = stmt.where(col(ChangeRequest.status).in_(wanted))
     if type:
         if type not in CHANGE_TYPES:
-            raise InvalidInput(f"unknown change type {type!r}")
+            raise InvalidInput(_("unknown change type {type}").format(type=repr(type)))
         stmt = stmt.where(col(ChangeRequest.type) == type)
     if search:
         stmt = stmt.where(func.lower(col(ChangeRequest.title)).contains(search.lower().strip()))

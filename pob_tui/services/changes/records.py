@@ -11,11 +11,16 @@ from sqlmodel import Session, col
 
 from pob_tui.config import Settings
 from pob_tui.errors import ConflictError, InvalidInput, NotFound
+from pob_tui.i18n import LazyLabels, _
 from pob_tui.models import ChangeCi, ChangeRequest, ChangeTemplate
 
 ACTIVE_STATUSES = ("submitted", "assessed", "awaiting_cab", "approved", "scheduled",
                    "in_progress")
 """Live changes: they hold a window in the calendar and can clash with one another."""
+
+_WHAT = LazyLabels(lambda: {"time": _("time"), "planned start": _("planned start"),
+                            "planned end": _("planned end"), "meeting": _("meeting")})
+"""The names `parse_local` gives the value it could not read, in the current language."""
 
 
 def get_change(session: Session, number: str, *, for_update: bool = False) -> ChangeRequest:
@@ -25,16 +30,17 @@ def get_change(session: Session, number: str, *, for_update: bool = False) -> Ch
         stmt = stmt.with_for_update()
     change: ChangeRequest | None = session.execute(stmt).scalars().first()
     if change is None:
-        raise NotFound(f"unknown change {number!r}")
+        raise NotFound(_("unknown change {number}").format(number=repr(number)))
     return change
 
 
 def check_version(change: ChangeRequest, expected_version: int | None) -> None:
     """ConflictError if someone saved `change` since the version the agent saw."""
     if expected_version is not None and change.version != expected_version:
-        raise ConflictError(
-            f"{change.number} was changed by someone else since you opened it (version "
-            f"{expected_version} -> {change.version}); review their change and try again")
+        raise ConflictError(_(
+            "{number} was changed by someone else since you opened it (version {seen} -> "
+            "{version}); review their change and try again").format(
+                number=change.number, seen=expected_version, version=change.version))
 
 
 def change_ci_ids(session: Session, change_id: int | None) -> list[int]:
@@ -51,9 +57,9 @@ def find_template(session: Session, ref: str | int) -> ChangeTemplate:
             select(ChangeTemplate).where(func.lower(col(ChangeTemplate.name))
                                          == str(ref).strip().lower())).scalars().first())
     if tpl is None:
-        raise NotFound(f"unknown standard-change template {ref!r}")
+        raise NotFound(_("unknown standard-change template {ref}").format(ref=repr(ref)))
     if not tpl.active:
-        raise InvalidInput(f"template {tpl.name!r} is no longer approved")
+        raise InvalidInput(_("template {name} is no longer approved").format(name=repr(tpl.name)))
     return tpl
 
 
@@ -62,7 +68,8 @@ def parse_local(text: str | datetime | None, settings: Settings,
     """"2026-12-01 18:00" (local time) -> aware UTC datetime; empty text -> None."""
     if text is None or isinstance(text, datetime):
         if isinstance(text, datetime) and text.tzinfo is None:
-            raise InvalidInput(f"{what}: a time zone is needed")
+            raise InvalidInput(_("{what}: a time zone is needed").format(
+                what=_WHAT.get(what, what)))
         return text.astimezone(UTC) if text else None
     value = text.strip()
     if not value:
@@ -70,7 +77,8 @@ def parse_local(text: str | datetime | None, settings: Settings,
     try:
         dt = datetime.fromisoformat(value.replace("T", " "))
     except ValueError:
-        raise InvalidInput(f"{what} {text!r} is not a time like \"2026-12-01 18:00\"") from None
+        raise InvalidInput(_("{what} {text} is not a time like \"2026-12-01 18:00\"").format(
+            what=_WHAT.get(what, what), text=repr(text))) from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=settings.tzinfo)
     return dt.astimezone(UTC)
@@ -79,9 +87,9 @@ def parse_local(text: str | datetime | None, settings: Settings,
 def check_window(start: datetime | None, end: datetime | None) -> None:
     """Both ends or neither, and the end after the start."""
     if (start is None) != (end is None):
-        raise InvalidInput("give both the planned start and the planned end")
+        raise InvalidInput(_("give both the planned start and the planned end"))
     if start is not None and end is not None and end <= start:
-        raise InvalidInput("the planned end must be after the planned start")
+        raise InvalidInput(_("the planned end must be after the planned start"))
 
 
 def local_text(at: datetime, settings: Settings) -> str:

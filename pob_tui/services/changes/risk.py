@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pob_tui.errors import InvalidInput
+from pob_tui.i18n import _
 
 Answer = str | bool
 """A questionnaire answer: one of the listed words, or yes/no."""
@@ -53,17 +54,17 @@ def check_answers(answers: Mapping[str, object] | None) -> dict[str, Answer]:
     out = dict(DEFAULT_ANSWERS)
     for key, value in (answers or {}).items():
         if key not in QUESTIONS:
-            raise InvalidInput(f"unknown risk question {key!r}; expected one of "
-                               + ", ".join(QUESTIONS))
+            raise InvalidInput(_("unknown risk question {key}; expected one of {choices}")
+                               .format(key=repr(key), choices=", ".join(QUESTIONS)))
         allowed = QUESTIONS[key][1]
         if isinstance(value, str) and allowed[0] is True:
             low = value.strip().lower()
             value = {"yes": True, "true": True, "y": True, "no": False, "false": False,
                      "n": False}.get(low, value)
         if value not in allowed:
-            raise InvalidInput(f"risk answer {key}={value!r}; expected one of "
-                               + ", ".join("yes" if a is True else "no" if a is False
-                                           else str(a) for a in allowed))
+            raise InvalidInput(_("risk answer {key}={value}; expected one of {choices}").format(
+                key=key, value=repr(value), choices=", ".join(
+                    "yes" if a is True else "no" if a is False else str(a) for a in allowed)))
         out[key] = allowed[allowed.index(value)]  # the listed value (1 is True)
     return out
 
