@@ -325,10 +325,8 @@ async def test_empty_database_notice_can_be_dismissed(db_url, make_app) -> None:
 
 
 @pytest.mark.slow
-async def test_real_demo_loads_from_the_welcome_screen(backend, db_url, make_app) -> None:
-    pytest.importorskip("pob_tui.demo")
-    if backend != "sqlite":
-        pytest.skip("the demo generator is exercised on PostgreSQL by its own tests")
+@pytest.mark.sqlite_only  # the demo generator is exercised on PostgreSQL by its own tests
+async def test_real_demo_loads_from_the_welcome_screen(db_url, make_app) -> None:
     app = make_app(db_url)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
