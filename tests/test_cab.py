@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -235,6 +236,10 @@ def test_cli_change_and_cab_json(cli, capsys) -> None:
     assert mins["summary"]["approve"] == 1 and mins["items"][0]["votes"][0]["vote"] == "approve"
     code, out, err = pob(capsys, url, "cab", "minutes", "--meeting", meeting)
     assert out.startswith("# CAB minutes")
+    code, out, err = pob(capsys, url, "cab", "hold", meeting)
+    # the meeting's time in the calendar's zone with its offset, like the TUI shows it
+    assert code == 0 and re.fullmatch(r"\w+ \d\d\.\d\d\.\d{4} \d\d:\d\d \+0[12]:00 held\n",
+                                      out), (out, err)
     code, out, err = pob(capsys, url, "change", "schedule", number)
     assert code == 0 and "scheduled" in out
     code, out, err = pob(capsys, url, "change", "outcome", number, "backed_out", "--format",

@@ -42,6 +42,7 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     from pob_tui.commands.output import print_json, visible
     from pob_tui.reports import cab as report
     from pob_tui.services import cab as svc
+    from pob_tui.sla.display import format_moment
 
     database = ctx.database()
     cmd = args.cab_command
@@ -78,11 +79,11 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
                 print(f"{res['number']} {res['status']}")
         elif cmd == "move":
             mt = svc.move_item(session, actor, args.number, args.to, settings=settings)
-            print(f"{args.number.upper()} -> {mt.starts_at.astimezone(tz):%Y-%m-%d %H:%M}")
+            print(f"{args.number.upper()} -> {format_moment(mt.starts_at, tz)}")
         elif cmd == "emergency":
             mt = svc.call_emergency_cab(session, actor)
-            print(f"{mt.starts_at.astimezone(tz):%Y-%m-%d %H:%M}")
+            print(format_moment(mt.starts_at, tz))
         elif cmd == "hold":
             mt = svc.hold_meeting(session, actor, args.meeting, settings=settings)
-            print(f"{mt.starts_at.astimezone(tz):%Y-%m-%d %H:%M} {mt.status}")
+            print(f"{format_moment(mt.starts_at, tz)} {mt.status}")
     return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from pob_tui.errors import PermissionDenied
+from pob_tui.i18n import _
 from pob_tui.services.identity import Actor, require_agent
 
 DESK = frozenset({"first_line", "second_line", "administrator"})
@@ -64,9 +65,9 @@ def require(session: Session | None, actor: Actor, action: str,
         _audit_denial(session, actor, action, target)
     require_agent(actor)  # an unregistered user: the refusal says how to become an agent
     needed = " or ".join(sorted(ROLE_NAMES[r] for r in RULES[action]))
-    raise PermissionDenied(f"{action} needs the role {needed}; {actor.username} has "
-                           + (", ".join(sorted(ROLE_NAMES.get(r, r) for r in actor.roles))
-                              or "no roles"))
+    has = ", ".join(sorted(ROLE_NAMES.get(r, r) for r in actor.roles)) or _("no roles")
+    raise PermissionDenied(_("{action} needs the role {needed}; {username} has {has}").format(
+        action=action, needed=needed, username=actor.username, has=has))
 
 
 def _audit_denial(session: Session, actor: Actor, action: str, target: str | None) -> None:
