@@ -14,7 +14,12 @@ SCRIPTS = sorted(p.name for p in BENCH.glob("*.py") if not p.name.startswith("_"
 # Every bench with a goal takes --no-goal (exit 0 whatever the figures): smoke runs use it.
 GOAL_SCRIPTS = {name for name in SCRIPTS if "--no-goal" in (BENCH / name).read_text()}
 # A smoke run checks that a bench runs and reports, not its figures: fewer samples.
-SMOKE_ARGS = {"desk.py": ["--rings", "5"], "tui.py": ["--runs", "2"]}
+SMOKE_ARGS = {
+    "desk.py": ["--rings", "3", "--runs", "3"], "tui.py": ["--runs", "1"],
+    "ssh.py": ["--runs", "1", "--sessions", "2", "--commands", "3"],
+    "startup.py": ["--runs", "1"], "people.py": ["--runs", "2"], "mail.py": ["--runs", "1"],
+    "load.py": ["--agents", "4", "--calls", "20"], "cmdb.py": ["--repeat", "2"],
+}
 
 
 @pytest.mark.slow
