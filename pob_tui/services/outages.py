@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from pob_tui.errors import InvalidInput, NotFound
-from pob_tui.i18n import LazyLabels, _
+from pob_tui.i18n import _
 from pob_tui.models import (
     Agent,
     ConfigItem,
@@ -41,17 +41,6 @@ from pob_tui.services.audit import record_ticket_event
 from pob_tui.services.identity import Actor
 from pob_tui.services.numbers import next_number
 from pob_tui.services.permissions import require
-
-_STATUS_WORDS = LazyLabels(lambda: {
-    "new": _("new"), "assigned": _("assigned"), "in_progress": _("in progress"),
-    "waiting_caller": _("waiting caller"), "waiting_supplier": _("waiting supplier"),
-    "resolved": _("resolved"), "closed": _("closed"), "cancelled": _("cancelled"),
-})
-
-
-def _status_text(status: str) -> str:
-    """A stored status as an error sentence reads it: 'in progress', or 'under arbeid'."""
-    return _STATUS_WORDS.get(status, status.replace("_", " "))
 
 
 @dataclass(frozen=True)
@@ -169,7 +158,7 @@ def _link(session: Session, agent_id: int | None, parent: Incident, child: Incid
           now: datetime) -> None:
     if parent.status not in OPEN_STATUSES:
         raise InvalidInput(_("{number} is {status}; calls link only to an open outage").format(
-            number=parent.number, status=_status_text(parent.status)))
+            number=parent.number, status=incidents.status_text(parent.status)))
     if child.id == parent.id or child.major:
         raise InvalidInput(_("{number} is an outage itself").format(number=child.number))
     if child.parent_id == parent.id:
@@ -177,7 +166,7 @@ def _link(session: Session, agent_id: int | None, parent: Incident, child: Incid
             child=child.number, parent=parent.number))
     if child.status not in OPEN_STATUSES:
         raise InvalidInput(_("{number} is {status}; only open incidents are linked").format(
-            number=child.number, status=_status_text(child.status)))
+            number=child.number, status=incidents.status_text(child.status)))
     assert child.id is not None and parent.id is not None
     old = child.parent_id
     child.parent_id = parent.id
@@ -246,7 +235,7 @@ def resolve(session: Session, actor: Actor, number: str, *, note: str,
     parent = _get_outage(session, number)
     if parent.status not in OPEN_STATUSES:
         raise InvalidInput(_("{number} is {status} already").format(
-            number=parent.number, status=_status_text(parent.status)))
+            number=parent.number, status=incidents.status_text(parent.status)))
     children = session.execute(
         select(Incident).where(col(Incident.parent_id) == parent.id,
                                col(Incident.status).in_(OPEN_STATUSES))

@@ -25,6 +25,7 @@ from textual.widgets import DataTable, Input, Label
 from textual.worker import get_current_worker
 
 from pob_tui.i18n import _
+from pob_tui.reports.labels import VALUE_LABELS
 from pob_tui.services.incident_views import (
     QUEUE_SORTS,
     QUEUE_VIEWS,
@@ -55,16 +56,9 @@ MAX_WAIT = 0.15
 COUNT_PAUSE = 0.4
 """Seconds of no new query before the view is counted (never per keystroke)."""
 
-STATUS_LABELS = {
-    "new": _("new"),
-    "assigned": _("assigned"),
-    "in_progress": _("in progress"),
-    "waiting_caller": _("wait caller"),
-    "waiting_supplier": _("wait supplier"),
-    "resolved": _("resolved"),
-    "closed": _("closed"),
-    "cancelled": _("cancelled"),
-}
+STATUS_LABELS = VALUE_LABELS
+"""Incident statuses as the queue, the detail and the reports show them: the reports' table
+of stored values (looked up, with the status itself as the fallback)."""
 
 VIEW_LABELS = {
     "mine": _("Mine"),
