@@ -157,12 +157,14 @@ def apply_plan(session: Session, plan: Plan, *, today: date, first_sync: bool) -
         _ensure_rows(session, ids_off, today, closed=True)
 
     # Customer managers the directory fills in (diff._fill_managers says when).
+    heads: dict[str, int] = {}
+    for some in chunks([did for _code, did in plan.managers]):
+        heads.update(session.execute(select(col(Person.directory_id), col(Person.id))
+                                     .where(col(Person.directory_id).in_(some))).all())
     for code, directory_id in plan.managers:
-        head = session.execute(select(col(Person.id)).where(
-            col(Person.directory_id) == directory_id)).scalar_one_or_none()
-        if head is not None and code in unit_id:
+        if directory_id in heads and code in unit_id:
             session.execute(update(OrgUnit).where(col(OrgUnit.id) == unit_id[code])
-                            .values(customer_manager_id=head))
+                            .values(customer_manager_id=heads[directory_id]))
 
     # People adopted by username (hand-kept before) get a first row, so costs follow them.
     adopted = [pid for pid, changes in plan.update if "directory_id" in changes
