@@ -121,6 +121,16 @@ def test_search_over_1000_characters(admin, capsys) -> None:
     assert code == 0, err
 
 
+def test_a_limit_beyond_a_database_integer_is_one_line_exit_2(admin, capsys) -> None:
+    """The fuzz test found `--limit 9223372036854775808` as an OverflowError on SQLite."""
+    _world, url = admin
+    code, _out, err = pob(capsys, "--db", url, "incident", "list", "--limit",
+                          "9223372036854775808")
+    assert code == 2 and "expected a number <= 1000000000" in one_line(err), err
+    code, _out, err = pob(capsys, "--db", url, "incident", "list", "--limit", "1000000000")
+    assert code == 0, err
+
+
 @pytest.mark.parametrize(("toml", "expected"), [
     ("[costs]\nhourly_rate = nan\n", "costs.hourly_rate"),
     ("[costs]\nhourly_rate = inf\n", "costs.hourly_rate"),

@@ -76,6 +76,10 @@ def open_database(settings: Settings) -> Database:
     return Database.open(settings)
 
 
+MAX_COUNT = 1_000_000_000
+"""The largest --limit/--offset/count a command takes: far beyond any table pob has."""
+
+
 def positive_int(text: str) -> int:
     import argparse
 
@@ -86,6 +90,10 @@ def positive_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(
             _("expected a number >= 0, got {value}").format(value=value))
+    if value > MAX_COUNT:  # a database integer (SQLite's is 64-bit) must hold it
+        raise argparse.ArgumentTypeError(
+            _("expected a number <= {limit}, got {value}").format(limit=MAX_COUNT,
+                                                                 value=value))
     return value
 
 
