@@ -34,6 +34,8 @@ KINDS = ("incident", "problem", "change", "ring")
 RESYNC = "resync"
 """`Change.kind` after a reconnect (notifications may have been missed) or a bulk write:
 reload all."""
+BURST_SECONDS = 0.01
+"""How long a PostgreSQL notification waits for others of the same burst (one batch)."""
 BULK = 200
 """More tickets than this in one flush send a single resync instead of one each."""
 
@@ -189,13 +191,17 @@ class Listener:
                         self.on_state("connected")
                     yield [Change(RESYNC, 0)]
             try:
-                out: list[Change] = []
-                for note in self._conn.notifies(timeout=self.wait):
-                    change = Change.parse(note.payload)
-                    if change is not None:
-                        out.append(change)
-                    if len(out) >= 500:
-                        break
+                # The first notification ends the wait (a generator that runs to its timeout
+                # would hold a phone ring back up to `wait` seconds); what arrives with it
+                # in the next few milliseconds joins its batch.
+                out = [c for c in (Change.parse(n.payload) for n in
+                                   self._conn.notifies(timeout=self.wait, stop_after=1))
+                       if c is not None]
+                if out:
+                    for note in self._conn.notifies(timeout=BURST_SECONDS, stop_after=499):
+                        change = Change.parse(note.payload)
+                        if change is not None:
+                            out.append(change)
                 yield out
             except psycopg.Error:
                 self.close()
