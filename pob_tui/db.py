@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 # The newest migration. Checked against Alembic by a test; lets a start with an up-to-date
 # database skip loading Alembic at all (it costs a noticeable part of start-up).
-SCHEMA_HEAD = "0011"
+SCHEMA_HEAD = "0012"
 PG_UPGRADE_LOCK = 0x706F62  # "pob": serialises concurrent upgrades on PostgreSQL
 
 

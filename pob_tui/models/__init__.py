@@ -10,7 +10,14 @@ from pob_tui.models.audit import (
     TicketPresence,
 )
 from pob_tui.models.base import NAMING_CONVENTION, UTCDateTime, pk, utcnow
-from pob_tui.models.catalog import Funding, Service, ServiceCost, Subscription, UsageRecord
+from pob_tui.models.catalog import (
+    Funding,
+    InputVersion,
+    Service,
+    ServiceCost,
+    Subscription,
+    UsageRecord,
+)
 from pob_tui.models.change import (
     CabAgendaItem,
     CabDecision,
@@ -68,6 +75,7 @@ __all__ = [
     "FreezeWindow",
     "Funding",
     "Incident",
+    "InputVersion",
     "Location",
     "MailAttachment",
     "MailMessage",

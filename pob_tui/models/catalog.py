@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from pob_tui.models.base import Money
@@ -89,3 +89,14 @@ class Funding(SQLModel, table=True):
     org_unit_id: int = Field(foreign_key="org_unit.id")
     year: int
     amount: Decimal = Field(sa_type=Money)
+
+
+class InputVersion(SQLModel, table=True):
+    """A counter per derived figure set that database triggers move whenever one of its
+    inputs changes (migration 0012), in the writing transaction, whoever writes. A reader
+    that reads `n` before the inputs may keep what it computed for as long as `n` stays."""
+
+    __tablename__ = "input_version"
+
+    topic: str = Field(primary_key=True, max_length=32)
+    n: int = Field(default=0, sa_type=BigInteger)

@@ -7,9 +7,12 @@ read a cost report is a role rule: `services.reporting.build_report` checks it a
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pob_tui.config import Settings
+
+if TYPE_CHECKING:
+    from pob_tui.reports.costs import AllocationCache
 
 COST_REPORTS = ("costs", "chargeback", "subsidy", "retire")
 
@@ -38,7 +41,7 @@ COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {
 def build_report(session: Any, settings: Settings, kind: str, *, period: Any,
                  by: str = "service", customer: str | None = None,
                  person: str | None = None, include_all: bool = False,
-                 now: datetime | None = None,
+                 now: datetime | None = None, cache: AllocationCache | None = None,
                  ) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
     """Rows and columns of one report, unchecked: callers go through
     `services.reporting.build_report`, which asks for costs.read first."""
@@ -58,7 +61,8 @@ def build_report(session: Any, settings: Settings, kind: str, *, period: Any,
 
         k = kpis(session, period, now=now or utcnow(), tz=settings.tzinfo)
         return k.as_rows(), COLUMNS[("kpi", "metric")]
-    alloc = rc.allocate(session, period, hourly_rate=settings.hourly_rate, tz=settings.tzinfo)
+    alloc = rc.allocate(session, period, hourly_rate=settings.hourly_rate, tz=settings.tzinfo,
+                        cache=cache)
     if kind == "costs":
         if person:
             return rc.person_detail(session, alloc, person), COLUMNS[("costs", "detail")]

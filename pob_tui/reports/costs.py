@@ -31,12 +31,13 @@ per-person split is only done when a report asks for people. Nothing here import
 from __future__ import annotations
 
 import calendar
+import threading
 from collections import defaultdict
-from collections.abc import Container, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
@@ -49,6 +50,7 @@ from pob_tui.errors import InconsistentData, InvalidInput
 from pob_tui.i18n import _, local_number
 from pob_tui.models import (
     Incident,
+    InputVersion,
     OrgUnit,
     Person,
     PersonUnitHistory,
@@ -552,15 +554,78 @@ def group_unit(session: Session, person_id: int, current: int | None, period: Pe
     return False, None
 
 
+T = TypeVar("T")
+
+
+def inputs_version(session: Session) -> int | None:
+    """The `costs` counter that triggers move with every change to an allocation input
+    (migration 0012); None on a database without it."""
+    return session.execute(select(col(InputVersion.n))
+                           .where(col(InputVersion.topic) == "costs")).scalar_one_or_none()
+
+
+class AllocationCache:
+    """Figures computed from the cost inputs (whole allocations, usage summaries), each kept
+    with the inputs version it was computed under, so a revisit costs one indexed read
+    instead of a year's recomputation. Thread-safe (workers share it); the oldest entry
+    goes beyond `size`. Callers treat what it returns as read-only, like any other result."""
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self._entries: dict[tuple[Any, ...], tuple[int, Any]] = {}
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def lookup(self, key: tuple[Any, ...], version: int) -> Any:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] == version:
+                self.hits += 1
+                return entry[1]
+            self.misses += 1
+            return None
+
+    def store(self, key: tuple[Any, ...], version: int, value: Any) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+            self._entries[key] = (version, value)
+            while len(self._entries) > self.size:
+                self._entries.pop(next(iter(self._entries)))
+
+
+def cached(session: Session, cache: AllocationCache | None, key: tuple[Any, ...],
+           make: Callable[[], T]) -> T:
+    """`make()`, or what it gave before under the same inputs version. The version is read
+    first: a change committed while `make` reads gives a newer version, so an entry is
+    never older than its version says."""
+    version = inputs_version(session) if cache is not None else None
+    if cache is None or version is None:
+        return make()
+    hit = cache.lookup(key, version)
+    if hit is not None:
+        return cast(T, hit)
+    value = make()
+    cache.store(key, version, value)
+    return value
+
+
 def allocate(session: Session, period: Period, *, hourly_rate: Decimal,
              tz: ZoneInfo | str = "Europe/Oslo",
-             service_ids: Sequence[int] | None = None) -> Allocation:
-    """One period's allocation (see the module docstring for the rules)."""
+             service_ids: Sequence[int] | None = None,
+             cache: AllocationCache | None = None) -> Allocation:
+    """One period's allocation (see the module docstring for the rules). With `cache`, the
+    whole allocation is computed (`service_ids` is then only what the caller reads) and
+    kept until one of its inputs changes."""
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
-    inputs = load_inputs(session, period, hourly_rate=hourly_rate, tz=zone,
-                         service_ids=service_ids)
-    check_tree(inputs)
-    return compute(inputs)
+
+    def make() -> Allocation:
+        inputs = load_inputs(session, period, hourly_rate=hourly_rate, tz=zone,
+                             service_ids=None if cache is not None else service_ids)
+        check_tree(inputs)
+        return compute(inputs)
+
+    return cached(session, cache, ("allocation", period.start, period.end, str(hourly_rate),
+                                   zone.key), make)
 
 
 def check_tree(inputs: Inputs) -> None:

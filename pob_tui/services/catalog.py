@@ -34,7 +34,7 @@ from pob_tui.models import (
     Team,
 )
 from pob_tui.models.incident import OPEN_STATUSES
-from pob_tui.reports.costs import Period, allocate, money
+from pob_tui.reports.costs import AllocationCache, Period, allocate, cached, money
 from pob_tui.reports.retire import month_start, usage_summary
 from pob_tui.services.audit import record_admin_event
 from pob_tui.services.identity import Actor
@@ -66,7 +66,8 @@ def _search_clause(search: str | None):  # type: ignore[no-untyped-def]
 
 def list_services(session: Session, *, year: int, hourly_rate: Decimal,
                   tz: ZoneInfo | str = "Europe/Oslo", search: str | None = None,
-                  as_of: date | None = None, with_costs: bool = True) -> list[CatalogRow]:
+                  as_of: date | None = None, with_costs: bool = True,
+                  cache: AllocationCache | None = None) -> list[CatalogRow]:
     """Every service matching `search` with lifecycle, owner, support team and the year's
     economics; most expensive first. The catalog has a few hundred services, so one query
     (no paging) is enough; the allocation runs only for the services shown. Without
@@ -86,9 +87,10 @@ def list_services(session: Session, *, year: int, hourly_rate: Decimal,
     if not ids:
         return []
     alloc = allocate(session, Period.year(year), hourly_rate=hourly_rate, tz=tz,
-                     service_ids=ids if clause is not None else None)
+                     service_ids=ids if clause is not None else None, cache=cache)
     as_of = as_of or min(date(year, 12, 31), datetime.now(UTC).date())
-    active, _latest = usage_summary(session, as_of)
+    active, _latest = cached(session, cache, ("usage", as_of),
+                             lambda: usage_summary(session, as_of))
     open_q = (select(col(Incident.service_id), func.count())
               .where(col(Incident.status).in_(OPEN_STATUSES), col(Incident.service_id).is_not(None))
               .group_by(col(Incident.service_id)))

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from pob_tui.config import Settings
 from pob_tui.reports import build
+from pob_tui.reports.costs import AllocationCache
 from pob_tui.services.identity import Actor
 from pob_tui.services.permissions import require
 
@@ -20,7 +21,7 @@ from pob_tui.services.permissions import require
 def build_report(session: Session, actor: Actor, settings: Settings, kind: str, *,
                  period: Any, by: str = "service", customer: str | None = None,
                  person: str | None = None, include_all: bool = False,
-                 now: datetime | None = None,
+                 now: datetime | None = None, cache: AllocationCache | None = None,
                  ) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
     """Rows and columns of one report (`reports.build.build_report`); a cost report
     (costs, chargeback, subsidy, retire) needs costs.read, audited when refused."""
@@ -28,4 +29,4 @@ def build_report(session: Session, actor: Actor, settings: Settings, kind: str, 
         require(session, actor, "costs.read", target=f"report {kind}")
     return build.build_report(session, settings, kind, period=period, by=by,
                               customer=customer, person=person, include_all=include_all,
-                              now=now)
+                              now=now, cache=cache)

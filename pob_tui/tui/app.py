@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
     from pob_tui.config import Settings
     from pob_tui.db import Database
+    from pob_tui.reports.costs import AllocationCache
     from pob_tui.services.agents import AgentInfo
     from pob_tui.services.identity import Actor
     from pob_tui.services.tickets import TicketRef
@@ -244,6 +245,7 @@ class PobApp(TeamworkMixin, App[None]):
             settings = replace(settings, database_url=database_url)
         self.settings = settings
         self.database: Database | None = None
+        self.allocations: AllocationCache | None = None
         self._given_database = database
         self._label_override = database_label
         self._injected_actor = actor
@@ -330,7 +332,10 @@ class PobApp(TeamworkMixin, App[None]):
         self.post_message(DatabaseOpened(database, label))
 
     def on_database_opened(self, message: DatabaseOpened) -> None:
+        from pob_tui.reports.costs import AllocationCache
+
         self.database = message.database
+        self.allocations = AllocationCache()  # per database: its versions are its own
         if message.database.created:
             from pob_tui.db import sqlite_path
 

@@ -143,7 +143,8 @@ class CatalogScreen(AreaScreen):
                                  hourly_rate=settings.hourly_rate, tz=settings.tzinfo,
                                  search=search or None,
                                  as_of=now.astimezone(settings.tzinfo).date(),
-                                 with_costs=may_see_costs(self.pob))
+                                 with_costs=may_see_costs(self.pob),
+                                 cache=self.pob.allocations)
         if not get_current_worker().is_cancelled:
             self.post_message(CatalogLoaded(rows, search))
 

@@ -211,7 +211,8 @@ class ReportsScreen(AreaScreen):
                 k = None
                 actor = load_actor(session, self.pob.agent_username)
                 rows, columns = build_report(session, actor, settings, kind, period=period,
-                                             by=by, now=self.pob.now())
+                                             by=by, now=self.pob.now(),
+                                             cache=self.pob.allocations)
         if not get_current_worker().is_cancelled:
             self.post_message(ReportLoaded(view, rows, columns, k, period))
 
