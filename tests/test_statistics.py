@@ -43,3 +43,34 @@ def test_open_queue_plan_stays_on_the_status_index_after_analyze(world, backend)
             "EXPLAIN QUERY PLAN " + statement, parameters).all())
     assert stats
     assert "ix_incident_status" in plan, plan
+
+
+@pytest.mark.sqlite_only
+def test_a_page_of_all_history_walks_the_opened_at_index(world, backend) -> None:
+    """`pob incident list --view all`: a page of newest-first comes from the index in
+    order, not from sorting every incident ever logged (0.9 s on PostgreSQL at ten years)."""
+    db = world.db
+    start = datetime(2016, 1, 1, tzinfo=UTC)
+    with db.session() as s:
+        s.execute(insert(Incident), [
+            {"number": f"INC-{i + 1:06d}", "caller_id": world.kari_id, "summary": "old",
+             "status": "closed", "opened_at": start + timedelta(hours=i)} for i in range(3000)])
+    gather_statistics(db.engine)
+    statements: list[tuple[str, object]] = []
+
+    def remember(_conn, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        statements.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        with db.session() as s:
+            page = incidents.list_incidents(s, actor=world.anne, view="all", sort="newest",
+                                            limit=10)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
+    assert [r["number"] for r in page][:2] == ["INC-003000", "INC-002999"]
+    statement, parameters = next(x for x in statements if "FROM incident" in x[0])
+    with db.engine.connect() as conn:
+        plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + statement, parameters).all())
+    assert "ix_incident_opened_at" in plan and "TEMP B-TREE FOR ORDER BY" not in plan, plan

@@ -631,6 +631,10 @@ def _list_query(actor: Actor | None, view: str, now: datetime) -> list[ColumnEle
     elif view == "resolved":
         conds.append(col(Incident.status) == "resolved")
         conds.append(col(Incident.resolved_at) >= now - RECENT)
+    elif view == "all":
+        # Always true, but it lets both databases walk the partial ix_incident_opened_at in
+        # order for a page of all history instead of sorting all of it (0.9 s at ten years).
+        conds.append(col(Incident.opened_at).is_not(None))
     return conds
 
 
