@@ -300,7 +300,8 @@ async def act_caller(scale: Scale, i: int) -> None:
         await timed(app, ["n"], lambda: isinstance(app.screen, LogCallScreen))
         await idle(app)
         if not isinstance(app.screen, LogCallScreen):
-            raise RuntimeError("n did not open the call form (does the agent have "
+            raise RuntimeError(f"n did not open the call form on {scale.name} (does "
+                               f"{app.actor.username if app.actor else 'the user'} have "
                                "incident.work?)")
     picker = app.screen.query_one(CallerPicker)
     if not picker.input.has_focus:
@@ -383,15 +384,15 @@ async def run(big: Scale, small: Scale, runs: int, area_runs: int, start_runs: i
     """Fill both scales' samples; an action that fails ends the run (what was measured
     so far is still reported)."""
     _instrument()
-    big_url = big.url
     scales = (small, big)
-    agent = _agent(big_url)
+    # each database's own administrator: a name from one demo may be nobody in the other
+    agents = {id(scale): _agent(scale.url) for scale in scales}
     for _ in range(start_runs):  # start to rows, alternating
         for scale in scales:
-            scale.add("start to rows", await start(scale, agent))
+            scale.add("start to rows", await start(scale, agents[id(scale)]))
             await stop(scale)
     for scale in scales:
-        await start(scale, agent)
+        await start(scale, agents[id(scale)])
     plan: list[tuple[Callable[[Scale, int], Any], int, Callable[[Scale], Any] | None]] = [
         (act_cursor, runs, None),
         (act_next_page, runs, None),
