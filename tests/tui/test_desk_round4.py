@@ -7,7 +7,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
+from pob_tui.db import Database, make_engine
+from pob_tui.models import ChangeRequest
 from tests.tui.conftest import screen_text, settle
 from tests.tui.test_desk_flows import build_desk, incident, make, open_incident, type_text
 
@@ -58,3 +61,49 @@ async def test_impact_and_urgency_show_their_values_while_and_after_editing(
         assert "impact 1, urgency 2" in screen_text(app)
     inc = incident(desk_url, "INC-000013")
     assert (inc["impact"], inc["urgency"]) == (1, 2)
+
+
+@pytest.fixture
+def cab_url(shell_url: str) -> str:
+    from tests.tui.test_cab_screens import fill_changes
+
+    fill_changes(shell_url)
+    return shell_url
+
+
+async def test_j_and_k_move_the_cursor_in_the_cab_agenda(cab_url, make_app) -> None:
+    from pob_tui.models import CabDecision
+    from pob_tui.tui.screens.cab import CabScreen
+
+    app = make_app(cab_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        assert isinstance(app.screen, CabScreen)
+        table = app.screen.query_one("#cab-items")
+        numbers = [item["number"] for item in app.screen.data["items"]]
+        assert len(numbers) == 3 and table.cursor_row == 0
+
+        def detail() -> str:
+            return str(app.screen.query_one("#cab-detail").render())
+
+        assert detail().startswith(numbers[0])
+        await pilot.press("j")
+        assert table.cursor_row == 1 and detail().startswith(numbers[1])
+        await pilot.press("j", "j")  # stops at the last row
+        assert table.cursor_row == 2 and detail().startswith(numbers[2])
+        await pilot.press("k")
+        assert table.cursor_row == 1 and detail().startswith(numbers[1])
+        await pilot.press("a")  # a vote goes to the row j/k chose
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("k", "k")  # stops at the first row
+        assert table.cursor_row == 0 and detail().startswith(numbers[0])
+    database = Database(make_engine(cab_url))
+    with database.session() as s:
+        voted = s.execute(select(ChangeRequest.number).join(
+            CabDecision, CabDecision.change_id == ChangeRequest.id)).scalars().all()
+    database.dispose()
+    assert voted == [numbers[1]]
