@@ -107,3 +107,46 @@ async def test_j_and_k_move_the_cursor_in_the_cab_agenda(cab_url, make_app) -> N
             CabDecision, CabDecision.change_id == ChangeRequest.id)).scalars().all()
     database.dispose()
     assert voted == [numbers[1]]
+
+
+async def test_explain_shows_the_ola_clock_of_the_team_with_dated_segments(desk_url,
+                                                                          make_app) -> None:
+    from pob_tui.models import OlaTarget, Team
+    from pob_tui.services import sla
+    from pob_tui.tui.screens.dialogs import ExplainDialog
+
+    db = Database(make_engine(desk_url))
+    with db.session() as s:  # Nettverk promises the desk one working day (465 min)
+        net = s.execute(select(Team).where(Team.code == "NETT")).scalar_one()
+        s.add_all([OlaTarget(team_id=net.id, priority=p, response_minutes=60,
+                             resolution_minutes=465) for p in range(1, 6)])
+    db.dispose()
+    sla.invalidate()  # targets changed behind this process's back
+    app = make(make_app, desk_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await open_incident(pilot, "INC-000004")
+        await pilot.press("x")  # escalate to Nettverk: its OLA clock starts now
+        await settle(pilot)
+        await pilot.press("enter")
+        await type_text(pilot, "Svitsj i kjelleren")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, ExplainDialog)
+        await pilot.press("end")  # the OLA clock comes after response and resolution
+        await settle(pilot)
+        lines = [line.strip(" │") for line in screen_text(app).splitlines()]
+        head = next(i for i, line in enumerate(lines) if line.startswith("OLA"))
+        # NOW is Friday 27.11 10:30 in Oslo; 465 working minutes later is Monday 10:30
+        assert lines[head] == "OLA · Nettverk  target 1 wd, due Mon 30.11 10:30"
+        assert lines[head + 1:head + 4] == [
+            "Fri 27.11.2026 10:30–15:45  counted",
+            "Fri 27.11.2026 15:45–Mon 30.11 08:00  closed",
+            "Mon 30.11.2026 08:00–10:30  counted",
+        ]
+        await pilot.press("home")  # the customer's clocks are still there
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Response  target" in text and "Resolution  target" in text
