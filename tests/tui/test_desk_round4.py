@@ -150,3 +150,64 @@ async def test_explain_shows_the_ola_clock_of_the_team_with_dated_segments(desk_
         await settle(pilot)
         text = screen_text(app)
         assert "Response  target" in text and "Resolution  target" in text
+
+
+async def test_n_on_an_empty_database_says_how_to_become_the_first_agent(
+        db_url, make_app, capsys) -> None:
+    """No agents at all (a fresh database): `n` says how to become an agent, and doing
+    what it says works, after which `n` opens the call form."""
+    import asyncio
+    import shlex
+
+    from pob_tui import i18n
+    from pob_tui.cli import main
+    from pob_tui.services.identity import Actor
+    from pob_tui.tui.screens.log_call import LogCallScreen
+    from pob_tui.tui.screens.queue import QueueScreen
+    from pob_tui.tui.screens.startup import WelcomeScreen
+
+    app = make_app(db_url, actor=Actor("stranger"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, WelcomeScreen)
+        await pilot.press("escape")  # start empty
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        said = [n.message for n in app.notes if "pob agent add stranger" in n.message]
+        assert said, [n.message for n in app.notes]
+    command = said[-1][said[-1].index("pob agent add"):]
+    args = shlex.split(command)[1:]
+    try:
+        code = await asyncio.to_thread(main, ["--db", db_url, *args])
+    finally:
+        i18n.set_language("en")
+    assert code == 0, capsys.readouterr().err
+    app = make_app(db_url, actor=Actor("stranger"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, LogCallScreen)
+
+
+async def test_n_with_an_administrator_says_to_ask_one(desk_url, make_app) -> None:
+    """Once pob has an administrator, a newcomer cannot add themselves: the hint says an
+    administrator adds them."""
+    from pob_tui.models import Agent, AgentRole
+    from pob_tui.services.identity import Actor
+
+    db = Database(make_engine(desk_url))
+    with db.session() as s:
+        anne = s.execute(select(Agent).where(Agent.username == "anne")).scalar_one()
+        s.add(AgentRole(agent_id=anne.id, role="administrator"))
+    db.dispose()
+    app = make_app(desk_url, actor=Actor("stranger"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+    said = [n.message for n in app.notes if "pob agent add stranger" in n.message]
+    assert said and "An administrator adds you" in said[-1]
+    assert "--role first_line" in said[-1] and "--role administrator" not in said[-1]
