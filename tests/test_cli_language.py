@@ -259,3 +259,20 @@ def test_cab_impact_counts_singular_and_plural() -> None:
     many = {"cis": 2, "services": 3, "people": 1452, "locations": 0}
     assert impact_text(one) == "1 CI, 1 service, 1 person, 1 location"
     assert impact_text(many) == "2 CIs, 3 services, 1 452 people, 0 locations"
+
+
+def test_cab_impact_counts_singular_and_plural_in_norwegian() -> None:
+    """"1 tjeneste", not "1 tjenester": nb has its own singular and plural (issue 13 item
+    10), in the counts and in the agenda line that shows them."""
+    from pob_tui.reports.cab import impact_text, item_lines
+
+    one = {"cis": 1, "services": 1, "people": 1, "locations": 1}
+    many = {"cis": 2, "services": 3, "people": 1452, "locations": 0}
+    i18n.set_language("nb")
+    assert impact_text(one) == "1 CI, 1 tjeneste, 1 person, 1 lokasjon"
+    assert impact_text(many) == "2 CI-er, 3 tjenester, 1 452 personer, 0 lokasjoner"
+    item = {"number": "CHG-000007", "title": "Bytte brannmur", "type": "normal",
+            "status": "awaiting_cab", "risk": "low", "risk_reasons": [],
+            "planned_start": None, "planned_end": None, "impact": one, "conflicts": [],
+            "earlier_decisions": [], "votes": [], "decision": None, "chair_decision": None}
+    assert "Konsekvens: 1 CI, 1 tjeneste, 1 person, 1 lokasjon" in item_lines(item)

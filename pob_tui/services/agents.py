@@ -138,6 +138,9 @@ class AgentInfo:
     username: str
     name: str | None = None
     team: str | None = None
+    no_administrator: bool = False
+    """No active administrator yet (a fresh database): the next agent added must be one,
+    and anyone may add it."""
 
     @property
     def known(self) -> bool:
@@ -154,6 +157,6 @@ def agent_info(session: Session, username: str) -> AgentInfo:
         .where(col(Agent.username) == username)
     ).first()
     if row is None:
-        return AgentInfo(username=username)
+        return AgentInfo(username=username, no_administrator=not _has_admin(session))
     first, last, team = row
     return AgentInfo(username=username, name=f"{first} {last}", team=team)

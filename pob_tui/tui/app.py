@@ -517,6 +517,13 @@ class PobApp(TeamworkMixin, App[None]):
         if self.actor is None or self.actor.registered:
             return False
         name = self.actor.username
+        if self.agent is not None and self.agent.no_administrator:
+            # a fresh database: no one could add them, and pob accepts only an administrator
+            self.notify(_("pob has no administrator yet, so you can add yourself as one: "
+                          "pob agent add {name} --name \"First Last\" --role administrator"
+                          ).format(name=name),
+                        severity="warning", markup=False, timeout=15)
+            return True
         self.notify(_("You are not an agent in pob yet. An administrator adds you with: "
                       "pob agent add {name} --name \"First Last\" --role first_line").format(
                           name=name), severity="warning", markup=False, timeout=15)

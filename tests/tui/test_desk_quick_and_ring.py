@@ -159,3 +159,48 @@ async def test_administrator_adds_and_removes_a_template_in_the_tui(desk_url,
         assert [t.name for t in templates.list_templates(s)] == ["Passord utløpt",
                                                                  "Skriver frakoblet"]
     db.dispose()
+
+
+@pytest.mark.both_backends
+async def test_ring_cli_prints_taken_when_the_agents_pob_takes_it(desk_url, make_app,
+                                                                  capfd) -> None:
+    """`pob call ringing` run by an administrator while anne's pob runs: her pob takes the
+    ring, and the command says so (exit 0) instead of "not taken". (While an app runs,
+    Textual routes the process's prints to the real stdout: captured at the fd.)"""
+    from pob_tui import i18n
+    from pob_tui.cli import main
+    from pob_tui.models import Agent, AgentRole, Person
+    from pob_tui.services.identity import login_name
+    from pob_tui.tui.screens.log_call import LogCallScreen
+    from pob_tui.tui.widgets.pickers import CallerPicker
+
+    db = Database(make_engine(desk_url))
+    with db.session() as s:  # whoever runs the CLI is an administrator
+        me = login_name(s)
+        p = Person(username=f"{me}-person", first_name="Ada", last_name="Admin")
+        s.add(p)
+        s.flush()
+        agent = Agent(username=me, person_id=p.id)
+        s.add(agent)
+        s.flush()
+        s.add(AgentRole(agent_id=agent.id, role="administrator"))
+    db.dispose()
+    anne = make_app(desk_url, actor=Actor("anne"))
+    capfd.readouterr()
+    async with anne.run_test(size=(120, 30)) as pa:
+        await settle(pa)
+        task = asyncio.create_task(asyncio.to_thread(
+            main, ["--db", desk_url, "call", "ringing", "--agent", "anne",
+                   "--number", "+47 912 34 567"]))
+        await wait_until(pa, lambda: task.done(), "the command's answer")
+        i18n.set_language("en")
+        assert task.result() == 0
+        await wait_until(pa, lambda: isinstance(anne.screen, LogCallScreen)
+                         and anne.screen.query("#call-caller")
+                         and anne.screen.query_one("#call-caller", CallerPicker).selected
+                         is not None, "the call form with the caller")
+        assert anne.screen.query_one("#call-caller", CallerPicker).selected[
+            "username"] == "kari.n"
+    out, err = capfd.readouterr()
+    assert out.splitlines() == [
+        "taken: anne's pob shows the call from +47 912 34 567 (kari.n)"], (out, err)

@@ -87,6 +87,15 @@ class SummaryInput(LimitedInput):
             self.post_message(SummaryOverflow(rest))
 
 
+class LevelInput(Input):
+    """Impact or urgency: one digit in a field one cell wide. Its view never scrolls: the
+    cursor after the digit (on focus, which selects it, or after typing) scrolled the digit
+    out of the field, which then read blank."""
+
+    def validate_scroll_x(self, value: float) -> float:
+        return 0.0
+
+
 CHANNELS = ("phone", "email", "walk_in", "self_service", "monitoring")
 CHANNEL_LABELS = LazyLabels(lambda: {
     "phone": _("phone"), "email": _("e-mail"), "walk_in": _("walk-in"),
@@ -193,11 +202,11 @@ class LogCallScreen(PobScreen):
                 yield CiPicker(id="call-ci")
                 with Horizontal(classes="form-row", id="call-levels"):
                     yield Label(_("Impact"), classes="picker-label", markup=False)
-                    yield Input("3", restrict="[1-3]", max_length=1, id="call-impact",
-                                classes="level-input")
+                    yield LevelInput("3", restrict="[1-3]", max_length=1, id="call-impact",
+                                     classes="level-input")
                     yield Label(_("Urgency"), classes="level-label", markup=False)
-                    yield Input("3", restrict="[1-3]", max_length=1, id="call-urgency",
-                                classes="level-input")
+                    yield LevelInput("3", restrict="[1-3]", max_length=1, id="call-urgency",
+                                     classes="level-input")
                     yield Label(id="call-priority", markup=False)
                 with Horizontal(classes="form-row"):
                     yield Label(_("Channel"), classes="picker-label", markup=False)
