@@ -66,10 +66,22 @@ def _lazy_screen(module: str, name: str) -> Callable[[], Screen[Any]]:
     def make() -> Screen[Any]:
         screen: Screen[Any] = getattr(
             importlib.import_module(f"pob_tui.tui.screens.{module}"), name)()
+        _styled_now(screen)
         return screen
 
     make.__name__ = name
     return make
+
+
+def _styled_now(screen: Screen[Any]) -> None:
+    """Mark a screen made just now as styled by the current style sheet, which its widgets
+    get when they mount. Textual starts a new screen's CSS counter at -1, so each area's first
+    visit re-parsed every style sheet and restyled the whole app, twice (about a third of
+    that visit); a theme change since the last refresh still refreshes as before."""
+    app = screen.app
+    current = getattr(app, "_css_current", None)
+    if current is not None and current == getattr(app, "_css_update_count", None):
+        screen._css_update_count = current
 
 
 def _known_error_commands() -> type[Provider]:
@@ -330,6 +342,12 @@ class PobApp(TeamworkMixin, App[None]):
             )
             return
         self.post_message(DatabaseOpened(database, label))
+
+    def refresh_css(self, animate: bool = True) -> None:
+        """Textual's refresh, remembering which CSS version the style sheet now has (see
+        `_styled_now`)."""
+        super().refresh_css(animate)
+        self._css_current = self._css_update_count
 
     def on_database_opened(self, message: DatabaseOpened) -> None:
         from pob_tui.reports.costs import AllocationCache

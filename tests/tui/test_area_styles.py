@@ -1,0 +1,59 @@
+"""An area's first visit uses the style sheet as it is (issue 17: Textual re-parsed every
+style sheet and restyled the app twice per first visit, a third of its time), and a theme
+change still reaches every area's screen, those made before it and after it."""
+
+from __future__ import annotations
+
+import pytest
+from textual.color import Color
+from textual.css.stylesheet import Stylesheet
+
+from tests.tui.conftest import settle
+from tests.tui.test_desk_flows import build_desk, make
+
+pytestmark = pytest.mark.sqlite_only
+
+
+@pytest.fixture
+def desk_url(db_url: str) -> str:
+    build_desk(db_url)
+    return db_url
+
+
+def _background(app) -> str:  # type: ignore[no-untyped-def]
+    return app.screen.styles.background.hex
+
+
+async def test_first_visits_do_not_reparse_and_themes_reach_every_area(
+        desk_url, make_app, monkeypatch) -> None:
+    reparses: list[int] = []
+    original = Stylesheet.reparse
+
+    def counted(self: Stylesheet) -> None:
+        reparses.append(1)
+        original(self)
+
+    monkeypatch.setattr(Stylesheet, "reparse", counted)
+    app = make(make_app, desk_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        reparses.clear()
+        await pilot.press("3")  # Changes, first visit
+        await settle(pilot)
+        assert type(app.screen).__name__ == "ChangesScreen"
+        assert reparses == []
+        dark = _background(app)
+        assert dark == Color.parse(app.theme_variables["background"]).hex
+        await pilot.press("1")
+        await settle(pilot)
+        await pilot.press("ctrl+t")  # light theme
+        await settle(pilot)
+        light = Color.parse(app.theme_variables["background"]).hex
+        assert light != dark and _background(app) == light
+        await pilot.press("5")  # Catalog: made after the change
+        await settle(pilot)
+        assert type(app.screen).__name__ == "CatalogScreen"
+        assert _background(app) == light
+        await pilot.press("3")  # Changes: made before it
+        await settle(pilot)
+        assert _background(app) == light
