@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,11 +23,14 @@ from pathlib import Path
 import asyncssh
 import pytest
 from sqlalchemy import select, update
+from sqlmodel import col
 
 from pob_tui.db import Database, make_engine
-from pob_tui.models import AdminEvent, Agent, AgentRole, Incident, Person
-from pob_tui.services import keys
+from pob_tui.models import AdminEvent, Agent, AgentRole, CallRing, Incident, Person
+from pob_tui.services import keys, live
 from pob_tui.services.identity import SYSTEM_ACTOR
+from pob_tui.services.ring import RingCall, claim
+from pob_tui.tui.teamwork import LIVE_INTERVAL
 from tests.conftest import IN_CI
 from tests.factories import build_world, office_agreement
 
@@ -282,6 +286,91 @@ async def test_integration_key_may_only_ring(serve: Serve) -> None:
         ring = await conn.run("call ringing --help")
     assert other.exit_status == 5 and b"only `call ringing`" in other.stderr
     assert b"only `call ringing`" not in ring.stderr
+
+
+def rings(serve: Serve, agent: str) -> list[tuple[int, str, str | None, bool]]:
+    """The committed rings for `agent`: id, number, caller's username, taken."""
+    db = serve.db()
+    try:
+        with db.session() as s:
+            rows = s.execute(
+                select(CallRing.id, CallRing.number, Person.username,
+                       col(CallRing.taken_at).is_not(None))
+                .join(Agent, Agent.id == CallRing.agent_id)
+                .outerjoin(Person, Person.id == CallRing.person_id)
+                .where(Agent.username == agent).order_by(CallRing.id))
+            return [tuple(r) for r in rows]  # type: ignore[misc]
+    finally:
+        db.dispose()
+
+
+class StandInPob:
+    """What an agent's running pob does with a ring, without the screen: the live channel's
+    SQLite poll (`live.Poller`, at the app's `LIVE_INTERVAL`) and `services.ring.claim` of
+    every ring it hears of, as `PobApp.start_live` and `take_rings` do."""
+
+    def __init__(self, serve: Serve, username: str) -> None:
+        self.db = serve.db()
+        with self.db.session() as s:
+            self.agent_id = s.execute(select(Agent.id).where(Agent.username == username)
+                                      ).scalar_one()
+        self.poller = live.Poller.for_engine(self.db.engine, LIVE_INTERVAL)
+        self.taken: list[RingCall] = []
+        self.errors: list[BaseException] = []
+        self.thread = threading.Thread(target=self._run, name="stand-in-pob", daemon=True)
+
+    def __enter__(self) -> StandInPob:
+        self.poller.poll()  # connected and up to date before anything rings
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.poller.stop()
+        self.thread.join(30)
+        self.db.dispose()
+
+    def _run(self) -> None:
+        try:
+            for batch in self.poller.batches():
+                for ring_id in dict.fromkeys(c.id for c in batch if c.kind == "ring"):
+                    with self.db.session() as s:
+                        call = claim(s, self.agent_id, ring_id)
+                    if call is not None:
+                        self.taken.append(call)
+        except BaseException as exc:  # the test says so
+            self.errors.append(exc)
+        finally:
+            self.poller.close()
+
+
+def test_integration_key_rings_over_openssh_and_no_pob_takes_it(serve: Serve) -> None:
+    """Issue 13 item 13 through the SSH front door: the phone system's key, the real OpenSSH
+    client, the real server; no pob of that agent runs, so after the wait it says so and
+    still exits 0 (a phone system must not retry), the ring committed all the same."""
+    before = rings(serve, "anne")
+    done = ssh(serve, "phone", "call ringing --agent anne --number '+47 22 22 22 22'")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().strip() == (
+        "not taken: no running pob of anne took the call from +47 22 22 22 22 "
+        "(unknown number)"), done.stderr
+    new = rings(serve, "anne")[len(before):]
+    assert [row[1:] for row in new] == [("+47 22 22 22 22", None, False)]
+
+
+def test_integration_key_rings_over_openssh_and_the_agents_pob_takes_it(serve: Serve) -> None:
+    """The same with a stand-in for anne's running pob: it hears the ring on the live
+    channel and takes it with the caller found by phone number (however it is written)."""
+    before = rings(serve, "anne")
+    with StandInPob(serve, "anne") as pob:
+        done = ssh(serve, "phone", "call ringing --agent anne --number '0047 912 34 567'")
+    assert not pob.errors, pob.errors
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().strip() == (
+        "taken: anne's pob shows the call from 0047 912 34 567 (kari.n)"), done.stderr
+    new = rings(serve, "anne")[len(before):]
+    assert [row[1:] for row in new] == [("0047 912 34 567", "kari.n", True)]
+    assert [(c.ring_id, c.number, (c.caller or {}).get("username")) for c in pob.taken] == [
+        (new[0][0], "0047 912 34 567", "kari.n")]
 
 
 async def test_disabled_agent_is_refused_and_open_session_ends(serve: Serve) -> None:
