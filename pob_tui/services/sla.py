@@ -228,10 +228,14 @@ def terms_for(session: Session, incident: Incident,
               caller_units: Mapping[int, int | None] | None = None) -> Terms | None:
     """The most specific agreement (see the module docstring) with a target for the
     incident's priority. `caller_units` (person id -> org unit id) spares the lookup when
-    many incidents are asked about at once (the agreement target preview)."""
+    many incidents are asked about at once (the agreement target preview); a caller the
+    session has already loaded spares it too."""
     ref = _load_reference(session)
+    loaded = session.identity_map.get(session.identity_key(Person, incident.caller_id))
     if caller_units is not None and incident.caller_id in caller_units:
         caller_unit = caller_units[incident.caller_id]
+    elif isinstance(loaded, Person):  # the session has the caller (logging a call)
+        caller_unit = loaded.org_unit_id
     else:
         caller_unit = session.execute(
             select(col(Person.org_unit_id)).where(col(Person.id) == incident.caller_id)).scalar()
