@@ -316,6 +316,19 @@ def _team_spells(incident: Incident, events: list[tuple[datetime, str, str, str]
     return spells
 
 
+def _caller_unit_and_clocks(session: Session, incident: Incident,
+                            ) -> tuple[int | None, dict[tuple[str, int | None, datetime],
+                                                         SlaClock]]:
+    """The caller's org unit (for `terms_for`) and the incident's clocks by (kind, team,
+    start), in one round trip: each row is the caller joined to one clock, or to none."""
+    rows = session.execute(
+        select(col(Person.org_unit_id), SlaClock).select_from(Person)
+        .outerjoin(SlaClock, col(SlaClock.incident_id) == incident.id)
+        .where(col(Person.id) == incident.caller_id)).all()
+    unit = rows[0][0] if rows else None
+    return unit, {(c.kind, c.team_id, c.started_at): c for _unit, c in rows if c is not None}
+
+
 def recompute(session: Session, incident: Incident, now: datetime | None = None, *,
               fresh: bool = False) -> None:
     """Rebuild the incident's clocks from its history; store due times and outcomes.
@@ -324,18 +337,19 @@ def recompute(session: Session, incident: Incident, now: datetime | None = None,
     has no clocks and no status or team changes, so neither is read, and its due times go
     into its INSERT rather than an UPDATE after it (fewer statements per logged call)."""
     now = now or utcnow()
+    existing: dict[tuple[str, int | None, datetime], SlaClock] = {}
+    events: list[tuple[datetime, str, str, str]] = []
     if fresh:
         with session.no_autoflush:  # loading the agreements must not INSERT the incident yet
             terms = terms_for(session, incident)
     else:
         session.flush()
-        terms = terms_for(session, incident)
-    existing = {} if fresh else {(c.kind, c.team_id, c.started_at): c for c in session.execute(
-        select(SlaClock).where(col(SlaClock.incident_id) == incident.id)).scalars()}
+        unit, existing = _caller_unit_and_clocks(session, incident)
+        terms = terms_for(session, incident, caller_units={incident.caller_id: unit})
+        events = _events(session, incident)
     keep: set[tuple[str, int | None, datetime]] = set()
     made: dict[str, SlaClock] = {}
     clocks: list[SlaClock] = []
-    events: list[tuple[datetime, str, str, str]] = [] if fresh else _events(session, incident)
     history = _status_history(session, incident, events)
     final_stop = incident.resolved_at if incident.status in ("resolved", "closed") else (
         incident.closed_at if incident.status == "cancelled" else None)
