@@ -231,10 +231,10 @@ def create_incident(session: Session, actor: Actor, data: NewIncident,
         problem_id=problem.id if problem else None,
     )
     session.add(incident)
+    _after(session, incident, "created", now, fresh=True)  # its due times go into the INSERT
     session.flush()
     record_ticket_event(session, ticket_type="incident", ticket_id=pk(incident), kind="created",
                         actor_id=agent_id, comment=f"{data.channel}: {summary}", at=now)
-    _after(session, incident, "created", now)
     if data.resolve_note is not None or problem is not None:
         note = data.resolve_note or (problem.workaround if problem else "") or ""
         code = "workaround" if problem and data.resolve_note is None else data.resolution_code
@@ -309,11 +309,13 @@ def _touch(session: Session, incident: Incident, kind: str, now: datetime) -> No
     _after(session, incident, kind, now)
 
 
-def _after(session: Session, incident: Incident, kind: str, now: datetime) -> None:
-    """Recompute the SLA clocks in the same transaction as the change."""
+def _after(session: Session, incident: Incident, kind: str, now: datetime, *,
+           fresh: bool = False) -> None:
+    """Recompute the SLA clocks in the same transaction as the change (`fresh`: for an
+    incident not yet flushed, see `sla.recompute`)."""
     from pob_tui.services import sla
 
-    sla.on_incident_change(session, incident, kind, now)
+    sla.on_incident_change(session, incident, kind, now, fresh=fresh)
 
 
 def _check_transition(incident: Incident, target: str) -> None:

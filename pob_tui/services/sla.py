@@ -47,6 +47,7 @@ from pob_tui.models import (
     TicketEvent,
     utcnow,
 )
+from pob_tui.models.base import pk
 from pob_tui.models.incident import WAITING_STATUSES
 from pob_tui.services.audit import record_ticket_event
 from pob_tui.services.incident_views import IncidentRow
@@ -228,10 +229,14 @@ def terms_for(session: Session, incident: Incident,
               caller_units: Mapping[int, int | None] | None = None) -> Terms | None:
     """The most specific agreement (see the module docstring) with a target for the
     incident's priority. `caller_units` (person id -> org unit id) spares the lookup when
-    many incidents are asked about at once (the agreement target preview)."""
+    many incidents are asked about at once (the agreement target preview); a caller the
+    session has already loaded spares it too."""
     ref = _load_reference(session)
+    loaded = session.identity_map.get(session.identity_key(Person, incident.caller_id))
     if caller_units is not None and incident.caller_id in caller_units:
         caller_unit = caller_units[incident.caller_id]
+    elif isinstance(loaded, Person):  # the session has the caller (logging a call)
+        caller_unit = loaded.org_unit_id
     else:
         caller_unit = session.execute(
             select(col(Person.org_unit_id)).where(col(Person.id) == incident.caller_id)).scalar()
@@ -311,16 +316,40 @@ def _team_spells(incident: Incident, events: list[tuple[datetime, str, str, str]
     return spells
 
 
-def recompute(session: Session, incident: Incident, now: datetime | None = None) -> None:
-    """Rebuild the incident's clocks from its history; store due times and outcomes."""
+def _caller_unit_and_clocks(session: Session, incident: Incident,
+                            ) -> tuple[int | None, dict[tuple[str, int | None, datetime],
+                                                         SlaClock]]:
+    """The caller's org unit (for `terms_for`) and the incident's clocks by (kind, team,
+    start), in one round trip: each row is the caller joined to one clock, or to none."""
+    rows = session.execute(
+        select(col(Person.org_unit_id), SlaClock).select_from(Person)
+        .outerjoin(SlaClock, col(SlaClock.incident_id) == incident.id)
+        .where(col(Person.id) == incident.caller_id)).all()
+    unit = rows[0][0] if rows else None
+    return unit, {(c.kind, c.team_id, c.started_at): c for _unit, c in rows if c is not None}
+
+
+def recompute(session: Session, incident: Incident, now: datetime | None = None, *,
+              fresh: bool = False) -> None:
+    """Rebuild the incident's clocks from its history; store due times and outcomes.
+
+    `fresh`: the incident is being created in this transaction and is not flushed yet. It
+    has no clocks and no status or team changes, so neither is read, and its due times go
+    into its INSERT rather than an UPDATE after it (fewer statements per logged call)."""
     now = now or utcnow()
-    session.flush()
-    terms = terms_for(session, incident)
-    existing = {(c.kind, c.team_id, c.started_at): c for c in session.execute(
-        select(SlaClock).where(col(SlaClock.incident_id) == incident.id)).scalars()}
+    existing: dict[tuple[str, int | None, datetime], SlaClock] = {}
+    events: list[tuple[datetime, str, str, str]] = []
+    if fresh:
+        with session.no_autoflush:  # loading the agreements must not INSERT the incident yet
+            terms = terms_for(session, incident)
+    else:
+        session.flush()
+        unit, existing = _caller_unit_and_clocks(session, incident)
+        terms = terms_for(session, incident, caller_units={incident.caller_id: unit})
+        events = _events(session, incident)
     keep: set[tuple[str, int | None, datetime]] = set()
     made: dict[str, SlaClock] = {}
-    events = _events(session, incident)
+    clocks: list[SlaClock] = []
     history = _status_history(session, incident, events)
     final_stop = incident.resolved_at if incident.status in ("resolved", "closed") else (
         incident.closed_at if incident.status == "cancelled" else None)
@@ -331,8 +360,8 @@ def recompute(session: Session, incident: Incident, now: datetime | None = None)
         due = cal.add(start, timedelta(minutes=minutes), pauses)
         key = (kind, team_id, start)
         keep.add(key)
-        assert incident.id is not None  # clocks are made for flushed incidents
-        clock = existing.get(key) or SlaClock(incident_id=incident.id, kind=kind,
+        # A fresh incident has no id yet: its new clocks get it once it is stored (below).
+        clock = existing.get(key) or SlaClock(incident_id=cast(int, incident.id), kind=kind,
                                               team_id=team_id, started_at=start,
                                               target_minutes=minutes, due_at=due)
         clock.calendar_id = calendar_id
@@ -342,7 +371,7 @@ def recompute(session: Session, incident: Incident, now: datetime | None = None)
         clock.met = None if stop is None else stop <= due
         if incident.status == "cancelled" and stop is not None:
             clock.met = None
-        session.add(clock)
+        clocks.append(clock)
         made[kind] = clock
 
     if terms is not None:
@@ -364,24 +393,31 @@ def recompute(session: Session, incident: Incident, now: datetime | None = None)
         spell = [(at, s) for at, s in history if at < (stop or now)]
         put("ola", team_id, calendar_id, target[1], start, stop,
             pauses_from(spell, stop or now, stopped=("resolved",)))
-    for key, clock in existing.items():
-        if key not in keep:
-            session.delete(clock)
     response, resolution = made.get("response"), made.get("resolution")
     incident.response_due_at = response.due_at if response else None
     incident.resolution_due_at = resolution.due_at if resolution else None
+    if fresh and clocks:
+        session.flush()  # the incident's INSERT, due times included: its clocks need its id
+    for clock in clocks:
+        clock.incident_id = pk(incident)
+        session.add(clock)
+    for key, clock in existing.items():
+        if key not in keep:
+            session.delete(clock)
 
 
 # Changes that cannot move a clock unless they are the first response.
 _NOTES = ("comment", "work_note", "satisfaction")
 
 
-def on_incident_change(session: Session, incident: Incident, kind: str, now: datetime) -> None:
+def on_incident_change(session: Session, incident: Incident, kind: str, now: datetime, *,
+                       fresh: bool = False) -> None:
     """Called by the incident service after every change, in the same transaction. A note
-    that is not the first response changes no clock, so it costs no recomputation."""
+    that is not the first response changes no clock, so it costs no recomputation.
+    `fresh`: see `recompute`."""
     if kind in _NOTES and incident.first_response_at != now:
         return
-    recompute(session, incident, now)
+    recompute(session, incident, now, fresh=fresh)
 
 
 # --- state for the screen ------------------------------------------------------------------
