@@ -1,9 +1,11 @@
 """Benchmark of the demo generator: seconds per step, total, rows per second.
 
 Generates into a fresh temporary SQLite file (or --db URL, which must be empty or is
-replaced with --replace) and prints figures only, no asserts. The baseline is raw sqlite3
-executemany of as many 10-column rows as the generator wrote, measured in the same run, so
-the ratio compares across machines.
+replaced with --replace) and prints its figures. The baseline is raw sqlite3 executemany of
+as many 10-column rows as the generator wrote, measured in the same run, so the ratio compares
+across machines. Goal: the generator within 30x the baseline (realistic rows, with their
+events and clocks, at no worse than a thirtieth of raw insert speed; about 30 s for
+`municipality` here); exits 1 when missed (`--no-goal`: exit 0).
 
     python bench/demo.py                          # municipality on SQLite
     python bench/demo.py --scale small
@@ -46,12 +48,16 @@ def baseline(rows: int) -> float:
     return elapsed
 
 
-def main(argv: list[str] | None = None) -> None:
+RATIO_GOAL = 30.0
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=list(SCALES), default="municipality")
     parser.add_argument("--db", help="database URL (default: a fresh temporary SQLite file)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--replace", action="store_true", help="wipe a non-empty --db first")
+    parser.add_argument("--no-goal", action="store_true", help="always exit 0")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -80,7 +86,12 @@ def main(argv: list[str] | None = None) -> None:
     base = baseline(rows)
     print(f"baseline raw sqlite3 executemany of {rows:,} 10-column rows: {base:.2f} s "
           f"({rows / base:,.0f} rows/s); ratio generator/baseline = {summary.elapsed / base:.1f}x")
+    if summary.elapsed / base > RATIO_GOAL:
+        print(f"goal missed: ratio {summary.elapsed / base:.1f}x > {RATIO_GOAL:.0f}x")
+        return 0 if args.no_goal else 1
+    print(f"goal met: ratio <= {RATIO_GOAL:.0f}x")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

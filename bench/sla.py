@@ -2,7 +2,9 @@
 
 Prints median and p95 microseconds per call, plus a ratio against a naive baseline measured
 in the same run (``(start + duration).astimezone(tz)``), so figures are comparable across
-machines.  Figures only: no asserts.
+machines. Goals: p95 <= 50 us per `add` and `between` (the queue's SLA column for a page of
+100 rows then costs at most 5 ms) and the calendar built and warmed in <= 1 s; exits 1 when
+one is missed (`--no-goal`: exit 0).
 
     python bench/sla.py                 # n = 100000
     python bench/sla.py --scale small   # n = 5000, CI smoke run
@@ -33,13 +35,18 @@ def _stats(ns: list[int]) -> tuple[float, float]:
     return median, p95
 
 
-def main(argv: list[str] | None = None) -> None:
+CALL_GOAL_US = 50.0
+BUILD_GOAL_MS = 1000.0
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="calls per operation")
     parser.add_argument(
         "--scale", choices=["full", "small"], default="full", help="small = n 5000 (CI smoke)"
     )
     parser.add_argument("--seed", type=int, default=20260101)
+    parser.add_argument("--no-goal", action="store_true", help="always exit 0")
     args = parser.parse_args(argv)
     n = 5_000 if args.scale == "small" else args.n
 
@@ -72,10 +79,20 @@ def main(argv: list[str] | None = None) -> None:
     base_med = _stats(t_base)[0]
     print(f"n={n}  calendar build+warm-up {build_ms:.1f} ms  (python {sys.version.split()[0]})")
     print(f"{'operation':<10} {'median us':>10} {'p95 us':>10} {'x baseline':>11}")
+    missed = []
+    if build_ms > BUILD_GOAL_MS:
+        missed.append(f"calendar build {build_ms:.0f} ms > {BUILD_GOAL_MS:.0f}")
     for name, ns in (("add", t_add), ("between", t_between), ("baseline", t_base)):
         med, p95 = _stats(ns)
         print(f"{name:<10} {med:>10.2f} {p95:>10.2f} {med / base_med:>11.1f}")
+        if name != "baseline" and p95 > CALL_GOAL_US:
+            missed.append(f"{name} p95 {p95:.1f} us > {CALL_GOAL_US:.0f}")
+    if missed:
+        print("goal missed: " + "; ".join(missed))
+        return 0 if args.no_goal else 1
+    print(f"goals met (p95 <= {CALL_GOAL_US:.0f} us per call, build <= {BUILD_GOAL_MS:.0f} ms)")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -34,3 +34,23 @@ def test_bench_runs_at_small_scale(script: str, tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.strip(), "a benchmark prints its figures"
+
+
+def test_every_bench_can_fail() -> None:
+    """Issue 17: a bench that only prints can never tell anyone a goal was missed."""
+    assert set(SCRIPTS) - GOAL_SCRIPTS == set(), "benches without a goal and --no-goal"
+
+
+@pytest.mark.parametrize(("module", "goal"), [("sla", "CALL_GOAL_US"), ("costs", "GOAL_S")])
+def test_a_missed_goal_exits_1_and_no_goal_exits_0(module: str, goal: str,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib
+
+    monkeypatch.syspath_prepend(str(BENCH))
+    bench = importlib.import_module(module)
+    monkeypatch.setattr(bench, goal, 0.0)  # a goal nothing can meet
+    args = ["--scale", "small"] + (["--n", "200"] if module == "sla" else ["--repeat", "1"])
+    assert bench.main(args) == 1
+    assert "goal missed" in capsys.readouterr().out
+    assert bench.main([*args, "--no-goal"]) == 0
