@@ -74,3 +74,37 @@ def test_a_page_of_all_history_walks_the_opened_at_index(world, backend) -> None
         plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(
             "EXPLAIN QUERY PLAN " + statement, parameters).all())
     assert "ix_incident_opened_at" in plan and "TEMP B-TREE FOR ORDER BY" not in plan, plan
+
+
+@pytest.mark.sqlite_only
+def test_the_demo_and_an_import_leave_planner_statistics(demo_url, tmp_path, backend,
+                                                        capsys) -> None:
+    """`pob demo` and `pob import` leave statistics (ANALYZE at their end, and SQLite's
+    `PRAGMA optimize` as connections close), so the next query plans on real counts (a
+    database SQLite has never analysed walks history by the wrong index)."""
+    from pob_tui.cli import main
+    from pob_tui.db import Database, make_engine
+
+    db = Database(make_engine(demo_url))
+    try:
+        with db.engine.connect() as conn:
+            tables = {r[0] for r in conn.execute(text("SELECT tbl FROM sqlite_stat1"))}
+            assert {"incident", "person", "ticket_event"} <= tables
+            conn.execute(text("DELETE FROM sqlite_stat1 WHERE tbl = 'org_unit'"))
+            conn.commit()
+        path = tmp_path / "units.csv"
+        path.write_text("code,name,kind,parent\nNY,Ny sektor,sector,\n", encoding="utf-8")
+        from pob_tui.services.identity import login_name
+
+        with db.session() as s:  # the demo's first administrator runs the import
+            me = login_name(s)
+            s.execute(text("UPDATE agent SET username = :me WHERE id = (SELECT min(a.id) "
+                           "FROM agent a JOIN agent_role r ON r.agent_id = a.id "
+                           "WHERE r.role = 'administrator')"), {"me": me})
+        assert main(["--db", demo_url, "import", "org-units", str(path)]) == 0, \
+            capsys.readouterr().err
+        with db.engine.connect() as conn:
+            assert conn.execute(text(
+                "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'org_unit'")).scalar()
+    finally:
+        db.dispose()
