@@ -57,3 +57,32 @@ async def test_first_visits_do_not_reparse_and_themes_reach_every_area(
         await pilot.press("3")  # Changes: made before it
         await settle(pilot)
         assert _background(app) == light
+
+
+async def test_a_burst_of_binding_changes_recomposes_the_footer_once(
+        desk_url, make_app, monkeypatch) -> None:
+    """Textual recomposed the footer (every key widget made and styled again) once per
+    binding signal; a burst now costs one recompose, which shows the bindings as they end."""
+    from textual.widget import Widget
+
+    from pob_tui.tui.widgets.footer import PobFooter
+    from tests.tui.conftest import screen_text
+
+    recomposed: list[int] = []
+    original = Widget.recompose
+
+    async def counted(self: Widget) -> None:
+        if isinstance(self, PobFooter):
+            recomposed.append(1)
+        await original(self)
+
+    monkeypatch.setattr(Widget, "recompose", counted)
+    app = make(make_app, desk_url)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        recomposed.clear()
+        for _ in range(5):
+            app.screen.refresh_bindings()
+        await settle(pilot)
+        assert recomposed == [1]
+        assert "Log call" in screen_text(app)  # the queue's keys are all there

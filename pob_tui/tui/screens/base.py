@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from textual.app import ComposeResult
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from pob_tui.i18n import _
+from pob_tui.tui.widgets.footer import PobFooter
 from pob_tui.tui.widgets.header import AREAS_BY_MODE, AreaBar, PobHeader
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class PobScreen(Screen[None]):
         yield PobHeader()
         yield AreaBar(self.AREA or self.app.current_mode)
         yield from self.compose_body()
-        yield Footer()
+        yield PobFooter()
 
     def compose_body(self) -> ComposeResult:
         yield from ()

@@ -8,9 +8,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from pob_tui.i18n import _
+from pob_tui.tui.widgets.footer import PobFooter
 from pob_tui.tui.widgets.text import plain
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ class DatabaseErrorScreen(ModalScreen[None]):
                 id="error-help",
                 markup=False,
             )
-        yield Footer()
+        yield PobFooter()
 
     def action_retry(self) -> None:
         self.dismiss()
@@ -77,7 +78,7 @@ class WelcomeScreen(ModalScreen[None]):
                 markup=False,
             )
             yield Label(id="welcome-progress", markup=False)
-        yield Footer()
+        yield PobFooter()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("load_demo", "close") and self.loading:

@@ -1,0 +1,31 @@
+"""The footer, recomposed once per burst of binding changes.
+
+Textual's `Footer` recomposes (every key widget made and styled again) after each
+`bindings_updated_signal`; opening an incident sends a dozen of them (mounts, focus, the
+loaded record's greyed keys), which cost about a third of the time to its first frame. This
+one schedules a single recompose for all the signals that arrive before the next refresh; it
+then shows the bindings as they are by that time, the same as the last of Textual's would.
+"""
+
+from __future__ import annotations
+
+from textual.screen import Screen
+from textual.widgets import Footer
+
+
+class PobFooter(Footer):
+    """`Footer` with its recompose coalesced (see the module docstring)."""
+
+    _recompose_pending = False
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        self._bindings_ready = True
+        if not screen.app.app_focus:
+            return
+        if self.is_attached and screen is self.screen and not self._recompose_pending:
+            self._recompose_pending = True
+            self.call_after_refresh(self._recompose_once)
+
+    async def _recompose_once(self) -> None:
+        self._recompose_pending = False
+        await self.recompose()
