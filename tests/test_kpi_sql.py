@@ -65,3 +65,27 @@ def test_kpis_in_sql_equal_a_row_by_row_count(world, incidents, first, days) -> 
         assert abs(got.mttr_hours - want_hours / want_resolved) <= 0.05 + 1e-9
     else:
         assert got.mttr_hours is None
+
+
+def test_satisfaction_per_customer_counts_only_the_period(world) -> None:
+    """The customer manager's figure is the chosen period's scores (an old bad month must
+    not drag this month under 4), and each caller counts towards their top-level unit."""
+    from sqlalchemy import insert
+
+    from pob_tui.reports.kpi import satisfaction_by_customer
+
+    db = world.db
+    inside = datetime(2026, 11, 10, 12, tzinfo=UTC)
+    before = datetime(2026, 10, 10, 12, tzinfo=UTC)
+    with db.session() as s:
+        s.execute(insert(Incident), [
+            {"number": f"INC-9000{i}", "caller_id": world.kari_id, "summary": "s",
+             "status": "closed", "opened_at": at, "satisfaction": score,
+             "satisfaction_at": at}
+            for i, (at, score) in enumerate(((inside, 5), (inside, 4), (before, 1),
+                                             (before, 1)))])
+    with db.session() as s:
+        rows = satisfaction_by_customer(s, datetime(2026, 11, 1, tzinfo=UTC),
+                                        datetime(2026, 12, 1, tzinfo=UTC))
+    assert rows == [{"customer": "OPP", "name": "Oppvekst", "responses": 2, "average": 4.5,
+                     "flagged": False}]
