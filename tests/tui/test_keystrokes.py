@@ -9,6 +9,8 @@ what is on screen meanwhile.
 - the view is counted once the user pauses, not per keystroke, and not when a page holds it
 - back from an incident, the queue shows its rows at once and refreshes behind them
 - an incident draws its fields first and the timeline when it arrives
+- the call form's caller picker: searches at once unless the last one was slow, and a
+  stale search never replaces the matches
 
 Every held query is released in a `finally` and every wait has a timeout, so a broken
 behaviour fails the test instead of hanging it.
@@ -57,8 +59,9 @@ def rows_of(table) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 class Recorder:
-    """Wraps a service function: records each call's keyword arguments, and holds the
-    calls `hold_when` picks until `release` is set (or `HOLD` seconds pass)."""
+    """Wraps a service function: records each call's keyword arguments (a picker's
+    positional text as "search"), and holds the calls `hold_when` picks until `release`
+    is set (or `HOLD` seconds pass)."""
 
     def __init__(self, real: Callable[..., Any],
                  after: Callable[[dict[str, Any]], None] | None = None) -> None:
@@ -72,17 +75,20 @@ class Recorder:
         self._lock = threading.Lock()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        call = dict(kwargs)
+        if len(args) > 1:  # after the session: a picker's search text
+            call.setdefault("search", args[1])
         with self._lock:
-            self.calls.append(kwargs)
-        if self.hold_when(kwargs):
+            self.calls.append(call)
+        if self.hold_when(call):
             with self._lock:
-                self.held.append(kwargs)
+                self.held.append(call)
             self.release.wait(HOLD)
         result = self.real(*args, **kwargs)
         if self.after is not None:
-            self.after(kwargs)
+            self.after(call)
         with self._lock:
-            self.returned.append(kwargs)
+            self.returned.append(call)
         return result
 
     def searches(self) -> list[str | None]:
@@ -145,11 +151,14 @@ def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 
 
 def record(monkeypatch: pytest.MonkeyPatch, name: str,
-           after: Callable[[dict[str, Any]], None] | None = None) -> Recorder:
-    from pob_tui.services import desk_views
+           after: Callable[[dict[str, Any]], None] | None = None,
+           module: Any = None) -> Recorder:
+    """Wrap the service function `name` (of `desk_views`, or `module`) in a `Recorder`."""
+    if module is None:
+        from pob_tui.services import desk_views as module
 
-    recorder = Recorder(getattr(desk_views, name), after)
-    monkeypatch.setattr(desk_views, name, recorder)
+    recorder = Recorder(getattr(module, name), after)
+    monkeypatch.setattr(module, name, recorder)
     return recorder
 
 
@@ -400,3 +409,76 @@ async def test_an_incident_shows_its_fields_before_its_timeline(desk_url, make_a
         assert "Sjekket [bold]tillegg[/bold]" in text
         assert "Outlook henger ved oppstart" in text
         assert len(timeline.calls) == 1
+
+
+# -- the call form's pickers: the same contract as the queue filter -----------------------
+
+
+@pytest.fixture
+def picker_debounce(monkeypatch: pytest.MonkeyPatch) -> Any:
+    from pob_tui.tui.widgets import pickers
+
+    fake = Debounce()
+    monkeypatch.setattr(pickers, "debounce", fake)
+    yield fake
+    fake.release.set()
+
+
+async def test_a_fast_caller_search_runs_at_once_and_only_a_slow_one_makes_the_next_wait(
+        desk_url, make_app, monkeypatch, fake_clock, picker_debounce) -> None:
+    from pob_tui.services import pickers as service
+    from pob_tui.tui.widgets.pickers import MAX_WAIT, SLOW_SEARCH, CallerPicker
+
+    picker_debounce.release.set()  # a wait passes at once; it is only recorded
+    people = record(monkeypatch, "search_people", after=fake_clock.query_ran,
+                    module=service)
+    app = make(make_app, desk_url)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        picker = app.screen.query_one(CallerPicker)
+        await type_text(pilot, "k")
+        await settle(pilot)
+        assert people.searches() == ["k"] and picker_debounce.calls == []
+        fake_clock.took = SLOW_SEARCH + 0.03  # "ka" is slow ...
+        await type_text(pilot, "a")
+        await settle(pilot)
+        assert picker_debounce.calls == []
+        fake_clock.took = 0.001
+        await type_text(pilot, "r")  # ... so "kar" waits, and is fast
+        await settle(pilot)
+        assert picker_debounce.calls == [pytest.approx(min(MAX_WAIT, SLOW_SEARCH + 0.03))]
+        await type_text(pilot, "i")  # after a fast one: at once
+        await settle(pilot)
+        assert len(picker_debounce.calls) == 1
+        assert people.searches() == ["k", "ka", "kar", "kari"]
+        assert [row["username"] for row in picker.rows] == ["kari.n"]
+
+
+async def test_a_stale_caller_search_never_replaces_the_matches(desk_url, make_app,
+                                                                monkeypatch) -> None:
+    from pob_tui.services import pickers as service
+    from pob_tui.tui.widgets.pickers import CallerPicker
+
+    people = record(monkeypatch, "search_people", module=service)
+    app = make(make_app, desk_url)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        picker = app.screen.query_one(CallerPicker)
+        people.hold_when = lambda kw: kw.get("search") == "k"
+        try:
+            await type_text(pilot, "k")  # every e-mail address has a k: everyone
+            await until(pilot, lambda: len(people.held) == 1, "the search for 'k'")
+            await type_text(pilot, "ari")
+            await until(pilot, lambda: [r["username"] for r in picker.rows] == ["kari.n"],
+                        "the matches for 'kari'")
+        finally:
+            people.release.set()
+        await until(pilot, lambda: any(kw.get("search") == "k" for kw in people.returned),
+                    "the stale search to return")
+        await settle(pilot)
+        assert [row["username"] for row in picker.rows] == ["kari.n"]
+        assert picker.results.option_count == 1
