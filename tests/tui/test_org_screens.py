@@ -181,6 +181,71 @@ async def test_agreement_target_with_preview(org_url, make_app, world) -> None:
             AdminEvent.action == "agreement.target")).scalar() == "ada"
 
 
+async def test_incident_u_opens_the_callers_card(org_url, make_app) -> None:
+    """Reachable everywhere: on an incident, u opens its caller's card."""
+    app = make_app(org_url, actor=Actor("anne"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p", *"inc-000001")
+        await settle(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: type(app.screen).__name__ == "IncidentScreen"
+                    and app.screen.data is not None)
+        assert app.screen.number == "INC-000001"
+        await pilot.press("u")
+        await until(pilot, lambda: getattr(app.screen, "card", None) is not None)
+        assert type(app.screen).__name__ == "PersonScreen"
+        assert app.screen.username == "kari.n"
+        assert "Kari Nordmann" in screen_text(app)
+        await pilot.press("escape")  # back to the incident
+        await settle(pilot)
+        assert type(app.screen).__name__ == "IncidentScreen"
+
+
+def _reports_data(world) -> None:  # type: ignore[no-untyped-def]
+    """A cost on PRINT this year (OPP-HOS subscribes: a chargeback row for OPP) and a
+    satisfaction score from Helse og omsorg (a second dashboard row, before OPP's)."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from pob_tui.models import Incident, Person, Service, ServiceCost
+
+    with world.db.session() as s:
+        printing = s.execute(select(Service.id).where(Service.code == "PRINT")).scalar()
+        s.add(ServiceCost(service_id=printing, year=2026, kind="licence",
+                          amount=Decimal("12000.00")))
+        hilde = s.execute(select(Person.id).where(Person.username == "hilde.h")).scalar()
+        at = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+        s.add(Incident(number="INC-000002", caller_id=hilde, summary="Pasientjournal",
+                       priority=3, status="closed", opened_at=at, resolved_at=at,
+                       satisfaction=5, satisfaction_at=at))
+
+
+async def test_reports_u_opens_the_unit(org_url, make_app, world) -> None:
+    """Reachable everywhere: u on a chargeback row and on a dashboard satisfaction row
+    opens that row's unit (the highlighted one)."""
+    _reports_data(world)
+    app = make_app(org_url, actor=Actor("ada"))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("7")  # the dashboard: satisfaction rows per customer
+        await until(pilot, lambda: len(getattr(app.screen, "_shown", [])) == 2)
+        assert [r["metric"] for r in app.screen._shown] == ["satisfaction:HO",
+                                                            "satisfaction:OPP"]
+        await pilot.press("down", "u")  # the second row: Oppvekst
+        await until(pilot, lambda: type(app.screen).__name__ == "UnitScreen")
+        assert app.screen.code == "OPP"
+        await until(pilot, lambda: "Oppvekst" in screen_text(app))
+        await pilot.press("escape")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "ReportsScreen"
+        await pilot.press("b")  # chargeback: one statement row, Oppvekst's printing
+        await until(pilot, lambda: [r.get("customer") for r in app.screen._shown] == ["OPP"])
+        await pilot.press("u")
+        await until(pilot, lambda: type(app.screen).__name__ == "UnitScreen")
+        assert app.screen.code == "OPP"
+
+
 # --------------------------------------------------------------------------- snapshots
 
 async def steady(pilot) -> None:  # type: ignore[no-untyped-def]
