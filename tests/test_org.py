@@ -12,7 +12,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from pob_tui.cli import main
 from pob_tui.config import Settings
@@ -22,6 +22,7 @@ from pob_tui.models import (
     Agent,
     AgentRole,
     Incident,
+    Location,
     OrgUnit,
     Person,
     SlaClock,
@@ -344,3 +345,132 @@ def test_cli_edits_roles_and_bad_input(org, db_url, capsys) -> None:
     code, out, err = pob(capsys, db_url, "agreement", "target", "Standard", "--priority", "3",
                          "--resolution", "300", actor="ada")
     assert code == 0, err and "480 -> 300" in out
+
+
+def test_cli_unit_update_cost_centre_manager_active(org, db_url, capsys) -> None:
+    """`pob unit update --cost-centre --customer-manager --active`: written, audited, shown
+    by `pob unit list`; refused (one line, exit 5) for a customer manager and first line;
+    a bad manager writes nothing (exit 2, even with a good field next to it)."""
+    world, _ada, _mona = org
+    code, out, err = pob(capsys, db_url, "unit", "update", "OPP-HOS", "--cost-centre",
+                         "20010", "--customer-manager", "hilde.h", "--active", "no",
+                         "--format", "json", actor="ada")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["changes"] == [
+        {"field": "cost_centre", "old": None, "new": "20010"},
+        {"field": "customer_manager", "old": None, "new": "hilde.h"},
+        {"field": "active", "old": True, "new": False}]
+    assert (data["cost_centre"], data["customer_manager"], data["active"]) \
+        == ("20010", "hilde.h", False)
+    with world.db.session() as s:
+        unit = s.execute(select(OrgUnit).where(OrgUnit.code == "OPP-HOS")).scalars().one()
+        manager = s.execute(select(Person.username).where(
+            Person.id == unit.customer_manager_id)).scalar()
+        assert (unit.cost_centre, manager, unit.active) == ("20010", "hilde.h", False)
+        event = s.execute(select(AdminEvent).where(AdminEvent.action == "unit.update")
+                          ).scalars().one()
+    assert (event.actor, event.target, event.allowed) == ("ada", "OPP-HOS", True)
+    assert all(word in (event.detail or "") for word in ("20010", "hilde.h", "active"))
+    code, out, _ = pob(capsys, db_url, "unit", "list", "--format", "json")
+    row = next(r for r in json.loads(out) if r["code"] == "OPP-HOS")
+    assert (row["cost_centre"], row["customer_manager"], row["active"]) \
+        == ("20010", "hilde.h", False)
+
+    for who in ("mona", "anne"):  # a customer manager (even of OPP) and first line
+        code, out, err = pob(capsys, db_url, "unit", "update", "OPP-HOS", "--active", "yes",
+                             "--cost-centre", "1", actor=who)
+        assert code == 5 and len(err.strip().splitlines()) == 1, (who, err)
+        assert "administrator" in err and out == ""
+    code, out, err = pob(capsys, db_url, "unit", "update", "OPP-HOS", "--cost-centre",
+                         "99999", "--customer-manager", "nobody", actor="ada")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "nobody" in err
+    code, out, err = pob(capsys, db_url, "unit", "update", "OPP-HOS", "--active", "maybe",
+                         actor="ada")
+    assert code == 2
+    with world.db.session() as s:  # none of the refused or bad calls wrote anything
+        unit = s.execute(select(OrgUnit).where(OrgUnit.code == "OPP-HOS")).scalars().one()
+        assert (unit.cost_centre, unit.active) == ("20010", False)
+        refused = s.execute(select(AdminEvent.actor).where(
+            AdminEvent.allowed.is_(False)).order_by(AdminEvent.id)).scalars().all()
+        assert refused == ["mona", "anne"]
+        assert s.execute(select(func.count()).select_from(AdminEvent).where(
+            AdminEvent.action == "unit.update")).scalar() == 1
+
+    code, out, err = pob(capsys, db_url, "unit", "update", "OPP-HOS", "--active", "yes",
+                         "--customer-manager", "", "--cost-centre", "", actor="ada")
+    assert code == 0, err  # empty clears the manager and the cost centre
+    with world.db.session() as s:
+        unit = s.execute(select(OrgUnit).where(OrgUnit.code == "OPP-HOS")).scalars().one()
+        assert (unit.cost_centre, unit.customer_manager_id, unit.active) == (None, None, True)
+
+
+def test_cli_person_update_location_and_language(org, db_url, capsys) -> None:
+    """`pob person update --location --language`: the administrator changes both (audited,
+    shown by `pob person show`); the customer manager may move her unit's person to another
+    location (a contact field) but not change the language; unknown codes write nothing."""
+    world, _ada, _mona = org
+    with world.db.session() as s:
+        s.add(Location(code="RADHUS", name="Rådhuset", kind="office"))
+    code, out, err = pob(capsys, db_url, "person", "update", "kari.n", "--location", "RADHUS",
+                         "--language", "en", "--format", "json", actor="ada")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["changes"] == [{"field": "location", "old": "HOSLE", "new": "RADHUS"},
+                               {"field": "language", "old": "nb", "new": "en"}]
+    assert data["location"] == "RADHUS"
+    code, out, _ = pob(capsys, db_url, "person", "show", "kari.n", "--format", "json")
+    shown = json.loads(out)
+    assert (shown["location"], shown["language"]) == ("RADHUS", "en")
+
+    code, out, err = pob(capsys, db_url, "person", "update", "kari.n", "--location", "HOSLE",
+                         actor="mona")
+    assert code == 0, err
+    code, out, err = pob(capsys, db_url, "person", "update", "kari.n", "--language", "nb",
+                         actor="mona")
+    assert code == 5 and len(err.strip().splitlines()) == 1
+    code, out, err = pob(capsys, db_url, "person", "update", "kari.n", "--location", "RADHUS",
+                         actor="anne")
+    assert code == 5 and len(err.strip().splitlines()) == 1
+    code, out, err = pob(capsys, db_url, "person", "update", "kari.n", "--language", "de",
+                         actor="ada")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "'de'" in err
+    code, out, err = pob(capsys, db_url, "person", "update", "kari.n", "--language", "nb",
+                         "--location", "NOWHERE", actor="ada")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "NOWHERE" in err
+    with world.db.session() as s:
+        location, language = s.execute(
+            select(Location.code, Person.language).join(
+                Location, Location.id == Person.location_id).where(
+                Person.username == "kari.n")).one()
+        events = s.execute(select(AdminEvent.actor, AdminEvent.allowed).where(
+            AdminEvent.action.in_(("person.update", "org.admin", "org.contact")))
+            .order_by(AdminEvent.id)).all()
+    assert (location, language) == ("HOSLE", "en")  # mona's move; ada's "nb" not written
+    assert [tuple(e) for e in events] == [("ada", True), ("mona", True), ("mona", False),
+                                          ("anne", False)]
+
+
+def test_cli_person_list_unit_and_limit(org, db_url, capsys) -> None:
+    """`pob person list --unit --limit`: only the unit's people (its units below too), at
+    most N of them, with the contract keys, in JSON and CSV."""
+    _world, _ada, _mona = org
+    code, out, err = pob(capsys, db_url, "person", "list", "--unit", "OPP-HOS", "--format",
+                         "json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert sorted(r["username"] for r in rows) == ["kari.n", "ordforer"]
+    assert all(set(r) == PERSON_KEYS and r["org_unit"] == "OPP-HOS" for r in rows)
+    code, out, err = pob(capsys, db_url, "person", "list", "--unit", "OPP", "--limit", "2",
+                         "--format", "json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert len(rows) == 2 and all(set(r) == PERSON_KEYS for r in rows)
+    assert {r["username"] for r in rows} < {"kari.n", "ordforer", "mona.k"}
+    code, out, err = pob(capsys, db_url, "person", "list", "--unit", "HO", "--format", "csv")
+    assert code == 0, err
+    assert [line.split(",")[0] for line in out.splitlines()] == ["username", "hilde.h"]
+    code, out, err = pob(capsys, db_url, "person", "list", "--unit", "NOPE")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    code, out, err = pob(capsys, db_url, "person", "list", "--limit", "0")
+    assert code == 2
