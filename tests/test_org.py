@@ -474,3 +474,49 @@ def test_cli_person_list_unit_and_limit(org, db_url, capsys) -> None:
     assert code == 2 and len(err.strip().splitlines()) == 1
     code, out, err = pob(capsys, db_url, "person", "list", "--limit", "0")
     assert code == 2
+
+
+def add_ola_targets(world) -> None:  # type: ignore[no-untyped-def]
+    """OLA targets for Nettverk (P2, P3) and the service desk (P3), and a second agreement,
+    for Oppvekst, covering only M365 (supported by the service desk)."""
+    from pob_tui.models import Agreement, AgreementService, OlaTarget, Service, Team
+
+    with world.db.session() as s:
+        team = {c: i for c, i in s.execute(select(Team.code, Team.id))}
+        s.add_all([OlaTarget(team_id=team["NETT"], priority=3, response_minutes=30,
+                             resolution_minutes=240),
+                   OlaTarget(team_id=team["NETT"], priority=2, response_minutes=15,
+                             resolution_minutes=120),
+                   OlaTarget(team_id=team["SD"], priority=3, response_minutes=10,
+                             resolution_minutes=60)])
+        standard = s.execute(select(Agreement).where(Agreement.name == "Standard")
+                             ).scalars().one()
+        opp = s.execute(select(OrgUnit.id).where(OrgUnit.code == "OPP")).scalar()
+        school = Agreement(name="Skole-M365", customer_id=opp,
+                           calendar_id=standard.calendar_id)
+        s.add(school)
+        s.flush()
+        m365 = s.execute(select(Service.id).where(Service.code == "M365")).scalar()
+        s.add(AgreementService(agreement_id=school.id, service_id=m365))
+
+
+def test_cli_agreement_show_lists_ola_targets_per_team(org, db_url, capsys) -> None:
+    """`pob agreement show --format json`: `ola` holds {team, priority, resolution_minutes}
+    per team and priority; an agreement for every service lists every team's targets, one
+    for some services only the targets of the teams supporting them."""
+    world, _ada, _mona = org
+    add_ola_targets(world)
+    code, out, err = pob(capsys, db_url, "agreement", "show", "Standard", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["ola"] == [
+        {"team": "NETT", "priority": 2, "resolution_minutes": 120},
+        {"team": "NETT", "priority": 3, "resolution_minutes": 240},
+        {"team": "SD", "priority": 3, "resolution_minutes": 60}]
+    code, out, err = pob(capsys, db_url, "agreement", "show", "Skole-M365", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert (data["customer"], data["services"]) == ("OPP", ["M365"])
+    assert data["ola"] == [{"team": "SD", "priority": 3, "resolution_minutes": 60}]
+    code, out, err = pob(capsys, db_url, "agreement", "show", "Skole-M365")
+    assert code == 0, err
+    assert "ola (1)" in out and "SD" in out
