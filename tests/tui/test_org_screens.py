@@ -246,6 +246,56 @@ async def test_reports_u_opens_the_unit(org_url, make_app, world) -> None:
         assert app.screen.code == "OPP"
 
 
+async def test_agreement_shows_ola_targets_per_team(org_url, make_app, world) -> None:
+    """An agreement's screen lists the OLA targets of the teams behind its services."""
+    from tests.test_org import add_ola_targets
+
+    add_ola_targets(world)
+    app = make_app(org_url, actor=Actor("anne"))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("8", "a", "enter")  # Standard (the default, first): every team
+        await until(pilot, lambda: getattr(app.screen, "detail", None) is not None)
+        table = app.screen.query_one("#agreement-ola")
+        rows = [[str(c) for c in table.get_row_at(r)] for r in range(table.row_count)]
+        assert [r[:2] for r in rows] == [["Nettverk", "P2"], ["Nettverk", "P3"],
+                                         ["Servicedesk", "P3"]], rows
+        assert "OLA targets of the teams" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("down", "enter")  # Skole-M365: the desk's only
+        await until(pilot, lambda: getattr(app.screen, "detail", None) is not None
+                    and app.screen.detail.agreement.name == "Skole-M365")
+        table = app.screen.query_one("#agreement-ola")
+        assert [str(c) for c in table.get_row_at(0)][:2] == ["Servicedesk", "P3"]
+        assert table.row_count == 1
+
+
+async def test_people_and_agreements_walk_with_keys_on_first_visit(org_url, make_app,
+                                                                   world) -> None:
+    """p and a focus their list once it has loaded (a loading table takes no focus: the
+    keys went nowhere, and back from an agreement they moved the hidden unit tree)."""
+    from tests.test_org import add_ola_targets
+
+    add_ola_targets(world)  # a second agreement, Skole-M365
+    app = make_app(org_url, actor=Actor("anne"))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("8", "p")
+        await settle(pilot)
+        people = app.screen.query_one("#org-people")
+        assert app.screen.focused is people
+        first = people.row_key_at_cursor()
+        await pilot.press("j")
+        assert people.row_key_at_cursor() not in (None, first)
+        await pilot.press("a")
+        await settle(pilot)
+        assert app.screen.focused is app.screen.query_one("#org-agreements")
+        await pilot.press("j", "enter")
+        await until(pilot, lambda: getattr(app.screen, "detail", None) is not None)
+        assert app.screen.detail.agreement.name == "Skole-M365"
+
+
 # --------------------------------------------------------------------------- snapshots
 
 async def steady(pilot) -> None:  # type: ignore[no-untyped-def]
