@@ -520,3 +520,30 @@ def test_cli_agreement_show_lists_ola_targets_per_team(org, db_url, capsys) -> N
     code, out, err = pob(capsys, db_url, "agreement", "show", "Skole-M365")
     assert code == 0, err
     assert "ola (1)" in out and "SD" in out
+
+
+def test_people_filter_matches_email(org, db_url, capsys) -> None:
+    """The people filter finds a person by e-mail (an address that shares no word with the
+    name, username or unit), for someone imported from CSV and after an e-mail change;
+    the old address no longer finds them."""
+    from pob_tui.importers.csvio import import_csv
+
+    world, ada, _mona = org
+    with world.db.session() as s:
+        import_csv(s, "people", "username,first_name,last_name,phone,email,org_unit\n"
+                   "tor.b,Tor,Berg,,vaktmester@hosle.example,OPP-HOS\n", name="p.csv")
+    with world.db.session() as s:
+        people.update_person(s, ada, Settings(), "kari.n", email="k.nm@skolen.example")
+    with world.db.session() as s:
+        assert [r.username for r in people.list_people(s, search="vaktmester@hosle").rows] \
+            == ["tor.b"]
+        assert [r.username for r in people.list_people(s, search="skolen.example").rows] \
+            == ["kari.n"]
+        assert [r.username for r in people.list_people(
+            s, search="K.NM@Skolen.Example", unit="OPP").rows] == ["kari.n"]
+        assert people.list_people(s, search="kari.n@pob-kommune.no").rows == []
+    code, out, err = pob(capsys, db_url, "person", "list", "--search", "skolen.example",
+                         "--format", "json")
+    assert code == 0, err
+    assert [(r["username"], r["email"]) for r in json.loads(out)] \
+        == [("kari.n", "k.nm@skolen.example")]
