@@ -547,3 +547,49 @@ def test_people_filter_matches_email(org, db_url, capsys) -> None:
     assert code == 0, err
     assert [(r["username"], r["email"]) for r in json.loads(out)] \
         == [("kari.n", "k.nm@skolen.example")]
+
+
+def add_unit_work(world) -> None:  # type: ignore[no-untyped-def]
+    """Agreements for OPP (Skole-M365, via add_ola_targets) and OPP-HOS; incidents of every
+    kind of status from callers in OPP-HOS, OPP and HO."""
+    from pob_tui.models import Agreement
+
+    add_ola_targets(world)
+    with world.db.session() as s:
+        unit = {c: i for c, i in s.execute(select(OrgUnit.code, OrgUnit.id))}
+        who = {u: i for u, i in s.execute(select(Person.username, Person.id))}
+        calendar = s.execute(select(Agreement.calendar_id).where(
+            Agreement.name == "Standard")).scalar()
+        s.add(Agreement(name="Hosle skole", customer_id=unit["OPP-HOS"], calendar_id=calendar))
+        at = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+        for n, (caller, status) in enumerate((
+                ("kari.n", "new"), ("ordforer", "waiting_caller"), ("kari.n", "in_progress"),
+                ("kari.n", "cancelled"), ("ordforer", "closed"),  # not open
+                ("mona.k", "assigned"), ("mona.k", "waiting_supplier"),  # OPP itself
+                ("hilde.h", "resolved")), start=10):  # HO: nothing open
+            s.add(Incident(number=f"INC-{n:06d}", caller_id=who[caller], summary="Sak",
+                           priority=3, status=status, opened_at=at))
+
+
+def test_tree_counts_agreements_and_open_incidents(org, db_url, capsys) -> None:
+    """The tree's figures: agreements whose customer is the unit itself; open incidents
+    (new to waiting, not resolved/closed/cancelled) by the callers' units, a sector adding
+    its units'; `pob unit show` lists the same ones."""
+    world, _ada, _mona = org
+    add_unit_work(world)
+    with world.db.session() as s:
+        rows = {r.code: r for r in org_units.list_units(s, now=NOW)}
+    assert {c: (r.agreements, r.open_incidents) for c, r in rows.items()} == {
+        "HO": (0, 0), "OPP": (1, 5), "OPP-HOS": (1, 3)}
+    code, out, err = pob(capsys, db_url, "unit", "show", "OPP-HOS", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert [a["name"] for a in data["agreements"]] == ["Hosle skole"]
+    assert sorted(i["number"] for i in data["open_incidents"]) \
+        == ["INC-000010", "INC-000011", "INC-000012"]
+    code, out, err = pob(capsys, db_url, "unit", "show", "OPP", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert [(a["name"], a["services"]) for a in data["agreements"]] == [("Skole-M365", 1)]
+    assert len(data["open_incidents"]) == 5
+    assert {i["caller"] for i in data["open_incidents"]} == {"kari.n", "ordforer", "mona.k"}

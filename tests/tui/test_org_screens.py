@@ -296,6 +296,24 @@ async def test_people_and_agreements_walk_with_keys_on_first_visit(org_url, make
         assert app.screen.detail.agreement.name == "Skole-M365"
 
 
+async def test_tree_shows_agreements_and_open_incidents(org_url, make_app, world) -> None:
+    """The tree's Agr and Open columns: the unit's own agreements; open incidents rolled up
+    (numbers from tests/test_org.py::test_tree_counts_agreements_and_open_incidents)."""
+    from tests.test_org import add_unit_work
+
+    add_unit_work(world)
+    app = make_app(org_url, actor=Actor("anne"))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("8")
+        await settle(pilot)
+        table = app.screen.query_one("#org-units")
+        shown = {code: (str(table.get_cell(code, "agreements")), str(table.get_cell(code, "open")))
+                 for code in ("HO", "OPP", "OPP-HOS")}
+        assert shown == {"HO": ("0", "0"), "OPP": ("1", "5"), "OPP-HOS": ("1", "3")}
+        assert "Agr" in screen_text(app)
+
+
 # --------------------------------------------------------------------------- snapshots
 
 async def steady(pilot) -> None:  # type: ignore[no-untyped-def]
