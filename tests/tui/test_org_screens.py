@@ -314,6 +314,44 @@ async def test_tree_shows_agreements_and_open_incidents(org_url, make_app, world
         assert "Agr" in screen_text(app)
 
 
+async def test_admin_sets_cost_centre_manager_and_inactive_in_the_form(org_url, make_app,
+                                                                       world) -> None:
+    """The unit form's cost centre, customer manager and active (a choice) are saved,
+    audited, and the tree marks the unit inactive."""
+    app = make_app(org_url, actor=Actor("ada"))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("8", "j", "j", "enter")  # OPP-HOS
+        await until(pilot, lambda: getattr(app.screen, "detail", None) is not None)
+        assert app.screen.code == "OPP-HOS"
+        await pilot.press("e")
+        await settle(pilot)
+        await pilot.press("enter", "enter", *"20010", "enter", *"hilde.h", "enter")
+        await pilot.press("down", "enter")  # active: yes -> no; the last field saves
+        await until(pilot, lambda: type(app.screen).__name__ == "UnitScreen"
+                    and "inactive" in screen_text(app))
+        await pilot.press("escape")
+        await until(pilot, lambda: "(inactive)" in screen_text(app))
+    with world.db.session() as s:
+        unit = s.execute(select(OrgUnit).where(OrgUnit.code == "OPP-HOS")).scalars().one()
+        assert (unit.cost_centre, unit.active) == ("20010", False)
+        event = s.execute(select(AdminEvent).where(AdminEvent.action == "unit.update")
+                          ).scalars().one()
+    assert event.actor == "ada" and all(
+        w in (event.detail or "") for w in ("20010", "hilde.h", "active"))
+
+
+async def test_people_filter_by_email(org_url, make_app) -> None:
+    """`/` matches e-mail: "k@pob-kommune" is only in Mona's address (mona.k@...)."""
+    app = make_app(org_url, actor=Actor("anne"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("8", "slash", *"k@pob-kommune")
+        await settle(pilot)
+        table = app.screen.query_one("#org-people")
+        assert table.row_count == 1 and table.row_key_at_cursor() == "mona.k"
+
+
 # --------------------------------------------------------------------------- snapshots
 
 async def steady(pilot) -> None:  # type: ignore[no-untyped-def]
