@@ -12,7 +12,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from pob_tui.cli import main
 from pob_tui.config import Settings
@@ -22,6 +22,7 @@ from pob_tui.models import (
     Agent,
     AgentRole,
     Incident,
+    Location,
     OrgUnit,
     Person,
     SlaClock,
@@ -344,3 +345,251 @@ def test_cli_edits_roles_and_bad_input(org, db_url, capsys) -> None:
     code, out, err = pob(capsys, db_url, "agreement", "target", "Standard", "--priority", "3",
                          "--resolution", "300", actor="ada")
     assert code == 0, err and "480 -> 300" in out
+
+
+def test_cli_unit_update_cost_centre_manager_active(org, db_url, capsys) -> None:
+    """`pob unit update --cost-centre --customer-manager --active`: written, audited, shown
+    by `pob unit list`; refused (one line, exit 5) for a customer manager and first line;
+    a bad manager writes nothing (exit 2, even with a good field next to it)."""
+    world, _ada, _mona = org
+    code, out, err = pob(capsys, db_url, "unit", "update", "OPP-HOS", "--cost-centre",
+                         "20010", "--customer-manager", "hilde.h", "--active", "no",
+                         "--format", "json", actor="ada")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["changes"] == [
+        {"field": "cost_centre", "old": None, "new": "20010"},
+        {"field": "customer_manager", "old": None, "new": "hilde.h"},
+        {"field": "active", "old": True, "new": False}]
+    assert (data["cost_centre"], data["customer_manager"], data["active"]) \
+        == ("20010", "hilde.h", False)
+    with world.db.session() as s:
+        unit = s.execute(select(OrgUnit).where(OrgUnit.code == "OPP-HOS")).scalars().one()
+        manager = s.execute(select(Person.username).where(
+            Person.id == unit.customer_manager_id)).scalar()
+        assert (unit.cost_centre, manager, unit.active) == ("20010", "hilde.h", False)
+        event = s.execute(select(AdminEvent).where(AdminEvent.action == "unit.update")
+                          ).scalars().one()
+    assert (event.actor, event.target, event.allowed) == ("ada", "OPP-HOS", True)
+    assert all(word in (event.detail or "") for word in ("20010", "hilde.h", "active"))
+    code, out, _ = pob(capsys, db_url, "unit", "list", "--format", "json")
+    row = next(r for r in json.loads(out) if r["code"] == "OPP-HOS")
+    assert (row["cost_centre"], row["customer_manager"], row["active"]) \
+        == ("20010", "hilde.h", False)
+
+    for who in ("mona", "anne"):  # a customer manager (even of OPP) and first line
+        code, out, err = pob(capsys, db_url, "unit", "update", "OPP-HOS", "--active", "yes",
+                             "--cost-centre", "1", actor=who)
+        assert code == 5 and len(err.strip().splitlines()) == 1, (who, err)
+        assert "administrator" in err and out == ""
+    code, out, err = pob(capsys, db_url, "unit", "update", "OPP-HOS", "--cost-centre",
+                         "99999", "--customer-manager", "nobody", actor="ada")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "nobody" in err
+    code, out, err = pob(capsys, db_url, "unit", "update", "OPP-HOS", "--active", "maybe",
+                         actor="ada")
+    assert code == 2
+    with world.db.session() as s:  # none of the refused or bad calls wrote anything
+        unit = s.execute(select(OrgUnit).where(OrgUnit.code == "OPP-HOS")).scalars().one()
+        assert (unit.cost_centre, unit.active) == ("20010", False)
+        refused = s.execute(select(AdminEvent.actor).where(
+            AdminEvent.allowed.is_(False)).order_by(AdminEvent.id)).scalars().all()
+        assert refused == ["mona", "anne"]
+        assert s.execute(select(func.count()).select_from(AdminEvent).where(
+            AdminEvent.action == "unit.update")).scalar() == 1
+
+    code, out, err = pob(capsys, db_url, "unit", "update", "OPP-HOS", "--active", "yes",
+                         "--customer-manager", "", "--cost-centre", "", actor="ada")
+    assert code == 0, err  # empty clears the manager and the cost centre
+    with world.db.session() as s:
+        unit = s.execute(select(OrgUnit).where(OrgUnit.code == "OPP-HOS")).scalars().one()
+        assert (unit.cost_centre, unit.customer_manager_id, unit.active) == (None, None, True)
+
+
+def test_cli_person_update_location_and_language(org, db_url, capsys) -> None:
+    """`pob person update --location --language`: the administrator changes both (audited,
+    shown by `pob person show`); the customer manager may move her unit's person to another
+    location (a contact field) but not change the language; unknown codes write nothing."""
+    world, _ada, _mona = org
+    with world.db.session() as s:
+        s.add(Location(code="RADHUS", name="Rådhuset", kind="office"))
+    code, out, err = pob(capsys, db_url, "person", "update", "kari.n", "--location", "RADHUS",
+                         "--language", "en", "--format", "json", actor="ada")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["changes"] == [{"field": "location", "old": "HOSLE", "new": "RADHUS"},
+                               {"field": "language", "old": "nb", "new": "en"}]
+    assert data["location"] == "RADHUS"
+    code, out, _ = pob(capsys, db_url, "person", "show", "kari.n", "--format", "json")
+    shown = json.loads(out)
+    assert (shown["location"], shown["language"]) == ("RADHUS", "en")
+
+    code, out, err = pob(capsys, db_url, "person", "update", "kari.n", "--location", "HOSLE",
+                         actor="mona")
+    assert code == 0, err
+    code, out, err = pob(capsys, db_url, "person", "update", "kari.n", "--language", "nb",
+                         actor="mona")
+    assert code == 5 and len(err.strip().splitlines()) == 1
+    code, out, err = pob(capsys, db_url, "person", "update", "kari.n", "--location", "RADHUS",
+                         actor="anne")
+    assert code == 5 and len(err.strip().splitlines()) == 1
+    code, out, err = pob(capsys, db_url, "person", "update", "kari.n", "--language", "de",
+                         actor="ada")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "'de'" in err
+    code, out, err = pob(capsys, db_url, "person", "update", "kari.n", "--language", "nb",
+                         "--location", "NOWHERE", actor="ada")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "NOWHERE" in err
+    with world.db.session() as s:
+        location, language = s.execute(
+            select(Location.code, Person.language).join(
+                Location, Location.id == Person.location_id).where(
+                Person.username == "kari.n")).one()
+        events = s.execute(select(AdminEvent.actor, AdminEvent.allowed).where(
+            AdminEvent.action.in_(("person.update", "org.admin", "org.contact")))
+            .order_by(AdminEvent.id)).all()
+    assert (location, language) == ("HOSLE", "en")  # mona's move; ada's "nb" not written
+    assert [tuple(e) for e in events] == [("ada", True), ("mona", True), ("mona", False),
+                                          ("anne", False)]
+
+
+def test_cli_person_list_unit_and_limit(org, db_url, capsys) -> None:
+    """`pob person list --unit --limit`: only the unit's people (its units below too), at
+    most N of them, with the contract keys, in JSON and CSV."""
+    _world, _ada, _mona = org
+    code, out, err = pob(capsys, db_url, "person", "list", "--unit", "OPP-HOS", "--format",
+                         "json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert sorted(r["username"] for r in rows) == ["kari.n", "ordforer"]
+    assert all(set(r) == PERSON_KEYS and r["org_unit"] == "OPP-HOS" for r in rows)
+    code, out, err = pob(capsys, db_url, "person", "list", "--unit", "OPP", "--limit", "2",
+                         "--format", "json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert len(rows) == 2 and all(set(r) == PERSON_KEYS for r in rows)
+    assert {r["username"] for r in rows} < {"kari.n", "ordforer", "mona.k"}
+    code, out, err = pob(capsys, db_url, "person", "list", "--unit", "HO", "--format", "csv")
+    assert code == 0, err
+    assert [line.split(",")[0] for line in out.splitlines()] == ["username", "hilde.h"]
+    code, out, err = pob(capsys, db_url, "person", "list", "--unit", "NOPE")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    code, out, err = pob(capsys, db_url, "person", "list", "--limit", "0")
+    assert code == 2
+
+
+def add_ola_targets(world) -> None:  # type: ignore[no-untyped-def]
+    """OLA targets for Nettverk (P2, P3) and the service desk (P3), and a second agreement,
+    for Oppvekst, covering only M365 (supported by the service desk)."""
+    from pob_tui.models import Agreement, AgreementService, OlaTarget, Service, Team
+
+    with world.db.session() as s:
+        team = {c: i for c, i in s.execute(select(Team.code, Team.id))}
+        s.add_all([OlaTarget(team_id=team["NETT"], priority=3, response_minutes=30,
+                             resolution_minutes=240),
+                   OlaTarget(team_id=team["NETT"], priority=2, response_minutes=15,
+                             resolution_minutes=120),
+                   OlaTarget(team_id=team["SD"], priority=3, response_minutes=10,
+                             resolution_minutes=60)])
+        standard = s.execute(select(Agreement).where(Agreement.name == "Standard")
+                             ).scalars().one()
+        opp = s.execute(select(OrgUnit.id).where(OrgUnit.code == "OPP")).scalar()
+        school = Agreement(name="Skole-M365", customer_id=opp,
+                           calendar_id=standard.calendar_id)
+        s.add(school)
+        s.flush()
+        m365 = s.execute(select(Service.id).where(Service.code == "M365")).scalar()
+        s.add(AgreementService(agreement_id=school.id, service_id=m365))
+
+
+def test_cli_agreement_show_lists_ola_targets_per_team(org, db_url, capsys) -> None:
+    """`pob agreement show --format json`: `ola` holds {team, priority, resolution_minutes}
+    per team and priority; an agreement for every service lists every team's targets, one
+    for some services only the targets of the teams supporting them."""
+    world, _ada, _mona = org
+    add_ola_targets(world)
+    code, out, err = pob(capsys, db_url, "agreement", "show", "Standard", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["ola"] == [
+        {"team": "NETT", "priority": 2, "resolution_minutes": 120},
+        {"team": "NETT", "priority": 3, "resolution_minutes": 240},
+        {"team": "SD", "priority": 3, "resolution_minutes": 60}]
+    code, out, err = pob(capsys, db_url, "agreement", "show", "Skole-M365", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert (data["customer"], data["services"]) == ("OPP", ["M365"])
+    assert data["ola"] == [{"team": "SD", "priority": 3, "resolution_minutes": 60}]
+    code, out, err = pob(capsys, db_url, "agreement", "show", "Skole-M365")
+    assert code == 0, err
+    assert "ola (1)" in out and "SD" in out
+
+
+def test_people_filter_matches_email(org, db_url, capsys) -> None:
+    """The people filter finds a person by e-mail (an address that shares no word with the
+    name, username or unit), for someone imported from CSV and after an e-mail change;
+    the old address no longer finds them."""
+    from pob_tui.importers.csvio import import_csv
+
+    world, ada, _mona = org
+    with world.db.session() as s:
+        import_csv(s, "people", "username,first_name,last_name,phone,email,org_unit\n"
+                   "tor.b,Tor,Berg,,vaktmester@hosle.example,OPP-HOS\n", name="p.csv")
+    with world.db.session() as s:
+        people.update_person(s, ada, Settings(), "kari.n", email="k.nm@skolen.example")
+    with world.db.session() as s:
+        assert [r.username for r in people.list_people(s, search="vaktmester@hosle").rows] \
+            == ["tor.b"]
+        assert [r.username for r in people.list_people(s, search="skolen.example").rows] \
+            == ["kari.n"]
+        assert [r.username for r in people.list_people(
+            s, search="K.NM@Skolen.Example", unit="OPP").rows] == ["kari.n"]
+        assert people.list_people(s, search="kari.n@pob-kommune.no").rows == []
+    code, out, err = pob(capsys, db_url, "person", "list", "--search", "skolen.example",
+                         "--format", "json")
+    assert code == 0, err
+    assert [(r["username"], r["email"]) for r in json.loads(out)] \
+        == [("kari.n", "k.nm@skolen.example")]
+
+
+def add_unit_work(world) -> None:  # type: ignore[no-untyped-def]
+    """Agreements for OPP (Skole-M365, via add_ola_targets) and OPP-HOS; incidents of every
+    kind of status from callers in OPP-HOS, OPP and HO."""
+    from pob_tui.models import Agreement
+
+    add_ola_targets(world)
+    with world.db.session() as s:
+        unit = {c: i for c, i in s.execute(select(OrgUnit.code, OrgUnit.id))}
+        who = {u: i for u, i in s.execute(select(Person.username, Person.id))}
+        calendar = s.execute(select(Agreement.calendar_id).where(
+            Agreement.name == "Standard")).scalar()
+        s.add(Agreement(name="Hosle skole", customer_id=unit["OPP-HOS"], calendar_id=calendar))
+        at = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+        for n, (caller, status) in enumerate((
+                ("kari.n", "new"), ("ordforer", "waiting_caller"), ("kari.n", "in_progress"),
+                ("kari.n", "cancelled"), ("ordforer", "closed"),  # not open
+                ("mona.k", "assigned"), ("mona.k", "waiting_supplier"),  # OPP itself
+                ("hilde.h", "resolved")), start=10):  # HO: nothing open
+            s.add(Incident(number=f"INC-{n:06d}", caller_id=who[caller], summary="Sak",
+                           priority=3, status=status, opened_at=at))
+
+
+def test_tree_counts_agreements_and_open_incidents(org, db_url, capsys) -> None:
+    """The tree's figures: agreements whose customer is the unit itself; open incidents
+    (new to waiting, not resolved/closed/cancelled) by the callers' units, a sector adding
+    its units'; `pob unit show` lists the same ones."""
+    world, _ada, _mona = org
+    add_unit_work(world)
+    with world.db.session() as s:
+        rows = {r.code: r for r in org_units.list_units(s, now=NOW)}
+    assert {c: (r.agreements, r.open_incidents) for c, r in rows.items()} == {
+        "HO": (0, 0), "OPP": (1, 5), "OPP-HOS": (1, 3)}
+    code, out, err = pob(capsys, db_url, "unit", "show", "OPP-HOS", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert [a["name"] for a in data["agreements"]] == ["Hosle skole"]
+    assert sorted(i["number"] for i in data["open_incidents"]) \
+        == ["INC-000010", "INC-000011", "INC-000012"]
+    code, out, err = pob(capsys, db_url, "unit", "show", "OPP", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert [(a["name"], a["services"]) for a in data["agreements"]] == [("Skole-M365", 1)]
+    assert len(data["open_incidents"]) == 5
+    assert {i["caller"] for i in data["open_incidents"]} == {"kari.n", "ordforer", "mona.k"}

@@ -181,6 +181,177 @@ async def test_agreement_target_with_preview(org_url, make_app, world) -> None:
             AdminEvent.action == "agreement.target")).scalar() == "ada"
 
 
+async def test_incident_u_opens_the_callers_card(org_url, make_app) -> None:
+    """Reachable everywhere: on an incident, u opens its caller's card."""
+    app = make_app(org_url, actor=Actor("anne"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p", *"inc-000001")
+        await settle(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: type(app.screen).__name__ == "IncidentScreen"
+                    and app.screen.data is not None)
+        assert app.screen.number == "INC-000001"
+        await pilot.press("u")
+        await until(pilot, lambda: getattr(app.screen, "card", None) is not None)
+        assert type(app.screen).__name__ == "PersonScreen"
+        assert app.screen.username == "kari.n"
+        assert "Kari Nordmann" in screen_text(app)
+        await pilot.press("escape")  # back to the incident
+        await settle(pilot)
+        assert type(app.screen).__name__ == "IncidentScreen"
+
+
+def _reports_data(world) -> None:  # type: ignore[no-untyped-def]
+    """A cost on PRINT this year (OPP-HOS subscribes: a chargeback row for OPP) and a
+    satisfaction score from Helse og omsorg (a second dashboard row, before OPP's)."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from pob_tui.models import Incident, Person, Service, ServiceCost
+
+    with world.db.session() as s:
+        printing = s.execute(select(Service.id).where(Service.code == "PRINT")).scalar()
+        s.add(ServiceCost(service_id=printing, year=2026, kind="licence",
+                          amount=Decimal("12000.00")))
+        hilde = s.execute(select(Person.id).where(Person.username == "hilde.h")).scalar()
+        at = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+        s.add(Incident(number="INC-000002", caller_id=hilde, summary="Pasientjournal",
+                       priority=3, status="closed", opened_at=at, resolved_at=at,
+                       satisfaction=5, satisfaction_at=at))
+
+
+async def test_reports_u_opens_the_unit(org_url, make_app, world) -> None:
+    """Reachable everywhere: u on a chargeback row and on a dashboard satisfaction row
+    opens that row's unit (the highlighted one)."""
+    _reports_data(world)
+    app = make_app(org_url, actor=Actor("ada"))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("7")  # the dashboard: satisfaction rows per customer
+        await until(pilot, lambda: len(getattr(app.screen, "_shown", [])) == 2)
+        assert [r["metric"] for r in app.screen._shown] == ["satisfaction:HO",
+                                                            "satisfaction:OPP"]
+        await pilot.press("down", "u")  # the second row: Oppvekst
+        await until(pilot, lambda: type(app.screen).__name__ == "UnitScreen")
+        assert app.screen.code == "OPP"
+        await until(pilot, lambda: "Oppvekst" in screen_text(app))
+        await pilot.press("escape")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "ReportsScreen"
+        await pilot.press("b")  # chargeback: one statement row, Oppvekst's printing
+        await until(pilot, lambda: [r.get("customer") for r in app.screen._shown] == ["OPP"])
+        await pilot.press("u")
+        await until(pilot, lambda: type(app.screen).__name__ == "UnitScreen")
+        assert app.screen.code == "OPP"
+
+
+async def test_agreement_shows_ola_targets_per_team(org_url, make_app, world) -> None:
+    """An agreement's screen lists the OLA targets of the teams behind its services."""
+    from tests.test_org import add_ola_targets
+
+    add_ola_targets(world)
+    app = make_app(org_url, actor=Actor("anne"))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("8", "a", "enter")  # Standard (the default, first): every team
+        await until(pilot, lambda: getattr(app.screen, "detail", None) is not None)
+        table = app.screen.query_one("#agreement-ola")
+        rows = [[str(c) for c in table.get_row_at(r)] for r in range(table.row_count)]
+        assert [r[:2] for r in rows] == [["Nettverk", "P2"], ["Nettverk", "P3"],
+                                         ["Servicedesk", "P3"]], rows
+        assert "OLA targets of the teams" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("down", "enter")  # Skole-M365: the desk's only
+        await until(pilot, lambda: getattr(app.screen, "detail", None) is not None
+                    and app.screen.detail.agreement.name == "Skole-M365")
+        table = app.screen.query_one("#agreement-ola")
+        assert [str(c) for c in table.get_row_at(0)][:2] == ["Servicedesk", "P3"]
+        assert table.row_count == 1
+
+
+async def test_people_and_agreements_walk_with_keys_on_first_visit(org_url, make_app,
+                                                                   world) -> None:
+    """p and a focus their list once it has loaded (a loading table takes no focus: the
+    keys went nowhere, and back from an agreement they moved the hidden unit tree)."""
+    from tests.test_org import add_ola_targets
+
+    add_ola_targets(world)  # a second agreement, Skole-M365
+    app = make_app(org_url, actor=Actor("anne"))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("8", "p")
+        await settle(pilot)
+        people = app.screen.query_one("#org-people")
+        assert app.screen.focused is people
+        first = people.row_key_at_cursor()
+        await pilot.press("j")
+        assert people.row_key_at_cursor() not in (None, first)
+        await pilot.press("a")
+        await settle(pilot)
+        assert app.screen.focused is app.screen.query_one("#org-agreements")
+        await pilot.press("j", "enter")
+        await until(pilot, lambda: getattr(app.screen, "detail", None) is not None)
+        assert app.screen.detail.agreement.name == "Skole-M365"
+
+
+async def test_tree_shows_agreements_and_open_incidents(org_url, make_app, world) -> None:
+    """The tree's Agr and Open columns: the unit's own agreements; open incidents rolled up
+    (numbers from tests/test_org.py::test_tree_counts_agreements_and_open_incidents)."""
+    from tests.test_org import add_unit_work
+
+    add_unit_work(world)
+    app = make_app(org_url, actor=Actor("anne"))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("8")
+        await settle(pilot)
+        table = app.screen.query_one("#org-units")
+        shown = {code: (str(table.get_cell(code, "agreements")), str(table.get_cell(code, "open")))
+                 for code in ("HO", "OPP", "OPP-HOS")}
+        assert shown == {"HO": ("0", "0"), "OPP": ("1", "5"), "OPP-HOS": ("1", "3")}
+        assert "Agr" in screen_text(app)
+
+
+async def test_admin_sets_cost_centre_manager_and_inactive_in_the_form(org_url, make_app,
+                                                                       world) -> None:
+    """The unit form's cost centre, customer manager and active (a choice) are saved,
+    audited, and the tree marks the unit inactive."""
+    app = make_app(org_url, actor=Actor("ada"))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("8", "j", "j", "enter")  # OPP-HOS
+        await until(pilot, lambda: getattr(app.screen, "detail", None) is not None)
+        assert app.screen.code == "OPP-HOS"
+        await pilot.press("e")
+        await settle(pilot)
+        await pilot.press("enter", "enter", *"20010", "enter", *"hilde.h", "enter")
+        await pilot.press("down", "enter")  # active: yes -> no; the last field saves
+        await until(pilot, lambda: type(app.screen).__name__ == "UnitScreen"
+                    and "inactive" in screen_text(app))
+        await pilot.press("escape")
+        await until(pilot, lambda: "(inactive)" in screen_text(app))
+    with world.db.session() as s:
+        unit = s.execute(select(OrgUnit).where(OrgUnit.code == "OPP-HOS")).scalars().one()
+        assert (unit.cost_centre, unit.active) == ("20010", False)
+        event = s.execute(select(AdminEvent).where(AdminEvent.action == "unit.update")
+                          ).scalars().one()
+    assert event.actor == "ada" and all(
+        w in (event.detail or "") for w in ("20010", "hilde.h", "active"))
+
+
+async def test_people_filter_by_email(org_url, make_app) -> None:
+    """`/` matches e-mail: "k@pob-kommune" is only in Mona's address (mona.k@...)."""
+    app = make_app(org_url, actor=Actor("anne"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("8", "slash", *"k@pob-kommune")
+        await settle(pilot)
+        table = app.screen.query_one("#org-people")
+        assert table.row_count == 1 and table.row_key_at_cursor() == "mona.k"
+
+
 # --------------------------------------------------------------------------- snapshots
 
 async def steady(pilot) -> None:  # type: ignore[no-untyped-def]

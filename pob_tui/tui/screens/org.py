@@ -378,7 +378,7 @@ class OrgScreen(AreaScreen):
         self.query_one("#org-switcher", ContentSwitcher).current = f"org-{view}-view"
         self._show_views()
         table = self.table(view)
-        table.focus()
+        self.set_focus(table)  # now: once it is loading (below) a table takes no focus
         if self.database is None:
             return
         if view == "units":
