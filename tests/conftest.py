@@ -157,6 +157,16 @@ class Templates:
             pg_drop_database(name)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _temporary_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """pob keeps a copy of the holidays package's answer in the user's cache folder
+    (services/holiday_cache.py); the tests keep theirs in a temporary one."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+    yield
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
 def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
     t = Templates(tmp_path_factory.mktemp("templates"))

@@ -52,7 +52,7 @@ from pob_tui.models.incident import WAITING_STATUSES
 from pob_tui.services.audit import record_ticket_event
 from pob_tui.services.incident_views import IncidentRow
 from pob_tui.sla import BusinessCalendar
-from pob_tui.sla.calendar import Pause, _norwegian_holiday_names
+from pob_tui.sla.calendar import Pause
 
 _lock = threading.Lock()
 
@@ -103,10 +103,12 @@ def build_calendar(row: Calendar, days: Iterable[CalendarDay],
 
     def year_days(year: int) -> dict[date, str]:
         """Holidays and closing days of one year: looked up the first time the calendar
-        touches that year (the holidays package costs milliseconds a year)."""
+        touches that year, from the kept copy of the holidays package's answer."""
+        from pob_tui.services.holiday_cache import holiday_names
+
         found: dict[date, str] = {}
         if national:
-            found.update(_norwegian_holiday_names(year))
+            found.update(holiday_names(year))
             for mmdd in settings.closing_days:
                 found.setdefault(date(year, int(mmdd[:2]), int(mmdd[3:])), "closing day")
         return {d: n for d, n in found.items() if d not in closed and d not in special}
