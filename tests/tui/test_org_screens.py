@@ -141,6 +141,36 @@ async def test_customer_manager_edits_contact_fields(org_url, make_app, world) -
         assert event.actor == "mona" and "+47 22 33 44 55" in (event.detail or "")
 
 
+async def test_administrator_edits_vip_language_and_active_on_the_card(org_url, make_app,
+                                                                       world) -> None:
+    """An administrator edits all of a person from the card, as `pob person update` does;
+    the customer manager's form (above) keeps to the contact fields."""
+    from pob_tui.models import Person
+
+    app = make_app(org_url, actor=Actor("ada"))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("8", "slash", *"kari", "enter", "enter")
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        labels = screen_text(app)
+        assert all(w in labels for w in ("VIP", "Language", "Active"))
+        await pilot.press("enter", "enter", "enter")  # phone, e-mail, location as they are
+        await pilot.press("up", "enter")  # VIP: no -> yes
+        await pilot.press("down", "enter")  # language: nb -> en
+        await pilot.press("down", "enter")  # active: yes -> no; the last field saves
+        await settle(pilot)
+        assert type(app.screen).__name__ == "PersonScreen"
+    with world.db.session() as s:
+        kari = s.execute(select(Person).where(Person.username == "kari.n")).scalars().one()
+        assert (kari.vip, kari.language, kari.active) == (True, "en", False)
+        event = s.execute(select(AdminEvent).where(AdminEvent.action == "person.update")
+                          ).scalars().one()
+    assert event.actor == "ada" and all(
+        w in (event.detail or "") for w in ("vip", "language", "active"))
+
+
 async def test_palette_finds_people_units_agreements(org_url, make_app) -> None:
     app = make_app(org_url, actor=Actor("anne"))
     async with app.run_test(size=(160, 50)) as pilot:

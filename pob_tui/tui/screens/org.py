@@ -749,12 +749,28 @@ class PersonScreen(_Detail):
     def action_edit(self) -> None:
         if self.card is None:
             return
+        from pob_tui.services.people import LANGUAGES
+        from pob_tui.services.permissions import allowed
+
         c, p = self.card, self.card.person
         fields = [Field(key, label, value=value, required=False)
                   for key, label, value in (
                       ("phone", _("Phone"), p.phone), ("email", _("E-mail"), p.email),
                       ("location", _("Location (code)"), p.location))
                   if key not in c.owned_fields]
+        actor = self.pob.actor
+        if actor is not None and allowed(actor, "org.admin"):
+            # an administrator edits all of a person, as with `pob person update`
+            yes_no = (("yes", _("yes")), ("no", _("no")))
+            fields += [f for f in (
+                Field("vip", _("VIP"), kind="choice", value="yes" if p.vip else "no",
+                      choices=yes_no),
+                Field("language", _("Language"), kind="choice", value=c.language or "nb",
+                      choices=tuple((code, code) for code in LANGUAGES)),
+                Field("active", _("Active"), kind="choice", value="yes" if p.active else "no",
+                      choices=yes_no)) if f.key not in c.owned_fields]
+        before = {"phone": p.phone, "email": p.email, "location": p.location, "vip": p.vip,
+                  "language": c.language, "active": p.active}
         if not fields:
             self.notify(_("The directory keeps these fields; change them there"),
                         severity="warning", markup=False)
@@ -765,9 +781,11 @@ class PersonScreen(_Detail):
                 fields=", ".join(sorted(c.owned_fields)))
 
         def done(values: dict[str, Any] | None) -> None:
-            if values is not None:
-                self.save({k: v for k, v in values.items()
-                           if (v or None) != (getattr(p, k) or None)})
+            if values is None:
+                return
+            wanted = {k: (v == "yes") if k in ("vip", "active") else v
+                      for k, v in values.items()}
+            self.save({k: v for k, v in wanted.items() if (v or None) != (before[k] or None)})
 
         self.app.push_screen(FormDialog(_("Edit {name}").format(name=p.name), fields,
                                         note=note), done)
