@@ -13,16 +13,21 @@ from pob_tui.models import Incident
 from pob_tui.services import incidents
 
 
-@pytest.mark.sqlite_only
-def test_open_queue_plan_stays_on_the_status_index_after_analyze(world, backend) -> None:
-    db = world.db
+def _history(world, open_ones: int = 0) -> None:  # type: ignore[no-untyped-def]
+    """3,000 incidents an hour apart from 2016, the first `open_ones` still new, then the
+    planner statistics gathered."""
     start = datetime(2016, 1, 1, tzinfo=UTC)
-    rows = [{"number": f"INC-{i + 1:06d}", "caller_id": world.kari_id, "summary": "old",
-             "status": "closed" if i >= 5 else "new",
-             "opened_at": start + timedelta(hours=i)} for i in range(3000)]
-    with db.session() as s:
-        s.execute(insert(Incident), rows)
-    gather_statistics(db.engine)
+    with world.db.session() as s:
+        s.execute(insert(Incident), [
+            {"number": f"INC-{i + 1:06d}", "caller_id": world.kari_id, "summary": "old",
+             "status": "new" if i < open_ones else "closed",
+             "opened_at": start + timedelta(hours=i)} for i in range(3000)])
+    gather_statistics(world.db.engine)
+
+
+def _page_and_plan(world, **query) -> tuple[list, str]:  # type: ignore[no-untyped-def]
+    """A page of `list_incidents(**query)` and SQLite's plan for the statement it sent."""
+    db = world.db
     statements: list[tuple[str, object]] = []
 
     def remember(_conn, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
@@ -31,17 +36,23 @@ def test_open_queue_plan_stays_on_the_status_index_after_analyze(world, backend)
     event.listen(db.engine, "before_cursor_execute", remember)
     try:
         with db.session() as s:
-            page = incidents.list_incidents(s, actor=world.anne, view="open", search="o",
-                                            limit=10)
+            page = incidents.list_incidents(s, actor=world.anne, **query)
     finally:
         event.remove(db.engine, "before_cursor_execute", remember)
-    assert len(page) == 5
     statement, parameters = next(x for x in statements if "FROM incident" in x[0])
     with db.engine.connect() as conn:
-        stats = conn.execute(text("SELECT count(*) FROM sqlite_stat1")).scalar()
         plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(
             "EXPLAIN QUERY PLAN " + statement, parameters).all())
-    assert stats
+    return page, plan
+
+
+@pytest.mark.sqlite_only
+def test_open_queue_plan_stays_on_the_status_index_after_analyze(world, backend) -> None:
+    _history(world, open_ones=5)
+    page, plan = _page_and_plan(world, view="open", search="o", limit=10)
+    assert len(page) == 5
+    with world.db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM sqlite_stat1")).scalar()
     assert "ix_incident_status" in plan, plan
 
 
@@ -49,30 +60,9 @@ def test_open_queue_plan_stays_on_the_status_index_after_analyze(world, backend)
 def test_a_page_of_all_history_walks_the_opened_at_index(world, backend) -> None:
     """`pob incident list --view all`: a page of newest-first comes from the index in
     order, not from sorting every incident ever logged (0.9 s on PostgreSQL at ten years)."""
-    db = world.db
-    start = datetime(2016, 1, 1, tzinfo=UTC)
-    with db.session() as s:
-        s.execute(insert(Incident), [
-            {"number": f"INC-{i + 1:06d}", "caller_id": world.kari_id, "summary": "old",
-             "status": "closed", "opened_at": start + timedelta(hours=i)} for i in range(3000)])
-    gather_statistics(db.engine)
-    statements: list[tuple[str, object]] = []
-
-    def remember(_conn, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
-        statements.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", remember)
-    try:
-        with db.session() as s:
-            page = incidents.list_incidents(s, actor=world.anne, view="all", sort="newest",
-                                            limit=10)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", remember)
+    _history(world)
+    page, plan = _page_and_plan(world, view="all", sort="newest", limit=10)
     assert [r["number"] for r in page][:2] == ["INC-003000", "INC-002999"]
-    statement, parameters = next(x for x in statements if "FROM incident" in x[0])
-    with db.engine.connect() as conn:
-        plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(
-            "EXPLAIN QUERY PLAN " + statement, parameters).all())
     assert "ix_incident_opened_at" in plan and "TEMP B-TREE FOR ORDER BY" not in plan, plan
 
 
