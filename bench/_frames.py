@@ -20,6 +20,7 @@ class FrameApp(PobApp):
     """PobApp that reports every frame and every loaded-data handler that ran."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("freeze_heap", True)  # as `pob` runs it
         super().__init__(*args, **kwargs)
         self.applied: list[tuple[str, Any, Any]] = []
         self.waiter: tuple[Callable[[], bool], asyncio.Future[float]] | None = None

@@ -80,7 +80,7 @@ def cmd_tui(args: argparse.Namespace, ctx: CommandContext) -> int:
     # The first screen shows at once and the database opens in a worker; if it cannot be
     # used the app ends and its one line goes to stderr with status 3, as for any command.
     app = PobApp(settings=ctx.settings, exit_on_database_error=True, actor=ctx.injected_actor,
-                 serve_record=ctx.serve_record)
+                 serve_record=ctx.serve_record, freeze_heap=True)
     app.run()
     if app.failure:
         print(f"pob: {app.failure}", file=sys.stderr)

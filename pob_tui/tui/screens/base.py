@@ -57,6 +57,8 @@ class PobScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.watch(self.app, "data_version", self._data_changed, init=True)
+        if isinstance(self, AreaScreen):  # an area's screen lives as long as the app
+            self.call_after_refresh(self.pob.settle_heap)
 
     def _data_changed(self, _version: int) -> None:
         if self.database is not None:

@@ -204,9 +204,9 @@ class CatalogScreen(AreaScreen):
         if code:
             self.app.push_screen(ServiceScreen(code))
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value:
-            self.app.push_screen(ServiceScreen(event.row_key.value))
+    def on_paged_table_row_selected(self, event: PagedTable.RowSelected) -> None:
+        if event.row_key:
+            self.app.push_screen(ServiceScreen(event.row_key))
 
     def action_retire(self) -> None:
         code = self.table.row_key_at_cursor()

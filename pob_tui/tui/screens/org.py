@@ -158,24 +158,6 @@ def open_agreement(app: Any, name: str) -> None:
 
 # --------------------------------------------------------------------------- the area
 
-class PeopleTable(PagedTable):
-    """The people list: a keystroke replaces the rows but keeps the columns, which
-    `set_rows` would lay out again (the widths only change with the terminal's size)."""
-
-    def replace_rows(self, rows: list[tuple[str, dict[str, Text]]], *, has_more: bool) -> None:
-        if not self._layout:
-            self.set_rows(rows, has_more=has_more)
-            return
-        self.clear()  # rows only
-        self._rows = list(rows)
-        self.has_more = has_more
-        self._more_requested = False
-        order = [key for key, _w in self._layout]
-        for key, values in rows:
-            self.add_row(*(values.get(col, Text("")) for col in order), key=str(key))
-
-
-
 class OrgScreen(AreaScreen):
     """Units (tree), people (paged, filtered) and agreements; u/p/a switch views."""
 
@@ -210,8 +192,8 @@ class OrgScreen(AreaScreen):
                 yield Input(placeholder=_("Filter: name, username, phone, e-mail or unit"),
                             id="org-filter", classes="-hidden")
                 # A page a little over a tall screen: drawing rows is what a keystroke costs.
-                yield PeopleTable(PEOPLE_COLUMNS, select_on_enter=False, page_size=60,
-                                  id="org-people")
+                yield PagedTable(PEOPLE_COLUMNS, select_on_enter=False, page_size=60,
+                                 id="org-people")
             with Vertical(id="org-agreements-view"):
                 yield PagedTable(AGREEMENT_COLUMNS, select_on_enter=False,
                                  id="org-agreements")
@@ -336,11 +318,11 @@ class OrgScreen(AreaScreen):
             "email": plain(r.email or ""),
             "vip": Text("VIP", style="bold") if r.vip else Text(""),
         }) for r in message.page.rows]
-        table = self.query_one("#org-people", PeopleTable)
+        table = self.query_one("#org-people", PagedTable)
         if message.page.offset:
             table.append_rows(cells, has_more=message.page.has_more)
         else:
-            table.replace_rows(cells, has_more=message.page.has_more)
+            table.set_rows(cells, has_more=message.page.has_more)
         table.loading = False
         if self.view == "people":
             more = "+" if message.page.has_more else ""

@@ -199,9 +199,9 @@ class ProblemsScreen(AreaScreen):
         if number:
             self.app.push_screen(ProblemScreen(number), lambda _r: self.load())
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value:
-            self.app.push_screen(ProblemScreen(event.row_key.value), lambda _r: self.load())
+    def on_paged_table_row_selected(self, event: PagedTable.RowSelected) -> None:
+        if event.row_key:
+            self.app.push_screen(ProblemScreen(event.row_key), lambda _r: self.load())
 
     def action_new(self) -> None:
         from pob_tui.tui.screens.dialogs import Field

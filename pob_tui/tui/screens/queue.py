@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Input, Label
+from textual.widgets import Input, Label
 from textual.worker import get_current_worker
 
 from pob_tui.i18n import _
@@ -494,10 +494,10 @@ class QueueScreen(AreaScreen):
         if number:
             self._open(number)
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_paged_table_row_selected(self, event: PagedTable.RowSelected) -> None:
         # A mouse click on a row; the keyboard path is the enter binding above.
-        if event.row_key.value:
-            self._open(event.row_key.value)
+        if event.row_key:
+            self._open(event.row_key)
 
     def _open(self, number: str) -> None:
         from pob_tui.tui.screens.incident import IncidentScreen

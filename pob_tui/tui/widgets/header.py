@@ -105,5 +105,7 @@ class AreaBar(Horizontal):
     def set_status(self, text: str) -> None:
         status = plain(text)
         self._status = status.plain
-        self.query_one("#area-status", Label).update(status)
+        # The status has a fixed share of the bar (width: 1fr, one line, cut with an
+        # ellipsis): new text never moves anything, so no layout pass per filter keystroke.
+        self.query_one("#area-status", Label).update(status, layout=False)
         self._fit()
