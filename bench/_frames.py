@@ -13,7 +13,11 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pob_tui import PobApp
+from pob_tui.cli import prepare_textual
+
+prepare_textual()  # as `pob` starts the TUI: before Textual is imported
+
+from pob_tui import PobApp  # noqa: E402
 
 
 class FrameApp(PobApp):
