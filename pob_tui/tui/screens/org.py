@@ -201,6 +201,10 @@ class OrgScreen(AreaScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self._show_views()
+        # Watched rather than waiting for Input.Changed to bubble up: the query starts while
+        # the keystroke's echo is drawn, not after that frame.
+        self.watch(self.query_one("#org-filter", Input), "value", self._filter_changed,
+                   init=False)
 
     def on_screen_resume(self) -> None:
         """Back from a unit, card or agreement (which may have changed it): reload."""
@@ -401,10 +405,11 @@ class OrgScreen(AreaScreen):
         box.remove_class("-hidden")
         self.call_after_refresh(box.focus)  # after this key, or it would type the slash
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id != "org-filter":
+    def _filter_changed(self, value: str) -> None:
+        search = value.strip()
+        if search == self.search:
             return
-        self.search = event.value.strip()
+        self.search = search
         if self.database is not None:
             self.load_people(self.search, 0)
 
