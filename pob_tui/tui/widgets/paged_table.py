@@ -27,7 +27,7 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -35,6 +35,7 @@ from textual.strip import Strip
 from pob_tui.i18n import _
 
 _EMPTY = Text("")
+_NO_STYLE = Style()
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,7 @@ class PagedTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._more_requested = False
         self._strips: LRUCache[tuple[str, str, Style], tuple[Mapping[str, Text], Strip]] = (
             LRUCache(256))
+        self._styles: dict[str, Style] = {}
 
     # -- data -------------------------------------------------------------------------------
 
@@ -484,23 +486,36 @@ class PagedTable(ScrollView, can_focus=True, inherit_bindings=False):
 
     # -- drawing ----------------------------------------------------------------------------
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The widget's and its parts' styles blend the ancestors' backgrounds: worked out
+        # once per drawing, not once per line (that was most of a frame's cost).
+        base = self.rich_style
+        styles = {"base": base}
+        for part in ("header", "even-row", "odd-row"):
+            styles[part] = base + self.get_component_rich_style(f"paged-table--{part}",
+                                                                partial=True)
+        cursor = self.get_component_rich_style("paged-table--cursor", partial=True)
+        styles["cursor-even-row"] = styles["even-row"] + cursor
+        styles["cursor-odd-row"] = styles["odd-row"] + cursor
+        self._styles = styles
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width or self.size.width
-        base = self.rich_style
+        styles = self._styles or {}
+        if not styles:  # drawn without render_lines (never by Textual itself)
+            self.render_lines(Region(0, 0, 0, 0))
+            styles = self._styles
         if y == 0:
-            style = base + self.get_component_rich_style("paged-table--header", partial=True)
-            return self._draw(
-                {key: col.label for key, col in self.columns.items()}, style, width,
-                header=True)
+            return self._draw({key: col.label for key, col in self.columns.items()},
+                              styles["header"], width)
         index = round(self.scroll_offset.y) + y - 1
         if not 0 <= index < len(self._rows):
-            return Strip.blank(width, base)
-        stripe = "paged-table--odd-row" if index % 2 else "paged-table--even-row"
-        style = base + self.get_component_rich_style(stripe, partial=True)
-        kind = stripe
+            return Strip.blank(width, styles["base"])
+        kind = "odd-row" if index % 2 else "even-row"
         if index == self._cursor:
-            style += self.get_component_rich_style("paged-table--cursor", partial=True)
-            kind = "cursor"
+            kind = "cursor-" + kind
+        style = styles[kind]
         row_key, values = self._rows[index]
         cache_key = (str(row_key), kind, style)
         cached = self._strips.get(cache_key)
@@ -510,12 +525,25 @@ class PagedTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._strips[cache_key] = (values, strip)
         return strip
 
-    def _draw(self, values: Mapping[str, Text], style: Style, width: int, *,
-              header: bool = False) -> Strip:
-        """One line: each shown cell cut (with an ellipsis) or padded to its width."""
+    def _draw(self, values: Mapping[str, Text], style: Style, width: int) -> Strip:
+        """One line: each shown cell cut (with an ellipsis) or padded to its width.
+
+        Text in the row's own style is gathered into one segment (most cells are plain):
+        Textual's line filters then look at a few segments per row, not three per cell."""
         console = self.app.console
         pad = " " * self.cell_padding
         segments: list[Segment] = []
+        run: list[str] = []  # text in the row's style, not yet made a segment
+
+        def styled(text: str, own: Style | None) -> None:
+            if own is None or own == _NO_STYLE:
+                run.append(text)
+                return
+            if run:
+                segments.append(Segment("".join(run), style))
+                run.clear()
+            segments.append(Segment(text, style + own))
+
         used = 0
         for key, w in self._layout:
             cell = values.get(key, _EMPTY)
@@ -527,18 +555,17 @@ class PagedTable(ScrollView, can_focus=True, inherit_bindings=False):
             gap = w - cell.cell_len
             justify = cell.justify or self._by_key[key].justify
             left = gap if justify == "right" else gap // 2 if justify == "center" else 0
-            segments.append(Segment(pad + " " * left, style))
+            run.append(pad + " " * left)
             if cell.spans:
                 for segment in cell.render(console):
-                    segments.append(Segment(
-                        segment.text, style + segment.style if segment.style else style))
-            elif cell.plain:  # most cells: one piece of text in one style
-                own: Style | None = (cell.style if isinstance(cell.style, Style) else
-                                     console.get_style(cell.style, default="")
-                                     if cell.style else None)
-                segments.append(Segment(cell.plain, style + own if own else style))
-            segments.append(Segment(" " * (gap - left) + pad, style))
+                    styled(segment.text, segment.style)
+            elif cell.plain:
+                styled(cell.plain, cell.style if isinstance(cell.style, Style) else
+                       console.get_style(cell.style, default="") if cell.style else None)
+            run.append(" " * (gap - left) + pad)
             used += w + 2 * self.cell_padding
         if used < width:
-            segments.append(Segment(" " * (width - used), style))
+            run.append(" " * (width - used))
+        if run:
+            segments.append(Segment("".join(run), style))
         return Strip(segments, max(used, width)).crop(0, width)
