@@ -1,4 +1,4 @@
-"""The footer, recomposed once per burst of binding changes.
+"""The footer, recomposed once per burst of binding changes, its keys made ready-styled.
 
 Textual's `Footer` recomposes (every key widget made and styled again) after each
 `bindings_updated_signal`; opening an incident sends a dozen of them (mounts, focus, the
@@ -9,6 +9,8 @@ then shows the bindings as they are by that time, the same as the last of Textua
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -29,3 +31,15 @@ class PobFooter(Footer):
     async def _recompose_once(self) -> None:
         self._recompose_pending = False
         await self.recompose()
+
+    def compose(self) -> ComposeResult:
+        # Each key is made with `compact` True (FooterKey's default) and then bound to the
+        # footer's False: a watcher per key that restyles it, 2 ms each, about 100 ms per
+        # footer drawn at start. Made with the footer's value already, the binding finds
+        # nothing to change.
+        # (The command palette's key is not bound and keeps its own compact look.)
+        for widget in super().compose():
+            compact = getattr(type(widget), "compact", None)  # the keys' reactive
+            if isinstance(compact, Reactive) and not widget.has_class("-command-palette"):
+                widget.set_reactive(compact, self.compact)
+            yield widget
