@@ -62,7 +62,8 @@ async def test_first_visits_do_not_reparse_and_themes_reach_every_area(
 async def test_a_burst_of_binding_changes_recomposes_the_footer_once(
         desk_url, make_app, monkeypatch) -> None:
     """Textual recomposed the footer (every key widget made and styled again) once per
-    binding signal; a burst now costs one recompose, which shows the bindings as they end."""
+    binding signal; a burst now costs one recompose, which shows the bindings as they end,
+    and none when nothing the footer shows changed."""
     from textual.widget import Widget
 
     from pob_tui.tui.widgets.footer import PobFooter
@@ -84,5 +85,12 @@ async def test_a_burst_of_binding_changes_recomposes_the_footer_once(
         for _ in range(5):
             app.screen.refresh_bindings()
         await settle(pilot)
+        assert recomposed == []  # nothing the footer shows changed: no key is made again
+        app.set_keymap({"queue.log_call": "f6"})
+        for _ in range(5):
+            app.screen.refresh_bindings()
+        await settle(pilot)
         assert recomposed == [1]
-        assert "Log call" in screen_text(app)  # the queue's keys are all there
+        text = screen_text(app)
+        assert "f6 Log call" in text  # the footer shows the bindings as they ended
+        assert "Filter" in text  # the queue's other keys are all there

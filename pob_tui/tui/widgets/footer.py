@@ -4,7 +4,9 @@ Textual's `Footer` recomposes (every key widget made and styled again) after eac
 `bindings_updated_signal`; opening an incident sends a dozen of them (mounts, focus, the
 loaded record's greyed keys), which cost about a third of the time to its first frame. This
 one schedules a single recompose for all the signals that arrive before the next refresh; it
-then shows the bindings as they are by that time, the same as the last of Textual's would.
+then shows the bindings as they are by that time, the same as the last of Textual's would,
+and skips the recompose when what the keys would show has not changed (most signals at
+start and on focus moves change nothing a footer shows).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ class PobFooter(Footer):
     """`Footer` with its recompose coalesced (see the module docstring)."""
 
     _recompose_pending = False
+    _shown: object = None
+    """What the keys showed when they were last made (see `_showing`)."""
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         self._bindings_ready = True
@@ -30,9 +34,24 @@ class PobFooter(Footer):
 
     async def _recompose_once(self) -> None:
         self._recompose_pending = False
-        await self.recompose()
+        if self._showing() != self._shown:
+            await self.recompose()
+
+    def _showing(self) -> object:
+        """Everything `Footer.compose` draws from: the shown bindings, enabled or not, with
+        their keys as displayed, descriptions, tooltips and groups."""
+        if not self._bindings_ready:
+            return None
+        app = self.app
+        return (self.compact, self.show_command_palette, app.ENABLE_COMMAND_PALETTE,
+                tuple((binding.key, app.get_key_display(binding), binding.description,
+                       binding.action, enabled, tooltip, binding.tooltip,
+                       binding.group, binding.show)
+                      for _node, binding, enabled, tooltip
+                      in self.screen.active_bindings.values()))
 
     def compose(self) -> ComposeResult:
+        self._shown = self._showing()
         # Each key is made with `compact` True (FooterKey's default) and then bound to the
         # footer's False: a watcher per key that restyles it, 2 ms each, about 100 ms per
         # footer drawn at start. Made with the footer's value already, the binding finds

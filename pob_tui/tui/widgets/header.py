@@ -59,6 +59,10 @@ class PobHeader(Horizontal):
         self.query_one("#header-database", Label).update(plain(value))
 
 
+STATUS_ROOM = 20
+"""Cells kept for the area status when deciding whether the tabs fit in full."""
+
+
 class AreaBar(Horizontal):
     """The areas with their digit keys, the current one marked, and a status on the right.
 
@@ -91,8 +95,11 @@ class AreaBar(Horizontal):
             return
         # Each tab has one cell of padding before it; the active one one more after it;
         # the status two cells of padding.
+        # The status is given room for a usual text even before it has one: the tabs then
+        # do not change width when the first status arrives, which a screen under a dialog
+        # (the welcome) would not lay out again until it is shown.
         full = sum(len(self._label(a, compact=False)) + 1 for a in AREAS) + 1
-        compact = full + cell_len(self._status) + 2 > width
+        compact = full + max(cell_len(self._status), STATUS_ROOM) + 2 > width
         if compact == self._compact:
             return
         self._compact = compact
@@ -105,7 +112,5 @@ class AreaBar(Horizontal):
     def set_status(self, text: str) -> None:
         status = plain(text)
         self._status = status.plain
-        # The status has a fixed share of the bar (width: 1fr, one line, cut with an
-        # ellipsis): new text never moves anything, so no layout pass per filter keystroke.
-        self.query_one("#area-status", Label).update(status, layout=False)
+        self.query_one("#area-status", Label).update(status)
         self._fit()
