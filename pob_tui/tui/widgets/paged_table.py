@@ -153,8 +153,8 @@ class PagedTable(ScrollView, can_focus=True, inherit_bindings=False):
         def control(self) -> PagedTable:
             return self.table
 
-    class RowHighlighted(Message):
-        """The cursor moved to the row with `row_key` (at `cursor_row`)."""
+    class _RowMessage(Message):
+        """About the row with `row_key`, at `cursor_row`."""
 
         def __init__(self, table: PagedTable, cursor_row: int, row_key: str) -> None:
             super().__init__()
@@ -166,18 +166,11 @@ class PagedTable(ScrollView, can_focus=True, inherit_bindings=False):
         def control(self) -> PagedTable:
             return self.table
 
-    class RowSelected(Message):
-        """Enter (with `select_on_enter`) or a click on the row with `row_key`."""
+    class RowHighlighted(_RowMessage):
+        """The cursor moved to a row."""
 
-        def __init__(self, table: PagedTable, cursor_row: int, row_key: str) -> None:
-            super().__init__()
-            self.table = table
-            self.cursor_row = cursor_row
-            self.row_key = row_key
-
-        @property
-        def control(self) -> PagedTable:
-            return self.table
+    class RowSelected(_RowMessage):
+        """Enter (with `select_on_enter`) or a click on a row."""
 
     def __init__(
         self,
