@@ -94,3 +94,35 @@ async def test_a_burst_of_binding_changes_recomposes_the_footer_once(
         text = screen_text(app)
         assert "f6 Log call" in text  # the footer shows the bindings as they ended
         assert "Filter" in text  # the queue's other keys are all there
+
+
+async def test_a_footer_refresh_due_after_the_footer_went_does_nothing() -> None:
+    """A burst's single recompose runs after the next refresh of whatever screen is on top;
+    if the footer went in between (its screen closed, the app quitting), it is dropped."""
+    from textual.app import App, ComposeResult
+    from textual.screen import ModalScreen
+    from textual.widgets import Label
+
+    from pob_tui.tui.widgets.footer import PobFooter
+
+    class Dialog(ModalScreen[None]):
+        def compose(self) -> ComposeResult:
+            yield Label("dialog")
+
+    class Host(App[None]):
+        BINDINGS = [("x", "bell", "Ring")]
+
+        def compose(self) -> ComposeResult:
+            yield PobFooter()
+
+    app = Host()
+    async with app.run_test(size=(60, 10)) as pilot:
+        await pilot.pause()
+        base = app.screen
+        footer = base.query_one(PobFooter)
+        await app.push_screen(Dialog())
+        footer.bindings_changed(base)  # due after the dialog's next refresh
+        await footer.remove()
+        await pilot.pause()
+        await pilot.pause()
+        assert app.is_running and app.return_code is None  # no error ended the app

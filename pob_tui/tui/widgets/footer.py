@@ -12,6 +12,7 @@ start and on focus moves change nothing a footer shows).
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.dom import NoScreen
 from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widgets import Footer
@@ -34,7 +35,11 @@ class PobFooter(Footer):
 
     async def _recompose_once(self) -> None:
         self._recompose_pending = False
-        if self._showing() != self._shown:
+        try:
+            showing = self._showing()
+        except NoScreen:  # its screen went away before this refresh came
+            return
+        if showing != self._shown:
             await self.recompose()
 
     def _showing(self) -> object:
