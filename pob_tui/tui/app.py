@@ -245,9 +245,9 @@ class PobApp(TeamworkMixin, App[None]):
     ) -> None:
         super().__init__()
         self.live_updates = live_updates
+        """Watch for other sessions' changes (LISTEN on PostgreSQL, polling on SQLite)."""
         self.freeze_heap = freeze_heap
         """Whether `settle_heap` freezes: the process owner's choice (`pob` says yes)."""
-        """Watch for other sessions' changes (LISTEN on PostgreSQL, polling on SQLite)."""
         self.exit_on_database_error = exit_on_database_error
         self.failure: str | None = None
         """The one line to print after exit when the database could not be opened."""
