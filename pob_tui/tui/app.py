@@ -415,6 +415,8 @@ class PobApp(TeamworkMixin, App[None]):
             gc.freeze()
 
     def on_session_loaded(self, message: SessionLoaded) -> None:
+        if not self.screen_stack:  # the app is closing: its screens are gone already
+            return
         agent = message.agent
         self.agent = agent
         if agent.known:
