@@ -9,13 +9,11 @@ unreachable those tests skip with the reason, except under CI=true, where they f
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -141,9 +139,6 @@ class Templates:
         self.tmp = tmp
         self.sqlite: dict[str, Path] = {}
         self.pg: dict[str, str] = {}
-        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-spares")
-        self._spares: dict[str, Future[str]] = {}
-        self._dropping: list[Future[None]] = []
 
     def sqlite_template(self, kind: str, fill: Callable[[str], None] | None) -> Path:
         if kind not in self.sqlite:
@@ -174,27 +169,7 @@ class Templates:
             self.pg[kind] = name
         return self.pg[kind]
 
-    def pg_database(self, kind: str, fill: Callable[[str], None] | None) -> str:
-        """A fresh copy of the `kind` template. The copy for the next test is made now, in
-        the background, while this test runs: CREATE DATABASE is the server's work, and a
-        test waited for it (and for DROP DATABASE after it) every time."""
-        template = self.pg_template(kind, fill)
-        spare = self._spares.pop(kind, None)
-        name = spare.result() if spare else pg_create_database(template)
-        self._spares[kind] = self._background.submit(pg_create_database, template)
-        return name
-
-    def pg_release(self, name: str) -> None:
-        """Drop a test's database in the background (the next test need not wait)."""
-        self._dropping.append(self._background.submit(pg_drop_database, name))
-
     def cleanup(self) -> None:
-        for spare in self._spares.values():
-            with contextlib.suppress(Exception):
-                pg_drop_database(spare.result())
-        for dropping in self._dropping:
-            dropping.result()
-        self._background.shutdown()
         for name in self.pg.values():
             pg_drop_database(name)
 
@@ -230,11 +205,11 @@ def _fresh_url(
         yield f"sqlite:///{dst}"
         return
     require_pg()
-    name = templates.pg_database(kind, fill)
+    name = pg_create_database(templates.pg_template(kind, fill))
     try:
         yield pg_url_for(name)
     finally:
-        templates.pg_release(name)
+        pg_drop_database(name)
 
 
 @pytest.fixture
