@@ -31,7 +31,8 @@ live.install()
 # The oldest generation is collected after 1000 collections of the middle one, not 10: a
 # Pilot test makes and drops hundreds of thousands of objects (widgets, styles, segments),
 # and each full collection walked all of the process's objects again -- a quarter of a Pilot
-# test's CPU time. Garbage is still collected, later (a worker holds some 100 MB more).
+# test's CPU time. Garbage is still collected, later: a worker holds more (the largest
+# peaked at 0.9 GB in a full `-n 2` run; test_desk_flows alone: 162 -> 298 MB).
 gc.set_threshold(*gc.get_threshold()[:2], 1000)
 
 PG_URL = os.environ.get("POB_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
