@@ -19,6 +19,12 @@ from pob_tui.models import Agent, AgentRole
 from pob_tui.services.identity import Actor
 from tests.factories import person
 
+# SQLite only: what is checked here is the language of the error line, which no backend
+# changes; the same lookups and refusals run on both backends in the services' and commands'
+# own tests (test_org, test_incidents, test_cli_incident, test_cmdb, test_changes, test_cab,
+# test_import).
+pytestmark = pytest.mark.sqlite_only
+
 
 @pytest.fixture(autouse=True)
 def english_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:

@@ -23,6 +23,7 @@ from pob_tui.services import grants, identity
 from pob_tui.services.identity import SYSTEM_ACTOR, Actor, os_account, resolve_actor
 from tests.conftest import pg_admin_engine, require_pg
 from tests.factories import office_agreement
+from tests.tui.conftest import settle
 
 
 def _make_admin(world) -> None:
@@ -127,6 +128,9 @@ async def test_cli_and_tui_give_the_same_deadline_under_a_custom_config(world, d
             with app.database.session() as s:  # what the call form's worker does
                 incidents.create_incident(s, app.actor_in(s), incidents.NewIncident(
                     caller="kari.n", service="M365", summary="via TUI", impact=2, urgency=2))
+            # The session's own load may still be on its way: leave once it has landed (on a
+            # loaded machine it came after the screens were gone: ScreenStackError).
+            await settle(pilot)
 
     await tui_call()
     with world.db.session() as s:

@@ -225,3 +225,18 @@ def private_state(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     theme remembered on the machine must not change a snapshot, a test must not change
     the user's)."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+
+
+@pytest.fixture
+def quick_live(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """For tests that wait for another agent's change to reach a running pob: the SQLite
+    poll every 0.1 s instead of every second, so each wait is for the change, not for the
+    next tick of the clock. The same poller, the same path: only the pause between polls is
+    shorter. PostgreSQL is left as it is (its notifications come at once, and the interval
+    also sets the listener's wait)."""
+    from pob_tui.tui import teamwork
+
+    backend = getattr(request.node, "callspec", None)
+    if backend is not None and backend.params.get("backend") == "postgresql":
+        return
+    monkeypatch.setattr(teamwork, "LIVE_INTERVAL", 0.1)

@@ -292,6 +292,7 @@ async def test_create_relate_and_retire_with_live_dependants_by_keys(cmdb_url, m
     assert {"created", "related"} <= kinds, kinds
 
 
+@pytest.mark.usefixtures("quick_live")
 async def test_an_outage_reaches_another_agents_queue_live(cmdb_url, make_app) -> None:
     """Lars declares an outage in his own pob; Anne's open queue shows it on top without a
     key (the live-update channel), and then the child count as calls are linked."""

@@ -17,6 +17,8 @@ from tests.tui.desk_helpers import recorded
 from tests.tui.test_desk_flows import build_desk, incident, type_text
 from tests.tui.test_desk_stale_dialogs import wait_until
 
+pytestmark = pytest.mark.usefixtures("quick_live")
+
 
 @pytest.fixture
 def desk_url(db_url: str) -> str:

@@ -19,6 +19,8 @@ from tests.tui.test_desk_flows import (
     open_incident,
 )
 
+pytestmark = pytest.mark.usefixtures("quick_live")
+
 
 @pytest.fixture
 def desk_url(db_url: str) -> str:

@@ -22,7 +22,7 @@ from pob_tui.services.identity import Actor, load_actor
 from tests.tui.conftest import screen_text, settle
 from tests.tui.test_desk_flows import build_desk
 
-pytestmark = pytest.mark.both_backends
+pytestmark = [pytest.mark.both_backends, pytest.mark.usefixtures("quick_live")]
 
 
 @pytest.fixture
