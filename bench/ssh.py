@@ -21,6 +21,7 @@ import asyncio
 import os
 import pty
 import re
+import select
 import shutil
 import signal
 import statistics
@@ -109,6 +110,16 @@ def start_server(env: dict[str, str], directory: Path) -> tuple[subprocess.Popen
     raise SystemExit(f"pob serve did not start (status {proc.wait()})")
 
 
+SCREEN_WAIT = 90.0
+"""Seconds a first screen may take before the bench gives up and says what it saw (a wait
+without an end held a whole CI run for 10 minutes once)."""
+
+
+def shown(seen: bytes) -> str:
+    """The last screenful of text a terminal received, escapes taken out."""
+    return ANSI.sub(b"", seen)[-600:].decode("utf-8", "replace")
+
+
 def local_tui(env: dict[str, str], marker: bytes) -> float:
     """Seconds from starting `pob` in a local pty to the marker on its screen."""
     master, slave = pty.openpty()
@@ -123,6 +134,10 @@ def local_tui(env: dict[str, str], marker: bytes) -> float:
     seen = b""
     try:
         while True:
+            ready, _w, _x = select.select([master], [], [], SCREEN_WAIT)
+            if not ready:
+                raise SystemExit(f"local pob: {marker.decode()} not on its screen after "
+                                 f"{SCREEN_WAIT:.0f} s; it showed: {shown(seen)!r}")
             try:
                 data = os.read(master, 65536)
             except OSError:
@@ -147,7 +162,11 @@ async def ssh_tui(port: int, key: Path, marker: bytes, hold: asyncio.Event | Non
         proc = await conn.create_process(term_type="xterm-256color", term_size=(80, 24))
         seen = b""
         while marker not in ANSI.sub(b"", seen):
-            data = await proc.stdout.read(65536)
+            try:
+                data = await asyncio.wait_for(proc.stdout.read(65536), SCREEN_WAIT)
+            except TimeoutError:
+                raise SystemExit(f"ssh session: {marker.decode()} not on its screen after "
+                                 f"{SCREEN_WAIT:.0f} s; it showed: {shown(seen)!r}") from None
             if not data:
                 raise SystemExit("the ssh session ended before its first screen")
             seen += data
