@@ -147,8 +147,14 @@ def local_tui(env: dict[str, str], marker: bytes) -> float:
                 return time.perf_counter() - t0
     finally:
         proc.send_signal(signal.SIGHUP)
-        proc.wait()
-        os.close(master)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise SystemExit("local pob did not end on SIGHUP within 30 s") from None
+        finally:
+            os.close(master)
 
 
 async def ssh_tui(port: int, key: Path, marker: bytes, hold: asyncio.Event | None = None,

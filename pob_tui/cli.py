@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -92,6 +93,12 @@ def prepare_textual() -> None:
 def cmd_tui(args: argparse.Namespace, ctx: CommandContext) -> int:
     prepare_textual()
     from pob_tui.tui.app import PobApp
+
+    if hasattr(signal, "SIGHUP"):
+        # A TUI ends with its terminal. Started under `nohup` (or by a parent that ignores
+        # SIGHUP) it inherited SIG_IGN, kept running after the terminal closed and its
+        # input thread spun on the dead terminal: seen as an orphan pob at half a core.
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
     # The first screen shows at once and the database opens in a worker; if it cannot be
     # used the app ends and its one line goes to stderr with status 3, as for any command.
