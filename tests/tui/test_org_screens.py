@@ -124,14 +124,19 @@ async def test_people_filter_card_and_log_call(org_url, make_app) -> None:
         assert type(app.screen).__name__ == "PersonScreen"
 
 
+async def open_kari_card_form(pilot) -> None:  # type: ignore[no-untyped-def]
+    """Org area, `/kari`, her card, `e`: the card's edit form."""
+    await settle(pilot)
+    await pilot.press("8", "slash", *"kari", "enter", "enter")
+    await settle(pilot)
+    await pilot.press("e")
+    await settle(pilot)
+
+
 async def test_customer_manager_edits_contact_fields(org_url, make_app, world) -> None:
     app = make_app(org_url, actor=Actor("mona"))
     async with app.run_test(size=(160, 50)) as pilot:
-        await settle(pilot)
-        await pilot.press("8", "slash", *"kari", "enter", "enter")
-        await settle(pilot)
-        await pilot.press("e")
-        await settle(pilot)
+        await open_kari_card_form(pilot)
         await pilot.press("ctrl+u", *"+47 22 33 44 55", "ctrl+s")
         await settle(pilot)
         assert "+47 22 33 44 55" in screen_text(app)
@@ -149,11 +154,7 @@ async def test_administrator_edits_vip_language_and_active_on_the_card(org_url, 
 
     app = make_app(org_url, actor=Actor("ada"))
     async with app.run_test(size=(160, 50)) as pilot:
-        await settle(pilot)
-        await pilot.press("8", "slash", *"kari", "enter", "enter")
-        await settle(pilot)
-        await pilot.press("e")
-        await settle(pilot)
+        await open_kari_card_form(pilot)
         labels = screen_text(app)
         assert all(w in labels for w in ("VIP", "Language", "Active"))
         await pilot.press("enter", "enter", "enter")  # phone, e-mail, location as they are
