@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -138,26 +139,36 @@ def make_app(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., object]:
     return make
 
 
+QUIET = 0.02
+"""How long nothing may run before `settle` returns: more than two frames at pob's frame
+rate, so work that waits for the next refresh (`call_after_refresh`, a dismissed dialog's
+callback) has started by then."""
+
+
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
     """Let workers finish and their messages land (no sleeps).
 
-    Rounds until two idle pauses in a row leave no worker running: a worker's message may
-    start another worker (database opened -> session and queue loads), so one round is not
-    always enough, but a fixed number of rounds is idle time the whole suite pays for.
+    Rounds until no worker has run or waited to start for `QUIET` seconds: a worker's
+    message may start another worker (database opened -> session and queue loads), and a
+    callback may wait for the next frame, so one idle moment is not enough; a fixed number
+    of rounds was idle time the whole suite paid for, and too few as pauses got shorter.
     """
     app = pilot.app
     await pilot.pause()
-    quiet = 0
-    for _ in range(10):
+    quiet_since: float | None = None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
         # A worker replaced by a newer one of its exclusive group ends cancelled: that is
         # the app working, not a failure (failures are checked by the tests themselves).
         await asyncio.gather(*(w.wait() for w in list(app.workers)), return_exceptions=True)
         await pilot.pause()
-        # Two quiet rounds in a row: a worker may be started by a message or a callback
-        # that the first quiet pause let through (the database opening, then the queue).
-        quiet = 0 if any(w.is_running or w.state.name == "PENDING"
-                         for w in app.workers) else quiet + 1
-        if quiet == 2:
+        busy = any(w.is_running or w.state.name == "PENDING" for w in app.workers)
+        now = time.monotonic()
+        if busy:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since >= QUIET:
             break
 
 
@@ -197,13 +208,16 @@ def demo_app_url(backend: str, request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(autouse=True)
 def quick_idle(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Pilot waits for "idle" after every key in slices of 20 ms (Textual's granularity):
-    idle time the whole suite pays for. 5 ms slices with the same share of CPU (5 %)
-    as the threshold decide "idle" the same way, four times sooner."""
+    """Pilot waits for "idle" twice after every key, in slices of 20 ms (Textual's
+    granularity) with under 5 % of a slice's CPU as "idle": at least 40 ms of a machine
+    doing nothing per key, most of a Pilot test's time. 1 ms slices decide "idle" on the
+    same question (did the app do anything just now?); their threshold is 10 % because the
+    event loop's own wake-up is a few percent of a millisecond (at 0.5 ms and 5 % nothing
+    was ever idle and every key waited Pilot's full second)."""
     import textual._wait as wait
 
-    monkeypatch.setattr(wait, "SLEEP_GRANULARITY", 0.005)
-    monkeypatch.setattr(wait, "SLEEP_IDLE", 0.00025)
+    monkeypatch.setattr(wait, "SLEEP_GRANULARITY", 0.001)
+    monkeypatch.setattr(wait, "SLEEP_IDLE", 0.0001)
 
 
 @pytest.fixture(autouse=True)

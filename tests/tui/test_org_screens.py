@@ -68,7 +68,9 @@ async def test_admin_edits_unit_and_cycle_is_refused(org_url, make_app, world) -
     app = make_app(org_url, actor=Actor("ada"))
     async with app.run_test(size=(160, 50)) as pilot:
         await settle(pilot)
-        await pilot.press("8", "enter")  # HO
+        await pilot.press("8")
+        await settle(pilot)  # keys act on what is shown: the tree first
+        await pilot.press("enter")  # HO
         await settle(pilot)
         assert "HO  Helse og omsorg" in screen_text(app)
         await pilot.press("e")
@@ -127,7 +129,9 @@ async def test_people_filter_card_and_log_call(org_url, make_app) -> None:
 async def open_kari_card_form(pilot) -> None:  # type: ignore[no-untyped-def]
     """Org area, `/kari`, her card, `e`: the card's edit form."""
     await settle(pilot)
-    await pilot.press("8", "slash", *"kari", "enter", "enter")
+    await pilot.press("8", "slash", *"kari")
+    await settle(pilot)
+    await pilot.press("enter", "enter")
     await settle(pilot)
     await pilot.press("e")
     await settle(pilot)
@@ -285,7 +289,9 @@ async def test_agreement_shows_ola_targets_per_team(org_url, make_app, world) ->
     app = make_app(org_url, actor=Actor("anne"))
     async with app.run_test(size=(160, 50)) as pilot:
         await settle(pilot)
-        await pilot.press("8", "a", "enter")  # Standard (the default, first): every team
+        await pilot.press("8", "a")
+        await settle(pilot)
+        await pilot.press("enter")  # Standard (the default, first): every team
         await until(pilot, lambda: getattr(app.screen, "detail", None) is not None)
         table = app.screen.query_one("#agreement-ola")
         rows = [[str(c) for c in table.get_row_at(r)] for r in range(table.row_count)]
@@ -352,7 +358,9 @@ async def test_admin_sets_cost_centre_manager_and_inactive_in_the_form(org_url, 
     app = make_app(org_url, actor=Actor("ada"))
     async with app.run_test(size=(160, 50)) as pilot:
         await settle(pilot)
-        await pilot.press("8", "j", "j", "enter")  # OPP-HOS
+        await pilot.press("8")
+        await settle(pilot)
+        await pilot.press("j", "j", "enter")  # OPP-HOS
         await until(pilot, lambda: getattr(app.screen, "detail", None) is not None)
         assert app.screen.code == "OPP-HOS"
         await pilot.press("e")
