@@ -297,13 +297,51 @@ async def test_export_in_a_serve_session_shows_the_ssh_command(demo_app_url, mak
         await settle(pilot)
         await pilot.press("7")
         await settle(pilot)
-        await pilot.press("b", "e")
+        await pilot.press("b")
+        await settle(pilot)  # an export is of the report on screen (next test)
+        await pilot.press("e")
         await settle(pilot)
         start, end = app.screen._period.start, app.screen._period.end
         said = " ".join(n.message for n in app.notes)
     assert (f"ssh -p 2222 pob.kommune.example report chargeback --by service --from {start} "
             f"--to {end} --format csv > pob-chargeback-{start}-{end}.csv") in said, said
     assert not server_folder.exists()  # nothing written on the server
+
+
+async def test_export_while_another_report_loads_writes_nothing(demo_app_url, make_app,
+                                                                tmp_path, monkeypatch) -> None:
+    """`b` then `e` before the chargeback has loaded: the dashboard's rows are still on
+    screen. The export once wrote them under the chargeback's name and the dashboard's
+    period (found by a full run: a typed-ahead `e`); now it says to wait and writes nothing,
+    and once the report shows, `e` exports it."""
+    from pob_tui.config import Settings
+    from pob_tui.services import reporting
+    from tests.tui.test_keystrokes import record, until
+
+    _admin(demo_app_url)
+    folder = tmp_path / "exports"
+    reports = record(monkeypatch, "build_report", module=reporting)
+    app = make_app(demo_app_url, actor=Actor("boss"),
+                   settings=Settings(database_url=demo_app_url, export_dir=str(folder)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("7")
+        await settle(pilot)
+        reports.hold_when = lambda _kw: True
+        try:
+            await pilot.press("b")
+            await until(pilot, lambda: len(reports.held) == 1, "the chargeback to load")
+            await pilot.press("e")
+            await pilot.pause()
+            assert any("still loading" in n.message for n in app.notes), app.notes
+        finally:
+            reports.release.set()
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        start, end = app.screen._period.start, app.screen._period.end
+    files = sorted(p.name for p in folder.glob("*.csv"))
+    assert files == [f"pob-chargeback-{start}-{end}.csv"], files
 
 
 async def test_cab_and_audit_exports_in_a_serve_session_show_ssh_commands(shell_url, make_app,

@@ -95,8 +95,9 @@ def period_for(name: str, today: date):  # type: ignore[no-untyped-def]
 
 class ReportLoaded(Message):
     def __init__(self, view: str, rows: list[dict[str, Any]], columns: tuple[str, ...],
-                 kpi: Any, period: Any) -> None:
+                 kpi: Any, period: Any, asked: int = 0) -> None:
         super().__init__()
+        self.asked = asked
         self.view = view
         self.rows = rows
         self.columns = columns
@@ -166,6 +167,10 @@ class ReportsScreen(AreaScreen):
         self._shown: list[dict[str, Any]] = []
         self._columns: tuple[str, ...] = ()
         self._period: Any = None
+        # Which request the shown rows answer: an export is of what is shown and asked
+        # for, never of the previous view's rows under the new view's name and period.
+        self._asked = 0
+        self._answered = 0
 
     def compose_body(self) -> ComposeResult:
         yield Label(id="reports-title", markup=False)
@@ -180,13 +185,17 @@ class ReportsScreen(AreaScreen):
         yield table
 
     def load(self) -> None:
-        self.load_report(self.view, self.period_name)
+        self._ask()
+
+    def _ask(self) -> None:
+        self._asked += 1
+        self.load_report(self.view, self.period_name, self._asked)
 
     def _today(self) -> date:
         return self.pob.now().astimezone(self.pob.settings.tzinfo).date()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="reports")
-    def load_report(self, view: str, period_name: str) -> None:
+    def load_report(self, view: str, period_name: str, asked: int = 0) -> None:
         from pob_tui.reports.kpi import kpis
         from pob_tui.services.identity import load_actor
         from pob_tui.services.reporting import build_report
@@ -214,9 +223,12 @@ class ReportsScreen(AreaScreen):
                                              by=by, now=self.pob.now(),
                                              cache=self.pob.allocations)
         if not get_current_worker().is_cancelled:
-            self.post_message(ReportLoaded(view, rows, columns, k, period))
+            self.post_message(ReportLoaded(view, rows, columns, k, period, asked))
 
     def on_report_loaded(self, message: ReportLoaded) -> None:
+        if message.asked != self._asked:
+            return  # an answer to an earlier request: a newer one is on its way
+        self._answered = message.asked
         self._rows, self._columns, self._period = message.rows, message.columns, message.period
         title = VIEWS[message.view][0]
         self.query_one("#reports-title", Label).update(
@@ -272,19 +284,23 @@ class ReportsScreen(AreaScreen):
         if view in VIEWS:
             self.view = view
             if self.database is not None:
-                self.load_report(view, self.period_name)
+                self._ask()
 
     def action_period(self) -> None:
         self.period_name = PERIODS[(PERIODS.index(self.period_name) + 1) % len(PERIODS)]
         self.notify(_("Period: {p}").format(p=PERIOD_LABELS[self.period_name]), markup=False)
         if self.database is not None:
-            self.load_report(self.view, self.period_name)
+            self._ask()
 
     def action_refresh(self) -> None:
         if self.database is not None:
-            self.load_report(self.view, self.period_name)
+            self._ask()
 
     def action_export(self) -> None:
+        if self._answered != self._asked:
+            self.notify(_("The report is still loading: export it when it shows"),
+                        severity="warning", markup=False)
+            return
         if not self._rows or self._period is None:
             return
         start, end = self._period.start, self._period.end
@@ -331,4 +347,4 @@ class ReportsScreen(AreaScreen):
 
     def on_retire_done(self, message: RetireDone) -> None:
         self.notify(retire_message(message.result), markup=False)
-        self.load_report(self.view, self.period_name)
+        self._ask()
