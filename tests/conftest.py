@@ -25,13 +25,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
-from pob_tui.cli import prepare_textual
 from pob_tui.db import Database, make_engine, upgrade
 from pob_tui.services import live
-
-# The apps under test run at the frame rate `pob` itself asks Textual for (set before
-# Textual is imported): a screen's refresh, and what waits for it, comes as soon as for users.
-prepare_textual()
 
 # Entry points wire the live-update hook (commands.common.open_database, PobApp); tests that
 # build a Database from an engine get it here, once per process, as the entry points do.

@@ -140,9 +140,10 @@ def make_app(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., object]:
 
 
 QUIET = 0.02
-"""How long nothing may run before `settle` returns: more than two frames at pob's frame
-rate, so work that waits for the next refresh (`call_after_refresh`, a dismissed dialog's
-callback) has started by then."""
+"""How long nothing may run before `settle` returns: more than a frame at the 60 fps the tests
+run at (pytest-textual-snapshot imports Textual before any conftest could ask for pob's 120),
+so work that waits for the next refresh (`call_after_refresh`, a dismissed dialog's callback)
+has started by then."""
 
 
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ from textual.app import App, ComposeResult
 
 from pob_tui.tui.widgets.paged_table import PagedColumn, PagedTable
 from pob_tui.tui.widgets.text import plain
+from tests.tui.test_keystrokes import until
 
 COLUMNS = (
     PagedColumn("number", "Number", 10),
@@ -144,10 +145,8 @@ async def test_columns_fit_the_width_and_stay_the_same_objects_while_they_fit() 
         assert header.index("Number") < header.index("Summary") < header.index("Team")
         assert header.rstrip().endswith("Age")  # right-aligned as the column says
         await pilot.resize_terminal(40, 24)
-        for _ in range(100):  # the new width reaches the table with a later frame
-            if table.scrollable_content_region.width <= 40:
-                break
-            await pilot.pause(0.01)
+        # the new width reaches the table with a later frame
+        await until(pilot, lambda: table.scrollable_content_region.width <= 40, "the resize")
         await pilot.pause()
         assert list(table.columns) == ["number", "summary", "age"]  # the optional one went
         assert all(len(line_text(table, y)) == table.scrollable_content_region.width

@@ -95,7 +95,7 @@ def period_for(name: str, today: date):  # type: ignore[no-untyped-def]
 
 class ReportLoaded(Message):
     def __init__(self, view: str, rows: list[dict[str, Any]], columns: tuple[str, ...],
-                 kpi: Any, period: Any, asked: int = 0) -> None:
+                 kpi: Any, period: Any, asked: int) -> None:
         super().__init__()
         self.asked = asked
         self.view = view
@@ -195,7 +195,7 @@ class ReportsScreen(AreaScreen):
         return self.pob.now().astimezone(self.pob.settings.tzinfo).date()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="reports")
-    def load_report(self, view: str, period_name: str, asked: int = 0) -> None:
+    def load_report(self, view: str, period_name: str, asked: int) -> None:
         from pob_tui.reports.kpi import kpis
         from pob_tui.services.identity import load_actor
         from pob_tui.services.reporting import build_report
