@@ -41,7 +41,9 @@ async def test_catalog_list_filter_and_detail(demo_app_url, make_app) -> None:
         await settle(pilot)
         text = screen_text(app)
         assert "SVC-" in text and "Cost/yr" in text
-        await pilot.press("slash", *"print", "enter")
+        await pilot.press("slash")
+        await settle(pilot)  # the box takes the focus after a frame
+        await pilot.press(*"print", "enter")
         await settle(pilot)
         assert "matching" in screen_text(app)
         await pilot.press("enter")

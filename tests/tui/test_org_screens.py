@@ -103,7 +103,9 @@ async def test_people_filter_card_and_log_call(org_url, make_app) -> None:
     app = make_app(org_url, actor=Actor("anne"))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("8", "slash", *"hosle kari")
+        await pilot.press("8", "slash")
+        await settle(pilot)  # the box takes the focus after a frame
+        await pilot.press(*"hosle kari")
         await settle(pilot)
         table = app.screen.query_one("#org-people")
         assert table.row_count == 1 and table.row_key_at_cursor() == "kari.n"
@@ -129,7 +131,9 @@ async def test_people_filter_card_and_log_call(org_url, make_app) -> None:
 async def open_kari_card_form(pilot) -> None:  # type: ignore[no-untyped-def]
     """Org area, `/kari`, her card, `e`: the card's edit form."""
     await settle(pilot)
-    await pilot.press("8", "slash", *"kari")
+    await pilot.press("8", "slash")
+    await settle(pilot)  # the box takes the focus after a frame
+    await pilot.press(*"kari")
     await settle(pilot)
     await pilot.press("enter", "enter")
     await settle(pilot)
@@ -385,7 +389,9 @@ async def test_people_filter_by_email(org_url, make_app) -> None:
     app = make_app(org_url, actor=Actor("anne"))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("8", "slash", *"k@pob-kommune")
+        await pilot.press("8", "slash")
+        await settle(pilot)  # the box takes the focus after a frame
+        await pilot.press(*"k@pob-kommune")
         await settle(pilot)
         table = app.screen.query_one("#org-people")
         assert table.row_count == 1 and table.row_key_at_cursor() == "mona.k"
