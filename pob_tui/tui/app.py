@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -38,6 +38,7 @@ from pob_tui.tui.messages import (
 from pob_tui.tui.screens.queue import QueueScreen
 from pob_tui.tui.screens.startup import DatabaseErrorScreen, WelcomeScreen
 from pob_tui.tui.teamwork import TeamworkMixin
+from pob_tui.tui.type_ahead import TypeAhead
 from pob_tui.tui.widgets.header import AREAS, AREAS_BY_MODE
 from pob_tui.tui.widgets.text import plain
 
@@ -279,6 +280,14 @@ class PobApp(TeamworkMixin, App[None]):
         self._warned_clashes: set[str] = set()
         self.set_reactive(PobApp.agent_label, self.agent_username)
         self.set_reactive(PobApp.database_label, database_label or _("opening database…"))
+        self._type_ahead = TypeAhead(self.post_message, self.call_after_refresh)
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys typed ahead of a change of focus go to the new focus (tui/type_ahead.py)."""
+        if isinstance(event, events.Key) and self.screen_stack and \
+                self._type_ahead.hold(event, self.focused or self.screen):
+            return
+        await super().on_event(event)
 
     # -- start ------------------------------------------------------------------------------
 

@@ -12,9 +12,13 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, ClassVar, cast
 
+from textual.actions import SkipAction
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from pob_tui.i18n import _
@@ -24,6 +28,16 @@ from pob_tui.tui.widgets.header import AREAS_BY_MODE, AreaBar, PobHeader
 if TYPE_CHECKING:
     from pob_tui.db import Database
     from pob_tui.tui.app import PobApp
+
+
+def filter_binding(area: str) -> Binding:
+    """`/` opens a list's filter box, as a priority binding: the app runs it when the key
+    arrives, before it hands the next key to the focused widget. Typed ahead (a burst
+    over a slow SSH link: `/esx` in one packet), the letters after the slash then reach
+    the box; as an ordinary binding they went to the list, which was still focused, and
+    were lost or ran its keys (`s` switched the view). In a text field the slash is text:
+    see `PobScreen.open_filter`."""
+    return Binding("slash", "filter", _("Filter"), id=f"{area}.filter", priority=True)
 
 
 class PobScreen(Screen[None]):
@@ -89,6 +103,24 @@ class PobScreen(Screen[None]):
 
     def worker_failed(self, worker: Worker[object]) -> None:
         """Screen-specific state to put right when `worker` failed (default: nothing)."""
+
+    def filter_key_guard(self) -> None:
+        """A slash typed in a text field is text: the filter binding lets it through."""
+        if isinstance(self.focused, (Input, TextArea)):
+            raise SkipAction()
+
+    def open_filter(self, box: Widget, hidden_class: str | None = None) -> None:
+        """Show the filter `box` (its `display`, or without `hidden_class` where a class
+        hides it) and focus it at once: not after a refresh, nor through `Widget.focus`,
+        which waits its turn in the app's queue behind keys already typed. With a text
+        field focused (the box itself, a form's field) the slash is left to the field
+        (`SkipAction`: the binding does not take the key)."""
+        self.filter_key_guard()
+        if hidden_class:
+            box.remove_class(hidden_class)
+        else:
+            box.display = True
+        self.set_focus(box)
 
     def permission_for(self, action: str, parameters: tuple[object, ...]) -> str | None:
         """The permission an action needs; override for actions whose need depends on

@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Input, Label, Sparkline, Static
 from textual.worker import get_current_worker
 
 from pob_tui.i18n import _, ngettext
-from pob_tui.tui.screens.base import AreaScreen, PobScreen
+from pob_tui.tui.screens.base import AreaScreen, PobScreen, filter_binding
 from pob_tui.tui.widgets.limited_input import LimitedInput
 from pob_tui.tui.widgets.paged_table import PagedColumn, PagedTable
 from pob_tui.tui.widgets.text import plain
@@ -107,7 +107,7 @@ class CatalogScreen(AreaScreen):
     AUTO_FOCUS = "#catalog-table"
     BINDINGS = [
         Binding("enter", "open", _("Open"), id="catalog.open"),
-        Binding("slash", "filter", _("Filter"), id="catalog.filter"),
+        filter_binding("catalog"),
         Binding("x", "retire", _("Mark retiring"), id="catalog.retire"),
         Binding("r", "refresh", _("Refresh"), id="catalog.refresh"),
     ]
@@ -174,9 +174,7 @@ class CatalogScreen(AreaScreen):
         self.set_status(status)
 
     def action_filter(self) -> None:
-        box = self.query_one("#catalog-filter", Input)
-        box.remove_class("-hidden")
-        self.call_after_refresh(box.focus)  # after this key, or it would type the slash
+        self.open_filter(self.query_one("#catalog-filter", Input), "-hidden")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.search = event.value.strip().lstrip("/").strip()
