@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Input, TextArea
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from pob_tui.i18n import _
@@ -105,8 +105,9 @@ class PobScreen(Screen[None]):
         """Screen-specific state to put right when `worker` failed (default: nothing)."""
 
     def filter_key_guard(self) -> None:
-        """A slash typed in a text field is text: the filter binding lets it through."""
-        if isinstance(self.focused, (Input, TextArea)):
+        """A slash typed in a text field is text: the filter binding lets it through (the
+        list areas' fields are all `Input`s)."""
+        if isinstance(self.focused, Input):
             raise SkipAction()
 
     def open_filter(self, box: Widget, hidden_class: str | None = None) -> None:
