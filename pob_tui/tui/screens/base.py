@@ -12,13 +12,10 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, ClassVar, cast
 
-from textual.actions import SkipAction
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from pob_tui.i18n import _
@@ -28,16 +25,6 @@ from pob_tui.tui.widgets.header import AREAS_BY_MODE, AreaBar, PobHeader
 if TYPE_CHECKING:
     from pob_tui.db import Database
     from pob_tui.tui.app import PobApp
-
-
-def filter_binding(area: str) -> Binding:
-    """`/` opens a list's filter box, as a priority binding: the app runs it when the key
-    arrives, before it hands the next key to the focused widget. Typed ahead (a burst
-    over a slow SSH link: `/esx` in one packet), the letters after the slash then reach
-    the box; as an ordinary binding they went to the list, which was still focused, and
-    were lost or ran its keys (`s` switched the view). In a text field the slash is text:
-    see `PobScreen.open_filter`."""
-    return Binding("slash", "filter", _("Filter"), id=f"{area}.filter", priority=True)
 
 
 class PobScreen(Screen[None]):
@@ -104,19 +91,12 @@ class PobScreen(Screen[None]):
     def worker_failed(self, worker: Worker[object]) -> None:
         """Screen-specific state to put right when `worker` failed (default: nothing)."""
 
-    def filter_key_guard(self) -> None:
-        """A slash typed in a text field is text: the filter binding lets it through (the
-        list areas' fields are all `Input`s)."""
-        if isinstance(self.focused, Input):
-            raise SkipAction()
-
     def open_filter(self, box: Widget, hidden_class: str | None = None) -> None:
         """Show the filter `box` (its `display`, or without `hidden_class` where a class
         hides it) and focus it at once: not after a refresh, nor through `Widget.focus`,
-        which waits its turn in the app's queue behind keys already typed. With a text
-        field focused (the box itself, a form's field) the slash is left to the field
-        (`SkipAction`: the binding does not take the key)."""
-        self.filter_key_guard()
+        which waits its turn in the app's queue. Letters typed right behind the slash were
+        handed to the list before this ran; they come back unhandled and the app sends them
+        on to the box (tui/type_ahead.py), which needs the focus moved by then."""
         if hidden_class:
             box.remove_class(hidden_class)
         else:

@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Input, Label, Sparkline, Static
 from textual.worker import get_current_worker
 
 from pob_tui.i18n import _, ngettext
-from pob_tui.tui.screens.base import AreaScreen, PobScreen, filter_binding
+from pob_tui.tui.screens.base import AreaScreen, PobScreen
 from pob_tui.tui.widgets.limited_input import LimitedInput
 from pob_tui.tui.widgets.paged_table import PagedColumn, PagedTable
 from pob_tui.tui.widgets.text import plain
@@ -107,7 +107,7 @@ class CatalogScreen(AreaScreen):
     AUTO_FOCUS = "#catalog-table"
     BINDINGS = [
         Binding("enter", "open", _("Open"), id="catalog.open"),
-        filter_binding("catalog"),
+        Binding("slash", "filter", _("Filter"), id="catalog.filter"),
         Binding("x", "retire", _("Mark retiring"), id="catalog.retire"),
         Binding("r", "refresh", _("Refresh"), id="catalog.refresh"),
     ]

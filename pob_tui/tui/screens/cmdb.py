@@ -25,7 +25,7 @@ from textual.worker import get_current_worker
 
 from pob_tui.errors import PobError
 from pob_tui.i18n import LazyLabels, _
-from pob_tui.tui.screens.base import AreaScreen, PobScreen, filter_binding
+from pob_tui.tui.screens.base import AreaScreen, PobScreen
 from pob_tui.tui.screens.dialogs import Field, FormDialog
 from pob_tui.tui.widgets.paged_table import PagedColumn, PagedTable
 from pob_tui.tui.widgets.pickers import debounce
@@ -198,7 +198,7 @@ class CmdbScreen(AreaScreen):
     AUTO_FOCUS = "#cmdb-table"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", _("Open"), id="cmdb.open"),
-        filter_binding("cmdb"),
+        Binding("slash", "filter", _("Filter"), id="cmdb.filter"),
         Binding("right_square_bracket", "class_view(1)", _("Next class"),
                 id="cmdb.next_class"),
         Binding("left_square_bracket", "class_view(-1)", _("Previous class"), show=False,

@@ -25,7 +25,7 @@ from textual.widgets import ContentSwitcher, DataTable, Input, Label, Static
 from textual.worker import get_current_worker
 
 from pob_tui.i18n import _, format_decimal, ngettext
-from pob_tui.tui.screens.base import AreaScreen, PobScreen, filter_binding
+from pob_tui.tui.screens.base import AreaScreen, PobScreen
 from pob_tui.tui.screens.dialogs import Field, FormDialog
 from pob_tui.tui.widgets.paged_table import PagedColumn, PagedTable
 from pob_tui.tui.widgets.text import clean, plain
@@ -168,7 +168,7 @@ class OrgScreen(AreaScreen):
         Binding("p", "view('people')", _("People"), id="org.people"),
         Binding("a", "view('agreements')", _("Agreements"), id="org.agreements"),
         Binding("enter", "open", _("Open"), id="org.open"),
-        filter_binding("org"),
+        Binding("slash", "filter", _("Filter"), id="org.filter"),
         Binding("space", "fold", _("Fold"), show=False, id="org.fold"),
         Binding("r", "refresh", _("Refresh"), id="org.refresh"),
     ]
@@ -399,11 +399,9 @@ class OrgScreen(AreaScreen):
         self._fill_units()
 
     def action_filter(self) -> None:
-        box = self.query_one("#org-filter", Input)
-        self.filter_key_guard()
         if self.view != "people":
             self.action_view("people")
-        self.open_filter(box, "-hidden")
+        self.open_filter(self.query_one("#org-filter", Input), "-hidden")
 
     def _filter_changed(self, value: str) -> None:
         search = value.strip()

@@ -24,7 +24,7 @@ from textual.worker import get_current_worker
 
 from pob_tui.errors import PobError
 from pob_tui.i18n import _
-from pob_tui.tui.screens.base import AreaScreen, PobScreen, filter_binding
+from pob_tui.tui.screens.base import AreaScreen, PobScreen
 from pob_tui.tui.screens.dialogs import FormDialog, text_dialog
 from pob_tui.tui.screens.queue import STATUS_LABELS as INCIDENT_STATUS_LABELS
 from pob_tui.tui.widgets.limited_input import LimitedInput
@@ -88,7 +88,7 @@ class ProblemsScreen(AreaScreen):
     AUTO_FOCUS = "#problems-table"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", _("Open"), id="problems.open"),
-        filter_binding("problems"),
+        Binding("slash", "filter", _("Filter"), id="problems.filter"),
         Binding("e", "toggle_known", _("Known errors only"), id="problems.known_errors"),
         Binding("n", "new", _("New problem"), id="problems.new"),
         Binding("r", "refresh", _("Refresh"), show=False, id="problems.refresh"),

@@ -35,7 +35,7 @@ from pob_tui.services.incident_views import (
     queue_order,
 )
 from pob_tui.tui.messages import TicketsChanged
-from pob_tui.tui.screens.base import AreaScreen, filter_binding
+from pob_tui.tui.screens.base import AreaScreen
 from pob_tui.tui.widgets.limited_input import LimitedInput
 from pob_tui.tui.widgets.outage_banner import OutageBanner
 from pob_tui.tui.widgets.paged_table import PagedColumn, PagedTable
@@ -184,7 +184,7 @@ class QueueScreen(AreaScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", _("Open"), id="queue.open"),
         Binding("n", "log_call", _("Log call"), id="queue.log_call"),
-        filter_binding("queue"),
+        Binding("slash", "filter", _("Filter"), id="queue.filter"),
         Binding("right_square_bracket", "view(1)", _("Next view"), id="queue.next_view"),
         Binding("left_square_bracket", "view(-1)", _("Previous view"), show=False,
                 id="queue.previous_view"),
