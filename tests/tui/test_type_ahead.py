@@ -2,7 +2,7 @@
 
 Over a slow SSH link a terminal sends what the agent typed in one packet: `/nexa` arrives
 as five keys at once. The app hands each key to the focused widget as it arrives, so a
-filter opened by an ordinary `/` binding got its letters too late: they went to the list,
+filter opened by `/` got its letters too late: they went to the list,
 were lost, or ran the list's keys (`n` opened the call form, `x` marked a service retiring,
 `a` switched the org view). The keys are posted here the way a terminal's burst reaches
 the app (all queued before the first is handled), not one Pilot press at a time.
@@ -59,8 +59,8 @@ async def test_a_burst_after_slash_lands_in_the_filter_on_every_area(shell_url,
 
 
 async def test_a_slash_in_a_text_field_is_text(shell_url, make_app) -> None:
-    """The filter's binding takes the key before the focused widget: in a text field (the
-    filter itself) the slash must still be typed."""
+    """A slash typed ahead into the filter, once it has the focus, is text: it is sent on
+    to the box, not taken as the filter key again."""
     app = make_app(shell_url)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
